@@ -1,0 +1,14 @@
+//! Dispatch from the parsed command line to the command modules.
+
+use crate::cli::Command;
+use crate::commands;
+use crate::context::Context;
+use crate::exit::ExitStatus;
+
+pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<ExitStatus> {
+    match command {
+        Command::Config(cmd) => commands::config::run(ctx, cmd).await,
+        Command::Completions(args) => commands::completions::run(ctx, args),
+        Command::Man(args) => commands::man::run(ctx, args),
+    }
+}

@@ -1,0 +1,69 @@
+//! Redis: connections from the config (password from a secrets file), and probes.
+//!
+//! Locks, last-run records and cache invalidation build on [`connect`].
+
+use std::time::Duration;
+
+use redis::IntoConnectionInfo as _;
+use redis::aio::MultiplexedConnection;
+use secrecy::ExposeSecret as _;
+
+use crate::config::RedisConfig;
+use crate::config::redact::{redact_uri, scrub};
+use crate::error::CliError;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub async fn connect(cfg: &RedisConfig) -> Result<MultiplexedConnection, CliError> {
+    let shown = redact_uri(&cfg.url);
+    let mut info = cfg.url.as_str().into_connection_info().map_err(|e| {
+        CliError::usage(format!(
+            "invalid redis.url {shown}: {}",
+            scrub(&e.to_string(), &[&cfg.url])
+        ))
+    })?;
+    let mut secrets = vec![cfg.url.clone()];
+    if let Some(file) = &cfg.password_file {
+        let pw = file.read("redis.password_file").map_err(|e| CliError::usage(e.to_string()))?;
+        secrets.push(pw.expose_secret().to_owned());
+        let settings = info.redis_settings().clone().set_password(pw.expose_secret());
+        info = info.set_redis_settings(settings);
+    }
+    let client = redis::Client::open(info)
+        .map_err(|e| CliError::usage(format!("invalid redis.url {shown}: {e}")))?;
+    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let fail = |e: redis::RedisError| {
+        let detail = scrub(&e.to_string(), &refs);
+        if e.kind() == redis::ErrorKind::AuthenticationFailed
+            || detail.contains("NOAUTH")
+            || detail.contains("WRONGPASS")
+        {
+            CliError::unreachable(format!("Redis authentication failed at {shown}"))
+                .with_hint("check redis.password_file (and the user name in redis.url, if any)")
+        } else {
+            CliError::unreachable(format!("cannot reach Redis at {shown}: {detail}")).with_hint(
+                "check that redis-server runs and that redis.url names the right host and port",
+            )
+        }
+    };
+    let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
+        .await
+        .map_err(|_| {
+            CliError::unreachable(format!("cannot reach Redis at {shown}: timed out after 5s"))
+        })?
+        .map_err(fail)?;
+    // PING forces authentication on servers that accept the connection first.
+    let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(fail)?;
+    Ok(conn)
+}
+
+/// The `redis_version` field of INFO server.
+pub async fn server_version(conn: &mut MultiplexedConnection) -> Result<String, redis::RedisError> {
+    let info: String = redis::cmd("INFO").arg("server").query_async(conn).await?;
+    Ok(info
+        .lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .unwrap_or("unknown")
+        .trim()
+        .to_owned())
+}

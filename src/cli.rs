@@ -1,0 +1,130 @@
+//! The command-line surface (DESIGN §2), declared once with clap derive.
+//!
+//! Completions, man pages and docs/cli.md are generated from these types; nothing here runs
+//! a command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::EXIT_CODES_HELP;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "daraa-ops",
+    version,
+    about = "MongoDB operations for the Daraa marketplace: users, backups, restores, indexes, cleanup, stats",
+    after_help = EXIT_CODES_HELP,
+    propagate_version = true,
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Output for people (text) or one JSON object on stdout when the command ends (json)
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Log line format on stderr
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More log detail (-v debug, -vv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Never draw progress bars (they are also hidden when stderr is not a terminal)
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+
+    /// Answer yes to confirmation prompts (needed for destructive actions without a terminal)
+    #[arg(long, global = true)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate or print the resolved configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a shell completion script to stdout
+    Completions(CompletionsArgs),
+    /// Write man pages (one per command) into a folder
+    Man(ManArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and read every secret file; exit 2 naming what is wrong
+    #[command(after_help = EXIT_CODES_HELP)]
+    Check(ConfigCheckArgs),
+    /// Print the resolved configuration (file, then environment), secrets redacted
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigCheckArgs {
+    /// Also connect to MongoDB, Redis and S3 with the configured credentials (exit 3 on failure)
+    #[arg(long)]
+    pub connect: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Folder to write `daraa-ops.1` and `daraa-ops-<command>.1` into (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+}
+
+impl Command {
+    /// The name used in JSON summaries and logs, e.g. `config check`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Config(ConfigCommand::Check(_)) => "config check",
+            Command::Config(ConfigCommand::Show) => "config show",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

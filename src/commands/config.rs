@@ -1,0 +1,137 @@
+//! `config check` and `config show`.
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::cli::{ConfigCheckArgs, ConfigCommand};
+use crate::config::env_vars::ProcessEnv;
+use crate::context::Context;
+use crate::error::CliError;
+use crate::exit::ExitStatus;
+use crate::{cache, mongo, storage};
+
+pub async fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
+    match cmd {
+        ConfigCommand::Check(args) => check(ctx, args).await,
+        ConfigCommand::Show => show(ctx),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Check {
+    name: &'static str,
+    status: &'static str,
+    detail: String,
+}
+
+async fn check(ctx: &Context, args: &ConfigCheckArgs) -> anyhow::Result<ExitStatus> {
+    let loaded = ctx.config()?;
+    let c = &loaded.config;
+    let source = loaded
+        .path
+        .as_ref()
+        .map_or_else(|| "environment only".to_owned(), |p| p.display().to_string());
+    ctx.out.set("config_file", loaded.path.as_ref().map(|p| p.display().to_string()));
+    let secrets = loaded.check_secrets(&ProcessEnv)?;
+    ctx.out.set("secret_files_read", secrets);
+    if let Some(spec) = &c.indexes.spec
+        && !spec.is_file()
+    {
+        return Err(CliError::usage(format!("indexes.spec {} does not exist", spec.display()))
+            .with_hint("point indexes.spec at an index spec file (see config/indexes.yaml)")
+            .into());
+    }
+    ctx.out.line(format!("config ok: {source}"));
+    ctx.out.line(format!("secrets: {secrets} file(s) read"));
+
+    let mut checks = Vec::new();
+    if args.connect {
+        let result = connect_all(ctx, &mut checks).await;
+        ctx.out.set("checks", &checks);
+        result?;
+    }
+    Ok(ExitStatus::Ok)
+}
+
+/// Connects to every configured dependency; the first hard failure is returned after all were
+/// tried, so the operator sees the whole picture at once.
+async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<()> {
+    let c = &ctx.config()?.config;
+    let mut first_error: Option<CliError> = None;
+    let mut record = |ctx: &Context,
+                      checks: &mut Vec<Check>,
+                      name,
+                      result: Result<String, CliError>,
+                      required: bool| {
+        let (status, detail) = match result {
+            Ok(d) => ("ok", d),
+            Err(e) if !required => {
+                ("unreachable", format!("{e} (not required; continuing without it)"))
+            }
+            Err(e) => {
+                let d = e.to_string();
+                first_error.get_or_insert(e);
+                ("failed", d)
+            }
+        };
+        ctx.out.line(format!("{name}: {status}: {detail}"));
+        checks.push(Check { name, status, detail });
+    };
+
+    let r = async {
+        let m = mongo::connect(&c.mongodb, mongo::Role::Operator, mongo::Access::ReadOnly).await?;
+        let version = mongo::build_info(&m.client)
+            .await
+            .ok()
+            .and_then(|d| d.get_str("version").ok().map(str::to_owned))
+            .unwrap_or_else(|| "unknown".into());
+        let who = m.user.as_deref().map(|u| format!(" as {u}")).unwrap_or_default();
+        Ok(format!("{} (server {version}){who}", m.display_uri))
+    }
+    .await;
+    record(ctx, checks, "mongodb", r, true);
+
+    if c.mongodb.admin.is_some() {
+        let r = mongo::connect(&c.mongodb, mongo::Role::Admin, mongo::Access::ReadWrite)
+            .await
+            .map(|m| format!("{} as {}", m.display_uri, m.user.unwrap_or_default()));
+        record(ctx, checks, "mongodb-admin", r, true);
+    }
+    if let Some(r) = &c.redis {
+        let res = async {
+            let mut conn = cache::connect(r).await?;
+            let v = cache::server_version(&mut conn).await.unwrap_or_else(|_| "unknown".into());
+            Ok(format!("{} (redis {v})", crate::config::redact::redact_uri(&r.url)))
+        }
+        .await;
+        record(ctx, checks, "redis", res, r.required);
+    }
+    if let Some(s) = &c.s3 {
+        let client = storage::s3::client(s).await;
+        let res = storage::s3::probe(&client, s).await.map(|()| {
+            let at = s.endpoint.as_deref().map(|e| format!(" at {e}")).unwrap_or_default();
+            format!("s3://{}/{}{at}", s.bucket, s.prefix)
+        });
+        record(ctx, checks, "s3", res, true);
+    }
+    match first_error {
+        Some(e) => Err(e).context("config check --connect"),
+        None => Ok(()),
+    }
+}
+
+fn show(ctx: &Context) -> anyhow::Result<ExitStatus> {
+    let loaded = ctx.config()?;
+    ctx.out.set("config_file", loaded.path.as_ref().map(|p| p.display().to_string()));
+    ctx.out.set("config", &loaded.config);
+    if !ctx.out.is_json() {
+        let source =
+            loaded.path.as_ref().map_or_else(|| "no file".to_owned(), |p| p.display().to_string());
+        let yaml = serde_saphyr::to_string(&loaded.config)
+            .context("rendering the configuration as YAML")?;
+        ctx.out
+            .line(format!("# resolved from {source} + DARAA_OPS_* environment; secrets redacted"));
+        ctx.out.raw(&yaml);
+    }
+    Ok(ExitStatus::Ok)
+}

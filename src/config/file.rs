@@ -1,0 +1,459 @@
+//! The shape of `daraa-ops.yaml` (DESIGN §3.1): serde types with defaults, unknown keys refused.
+//!
+//! These types are the resolved configuration too: the loader fills them from the file, then
+//! applies environment overrides and validates. Secrets are never stored here, only the paths of
+//! the files that hold them (see `secrets.rs`), so serializing a `Config` cannot leak a password;
+//! the one exception, credentials inside a URI, is redacted by `redact_uri` on output.
+
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::secrets::SecretFile;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub mongodb: MongoConfig,
+    pub redis: Option<RedisConfig>,
+    pub s3: Option<S3Config>,
+    pub backup: BackupConfig,
+    pub restore: RestoreConfig,
+    pub retention: RetentionConfig,
+    pub lock: LockConfig,
+    pub users: Vec<UserSpec>,
+    pub roles: Vec<RoleSpec>,
+    pub indexes: IndexesConfig,
+    pub cleanup: CleanupConfig,
+    pub schedule: ScheduleConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MongoConfig {
+    /// Empty means "not configured"; the loader reports it for commands that connect.
+    #[serde(serialize_with = "ser_redacted_uri")]
+    pub uri: String,
+    pub username: Option<String>,
+    pub password_file: Option<SecretFile>,
+    /// Authentication database for `username`; default: the URI's authSource, else `admin`.
+    pub auth_source: Option<String>,
+    pub database: String,
+    pub read_preference: Option<ReadPreference>,
+    pub app_name: String,
+    #[serde(with = "humantime_serde_compat")]
+    pub server_selection_timeout: std::time::Duration,
+    #[serde(with = "humantime_serde_compat")]
+    pub connect_timeout: std::time::Duration,
+    pub admin: Option<AdminCredentials>,
+}
+
+impl Default for MongoConfig {
+    fn default() -> Self {
+        MongoConfig {
+            uri: String::new(),
+            username: None,
+            password_file: None,
+            auth_source: None,
+            database: "daraa".into(),
+            read_preference: None,
+            app_name: "daraa-ops".into(),
+            server_selection_timeout: std::time::Duration::from_secs(10),
+            connect_timeout: std::time::Duration::from_secs(5),
+            admin: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReadPreference {
+    Primary,
+    PrimaryPreferred,
+    Secondary,
+    SecondaryPreferred,
+    Nearest,
+}
+
+impl std::str::FromStr for ReadPreference {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "primary" => ReadPreference::Primary,
+            "primaryPreferred" => ReadPreference::PrimaryPreferred,
+            "secondary" => ReadPreference::Secondary,
+            "secondaryPreferred" => ReadPreference::SecondaryPreferred,
+            "nearest" => ReadPreference::Nearest,
+            _ => {
+                return Err("expected primary, primaryPreferred, secondary, \
+                            secondaryPreferred or nearest"
+                    .into());
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminCredentials {
+    pub username: String,
+    pub password_file: Option<SecretFile>,
+    #[serde(default = "default_admin_db")]
+    pub auth_source: String,
+}
+
+fn default_admin_db() -> String {
+    "admin".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    #[serde(serialize_with = "ser_redacted_uri")]
+    pub url: String,
+    pub password_file: Option<SecretFile>,
+    /// When false, an unreachable Redis is reported and the command goes on (file lock, no
+    /// cache invalidation); when true it is an error (exit 3).
+    pub required: bool,
+    pub cache_prefixes: Vec<String>,
+    /// Prefix of the keys daraa-ops itself writes (locks, last-run records).
+    pub key_prefix: String,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig {
+            url: "redis://127.0.0.1:6379/0".into(),
+            password_file: None,
+            required: false,
+            cache_prefixes: [
+                "product:",
+                "store:",
+                "category:",
+                "user:",
+                "cart:",
+                "order:",
+                "settings:",
+            ]
+            .map(String::from)
+            .to_vec(),
+            key_prefix: "daraa-ops:".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    pub bucket: String,
+    pub prefix: String,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub force_path_style: bool,
+    pub storage_class: Option<String>,
+    pub sse: Option<String>,
+    pub kms_key_id: Option<String>,
+    /// Multipart part size in MiB; default: the smallest that lets 10,000 parts cover the archive.
+    pub part_size_mib: Option<u64>,
+    pub max_attempts: Option<u32>,
+}
+
+pub const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "GLACIER_IR",
+    "DEEP_ARCHIVE",
+    "REDUCED_REDUNDANCY",
+];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupConfig {
+    pub dir: PathBuf,
+    pub name_prefix: String,
+    pub keep_local: bool,
+    pub include_collections: Vec<String>,
+    pub exclude_collections: Vec<String>,
+    /// Collections read at once (mongodump's --numParallelCollections).
+    pub parallel_collections: usize,
+    /// gzip level 1-9.
+    pub compression_level: u32,
+    /// Compression threads; 0 means one per core.
+    pub compression_threads: usize,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            dir: PathBuf::from("./backups"),
+            name_prefix: "daraa".into(),
+            keep_local: true,
+            include_collections: Vec::new(),
+            exclude_collections: Vec::new(),
+            parallel_collections: 4,
+            compression_level: 6,
+            compression_threads: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RestoreConfig {
+    /// Databases a restore refuses to write into without `--force-protected`.
+    pub protected_databases: Vec<String>,
+    pub parallel_collections: usize,
+    pub insertion_workers: usize,
+}
+
+impl Default for RestoreConfig {
+    fn default() -> Self {
+        RestoreConfig {
+            protected_databases: Vec::new(),
+            parallel_collections: 2,
+            insertion_workers: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    pub keep_days: u32,
+    pub keep_last: u32,
+    pub keep_daily: u32,
+    pub keep_weekly: u32,
+    pub keep_monthly: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            keep_days: 30,
+            keep_last: 3,
+            keep_daily: 0,
+            keep_weekly: 0,
+            keep_monthly: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LockConfig {
+    /// How long a lock lives without renewal; a crashed run's lock expires after this.
+    #[serde(with = "humantime_serde_compat")]
+    pub ttl: std::time::Duration,
+    /// Folder of the file lock used without Redis; default: the backup directory.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for LockConfig {
+    fn default() -> Self {
+        LockConfig { ttl: std::time::Duration::from_secs(120), dir: None }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    pub name: String,
+    #[serde(default = "default_admin_db")]
+    pub db: String,
+    #[serde(default)]
+    pub roles: Vec<RoleRef>,
+    pub password_file: Option<SecretFile>,
+    /// Name of an environment variable that holds the path of the password file.
+    pub password_file_env: Option<String>,
+    #[serde(default = "default_mechanisms")]
+    pub mechanisms: Vec<String>,
+}
+
+fn default_mechanisms() -> Vec<String> {
+    vec!["SCRAM-SHA-256".into()]
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRef {
+    pub role: String,
+    pub db: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleSpec {
+    pub role: String,
+    #[serde(default = "default_admin_db")]
+    pub db: String,
+    #[serde(default)]
+    pub privileges: Vec<Privilege>,
+    #[serde(default)]
+    pub roles: Vec<RoleRef>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Privilege {
+    pub resource: Resource,
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    pub db: Option<String>,
+    pub collection: Option<String>,
+    #[serde(default)]
+    pub cluster: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndexesConfig {
+    /// Index spec file; relative paths resolve against the config file's folder.
+    pub spec: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CleanupConfig {
+    pub batch_size: u32,
+    #[serde(with = "humantime_serde_compat")]
+    pub sleep_between_batches: std::time::Duration,
+    #[serde(with = "humantime_serde_opt", skip_serializing_if = "Option::is_none")]
+    pub max_run_time: Option<std::time::Duration>,
+    /// With a replica set, batches pause while a secondary lags more than this.
+    #[serde(with = "humantime_serde_compat")]
+    pub max_secondary_lag: std::time::Duration,
+    /// Folder for `archive_to: local` when a rule names none.
+    pub archive_dir: Option<PathBuf>,
+    pub rules: Vec<CleanupRule>,
+}
+
+impl Default for CleanupConfig {
+    fn default() -> Self {
+        CleanupConfig {
+            batch_size: 1000,
+            sleep_between_batches: std::time::Duration::ZERO,
+            max_run_time: None,
+            max_secondary_lag: std::time::Duration::from_secs(10),
+            archive_dir: None,
+            rules: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleanupRule {
+    pub name: String,
+    pub collection: String,
+    /// A MongoDB query, written in YAML, combined with the age condition.
+    #[serde(default)]
+    pub filter: Option<IndexMap<String, serde_json::Value>>,
+    pub age_field: String,
+    #[serde(with = "humantime_serde_compat")]
+    pub older_than: std::time::Duration,
+    pub action: CleanupAction,
+    pub archive_to: Option<ArchiveTarget>,
+    pub archive_dir: Option<PathBuf>,
+    pub archive_collection: Option<String>,
+    #[serde(default)]
+    pub invalidate_prefixes: Vec<String>,
+    pub batch_size: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CleanupAction {
+    Delete,
+    Archive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArchiveTarget {
+    S3,
+    Local,
+    Collection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScheduleConfig {
+    pub backup: Option<String>,
+    pub cleanup: Option<String>,
+    pub archive: Option<String>,
+    pub maintenance: Option<String>,
+    pub drill: Option<String>,
+}
+
+impl ScheduleConfig {
+    pub fn entries(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("backup", &self.backup),
+            ("cleanup", &self.cleanup),
+            ("archive", &self.archive),
+            ("maintenance", &self.maintenance),
+            ("drill", &self.drill),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// node_exporter textfile collector folder; unset means no metrics files.
+    pub textfile_dir: Option<PathBuf>,
+}
+
+fn ser_redacted_uri<S: serde::Serializer>(uri: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&super::redact::redact_uri(uri))
+}
+
+/// Durations written as `90d`, `10s`, `1h30m`.
+mod humantime_serde_compat {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(text.trim()).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "invalid duration {text:?} ({e}); write e.g. 90d, 12h, 30s"
+            ))
+        })
+    }
+}
+
+mod humantime_serde_opt {
+    use serde::{Deserializer, Serializer};
+
+    #[allow(clippy::ref_option)] // serde's `with` passes `&Option<T>`
+    pub fn serialize<S: Serializer>(
+        d: &Option<std::time::Duration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::humantime_serde_compat::serialize(d, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::time::Duration>, D::Error> {
+        super::humantime_serde_compat::deserialize(d).map(Some)
+    }
+}

@@ -1,0 +1,297 @@
+//! Semantic checks the YAML types cannot express: ranges, combinations, names, cron syntax.
+//!
+//! Each failure names the key (`cleanup.rules[2].archive_to`) and, through the caller, the file.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::{ArchiveTarget, CleanupAction, Config, ConfigError, STORAGE_CLASSES};
+
+pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigError> {
+    let bad = |key: &str, message: String| ConfigError::Invalid {
+        path: path.map(Path::to_path_buf),
+        key: key.to_owned(),
+        message,
+    };
+
+    // mongodb
+    let m = &c.mongodb;
+    if m.uri.is_empty() {
+        return Err(ConfigError::Missing {
+            key: "mongodb.uri".into(),
+            hint: "set mongodb.uri in the config file or DARAA_OPS_MONGODB_URI, \
+                   e.g. mongodb://127.0.0.1:27017/?authSource=admin"
+                .into(),
+        });
+    }
+    if !(m.uri.starts_with("mongodb://") || m.uri.starts_with("mongodb+srv://")) {
+        return Err(bad("mongodb.uri", "must start with mongodb:// or mongodb+srv://".into()));
+    }
+    check_db_name(&m.database).map_err(|msg| bad("mongodb.database", msg))?;
+    match (&m.username, &m.password_file) {
+        (Some(_), None) => {
+            return Err(bad(
+                "mongodb.password_file",
+                "is required when mongodb.username is set".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(bad(
+                "mongodb.username",
+                "is required when mongodb.password_file is set".into(),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(admin) = &m.admin {
+        if admin.username.is_empty() {
+            return Err(bad("mongodb.admin.username", "must not be empty".into()));
+        }
+        if admin.password_file.is_none() {
+            return Err(bad(
+                "mongodb.admin.password_file",
+                "is required (root password secrets file)".into(),
+            ));
+        }
+    }
+    if m.server_selection_timeout.is_zero() {
+        return Err(bad("mongodb.server_selection_timeout", "must be greater than 0".into()));
+    }
+
+    // redis
+    if let Some(r) = &c.redis {
+        if !(r.url.starts_with("redis://") || r.url.starts_with("rediss://")) {
+            return Err(bad("redis.url", "must start with redis:// or rediss://".into()));
+        }
+        if let Some(i) = r.cache_prefixes.iter().position(String::is_empty) {
+            return Err(bad(
+                &format!("redis.cache_prefixes[{i}]"),
+                "must not be empty (it would match every key)".into(),
+            ));
+        }
+    }
+
+    // s3
+    if let Some(s) = &c.s3 {
+        if s.bucket.is_empty() {
+            return Err(bad("s3.bucket", "must be set when the s3 section is present".into()));
+        }
+        if let Some(e) = &s.endpoint
+            && !(e.starts_with("http://") || e.starts_with("https://"))
+        {
+            return Err(bad(
+                "s3.endpoint",
+                format!("must be an http:// or https:// URL, got {e:?}"),
+            ));
+        }
+        match (s.sse.as_deref(), &s.kms_key_id) {
+            (None | Some("AES256"), None) | (Some("aws:kms"), _) => {}
+            (Some("AES256") | None, Some(_)) => {
+                return Err(bad("s3.kms_key_id", "is only used with sse: aws:kms".into()));
+            }
+            (Some(other), _) => {
+                return Err(bad("s3.sse", format!("expected AES256 or aws:kms, got {other:?}")));
+            }
+        }
+        if let Some(sc) = &s.storage_class
+            && !STORAGE_CLASSES.contains(&sc.as_str())
+        {
+            return Err(bad(
+                "s3.storage_class",
+                format!("unknown class {sc:?}; one of {}", STORAGE_CLASSES.join(", ")),
+            ));
+        }
+        if let Some(p) = s.part_size_mib
+            && !(5..=5120).contains(&p)
+        {
+            return Err(bad("s3.part_size_mib", "must be between 5 and 5120 (S3 limits)".into()));
+        }
+        if s.max_attempts == Some(0) {
+            return Err(bad("s3.max_attempts", "must be at least 1".into()));
+        }
+    }
+
+    // backup and restore
+    let b = &c.backup;
+    if b.name_prefix.is_empty()
+        || !b.name_prefix.chars().all(|ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch))
+    {
+        return Err(bad(
+            "backup.name_prefix",
+            "must be non-empty letters, digits, '_', '.' or '-'".into(),
+        ));
+    }
+    if !(1..=9).contains(&b.compression_level) {
+        return Err(bad("backup.compression_level", "must be between 1 and 9".into()));
+    }
+    if b.parallel_collections == 0 {
+        return Err(bad("backup.parallel_collections", "must be at least 1".into()));
+    }
+    if c.restore.parallel_collections == 0 {
+        return Err(bad("restore.parallel_collections", "must be at least 1".into()));
+    }
+    if c.restore.insertion_workers == 0 {
+        return Err(bad("restore.insertion_workers", "must be at least 1".into()));
+    }
+
+    // retention and lock
+    if c.retention.keep_last == 0 {
+        return Err(bad(
+            "retention.keep_last",
+            "must be at least 1: the newest backup is always kept".into(),
+        ));
+    }
+    if c.lock.ttl < std::time::Duration::from_secs(10) {
+        return Err(bad("lock.ttl", "must be at least 10s".into()));
+    }
+
+    // users and roles
+    let mut seen = HashSet::new();
+    for (i, u) in c.users.iter().enumerate() {
+        let key = |k: &str| format!("users[{i}].{k}");
+        if u.name.is_empty() {
+            return Err(bad(&key("name"), "must not be empty".into()));
+        }
+        if !seen.insert((&u.name, &u.db)) {
+            return Err(bad(&key("name"), format!("user {}@{} is listed twice", u.name, u.db)));
+        }
+        match (&u.password_file, &u.password_file_env) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    &key("password_file"),
+                    "set password_file or password_file_env, not both".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(bad(
+                    &key("password_file"),
+                    format!("user {} needs password_file or password_file_env", u.name),
+                ));
+            }
+            _ => {}
+        }
+        if u.mechanisms.is_empty() {
+            return Err(bad(&key("mechanisms"), "must list at least one mechanism".into()));
+        }
+        if let Some(mech) =
+            u.mechanisms.iter().find(|m| !matches!(m.as_str(), "SCRAM-SHA-256" | "SCRAM-SHA-1"))
+        {
+            return Err(bad(
+                &key("mechanisms"),
+                format!("unknown mechanism {mech:?}; SCRAM-SHA-256 or SCRAM-SHA-1"),
+            ));
+        }
+        if let Some(j) = u.roles.iter().position(|r| r.role.is_empty() || r.db.is_empty()) {
+            return Err(bad(
+                &format!("users[{i}].roles[{j}]"),
+                "role and db must not be empty".into(),
+            ));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, r) in c.roles.iter().enumerate() {
+        if r.role.is_empty() || !seen.insert((&r.role, &r.db)) {
+            return Err(bad(&format!("roles[{i}].role"), "must be non-empty and unique".into()));
+        }
+        for (j, p) in r.privileges.iter().enumerate() {
+            let res = &p.resource;
+            if res.cluster == res.db.is_some() || (res.collection.is_some() && res.db.is_none()) {
+                return Err(bad(
+                    &format!("roles[{i}].privileges[{j}].resource"),
+                    "must be {cluster: true} or {db: NAME, collection: NAME}".into(),
+                ));
+            }
+            if p.actions.is_empty() {
+                return Err(bad(
+                    &format!("roles[{i}].privileges[{j}].actions"),
+                    "must not be empty".into(),
+                ));
+            }
+        }
+    }
+
+    // cleanup
+    let cl = &c.cleanup;
+    if !(1..=100_000).contains(&cl.batch_size) {
+        return Err(bad("cleanup.batch_size", "must be between 1 and 100000".into()));
+    }
+    let mut seen = HashSet::new();
+    for (i, r) in cl.rules.iter().enumerate() {
+        let key = |k: &str| format!("cleanup.rules[{i}].{k}");
+        if r.name.is_empty() || !seen.insert(&r.name) {
+            return Err(bad(
+                &key("name"),
+                format!("rule names must be non-empty and unique ({:?})", r.name),
+            ));
+        }
+        check_collection_name(&r.collection).map_err(|m| bad(&key("collection"), m))?;
+        if r.age_field.is_empty() {
+            return Err(bad(&key("age_field"), "must not be empty".into()));
+        }
+        if r.older_than.is_zero() {
+            return Err(bad(&key("older_than"), "must be greater than 0".into()));
+        }
+        if let Some(b) = r.batch_size
+            && !(1..=100_000).contains(&b)
+        {
+            return Err(bad(&key("batch_size"), "must be between 1 and 100000".into()));
+        }
+        match (r.action, r.archive_to) {
+            (CleanupAction::Archive, None) => {
+                return Err(bad(
+                    &key("archive_to"),
+                    "action archive needs archive_to: s3, local or collection".into(),
+                ));
+            }
+            (CleanupAction::Delete, Some(_)) => {
+                return Err(bad(&key("archive_to"), "is only used with action: archive".into()));
+            }
+            (CleanupAction::Archive, Some(ArchiveTarget::S3)) if c.s3.is_none() => {
+                return Err(bad(&key("archive_to"), "archive_to: s3 needs the s3 section".into()));
+            }
+            (CleanupAction::Archive, Some(ArchiveTarget::Collection))
+                if r.archive_collection.is_none() =>
+            {
+                return Err(bad(
+                    &key("archive_collection"),
+                    "archive_to: collection needs archive_collection".into(),
+                ));
+            }
+            _ => {}
+        }
+    }
+
+    // schedule
+    for (name, expr) in c.schedule.entries() {
+        check_cron(expr).map_err(|m| bad(&format!("schedule.{name}"), m))?;
+    }
+    Ok(())
+}
+
+/// MongoDB database name rules (the server refuses these characters on Unix).
+fn check_db_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 63 {
+        return Err("must be 1 to 63 bytes".into());
+    }
+    if let Some(ch) = name.chars().find(|ch| "/\\. \"$*<>:|?\0".contains(*ch)) {
+        return Err(format!("must not contain {ch:?}"));
+    }
+    Ok(())
+}
+
+fn check_collection_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.contains('\0') || name.starts_with("system.") || name.contains('$') {
+        return Err(format!("{name:?} is not a collection name a rule may touch"));
+    }
+    Ok(())
+}
+
+/// Five-field cron, as crontab(5) reads it.
+pub fn check_cron(expr: &str) -> Result<(), String> {
+    if expr.split_whitespace().count() != 5 {
+        return Err(format!(
+            "{expr:?} must have 5 fields (minute hour day-of-month month day-of-week)"
+        ));
+    }
+    croner::parser::CronParser::new().parse(expr).map(|_| ()).map_err(|e| format!("{expr:?}: {e}"))
+}

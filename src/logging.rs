@@ -1,0 +1,35 @@
+//! tracing setup: human lines or JSON lines on stderr, level from -q/-v or `DARAA_OPS_LOG`.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{GlobalArgs, LogFormat};
+use crate::config::env_vars;
+
+pub fn init(global: &GlobalArgs) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    // Our own crate at the chosen level; dependencies one notch quieter unless -vv.
+    let default =
+        if global.verbose >= 2 { level.to_owned() } else { format!("warn,daraa_ops={level}") };
+    let filter = std::env::var(env_vars::LOG)
+        .ok()
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let result = match global.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => {
+            use std::io::IsTerminal as _;
+            builder.with_ansi(std::io::stderr().is_terminal()).try_init()
+        }
+    };
+    // A second init (tests calling run twice) keeps the first subscriber.
+    let _ = result;
+}

@@ -1,0 +1,188 @@
+//! MongoDB connections built from the config, and classification of driver errors into the
+//! exit codes operators see (3 for unreachable or authentication failed).
+//!
+//! Knows nothing about the CLI beyond `CliError`; never logs or returns a password.
+
+use mongodb::bson::{Document, doc};
+use mongodb::options::{
+    ClientOptions, Credential, ReadPreference as DriverReadPreference, SelectionCriteria,
+};
+use mongodb::{Client, error::ErrorKind as DriverErrorKind};
+use secrecy::ExposeSecret as _;
+
+use crate::config::redact::{redact_uri, scrub};
+use crate::config::{MongoConfig, ReadPreference};
+use crate::error::CliError;
+
+/// Which account a connection uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `mongodb.username` (or the URI's credentials): backups, restores, stats.
+    Operator,
+    /// `mongodb.admin`: user provisioning.
+    Admin,
+}
+
+/// Whether the command only reads: then `mongodb.read_preference` applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// A connected client, checked with a `ping` that forces authentication.
+#[derive(Debug, Clone)]
+pub struct Mongo {
+    pub client: Client,
+    /// The URI with any password redacted, for messages.
+    pub display_uri: String,
+    pub user: Option<String>,
+}
+
+pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mongo, CliError> {
+    let display_uri = redact_uri(&cfg.uri);
+    let mut options = ClientOptions::parse(&cfg.uri).await.map_err(|e| {
+        CliError::usage(format!(
+            "invalid mongodb.uri {display_uri}: {}",
+            scrub(&e.to_string(), &[&cfg.uri])
+        ))
+        .with_hint("see https://www.mongodb.com/docs/manual/reference/connection-string/")
+    })?;
+    let mut secret_values: Vec<String> = Vec::new();
+    let account = match role {
+        Role::Operator => cfg
+            .username
+            .clone()
+            .zip(cfg.password_file.clone())
+            .map(|(u, f)| (u, f, cfg.auth_source.clone(), "mongodb.password_file")),
+        Role::Admin => {
+            let admin = cfg.admin.as_ref().ok_or_else(|| {
+                CliError::usage("mongodb.admin is not configured").with_hint(
+                    "add mongodb.admin: {username: ..., password_file: ...} to the config",
+                )
+            })?;
+            let file = admin
+                .password_file
+                .clone()
+                .ok_or_else(|| CliError::usage("mongodb.admin.password_file is not set"))?;
+            Some((
+                admin.username.clone(),
+                file,
+                Some(admin.auth_source.clone()),
+                "mongodb.admin.password_file",
+            ))
+        }
+    };
+    if let Some((username, file, source, key)) = account {
+        let password = file.read(key).map_err(|e| {
+            let hint = e.hint();
+            let err = CliError::usage(e.to_string());
+            match hint {
+                Some(h) => err.with_hint(h),
+                None => err,
+            }
+        })?;
+        secret_values.push(password.expose_secret().to_owned());
+        let source = source
+            .or_else(|| options.credential.as_ref().and_then(|c| c.source.clone()))
+            .unwrap_or_else(|| "admin".into());
+        let mechanism = options.credential.as_ref().and_then(|c| c.mechanism.clone());
+        options.credential = Some(
+            Credential::builder()
+                .username(username)
+                .password(password.expose_secret().to_owned())
+                .source(source)
+                .mechanism(mechanism)
+                .build(),
+        );
+    }
+    let user = options.credential.as_ref().and_then(|c| c.username.clone());
+    options.app_name = Some(cfg.app_name.clone());
+    options.server_selection_timeout = Some(cfg.server_selection_timeout);
+    options.connect_timeout = Some(cfg.connect_timeout);
+    if access == Access::ReadOnly
+        && let Some(rp) = cfg.read_preference
+    {
+        options.selection_criteria =
+            Some(SelectionCriteria::ReadPreference(driver_read_preference(rp)));
+    }
+    let client = Client::with_options(options)
+        .map_err(|e| classify(&e, &display_uri, user.as_deref(), &secret_values))?;
+    client
+        .database("admin")
+        .run_command(doc! {"ping": 1})
+        .await
+        .map_err(|e| classify(&e, &display_uri, user.as_deref(), &secret_values))?;
+    Ok(Mongo { client, display_uri, user })
+}
+
+fn driver_read_preference(rp: ReadPreference) -> DriverReadPreference {
+    match rp {
+        ReadPreference::Primary => DriverReadPreference::Primary,
+        ReadPreference::PrimaryPreferred => DriverReadPreference::primary_preferred(None),
+        ReadPreference::Secondary => DriverReadPreference::Secondary { options: None },
+        ReadPreference::SecondaryPreferred => DriverReadPreference::secondary_preferred(None),
+        ReadPreference::Nearest => DriverReadPreference::nearest(None),
+    }
+}
+
+/// Turns a driver error into the operator's error: which server, which user, what to check.
+pub fn classify(
+    e: &mongodb::error::Error,
+    uri: &str,
+    user: Option<&str>,
+    secrets: &[String],
+) -> CliError {
+    let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let detail = scrub(&e.to_string(), &secret_refs);
+    let who = user.map(|u| format!(" as {u}")).unwrap_or_default();
+    match e.kind.as_ref() {
+        DriverErrorKind::Authentication { message, .. } => CliError::unreachable(format!(
+            "MongoDB authentication failed{who} at {uri}: {}",
+            scrub(message, &secret_refs)
+        ))
+        .with_hint("check the user name, its password file and the auth source (authSource)"),
+        DriverErrorKind::Command(c) if c.code == 18 || c.code == 13 => {
+            CliError::unreachable(format!("MongoDB refused{who} at {uri}: {}", c.message))
+                .with_hint(
+                    "check the user name, its password file, the auth source and the user's roles",
+                )
+        }
+        DriverErrorKind::ServerSelection { .. }
+        | DriverErrorKind::Io(_)
+        | DriverErrorKind::DnsResolve { .. } => {
+            // Authentication failures during the handshake surface as server-selection errors.
+            if detail.contains("Authentication failed") || detail.contains("AuthenticationFailed") {
+                return CliError::unreachable(format!(
+                    "MongoDB authentication failed{who} at {uri}: {}",
+                    first_clause(&detail)
+                ))
+                .with_hint(
+                    "check the user name, its password file and the auth source (authSource)",
+                );
+            }
+            CliError::unreachable(format!(
+                "cannot reach MongoDB at {uri}: {}",
+                first_clause(&detail)
+            ))
+            .with_hint(
+                "check that the server runs and that mongodb.uri names the right host and port",
+            )
+        }
+        _ => CliError::new(
+            crate::error::ErrorKind::Runtime,
+            format!("MongoDB error at {uri}: {detail}"),
+        ),
+    }
+}
+
+fn first_clause(text: &str) -> &str {
+    let t = text.trim();
+    let cut = t.find(", Topology:").or_else(|| t.find(". Topology")).unwrap_or(t.len());
+    &t[..cut.min(300)]
+}
+
+/// Server facts for messages and `prelude.json`.
+pub async fn build_info(client: &Client) -> Result<Document, mongodb::error::Error> {
+    client.database("admin").run_command(doc! {"buildInfo": 1}).await
+}

@@ -1,0 +1,124 @@
+//! All terminal output: data on stdout, everything else on stderr (STYLE §5).
+//!
+//! In text mode commands print lines for people with [`Printer::line`]. In JSON mode those lines
+//! are swallowed and, when the command ends, exactly one JSON object is printed: the fields the
+//! command recorded with [`Printer::set`], plus `command`, `status` and `exit_code`. This is the
+//! only module allowed to write to stdout.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::Write as _;
+use std::sync::Mutex;
+
+use serde_json::{Map, Value};
+
+use crate::cli::OutputFormat;
+
+/// Version of the JSON summary shape; bumped on any incompatible change.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug)]
+pub struct Printer {
+    format: OutputFormat,
+    summary: Mutex<Map<String, Value>>,
+}
+
+impl Printer {
+    pub fn new(format: OutputFormat) -> Self {
+        Printer { format, summary: Mutex::new(Map::new()) }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.format == OutputFormat::Json
+    }
+
+    /// A line of data for people; ignored with `--output json`.
+    pub fn line(&self, text: impl std::fmt::Display) {
+        if !self.is_json() {
+            write_stdout(&format!("{text}\n"));
+        }
+    }
+
+    /// Raw bytes for stdout in text mode (completion scripts), unchanged.
+    pub fn raw(&self, text: &str) {
+        if !self.is_json() {
+            write_stdout(text);
+        }
+    }
+
+    /// Records a field of the JSON summary.
+    pub fn set(&self, key: &str, value: impl serde::Serialize) {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.summary.lock().expect("summary lock").insert(key.to_owned(), value);
+    }
+
+    /// Prints the end of a command: the JSON object, or for text the error and its hint.
+    pub fn finish(
+        &self,
+        command: &str,
+        status: &str,
+        exit_code: u8,
+        error: Option<(&str, Option<&str>)>,
+    ) {
+        if self.is_json() {
+            let mut obj = Map::new();
+            obj.insert("command".into(), command.into());
+            obj.insert("status".into(), status.into());
+            obj.insert("exit_code".into(), exit_code.into());
+            obj.insert("schema_version".into(), JSON_SCHEMA_VERSION.into());
+            for (k, v) in std::mem::take(&mut *self.summary.lock().expect("summary lock")) {
+                obj.entry(k).or_insert(v);
+            }
+            if let Some((message, hint)) = error {
+                let mut e = Map::new();
+                e.insert("message".into(), message.into());
+                if let Some(h) = hint {
+                    e.insert("hint".into(), h.into());
+                }
+                obj.insert("error".into(), Value::Object(e));
+            }
+            write_stdout(&format!("{}\n", Value::Object(obj)));
+        }
+        if let Some((message, hint)) = error {
+            eprintln!("error: {message}");
+            if let Some(h) = hint {
+                eprintln!("hint: {h}");
+            }
+        }
+    }
+}
+
+impl Printer {
+    /// The JSON object for a command line clap refused (the stderr message is clap's).
+    pub fn finish_usage(&self, message: &str) {
+        let obj = serde_json::json!({
+            "command": null,
+            "status": "failed",
+            "exit_code": 2,
+            "schema_version": JSON_SCHEMA_VERSION,
+            "error": {"message": message, "hint": "run daraa-ops --help"},
+        });
+        write_stdout(&format!("{obj}\n"));
+    }
+}
+
+/// Writes to stdout; a closed pipe (`daraa-ops list | head`) ends the process quietly, as
+/// ripgrep does.
+fn write_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+    }
+}
+
+/// Progress bars are drawn only for people: a terminal on stderr, no `--quiet`, no
+/// `--no-progress`, no `--output json`.
+pub fn progress_enabled(global: &crate::cli::GlobalArgs) -> bool {
+    use std::io::IsTerminal as _;
+    !global.quiet
+        && !global.no_progress
+        && global.output == OutputFormat::Text
+        && std::io::stderr().is_terminal()
+}

@@ -1,0 +1,2 @@
+//! Where archives live: the local directory and S3.
+pub mod s3;
