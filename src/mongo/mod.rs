@@ -5,7 +5,8 @@
 
 use mongodb::bson::{Document, doc};
 use mongodb::options::{
-    ClientOptions, Credential, ReadPreference as DriverReadPreference, SelectionCriteria,
+    AuthMechanism, ClientOptions, Credential, ReadPreference as DriverReadPreference,
+    SelectionCriteria,
 };
 use mongodb::{Client, error::ErrorKind as DriverErrorKind};
 use secrecy::ExposeSecret as _;
@@ -41,7 +42,18 @@ pub struct Mongo {
 
 pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mongo, CliError> {
     let display_uri = redact_uri(&cfg.uri);
-    let mut options = ClientOptions::parse(&cfg.uri).await.map_err(|e| {
+    // With the account in the config, auth parameters of the URI belong to that account: the
+    // driver refuses `authMechanism` in a URI that has no user name.
+    let config_has_account = match role {
+        Role::Operator => cfg.username.is_some(),
+        Role::Admin => true,
+    };
+    let (uri, uri_mechanism, uri_source) = if config_has_account {
+        split_auth_params(&cfg.uri)
+    } else {
+        (cfg.uri.clone(), None, None)
+    };
+    let mut options = ClientOptions::parse(&uri).await.map_err(|e| {
         CliError::usage(format!(
             "invalid mongodb.uri {display_uri}: {}",
             scrub(&e.to_string(), &[&cfg.uri])
@@ -83,10 +95,13 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
             }
         })?;
         secret_values.push(password.expose_secret().to_owned());
-        let source = source
-            .or_else(|| options.credential.as_ref().and_then(|c| c.source.clone()))
-            .unwrap_or_else(|| "admin".into());
-        let mechanism = options.credential.as_ref().and_then(|c| c.mechanism.clone());
+        let source = source.or(uri_source).unwrap_or_else(|| "admin".into());
+        let mechanism = match uri_mechanism {
+            Some(m) => Some(m.parse::<AuthMechanism>().map_err(|e| {
+                CliError::usage(format!("invalid authMechanism in mongodb.uri {display_uri}: {e}"))
+            })?),
+            None => None,
+        };
         options.credential = Some(
             Credential::builder()
                 .username(username)
@@ -98,8 +113,9 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
     }
     let user = options.credential.as_ref().and_then(|c| c.username.clone());
     options.app_name = Some(cfg.app_name.clone());
-    options.server_selection_timeout = Some(cfg.server_selection_timeout);
-    options.connect_timeout = Some(cfg.connect_timeout);
+    // Options written in the URI win over the config's defaults.
+    options.server_selection_timeout.get_or_insert(cfg.server_selection_timeout);
+    options.connect_timeout.get_or_insert(cfg.connect_timeout);
     if access == Access::ReadOnly
         && let Some(rp) = cfg.read_preference
     {
@@ -114,6 +130,23 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
         .await
         .map_err(|e| classify(&e, &display_uri, user.as_deref(), &secret_values))?;
     Ok(Mongo { client, display_uri, user })
+}
+
+/// Removes `authMechanism` and `authSource` from a URI's query, returning them.
+fn split_auth_params(uri: &str) -> (String, Option<String>, Option<String>) {
+    let Some((base, query)) = uri.split_once('?') else { return (uri.to_owned(), None, None) };
+    let (mut mechanism, mut source, mut kept) = (None, None, Vec::new());
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some((k, v)) if k.eq_ignore_ascii_case("authMechanism") => {
+                mechanism = Some(v.to_owned())
+            }
+            Some((k, v)) if k.eq_ignore_ascii_case("authSource") => source = Some(v.to_owned()),
+            _ => kept.push(pair),
+        }
+    }
+    let uri = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
+    (uri, mechanism, source)
 }
 
 fn driver_read_preference(rp: ReadPreference) -> DriverReadPreference {
@@ -173,6 +206,21 @@ pub fn classify(
             crate::error::ErrorKind::Runtime,
             format!("MongoDB error at {uri}: {detail}"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn auth_params_are_lifted_out_of_the_uri() {
+        let (uri, m, s) = super::split_auth_params(
+            "mongodb://h1,h2/?replicaSet=rs0&authSource=admin&authMechanism=SCRAM-SHA-256",
+        );
+        assert_eq!(uri, "mongodb://h1,h2/?replicaSet=rs0");
+        assert_eq!(m.as_deref(), Some("SCRAM-SHA-256"));
+        assert_eq!(s.as_deref(), Some("admin"));
+        assert_eq!(super::split_auth_params("mongodb://h/").0, "mongodb://h/");
+        assert_eq!(super::split_auth_params("mongodb://h/?authSource=x").0, "mongodb://h/");
     }
 }
 

@@ -1,0 +1,110 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_daraa_ops_global_optspecs
+    string join \n config= output= log-format= q/quiet v/verbose no-progress yes h/help V/version
+end
+
+function __fish_daraa_ops_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_daraa_ops_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_daraa_ops_using_subcommand
+    set -l cmd (__fish_daraa_ops_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "config" -d 'Validate or print the resolved configuration'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "man" -d 'Write man pages (one per command) into a folder'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -f -a "check" -d 'Validate the configuration and read every secret file; exit 2 naming what is wrong'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -f -a "show" -d 'Print the resolved configuration (file, then environment), secrets redacted'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and not __fish_seen_subcommand_from check show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from check" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from check" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from check" -l connect -d 'Also connect to MongoDB, Redis and S3 with the configured credentials (exit 3 on failure)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from check" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from check" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from show" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from show" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from show" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate the configuration and read every secret file; exit 2 naming what is wrong'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the resolved configuration (file, then environment), secrets redacted'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -l out-dir -d 'Folder to write `daraa-ops.1` and `daraa-ops-<command>.1` into (created if missing)' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config completions man help" -f -a "config" -d 'Validate or print the resolved configuration'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config completions man help" -f -a "man" -d 'Write man pages (one per command) into a folder'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the configuration and read every secret file; exit 2 naming what is wrong'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved configuration (file, then environment), secrets redacted'

@@ -1,0 +1,151 @@
+//! Shared test helpers: the test services' coordinates, the binary runner, secret files.
+//!
+//! Every run of the binary goes through [`run`], which asserts that no known secret (the test
+//! services' passwords, and any registered with [`register_secret`]) appears in its stdout or
+//! stderr: that is the suite-wide "no secret in any output" check.
+
+use std::collections::HashSet;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::{LazyLock, Mutex};
+
+/// Where the test services are. Missing variables fail the test: set them with
+/// `eval "$(scripts/services.sh env)"`. `DARAA_TEST_SKIP_SERVICES=1` (never under CI) skips.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub mongo_uri: String,
+    pub mongo_user: String,
+    pub mongo_password: String,
+    pub redis_url_no_auth: String,
+    pub redis_password: String,
+    pub s3_endpoint: String,
+    pub s3_bucket: String,
+}
+
+pub fn services() -> Option<Services> {
+    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (Some(mongo_uri), Some(redis_url), Some(s3_endpoint), Some(s3_bucket)) = (
+        get("DARAA_TEST_MONGODB_URI"),
+        get("DARAA_TEST_REDIS_URL"),
+        get("DARAA_TEST_S3_ENDPOINT"),
+        get("DARAA_TEST_S3_BUCKET"),
+    ) else {
+        let ci = get("CI").is_some_and(|v| v == "true");
+        if !ci && get("DARAA_TEST_SKIP_SERVICES").as_deref() == Some("1") {
+            eprintln!("SKIPPED (DARAA_TEST_SKIP_SERVICES=1): this test needs the test services");
+            return None;
+        }
+        panic!(
+            "test services not configured (DARAA_TEST_MONGODB_URI, DARAA_TEST_REDIS_URL, \
+             DARAA_TEST_S3_ENDPOINT, DARAA_TEST_S3_BUCKET); run: scripts/services.sh up && \
+             eval \"$(scripts/services.sh env)\""
+        );
+    };
+    let (mongo_user, mongo_password) =
+        userinfo(&mongo_uri).expect("DARAA_TEST_MONGODB_URI has user:password");
+    let (_, redis_password) = userinfo(&redis_url).expect("DARAA_TEST_REDIS_URL has :password");
+    let redis_url_no_auth = redis_url.replacen(&format!(":{redis_password}@"), "", 1);
+    register_secret(&mongo_password);
+    register_secret(&redis_password);
+    if let Some(s) = get("AWS_SECRET_ACCESS_KEY") {
+        register_secret(&s);
+    }
+    Some(Services {
+        mongo_uri,
+        mongo_user,
+        mongo_password,
+        redis_url_no_auth,
+        redis_password,
+        s3_endpoint,
+        s3_bucket,
+    })
+}
+
+/// `scheme://user:password@...` → (user, password), percent-decoding not needed for the test
+/// services' generated passwords.
+fn userinfo(uri: &str) -> Option<(String, String)> {
+    let rest = uri.split_once("://")?.1;
+    let (info, _) = rest.rsplit_once('@')?;
+    let (u, p) = info.split_once(':')?;
+    Some((u.to_owned(), p.to_owned()))
+}
+
+impl Services {
+    /// The MongoDB URI without credentials (they go through secret files).
+    pub fn mongo_uri_no_auth(&self) -> String {
+        self.mongo_uri.replacen(&format!("{}:{}@", self.mongo_user, self.mongo_password), "", 1)
+    }
+}
+
+static SECRETS: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+
+pub fn register_secret(s: &str) {
+    if s.len() >= 4 {
+        SECRETS.lock().unwrap().insert(s.to_owned());
+    }
+}
+
+/// A secrets file with mode 0600; its content is registered as a secret.
+pub fn secret_file(dir: &Path, name: &str, value: &str) -> PathBuf {
+    register_secret(value);
+    let p = dir.join(name);
+    std::fs::write(&p, format!("{value}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    p
+}
+
+/// The result of one run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout parsed as the one JSON object of `--output json`.
+    pub fn json(&self) -> serde_json::Value {
+        let trimmed = self.stdout.trim();
+        assert_eq!(
+            trimmed.lines().count(),
+            1,
+            "expected exactly one JSON line on stdout:\n{}",
+            self.stdout
+        );
+        serde_json::from_str(trimmed)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// Runs `daraa-ops` with arguments and extra environment, with no inherited DARAA_OPS_*
+/// variables, and checks that no secret leaked into its output.
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = assert_cmd::Command::cargo_bin("daraa-ops").unwrap();
+    for (k, _) in std::env::vars() {
+        if k.starts_with("DARAA_OPS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(args).envs(env.iter().copied()).env("NO_COLOR", "1");
+    let Output { status, stdout, stderr } = cmd.output().unwrap();
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    };
+    for s in SECRETS.lock().unwrap().iter() {
+        assert!(!run.stdout.contains(s.as_str()), "a secret appeared on stdout of {args:?}");
+        assert!(!run.stderr.contains(s.as_str()), "a secret appeared on stderr of {args:?}");
+    }
+    run
+}
+
+/// A name unique to this test process, for databases, key prefixes and S3 prefixes.
+pub fn unique(name: &str) -> String {
+    format!("t_{name}_{}", std::process::id())
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
