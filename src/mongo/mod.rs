@@ -139,9 +139,11 @@ fn split_auth_params(uri: &str) -> (String, Option<String>, Option<String>) {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
             Some((k, v)) if k.eq_ignore_ascii_case("authMechanism") => {
-                mechanism = Some(v.to_owned())
+                mechanism = Some(v.to_owned());
             }
-            Some((k, v)) if k.eq_ignore_ascii_case("authSource") => source = Some(v.to_owned()),
+            Some((k, v)) if k.eq_ignore_ascii_case("authSource") => {
+                source = Some(v.to_owned());
+            }
             _ => kept.push(pair),
         }
     }
@@ -209,6 +211,17 @@ pub fn classify(
     }
 }
 
+fn first_clause(text: &str) -> &str {
+    let t = text.trim();
+    let cut = t.find(", Topology:").or_else(|| t.find(". Topology")).unwrap_or(t.len());
+    &t[..cut.min(300)]
+}
+
+/// Server facts for messages and `prelude.json`.
+pub async fn build_info(client: &Client) -> Result<Document, mongodb::error::Error> {
+    client.database("admin").run_command(doc! {"buildInfo": 1}).await
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -222,15 +235,4 @@ mod tests {
         assert_eq!(super::split_auth_params("mongodb://h/").0, "mongodb://h/");
         assert_eq!(super::split_auth_params("mongodb://h/?authSource=x").0, "mongodb://h/");
     }
-}
-
-fn first_clause(text: &str) -> &str {
-    let t = text.trim();
-    let cut = t.find(", Topology:").or_else(|| t.find(". Topology")).unwrap_or(t.len());
-    &t[..cut.min(300)]
-}
-
-/// Server facts for messages and `prelude.json`.
-pub async fn build_info(client: &Client) -> Result<Document, mongodb::error::Error> {
-    client.database("admin").run_command(doc! {"buildInfo": 1}).await
 }

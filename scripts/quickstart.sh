@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# First run on a fresh machine: build, start local services (FerretDB, Redis, S3), seed demo
+# data into the `daraa` database, and check a config that points at all three.
+# Afterwards:  export DARAA_OPS_CONFIG=<printed path>; ./target/debug/daraa-ops config show
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== building daraa-ops"
+cargo build --quiet --bin daraa-ops --example seed
+
+echo "== starting local services"
+scripts/services.sh up
+eval "$(scripts/services.sh env)"
+state=$DARAA_TEST_SERVICES_DIR
+
+# A config for the local services; passwords stay in the services' 0600 files.
+config="$state/quickstart.yaml"
+cat > "$config" <<YAML
+mongodb:
+  uri: "mongodb://127.0.0.1:${DARAA_TEST_MONGODB_URI##*@127.0.0.1:}"
+  username: admin
+  password_file: $state/ferretdb-admin.password
+  database: daraa
+redis:
+  url: "redis://127.0.0.1:${DARAA_TEST_REDIS_URL##*@127.0.0.1:}"
+  password_file: $state/redis.password
+s3:
+  bucket: $DARAA_TEST_S3_BUCKET
+  prefix: quickstart/
+  endpoint: $DARAA_TEST_S3_ENDPOINT
+  force_path_style: true
+backup:
+  dir: $state/backups
+YAML
+
+echo "== seeding demo data (scale 0.1, seed 42)"
+./target/debug/examples/seed --scale 0.1 --seed 42 --db daraa | head -c 600; echo
+
+echo "== config check --connect"
+./target/debug/daraa-ops --config "$config" config check --connect
+
+cat <<MSG
+
+Ready. Try:
+  export DARAA_OPS_CONFIG=$config
+  ./target/debug/daraa-ops config show
+Stop the services with: scripts/services.sh down
+MSG
