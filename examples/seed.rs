@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
         database: args.db,
         scale: args.scale,
         seed: args.seed,
-        now_ms: args.now.map_or_else(daraa_ops::devdata::today_ms, |t| t.as_millisecond()),
+        now_ms: args.now.map_or_else(daraa_ops::devdata::today_ms, jiff::Timestamp::as_millisecond),
         parallel: args.parallel,
         with_zoo: !args.no_zoo,
     };

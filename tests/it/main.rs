@@ -1,5 +1,6 @@
 //! The integration test binary: CLI golden tests (no services) and tests against the real
 //! services started by `scripts/services.sh up` (FerretDB, Redis, S3 on loopback).
+#![allow(clippy::print_stderr)] // test diagnostics go to stderr
 
 mod cli;
 mod config_services;
