@@ -36,6 +36,11 @@ complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -l yes -d 'Answer yes 
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -s h -l help -d 'Print help'
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -s V -l version -d 'Print version'
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "config" -d 'Validate or print the resolved configuration'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "backup" -d 'Dump the database into a mongorestore-compatible .tar.gz, upload it, apply retention'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "list" -d 'List backups (local and S3) with id, time, size, collections, documents, status'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "verify" -d 'Re-read an archive and check every checksum, count and BSON document (exit 6 if bad)'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "prune" -d 'Apply retention to the local directory and S3'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "lock" -d 'Inspect or release the job lock (one backup, restore or cleanup at a time)'
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "man" -d 'Write man pages (one per command) into a folder'
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -79,6 +84,97 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_s
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate the configuration and read every secret file; exit 2 naming what is wrong'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the resolved configuration (file, then environment), secrets redacted'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l label -d 'Free text stored in the manifest (e.g. "before-migration-42")' -r
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l no-upload -d 'Keep the archive local only, even when S3 is configured'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l no-prune -d 'Do not apply retention after the backup'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l dry-run -d 'List what would be backed up; write nothing'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -l local -d 'Only the local backup directory'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -l remote -d 'Only S3'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand verify" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand verify" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand verify" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand verify" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand verify" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand verify" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand verify" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand verify" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand prune" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand prune" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand prune" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand prune" -l dry-run -d 'Show what retention would delete; delete nothing'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand prune" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand prune" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand prune" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand prune" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand prune" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -f -a "status" -d 'Show who holds the job lock of the configured database'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -f -a "release" -d 'Remove the lock of a run that crashed'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l force -d 'Required: releasing a lock another run holds lets two jobs overlap'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show who holds the job lock of the configured database'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from help" -f -a "release" -d 'Remove the lock of a run that crashed'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
 json\t''"
@@ -102,9 +198,16 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -l no-progress 
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -s h -l help -d 'Print help'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -s V -l version -d 'Print version'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config completions man help" -f -a "config" -d 'Validate or print the resolved configuration'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config completions man help" -f -a "man" -d 'Write man pages (one per command) into a folder'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune lock completions man help" -f -a "config" -d 'Validate or print the resolved configuration'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune lock completions man help" -f -a "backup" -d 'Dump the database into a mongorestore-compatible .tar.gz, upload it, apply retention'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune lock completions man help" -f -a "list" -d 'List backups (local and S3) with id, time, size, collections, documents, status'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune lock completions man help" -f -a "verify" -d 'Re-read an archive and check every checksum, count and BSON document (exit 6 if bad)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune lock completions man help" -f -a "prune" -d 'Apply retention to the local directory and S3'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune lock completions man help" -f -a "lock" -d 'Inspect or release the job lock (one backup, restore or cleanup at a time)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune lock completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune lock completions man help" -f -a "man" -d 'Write man pages (one per command) into a folder'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune lock completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the configuration and read every secret file; exit 2 naming what is wrong'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved configuration (file, then environment), secrets redacted'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from lock" -f -a "status" -d 'Show who holds the job lock of the configured database'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from lock" -f -a "release" -d 'Remove the lock of a run that crashed'

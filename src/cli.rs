@@ -72,6 +72,19 @@ pub enum Command {
     /// Validate or print the resolved configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Dump the database into a mongorestore-compatible .tar.gz, upload it, apply retention
+    #[command(after_help = EXIT_CODES_HELP)]
+    Backup(BackupArgs),
+    /// List backups (local and S3) with id, time, size, collections, documents, status
+    List(ListArgs),
+    /// Re-read an archive and check every checksum, count and BSON document (exit 6 if bad)
+    #[command(after_help = EXIT_CODES_HELP)]
+    Verify(VerifyArgs),
+    /// Apply retention to the local directory and S3
+    Prune(PruneArgs),
+    /// Inspect or release the job lock (one backup, restore or cleanup at a time)
+    #[command(subcommand)]
+    Lock(LockCommand),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
     /// Write man pages (one per command) into a folder
@@ -113,6 +126,12 @@ impl Command {
         match self {
             Command::Config(ConfigCommand::Check(_)) => "config check",
             Command::Config(ConfigCommand::Show) => "config show",
+            Command::Backup(_) => "backup",
+            Command::List(_) => "list",
+            Command::Verify(_) => "verify",
+            Command::Prune(_) => "prune",
+            Command::Lock(LockCommand::Status) => "lock status",
+            Command::Lock(LockCommand::Release(_)) => "lock release",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -127,4 +146,59 @@ mod tests {
     fn cli_is_well_formed() {
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Keep the archive local only, even when S3 is configured
+    #[arg(long)]
+    pub no_upload: bool,
+    /// Do not apply retention after the backup
+    #[arg(long)]
+    pub no_prune: bool,
+    /// Free text stored in the manifest (e.g. "before-migration-42")
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+    /// List what would be backed up; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only the local backup directory
+    #[arg(long, conflicts_with = "remote")]
+    pub local: bool,
+    /// Only S3
+    #[arg(long)]
+    pub remote: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A backup id, `latest`, or the path of a .tar.gz
+    #[arg(value_name = "ID|latest|PATH")]
+    pub target: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Show what retention would delete; delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockCommand {
+    /// Show who holds the job lock of the configured database
+    Status,
+    /// Remove the lock of a run that crashed
+    Release(LockReleaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LockReleaseArgs {
+    /// Required: releasing a lock another run holds lets two jobs overlap
+    #[arg(long)]
+    pub force: bool,
 }

@@ -59,6 +59,13 @@ impl CliError {
         self
     }
 
+    /// Puts what was being done in front of the message.
+    #[must_use]
+    pub fn prefixed(mut self, what: &str) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+
     pub fn usage(message: impl Into<String>) -> Self {
         CliError::new(ErrorKind::Config, message)
     }

@@ -4,7 +4,9 @@
 //! development examples (`examples/seed.rs`) can use the same config and connection code.
 
 pub mod app;
+pub mod archive;
 pub mod cache;
+pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -12,9 +14,12 @@ pub mod context;
 pub mod devdata;
 pub mod error;
 pub mod exit;
+pub mod jobs;
+pub mod lock;
 pub mod logging;
 pub mod mongo;
 pub mod output;
+pub mod retention;
 pub mod signal;
 pub mod storage;
 

@@ -3,6 +3,8 @@
 //!
 //! Knows nothing about the CLI beyond `CliError`; never logs or returns a password.
 
+pub mod dump;
+
 use mongodb::bson::{Document, doc};
 use mongodb::options::{
     AuthMechanism, ClientOptions, Credential, ReadPreference as DriverReadPreference,

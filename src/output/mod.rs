@@ -6,6 +6,8 @@
 //! only module allowed to write to stdout.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod progress;
+
 use std::io::Write as _;
 use std::sync::Mutex;
 

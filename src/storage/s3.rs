@@ -2,6 +2,11 @@
 //! calculation only when required (DESIGN §6: third-party servers mishandle the SDK default).
 //!
 //! Credentials come from the AWS SDK's standard chain, never from the config file.
+//!
+//! Uploads: files above one part go up as a multipart upload whose part size lets 10,000 parts
+//! hold the file; each part carries its Content-MD5 (the server checks it), and after completion
+//! the object's size and multipart ETag are compared with what was sent. Any failure or a
+//! cancellation aborts the multipart upload, so no half object is left behind.
 
 use aws_config::BehaviorVersion;
 use aws_config::meta::region::RegionProviderChain;
@@ -79,4 +84,310 @@ pub fn classify<E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug>(
 fn short_debug(e: &impl std::fmt::Debug) -> String {
     let text = format!("{e:?}");
     text.chars().take(300).collect()
+}
+
+const MIB: u64 = 1024 * 1024;
+const MIN_PART: u64 = 16 * MIB;
+const MAX_PARTS: u64 = 10_000;
+
+/// The part size for a file: the configured size (default 16 MiB), raised so that 10,000 parts
+/// hold the file, rounded up to a whole MiB.
+pub fn part_size(file_size: u64, configured_mib: Option<u64>) -> u64 {
+    let wanted = configured_mib.map_or(MIN_PART, |m| m * MIB);
+    let needed = file_size.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
+    wanted.max(needed).max(5 * MIB)
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+    pub bucket: String,
+    pub prefix: String,
+    cfg: S3Config,
+}
+
+fn md5(data: &[u8]) -> [u8; 16] {
+    use md5::Digest as _;
+    md5::Md5::digest(data).into()
+}
+
+impl S3Store {
+    pub async fn new(cfg: &S3Config) -> Self {
+        S3Store {
+            client: client(cfg).await,
+            bucket: cfg.bucket.clone(),
+            prefix: cfg.prefix.clone(),
+            cfg: cfg.clone(),
+        }
+    }
+
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    fn sse(&self) -> Option<aws_sdk_s3::types::ServerSideEncryption> {
+        self.cfg.sse.as_deref().map(aws_sdk_s3::types::ServerSideEncryption::from)
+    }
+
+    fn storage_class(&self) -> Option<aws_sdk_s3::types::StorageClass> {
+        self.cfg.storage_class.as_deref().map(aws_sdk_s3::types::StorageClass::from)
+    }
+
+    pub async fn put_bytes(&self, name: &str, data: &[u8]) -> Result<(), CliError> {
+        let key = self.key(name);
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(data.to_vec()))
+            .content_md5(aws_smithy_types::base64::encode(md5(data)))
+            .set_server_side_encryption(self.sse())
+            .set_ssekms_key_id(self.cfg.kms_key_id.clone())
+            .set_storage_class(self.storage_class())
+            .send()
+            .await
+            .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("upload of {key}")))?;
+        Ok(())
+    }
+
+    /// Uploads a file; multipart above one part. `cancel` aborts the upload.
+    pub async fn put_file(
+        &self,
+        name: &str,
+        path: &std::path::Path,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<(), CliError> {
+        use tokio::io::AsyncReadExt as _;
+        let key = self.key(name);
+        let local_err = |e: std::io::Error| {
+            CliError::new(
+                crate::error::ErrorKind::Runtime,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        };
+        let size = tokio::fs::metadata(path).await.map_err(local_err)?.len();
+        let part = part_size(size, self.cfg.part_size_mib);
+        if size <= part {
+            let data = tokio::fs::read(path).await.map_err(local_err)?;
+            return self.put_bytes(name, &data).await;
+        }
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type("application/gzip")
+            .set_server_side_encryption(self.sse())
+            .set_ssekms_key_id(self.cfg.kms_key_id.clone())
+            .set_storage_class(self.storage_class())
+            .send()
+            .await
+            .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("upload of {key}")))?;
+        let upload_id = created.upload_id().unwrap_or_default().to_owned();
+        let result = async {
+            let mut file = tokio::fs::File::open(path).await.map_err(local_err)?;
+            let mut parts = Vec::new();
+            let mut digests = Vec::new();
+            let mut number = 1;
+            let mut sent = 0u64;
+            while sent < size {
+                if cancel.is_cancelled() {
+                    return Err(CliError::new(
+                        crate::error::ErrorKind::Interrupted,
+                        format!("upload of {key} interrupted"),
+                    ));
+                }
+                let len = part.min(size - sent) as usize;
+                let mut buf = vec![0u8; len];
+                file.read_exact(&mut buf).await.map_err(local_err)?;
+                let digest = md5(&buf);
+                let r = self
+                    .client
+                    .upload_part()
+                    .bucket(&self.bucket)
+                    .key(&key)
+                    .upload_id(&upload_id)
+                    .part_number(number)
+                    .content_md5(aws_smithy_types::base64::encode(digest))
+                    .body(aws_sdk_s3::primitives::ByteStream::from(buf))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        classify(&e, &self.cfg).prefixed(&format!("upload of {key} part {number}"))
+                    })?;
+                parts.push(
+                    aws_sdk_s3::types::CompletedPart::builder()
+                        .set_e_tag(r.e_tag().map(str::to_owned))
+                        .part_number(number)
+                        .build(),
+                );
+                digests.extend_from_slice(&digest);
+                sent += len as u64;
+                number += 1;
+            }
+            self.client
+                .complete_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&key)
+                .upload_id(&upload_id)
+                .multipart_upload(
+                    aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| {
+                    classify(&e, &self.cfg).prefixed(&format!("completing the upload of {key}"))
+                })?;
+            Ok((digests, number - 1))
+        }
+        .await;
+        let (digests, count) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                let abort = self
+                    .client
+                    .abort_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(&key)
+                    .upload_id(&upload_id)
+                    .send()
+                    .await;
+                if let Err(a) = abort {
+                    tracing::warn!(
+                        "could not abort the multipart upload of {key} (the bucket's lifecycle rule must clean it): {a}"
+                    );
+                }
+                return Err(e);
+            }
+        };
+        // Verify what the server assembled: size, and the multipart ETag (MD5 of the parts'
+        // MD5s) where the server computes it that way (not with SSE-KMS).
+        let head =
+            self.client.head_object().bucket(&self.bucket).key(&key).send().await.map_err(|e| {
+                classify(&e, &self.cfg).prefixed(&format!("checking the upload of {key}"))
+            })?;
+        if head.content_length() != Some(size as i64) {
+            return Err(CliError::new(
+                crate::error::ErrorKind::Runtime,
+                format!(
+                    "upload of {key} is {:?} bytes in S3, {size} locally",
+                    head.content_length()
+                ),
+            ));
+        }
+        let expected = format!("\"{}-{count}\"", crate::archive::manifest::hex(&md5(&digests)));
+        if self.cfg.sse.as_deref() != Some("aws:kms") && head.e_tag() != Some(expected.as_str()) {
+            return Err(CliError::new(
+                crate::error::ErrorKind::Runtime,
+                format!("upload of {key}: S3 reports ETag {:?}, expected {expected}", head.e_tag()),
+            ));
+        }
+        Ok(())
+    }
+
+    pub async fn get_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, CliError> {
+        let key = self.key(name);
+        match self.client.get_object().bucket(&self.bucket).key(&key).send().await {
+            Ok(out) => {
+                let data =
+                    out.body.collect().await.map_err(|e| {
+                        CliError::unreachable(format!("download of {key} failed: {e}"))
+                    })?;
+                Ok(Some(data.into_bytes().to_vec()))
+            }
+            Err(SdkError::ServiceError(se)) if se.err().is_no_such_key() => Ok(None),
+            Err(e) => Err(classify(&e, &self.cfg).prefixed(&format!("download of {key}"))),
+        }
+    }
+
+    /// A blocking reader streaming the object; use it from a blocking thread.
+    pub async fn reader(&self, name: &str) -> Result<Box<dyn std::io::Read + Send>, CliError> {
+        let key = self.key(name);
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("download of {key}")))?;
+        let reader = out.body.into_async_read();
+        Ok(Box::new(tokio_util::io::SyncIoBridge::new(reader)))
+    }
+
+    pub async fn list(&self) -> Result<Vec<super::ObjectInfo>, CliError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&self.prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(&e, &self.cfg).prefixed("listing the bucket"))?;
+            for o in page.contents() {
+                let Some(name) = o.key().and_then(|k| k.strip_prefix(&self.prefix)) else {
+                    continue;
+                };
+                // Objects in "subfolders" of the prefix are not ours.
+                if name.is_empty() || name.contains('/') {
+                    continue;
+                }
+                out.push(super::ObjectInfo {
+                    name: name.to_owned(),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    pub async fn delete(&self, names: &[String]) -> Result<(), CliError> {
+        for n in names {
+            let key = self.key(n);
+            self.client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("deleting {key}")))?;
+        }
+        Ok(())
+    }
+
+    /// Server-side encryption S3 reports for an object (for tests and `list`).
+    pub async fn encryption_of(&self, name: &str) -> Result<Option<String>, CliError> {
+        let key = self.key(name);
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("checking {key}")))?;
+        Ok(head.server_side_encryption().map(|s| s.as_str().to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_size_lets_10000_parts_hold_the_file() {
+        assert_eq!(part_size(1, None), 16 * MIB);
+        assert_eq!(part_size(100 * 1024 * MIB, None), 16 * MIB);
+        // 1 TiB needs > 104 MiB parts.
+        let tib = 1024 * 1024 * MIB;
+        let p = part_size(tib, None);
+        assert!(p * 10_000 >= tib && p.is_multiple_of(MIB) && p < 106 * MIB, "{p}");
+        assert_eq!(part_size(1, Some(5)), 5 * MIB);
+        assert_eq!(part_size(tib, Some(5)), p);
+    }
 }

@@ -2,16 +2,27 @@
 
 use crate::support::{repo_path, run};
 
-/// Every command path, for `--help` snapshots.
-const COMMANDS: &[&[&str]] =
-    &[&[], &["config"], &["config", "check"], &["config", "show"], &["completions"], &["man"]];
+/// Every command path, walked from the clap definition, for `--help` snapshots.
+fn command_paths() -> Vec<Vec<String>> {
+    fn walk(cmd: &clap::Command, path: &[String], out: &mut Vec<Vec<String>>) {
+        out.push(path.to_vec());
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut p = path.to_vec();
+            p.push(sub.get_name().to_owned());
+            walk(sub, &p, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&<daraa_ops::cli::Cli as clap::CommandFactory>::command(), &[], &mut out);
+    out
+}
 
 #[test]
 fn help_of_every_command_matches_snapshot() {
     let update = std::env::var("DARAA_UPDATE_GENERATED").is_ok_and(|v| v == "1");
     let mut stale = Vec::new();
-    for path in COMMANDS {
-        let mut args: Vec<&str> = path.to_vec();
+    for path in command_paths() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
         args.push("--help");
         let r = run(&args, &[]);
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);

@@ -1,7 +1,8 @@
 //! The integration test binary: CLI golden tests (no services) and tests against the real
 //! services started by `scripts/services.sh up` (FerretDB, Redis, S3 on loopback).
-#![allow(clippy::print_stderr)] // test diagnostics go to stderr
+#![allow(clippy::print_stderr, clippy::format_push_string)] // test diagnostics go to stderr
 
+mod backup;
 mod cli;
 mod config_services;
 mod generated;

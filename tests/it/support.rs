@@ -149,3 +149,137 @@ pub fn unique(name: &str) -> String {
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
+
+/// A config file pointing at the test services, with its own database, backup directory,
+/// S3 prefix and Redis key prefix, so tests run in parallel without meeting.
+pub struct Job {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub database: String,
+    pub backup_dir: PathBuf,
+    pub s3_prefix: String,
+    pub services: Services,
+}
+
+#[derive(Default, Clone)]
+pub struct JobOptions {
+    pub redis: bool,
+    pub s3: bool,
+    /// Extra YAML appended to the config.
+    pub extra: String,
+}
+
+impl Job {
+    pub fn new(name: &str, s: &Services, opts: &JobOptions) -> Job {
+        let dir = tempfile::tempdir().unwrap();
+        let database = unique(name);
+        let backup_dir = dir.path().join("backups");
+        let s3_prefix = format!("{database}/");
+        secret_file(dir.path(), "mongo_pw", &s.mongo_password);
+        secret_file(dir.path(), "redis_pw", &s.redis_password);
+        let mut yaml = format!(
+            "mongodb:\n  uri: '{}'\n  username: {}\n  password_file: mongo_pw\n  database: {database}\n\
+             backup:\n  dir: backups\n  name_prefix: daraa\n",
+            s.mongo_uri_no_auth(),
+            s.mongo_user
+        );
+        if opts.redis {
+            yaml += &format!(
+                "redis:\n  url: '{}'\n  password_file: redis_pw\n  required: true\n  key_prefix: '{database}:'\n",
+                s.redis_url_no_auth
+            );
+        }
+        if opts.s3 {
+            yaml += &format!(
+                "s3:\n  bucket: {}\n  endpoint: '{}'\n  force_path_style: true\n  prefix: '{s3_prefix}'\n  max_attempts: 2\n",
+                s.s3_bucket, s.s3_endpoint
+            );
+        }
+        yaml += &opts.extra;
+        let config = dir.path().join("daraa-ops.yaml");
+        std::fs::write(&config, yaml).unwrap();
+        Job { dir, config, database, backup_dir, s3_prefix, services: s.clone() }
+    }
+
+    /// Runs the binary with this config (and `--output json` first when `json`).
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut full = vec!["--config", self.config.to_str().unwrap()];
+        full.extend_from_slice(args);
+        run(&full, env)
+    }
+
+    pub fn json(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
+        let mut full = vec!["--output", "json"];
+        full.extend_from_slice(args);
+        let r = self.run(&full, &[]);
+        let v = r.json();
+        (r.code, v, r.stderr)
+    }
+
+    /// A Command for the binary with this config, for tests that signal or race it.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("daraa-ops"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("DARAA_OPS_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.arg("--config").arg(&self.config).args(args);
+        cmd
+    }
+
+    pub async fn client(&self) -> mongodb::Client {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        mongodb::Client::with_uri_str(&self.services.mongo_uri).await.unwrap()
+    }
+
+    /// Seeds this job's database with the generator (and the zoo when asked).
+    pub async fn seed(&self, scale: f64, zoo: bool) -> daraa_ops::devdata::SeedReport {
+        let client = self.client().await;
+        let opts = daraa_ops::devdata::SeedOptions {
+            database: self.database.clone(),
+            scale,
+            seed: 7,
+            now_ms: 1_780_000_000_000,
+            parallel: 4,
+            with_zoo: zoo,
+        };
+        daraa_ops::devdata::seed(&client, &opts).await.unwrap()
+    }
+
+    pub async fn drop_database(&self) {
+        self.client().await.database(&self.database).drop().await.unwrap();
+    }
+
+    /// Local files in the backup directory, sorted.
+    pub fn local_files(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.backup_dir)
+            .map(|rd| rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    pub async fn s3(&self) -> daraa_ops::storage::s3::S3Store {
+        let cfg = daraa_ops::config::S3Config {
+            bucket: self.services.s3_bucket.clone(),
+            prefix: self.s3_prefix.clone(),
+            endpoint: Some(self.services.s3_endpoint.clone()),
+            force_path_style: true,
+            ..Default::default()
+        };
+        daraa_ops::storage::s3::S3Store::new(&cfg).await
+    }
+}
+
+/// Splits concatenated BSON documents.
+pub fn split_bson(data: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < data.len() {
+        let len = i32::from_le_bytes(data[i..i + 4].try_into().unwrap()) as usize;
+        out.push(data[i..i + len].to_vec());
+        i += len;
+    }
+    out
+}

@@ -1,0 +1,175 @@
+//! Parallel gzip: input is cut into chunks, each compressed on its own thread into a complete
+//! gzip member, and the members are written in order. The output is a multi-member gzip file
+//! (RFC 1952 allows it; `gzip -d`, `tar xz` and flate2's `MultiGzDecoder` read it).
+//!
+//! Memory is bounded: at most `2 × threads` chunks are in flight. We use our own ~100 lines
+//! rather than a crate because the parallel-gzip crates either bundle C zlib/libdeflate or fall
+//! back to miniz_oxide, while DESIGN §6 picks flate2 with zlib-rs (docs/architecture.md).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+pub const DEFAULT_CHUNK: usize = 2 * 1024 * 1024;
+
+type Job = (u64, Vec<u8>);
+type Done = (u64, io::Result<Vec<u8>>);
+
+pub struct ParallelGzWriter<W: Write> {
+    inner: W,
+    buf: Vec<u8>,
+    chunk: usize,
+    jobs: Option<SyncSender<Job>>,
+    results: Receiver<Done>,
+    workers: Vec<JoinHandle<()>>,
+    next_submit: u64,
+    next_write: u64,
+    ready: BTreeMap<u64, Vec<u8>>,
+    in_flight: usize,
+    max_in_flight: usize,
+}
+
+impl<W: Write> ParallelGzWriter<W> {
+    pub fn new(inner: W, level: u32, threads: usize) -> Self {
+        Self::with_chunk(inner, level, threads, DEFAULT_CHUNK)
+    }
+
+    pub fn with_chunk(inner: W, level: u32, threads: usize, chunk: usize) -> Self {
+        let threads = threads.max(1);
+        let (job_tx, job_rx) = sync_channel::<Job>(threads);
+        let (done_tx, done_rx): (Sender<Done>, Receiver<Done>) = channel();
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let workers = (0..threads)
+            .map(|_| {
+                let rx = Arc::clone(&job_rx);
+                let tx = done_tx.clone();
+                std::thread::spawn(move || {
+                    loop {
+                        let job = rx.lock().expect("job queue").recv();
+                        let Ok((seq, data)) = job else { return };
+                        let mut enc = GzEncoder::new(
+                            Vec::with_capacity(data.len() / 3),
+                            Compression::new(level),
+                        );
+                        let out = enc.write_all(&data).and_then(|()| enc.finish());
+                        if tx.send((seq, out)).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        ParallelGzWriter {
+            inner,
+            buf: Vec::with_capacity(chunk),
+            chunk,
+            jobs: Some(job_tx),
+            results: done_rx,
+            workers,
+            next_submit: 0,
+            next_write: 0,
+            ready: BTreeMap::new(),
+            in_flight: 0,
+            max_in_flight: threads * 2,
+        }
+    }
+
+    fn submit(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        while self.in_flight >= self.max_in_flight {
+            self.collect_one()?;
+        }
+        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(self.chunk));
+        let jobs =
+            self.jobs.as_ref().ok_or_else(|| io::Error::other("compressor already finished"))?;
+        jobs.send((self.next_submit, data))
+            .map_err(|_| io::Error::other("compression thread died"))?;
+        self.next_submit += 1;
+        self.in_flight += 1;
+        Ok(())
+    }
+
+    /// Waits for one compressed chunk, then writes every chunk that is next in order.
+    fn collect_one(&mut self) -> io::Result<()> {
+        let (seq, out) =
+            self.results.recv().map_err(|_| io::Error::other("compression thread died"))?;
+        self.in_flight -= 1;
+        self.ready.insert(seq, out?);
+        while let Some(data) = self.ready.remove(&self.next_write) {
+            self.inner.write_all(&data)?;
+            self.next_write += 1;
+        }
+        Ok(())
+    }
+
+    /// Compresses what is buffered, writes everything, and returns the inner writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.submit()?;
+        while self.in_flight > 0 {
+            self.collect_one()?;
+        }
+        self.jobs = None;
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        self.inner.flush()?;
+        // `self` has no Drop impl, so the field can be moved out.
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for ParallelGzWriter<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let room = self.chunk - self.buf.len();
+        let n = data.len().min(room);
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() >= self.chunk {
+            self.submit()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Chunks are only cut at `chunk` bytes so compression stays good; the data reaches the
+        // inner writer on `finish`.
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read as _;
+
+    #[test]
+    fn multi_member_output_round_trips() {
+        let data: Vec<u8> = (0..5_000_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        for threads in [1, 3] {
+            let mut w = ParallelGzWriter::with_chunk(Vec::new(), 6, threads, 64 * 1024);
+            for piece in data.chunks(10_007) {
+                w.write_all(piece).unwrap();
+            }
+            let out = w.finish().unwrap();
+            let mut back = Vec::new();
+            flate2::read::MultiGzDecoder::new(&out[..]).read_to_end(&mut back).unwrap();
+            assert_eq!(back, data);
+            // Many members: a single-member decoder stops after the first.
+            let mut first = Vec::new();
+            flate2::read::GzDecoder::new(&out[..]).read_to_end(&mut first).unwrap();
+            assert_eq!(first.len(), 64 * 1024);
+        }
+    }
+
+    #[test]
+    fn empty_input_gives_empty_output() {
+        let w = ParallelGzWriter::new(Vec::new(), 6, 2);
+        assert!(w.finish().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,96 @@
+//! `manifest.json` (the last archive member) and the sidecar `<id>.manifest.json` next to the
+//! archive, which adds the archive's own size and sha256 (docs/archive-format.md).
+
+use serde::{Deserialize, Serialize};
+
+pub const FORMAT: &str = "daraa-ops-backup";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub format_version: u32,
+    pub tool_version: String,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// RFC 3339, UTC: when the dump started.
+    pub created_at: String,
+    /// RFC 3339, UTC: when the last collection was written.
+    pub completed_at: String,
+    pub server_version: String,
+    pub database: String,
+    /// Sorted by name.
+    pub collections: Vec<CollectionEntry>,
+    pub totals: Totals,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionEntry {
+    pub name: String,
+    /// `collection` or `view` (views have metadata and no data file).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Member path of the raw BSON, e.g. `daraa/orders.bson`; absent for views.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_file: Option<String>,
+    pub metadata_file: String,
+    pub documents: u64,
+    pub bytes: u64,
+    /// sha256 of the `.bson` member, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// sha256 of the `.metadata.json` member, hex.
+    pub metadata_sha256: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub collections: u64,
+    pub views: u64,
+    pub documents: u64,
+    pub bytes: u64,
+}
+
+/// The sidecar: the manifest plus facts about the archive file itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sidecar {
+    #[serde(flatten)]
+    pub manifest: Manifest,
+    pub archive: ArchiveInfo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveInfo {
+    pub file: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+impl Manifest {
+    pub fn totals_of(collections: &[CollectionEntry]) -> Totals {
+        let mut t = Totals::default();
+        for c in collections {
+            if c.kind == "view" {
+                t.views += 1;
+            } else {
+                t.collections += 1;
+            }
+            t.documents += c.documents;
+            t.bytes += c.bytes;
+        }
+        t
+    }
+
+    pub fn collection(&self, name: &str) -> Option<&CollectionEntry> {
+        self.collections.iter().find(|c| c.name == name)
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}

@@ -1,0 +1,291 @@
+//! Reading and verifying archives as a stream: gzip (multi-member) → tar → members.
+//!
+//! [`verify`] checks every member against the archive's manifest (and the sidecar's, when
+//! given): document counts, byte counts, sha256, that every `.bson` is a sequence of valid BSON
+//! documents, that metadata is JSON, and that no member is unsafe (absolute paths, `..`, links).
+//! Memory stays bounded by the largest document (16 MiB), whatever the archive size.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+
+use bson::RawDocument;
+use sha2::{Digest, Sha256};
+
+use super::manifest::{Manifest, hex};
+
+/// Largest BSON document accepted in an archive (the server's 16 MiB plus command overhead).
+pub const MAX_DOCUMENT: usize = 16 * 1024 * 1024 + 16 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// The archive is damaged or does not match its manifest: exit 6.
+    #[error("{0}")]
+    Corrupt(String),
+    /// Reading failed for a reason outside the archive (disk, network): exit 1.
+    #[error("cannot read the archive: {0}")]
+    Io(#[from] io::Error),
+}
+
+fn corrupt(msg: impl Into<String>) -> ArchiveError {
+    ArchiveError::Corrupt(msg.into())
+}
+
+/// What one member held.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberStats {
+    pub documents: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug)]
+pub struct Verified {
+    pub manifest: Manifest,
+    pub members: usize,
+}
+
+/// Checks a member path: relative, no `.`/`..`, at most `<dir>/<file>`.
+pub fn check_member_path(path: &str) -> Result<(), ArchiveError> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let bad = path.starts_with('/')
+        || path.contains('\\')
+        || parts.len() > 2
+        || parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..");
+    if bad { Err(corrupt(format!("unsafe member path {path:?}"))) } else { Ok(()) }
+}
+
+/// Validates one BSON document and everything nested in it.
+pub fn validate_document(doc: &RawDocument, depth: usize) -> Result<(), String> {
+    if depth > 200 {
+        return Err("documents nested deeper than 200 levels".into());
+    }
+    for element in doc {
+        let (_, value) = element.map_err(|e| e.to_string())?;
+        validate_value(value, depth)?;
+    }
+    Ok(())
+}
+
+fn validate_value(value: bson::RawBsonRef<'_>, depth: usize) -> Result<(), String> {
+    match value {
+        bson::RawBsonRef::Document(d) => validate_document(d, depth + 1),
+        bson::RawBsonRef::Array(a) => {
+            if depth > 200 {
+                return Err("documents nested deeper than 200 levels".into());
+            }
+            for item in a {
+                validate_value(item.map_err(|e| e.to_string())?, depth + 1)?;
+            }
+            Ok(())
+        }
+        bson::RawBsonRef::JavaScriptCodeWithScope(c) => validate_document(c.scope, depth + 1),
+        _ => Ok(()),
+    }
+}
+
+/// Reads concatenated BSON documents, validating each, and calls `each` with its bytes.
+pub fn read_documents<R: Read>(
+    mut r: R,
+    member: &str,
+    mut each: impl FnMut(&[u8]) -> Result<(), ArchiveError>,
+) -> Result<MemberStats, ArchiveError> {
+    let mut stats = MemberStats::default();
+    let mut hasher = Sha256::new();
+    let mut buf = Vec::with_capacity(64 * 1024);
+    loop {
+        let mut len_bytes = [0u8; 4];
+        match read_full(&mut r, &mut len_bytes)? {
+            0 => break,
+            4 => {}
+            n => {
+                return Err(corrupt(format!(
+                    "{member}: truncated after document {} ({n} stray bytes)",
+                    stats.documents
+                )));
+            }
+        }
+        let len = i32::from_le_bytes(len_bytes);
+        let Ok(len) = usize::try_from(len) else {
+            return Err(corrupt(format!(
+                "{member}: document {} has a negative length",
+                stats.documents + 1
+            )));
+        };
+        if !(5..=MAX_DOCUMENT).contains(&len) {
+            return Err(corrupt(format!(
+                "{member}: document {} claims {len} bytes",
+                stats.documents + 1
+            )));
+        }
+        buf.clear();
+        buf.extend_from_slice(&len_bytes);
+        buf.resize(len, 0);
+        if read_full(&mut r, &mut buf[4..])? != len - 4 {
+            return Err(corrupt(format!(
+                "{member}: document {} is truncated",
+                stats.documents + 1
+            )));
+        }
+        let doc = RawDocument::from_bytes(&buf).map_err(|e| {
+            corrupt(format!("{member}: document {} is not valid BSON: {e}", stats.documents + 1))
+        })?;
+        validate_document(doc, 0).map_err(|e| {
+            corrupt(format!("{member}: document {} is not valid BSON: {e}", stats.documents + 1))
+        })?;
+        hasher.update(&buf);
+        stats.documents += 1;
+        stats.bytes += len as u64;
+        each(&buf)?;
+    }
+    stats.sha256 = hex(&hasher.finalize());
+    Ok(stats)
+}
+
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<usize, ArchiveError> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(map_read_error(e)),
+        }
+    }
+    Ok(n)
+}
+
+/// Errors from the decompressor or tar parser mean a damaged archive, not a failing disk.
+pub fn map_read_error(e: io::Error) -> ArchiveError {
+    match e.kind() {
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput => {
+            corrupt(format!("damaged archive: {e}"))
+        }
+        _ if e.to_string().contains("corrupt deflate stream")
+            || e.to_string().contains("invalid gzip header") =>
+        {
+            corrupt(format!("damaged archive: {e}"))
+        }
+        _ => ArchiveError::Io(e),
+    }
+}
+
+/// Streams the whole archive and checks it against its own manifest and, if given, the
+/// sidecar's. Returns the first problem found.
+pub fn verify<R: Read>(reader: R, expected: Option<&Manifest>) -> Result<Verified, ArchiveError> {
+    let gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, reader));
+    let mut tar = tar::Archive::new(gz);
+    let mut data: BTreeMap<String, MemberStats> = BTreeMap::new();
+    let mut metadata: BTreeMap<String, String> = BTreeMap::new();
+    let mut manifest: Option<Manifest> = None;
+    let mut members = 0;
+    for entry in tar.entries().map_err(map_read_error)? {
+        let mut entry = entry.map_err(map_read_error)?;
+        members += 1;
+        let path = String::from_utf8(entry.path_bytes().into_owned())
+            .map_err(|_| corrupt("a member name is not valid UTF-8"))?;
+        check_member_path(&path)?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            return Err(corrupt(format!(
+                "member {path:?} is not a regular file (links are refused)"
+            )));
+        }
+        if manifest.is_some() {
+            return Err(corrupt(format!(
+                "member {path:?} follows manifest.json, which must be last"
+            )));
+        }
+        if path == "manifest.json" {
+            let mut text = Vec::new();
+            (&mut entry).take(64 * 1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
+            manifest = Some(
+                serde_json::from_slice(&text)
+                    .map_err(|e| corrupt(format!("manifest.json is not a valid manifest: {e}")))?,
+            );
+        } else if path == "prelude.json" {
+            let mut text = Vec::new();
+            (&mut entry).take(1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
+            serde_json::from_slice::<serde_json::Value>(&text)
+                .map_err(|e| corrupt(format!("prelude.json: {e}")))?;
+        } else if path.ends_with(".metadata.json") {
+            let mut text = Vec::new();
+            (&mut entry).take(64 * 1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
+            serde_json::from_slice::<serde_json::Value>(&text)
+                .map_err(|e| corrupt(format!("{path}: not valid JSON: {e}")))?;
+            metadata.insert(path, hex(&Sha256::digest(&text)));
+        } else if path.ends_with(".bson") {
+            let stats = read_documents(&mut entry, &path, |_| Ok(()))?;
+            data.insert(path, stats);
+        } else {
+            return Err(corrupt(format!("unexpected member {path:?}")));
+        }
+    }
+    // Read to the end of the gzip stream: the tar reader stops at its end blocks, and damage in
+    // the padding or in the last member's CRC would otherwise go unnoticed.
+    let mut rest = tar.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(map_read_error)?;
+    let manifest =
+        manifest.ok_or_else(|| corrupt("manifest.json is missing: the archive is incomplete"))?;
+    if let Some(expected) = expected
+        && expected != &manifest
+    {
+        return Err(corrupt("the archive's manifest.json differs from its sidecar manifest"));
+    }
+    compare(&manifest, &data, &metadata)?;
+    Ok(Verified { manifest, members })
+}
+
+fn compare(
+    manifest: &Manifest,
+    data: &BTreeMap<String, MemberStats>,
+    metadata: &BTreeMap<String, String>,
+) -> Result<(), ArchiveError> {
+    let mut seen_data = 0;
+    for c in &manifest.collections {
+        let meta = metadata.get(&c.metadata_file).ok_or_else(|| {
+            corrupt(format!("collection {}: member {} is missing", c.name, c.metadata_file))
+        })?;
+        if *meta != c.metadata_sha256 {
+            return Err(corrupt(format!(
+                "collection {}: checksum mismatch in {}",
+                c.name, c.metadata_file
+            )));
+        }
+        let Some(file) = &c.data_file else { continue };
+        seen_data += 1;
+        let got = data
+            .get(file)
+            .ok_or_else(|| corrupt(format!("collection {}: member {file} is missing", c.name)))?;
+        if got.documents != c.documents {
+            return Err(corrupt(format!(
+                "collection {}: {} documents in {file}, manifest says {}",
+                c.name, got.documents, c.documents
+            )));
+        }
+        if got.bytes != c.bytes {
+            return Err(corrupt(format!(
+                "collection {}: {} bytes in {file}, manifest says {}",
+                c.name, got.bytes, c.bytes
+            )));
+        }
+        if Some(&got.sha256) != c.sha256.as_ref() {
+            return Err(corrupt(format!("collection {}: checksum mismatch in {file}", c.name)));
+        }
+    }
+    if seen_data != data.len() || manifest.collections.len() != metadata.len() {
+        let extra = data
+            .keys()
+            .find(|k| {
+                !manifest.collections.iter().any(|c| c.data_file.as_deref() == Some(k.as_str()))
+            })
+            .or_else(|| {
+                metadata
+                    .keys()
+                    .find(|k| !manifest.collections.iter().any(|c| &c.metadata_file == *k))
+            });
+        return Err(corrupt(format!(
+            "member {} is not in the manifest",
+            extra.map_or("?", String::as_str)
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Archive format tests without a server: every bsonzoo value through writer and verifier,
+//! corruption, truncation, and hostile members.
+
+use std::io::Write as _;
+
+use bson::RawDocumentBuf;
+use sha2::{Digest, Sha256};
+
+use super::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, hex};
+use super::reader::{ArchiveError, read_documents, verify};
+use super::writer::ArchiveWriter;
+use crate::devdata::zoo;
+
+fn zoo_bson() -> Vec<u8> {
+    zoo::documents()
+        .iter()
+        .flat_map(|d| RawDocumentBuf::try_from(d).unwrap().into_bytes())
+        .collect()
+}
+
+fn manifest_for(data: &[u8], docs: u64, meta: &[u8]) -> Manifest {
+    let entries = vec![CollectionEntry {
+        name: "bsonzoo".into(),
+        kind: "collection".into(),
+        data_file: Some("db/bsonzoo.bson".into()),
+        metadata_file: "db/bsonzoo.metadata.json".into(),
+        documents: docs,
+        bytes: data.len() as u64,
+        sha256: Some(hex(&Sha256::digest(data))),
+        metadata_sha256: hex(&Sha256::digest(meta)),
+    }];
+    Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        tool_version: "test".into(),
+        id: "daraa-db-20260101T000000Z".into(),
+        label: None,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        completed_at: "2026-01-01T00:00:01Z".into(),
+        server_version: "7.0.0".into(),
+        database: "db".into(),
+        totals: Manifest::totals_of(&entries),
+        collections: entries,
+    }
+}
+
+/// Writes a valid archive of the zoo; returns (archive bytes, manifest).
+fn zoo_archive(dir: &std::path::Path) -> (Vec<u8>, Manifest) {
+    let data = zoo_bson();
+    let meta = br#"{"options":{},"indexes":[],"collectionName":"bsonzoo","type":"collection"}"#;
+    let manifest = manifest_for(&data, zoo::documents().len() as u64, meta);
+    let path = dir.join("a.tar.gz");
+    let mut w = ArchiveWriter::create(&path, 6, 2, 0).unwrap();
+    w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.0"}"#).unwrap();
+    let staged = dir.join("zoo.bson");
+    std::fs::write(&staged, &data).unwrap();
+    w.append_file("db/bsonzoo.bson", &staged).unwrap();
+    w.append_bytes("db/bsonzoo.metadata.json", meta).unwrap();
+    w.append_bytes("manifest.json", &serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let (size, sha) = w.finish().unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(size, bytes.len() as u64);
+    assert_eq!(sha, hex(&Sha256::digest(&bytes)));
+    (bytes, manifest)
+}
+
+#[test]
+fn every_bson_type_round_trips_through_an_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bytes, manifest) = zoo_archive(dir.path());
+    let v = verify(&bytes[..], Some(&manifest)).unwrap();
+    assert_eq!(v.manifest, manifest);
+    assert_eq!(v.members, 4);
+
+    // Extracted bytes equal the encoded zoo, document by document (decimal128, min/max key,
+    // code, NaN, -0.0, infinities, nested arrays: everything FerretDB cannot store).
+    let mut archive = tar::Archive::new(flate2::read::MultiGzDecoder::new(&bytes[..]));
+    let mut entry = archive
+        .entries()
+        .unwrap()
+        .map(Result::unwrap)
+        .find(|e| e.path().unwrap().to_str() == Some("db/bsonzoo.bson"))
+        .unwrap();
+    let mut got = Vec::new();
+    read_documents(&mut entry, "zoo", |d| {
+        got.push(d.to_vec());
+        Ok(())
+    })
+    .unwrap();
+    let expected: Vec<Vec<u8>> = zoo::documents()
+        .iter()
+        .map(|d| RawDocumentBuf::try_from(d).unwrap().into_bytes())
+        .collect();
+    assert_eq!(got, expected);
+    let negzero = bson::Document::from_reader(&got[2][..]).unwrap();
+    assert!(negzero.get_f64("v").unwrap().is_sign_negative());
+}
+
+fn corrupt_message(r: Result<super::reader::Verified, ArchiveError>) -> String {
+    match r {
+        Err(ArchiveError::Corrupt(m)) => m,
+        Err(ArchiveError::Io(e)) => panic!("expected Corrupt, got Io({e})"),
+        Ok(_) => panic!("expected Corrupt, got Ok"),
+    }
+}
+
+#[test]
+fn flipped_byte_and_truncation_are_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bytes, manifest) = zoo_archive(dir.path());
+    for pos in [bytes.len() / 3, bytes.len() / 2, bytes.len() - 30] {
+        let mut bad = bytes.clone();
+        bad[pos] ^= 0x01;
+        let msg = corrupt_message(verify(&bad[..], Some(&manifest)));
+        assert!(!msg.is_empty());
+    }
+    for cut in [bytes.len() / 2, bytes.len() - 1, 100] {
+        let msg = corrupt_message(verify(&bytes[..cut], Some(&manifest)));
+        assert!(!msg.is_empty(), "{cut}");
+    }
+}
+
+/// Builds a tar.gz from raw (header, data) pairs, bypassing the writer's safety.
+fn raw_archive(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    build(&mut b);
+    let tar = b.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).unwrap();
+    gz.finish().unwrap()
+}
+
+fn header(size: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_size(size);
+    h.set_mode(0o600);
+    h.set_entry_type(tar::EntryType::Regular);
+    h
+}
+
+#[test]
+fn hostile_members_are_refused() {
+    // Path traversal (written as raw header bytes: the tar crate refuses to build it).
+    let traversal = raw_archive(|b| {
+        let mut h = header(2);
+        h.as_old_mut().name[..16].copy_from_slice(b"../../etc/passwd");
+        h.set_cksum();
+        b.append(&h, &b"{}"[..]).unwrap();
+    });
+    assert!(corrupt_message(verify(&traversal[..], None)).contains("unsafe member path"));
+
+    let absolute = raw_archive(|b| {
+        let mut h = header(2);
+        h.as_old_mut().name[..8].copy_from_slice(b"/tmp/x.j");
+        h.set_cksum();
+        b.append(&h, &b"{}"[..]).unwrap();
+    });
+    assert!(corrupt_message(verify(&absolute[..], None)).contains("unsafe member path"));
+
+    let symlink = raw_archive(|b| {
+        let mut h = header(0);
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_link_name("/etc/passwd").unwrap();
+        b.append_data(&mut h, "db/x.bson", &[][..]).unwrap();
+    });
+    assert!(corrupt_message(verify(&symlink[..], None)).contains("not a regular file"));
+
+    // A document whose length prefix lies.
+    let mut doc = RawDocumentBuf::try_from(&bson::doc! {"a": 1}).unwrap().into_bytes();
+    doc[0] = 200;
+    let bad_len = raw_archive(|b| {
+        let mut h = header(doc.len() as u64);
+        b.append_data(&mut h, "db/x.bson", &doc[..]).unwrap();
+    });
+    assert!(corrupt_message(verify(&bad_len[..], None)).contains("db/x.bson"));
+
+    // A huge claimed length is refused before allocating.
+    let mut huge = [0u8; 8];
+    huge[..4].copy_from_slice(&i32::MAX.to_le_bytes());
+    let huge_arc = raw_archive(|b| {
+        let mut h = header(huge.len() as u64);
+        b.append_data(&mut h, "db/x.bson", &huge[..]).unwrap();
+    });
+    assert!(corrupt_message(verify(&huge_arc[..], None)).contains("claims"));
+
+    // No manifest: incomplete.
+    let no_manifest = raw_archive(|b| {
+        let mut h = header(2);
+        b.append_data(&mut h, "prelude.json", &b"{}"[..]).unwrap();
+    });
+    assert!(corrupt_message(verify(&no_manifest[..], None)).contains("manifest.json is missing"));
+}
+
+#[test]
+fn a_manifest_that_lies_about_counts_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bytes, manifest) = zoo_archive(dir.path());
+    let mut lying = manifest.clone();
+    lying.collections[0].documents += 1;
+    // Against a sidecar that differs from the archive's own manifest.
+    assert!(corrupt_message(verify(&bytes[..], Some(&lying))).contains("differs from its sidecar"));
+    // An archive whose own manifest lies.
+    let data = zoo_bson();
+    let meta = b"{}";
+    let mut m = manifest_for(&data, 3, meta);
+    m.collections[0].documents = 3;
+    let path = dir.path().join("lie.tar.gz");
+    let mut w = ArchiveWriter::create(&path, 1, 1, 0).unwrap();
+    let staged = dir.path().join("z2.bson");
+    std::fs::write(&staged, &data).unwrap();
+    w.append_file("db/bsonzoo.bson", &staged).unwrap();
+    w.append_bytes("db/bsonzoo.metadata.json", meta).unwrap();
+    w.append_bytes("manifest.json", &serde_json::to_vec(&m).unwrap()).unwrap();
+    w.finish().unwrap();
+    let msg = corrupt_message(verify(&std::fs::read(&path).unwrap()[..], None));
+    assert!(msg.contains("manifest says 3"), "{msg}");
+}

@@ -1,0 +1,123 @@
+//! Writing a backup archive: tar members over parallel gzip over a hashing file writer.
+//!
+//! The caller writes `prelude.json`, then each collection's `.bson` and `.metadata.json`, then
+//! `manifest.json` last, then [`ArchiveWriter::finish`] flushes, fsyncs and reports the
+//! archive's size and sha256. Pure I/O: no MongoDB, no network.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::gz::ParallelGzWriter;
+use super::manifest::hex;
+
+/// Counts and hashes what passes through.
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        HashingWriter { inner, hasher: Sha256::new(), bytes: 0 }
+    }
+
+    pub fn into_parts(self) -> (W, u64, String) {
+        (self.inner, self.bytes, hex(&self.hasher.finalize()))
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(data)?;
+        self.hasher.update(&data[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+type Sink = ParallelGzWriter<HashingWriter<BufWriter<File>>>;
+
+pub struct ArchiveWriter {
+    tar: tar::Builder<Sink>,
+    mtime: u64,
+}
+
+impl ArchiveWriter {
+    /// Creates `path` (which must not exist) with mode 0600.
+    pub fn create(path: &Path, level: u32, threads: usize, mtime: u64) -> io::Result<Self> {
+        let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+        let sink = ParallelGzWriter::new(
+            HashingWriter::new(BufWriter::with_capacity(1 << 20, file)),
+            level,
+            threads,
+        );
+        let mut tar = tar::Builder::new(sink);
+        tar.mode(tar::HeaderMode::Deterministic);
+        Ok(ArchiveWriter { tar, mtime })
+    }
+
+    fn header(&self, size: u64) -> tar::Header {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(size);
+        h.set_mode(0o600);
+        h.set_mtime(self.mtime);
+        h.set_entry_type(tar::EntryType::Regular);
+        h
+    }
+
+    pub fn append_bytes(&mut self, name: &str, data: &[u8]) -> io::Result<()> {
+        let mut h = self.header(data.len() as u64);
+        self.tar.append_data(&mut h, name, data)
+    }
+
+    /// Appends a file of known size (a staged collection dump).
+    pub fn append_file(&mut self, name: &str, path: &Path) -> io::Result<()> {
+        let file = File::open(path)?;
+        let size = file.metadata()?.len();
+        let mut h = self.header(size);
+        // `take` guards against the file growing while it is read.
+        self.tar.append_data(&mut h, name, io::BufReader::with_capacity(1 << 20, file).take(size))
+    }
+
+    /// Ends the tar stream, compresses the rest, fsyncs; returns (size, sha256) of the file.
+    pub fn finish(self) -> io::Result<(u64, String)> {
+        let sink = self.tar.into_inner()?;
+        let hashing = sink.finish()?;
+        let (buf, size, sha) = hashing.into_parts();
+        let file = buf.into_inner().map_err(io::IntoInnerError::into_error)?;
+        file.sync_all()?;
+        Ok((size, sha))
+    }
+}
+
+/// fsync of a directory, so a rename inside it survives a crash.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes a small file atomically: temp file (0600) in the same folder, fsync, rename, fsync dir.
+pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
+    {
+        let mut f =
+            OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    sync_dir(dir)
+}

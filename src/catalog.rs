@@ -1,0 +1,188 @@
+//! What backups exist in a storage, read from names and sidecar manifests only (archives are
+//! never downloaded for this). Only names daraa-ops creates for the configured prefix and
+//! database count; every other file or object is ignored, and so never deleted.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::archive::Sidecar;
+use crate::archive::names::{self, ARCHIVE_SUFFIX, PARTIAL_SUFFIX, SIDECAR_SUFFIX};
+use crate::error::CliError;
+use crate::storage::Storage;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub id: String,
+    #[serde(serialize_with = "ser_ts")]
+    pub time: Timestamp,
+    pub archive_size: Option<u64>,
+    /// Archive and sidecar both present (and the sidecar readable).
+    pub complete: bool,
+    /// A `.partial` archive: a run in progress, or one that crashed.
+    pub partial: bool,
+    #[serde(skip)]
+    pub sidecar: Option<Sidecar>,
+}
+
+fn ser_ts<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_string())
+}
+
+impl Entry {
+    pub fn archive_name(&self) -> String {
+        format!("{}{ARCHIVE_SUFFIX}", self.id)
+    }
+
+    pub fn sidecar_name(&self) -> String {
+        format!("{}{SIDECAR_SUFFIX}", self.id)
+    }
+}
+
+/// Backups in a storage, oldest first.
+pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry>, CliError> {
+    let mut by_id: BTreeMap<String, Entry> = BTreeMap::new();
+    let mut sidecars = Vec::new();
+    for o in storage.list().await? {
+        let (id, kind) =
+            if let Some(id) = o.name.strip_suffix(&format!("{ARCHIVE_SUFFIX}{PARTIAL_SUFFIX}")) {
+                (id, 'p')
+            } else if let Some(id) = o.name.strip_suffix(ARCHIVE_SUFFIX) {
+                (id, 'a')
+            } else if let Some(id) = o.name.strip_suffix(SIDECAR_SUFFIX) {
+                (id, 's')
+            } else {
+                continue;
+            };
+        let Some(time) = names::parse_backup_id(id, prefix, db) else { continue };
+        let e = by_id.entry(id.to_owned()).or_insert_with(|| Entry {
+            id: id.to_owned(),
+            time,
+            archive_size: None,
+            complete: false,
+            partial: false,
+            sidecar: None,
+        });
+        match kind {
+            'p' => e.partial = true,
+            'a' => e.archive_size = Some(o.size),
+            _ => sidecars.push(id.to_owned()),
+        }
+    }
+    for id in sidecars {
+        let Some(e) = by_id.get_mut(&id) else { continue };
+        let sidecar =
+            storage.get_bytes(&e.sidecar_name()).await?.and_then(
+                |b| match serde_json::from_slice::<Sidecar>(&b) {
+                    Ok(s) => Some(s),
+                    Err(err) => {
+                        tracing::warn!(
+                            "{} in {} is not a valid sidecar: {err}",
+                            e.sidecar_name(),
+                            storage.describe()
+                        );
+                        None
+                    }
+                },
+            );
+        e.complete = e.archive_size.is_some() && sidecar.is_some();
+        e.sidecar = sidecar;
+    }
+    Ok(by_id.into_values().collect())
+}
+
+/// An archive chosen by `ID`, `latest` or a path, with its sidecar when one exists.
+#[derive(Debug)]
+pub struct Resolved {
+    pub id: String,
+    /// Where it is read from: a storage and the archive's name in it.
+    pub storage: Storage,
+    pub archive_name: String,
+    pub sidecar: Option<Sidecar>,
+}
+
+/// Finds a backup: a path to a `.tar.gz` (its sidecar beside it is used when present), a backup
+/// id (local first, then S3), or `latest` (the newest complete backup in either).
+pub async fn resolve(cfg: &crate::config::Config, target: &str) -> Result<Resolved, CliError> {
+    use crate::storage::local::LocalStore;
+    let path = std::path::Path::new(target);
+    if target.contains('/') || target.ends_with(ARCHIVE_SUFFIX) {
+        if !path.is_file() {
+            return Err(CliError::usage(format!("{target} is not a file"))
+                .with_hint("give a backup id, `latest`, or the path of a .tar.gz"));
+        }
+        let dir = path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| ".".into());
+        let file = path.file_name().and_then(|n| n.to_str()).unwrap_or(target).to_owned();
+        let id = file.strip_suffix(ARCHIVE_SUFFIX).unwrap_or(&file).to_owned();
+        let storage = Storage::Local(LocalStore::new(dir));
+        let sidecar = match storage.get_bytes(&format!("{id}{SIDECAR_SUFFIX}")).await? {
+            Some(b) => serde_json::from_slice(&b).ok(),
+            None => None,
+        };
+        return Ok(Resolved { id, storage, archive_name: file, sidecar });
+    }
+    let mut storages = vec![Storage::Local(LocalStore::new(cfg.backup.dir.clone()))];
+    if let Some(s) = crate::jobs::remote_store(cfg).await {
+        storages.push(s);
+    }
+    let mut best: Option<(Entry, Storage)> = None;
+    for storage in storages {
+        // A backup id found complete locally needs no look at S3 (which may be down).
+        if target != "latest" && best.as_ref().is_some_and(|(e, _)| e.complete) {
+            break;
+        }
+        let entries = match scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await {
+            Ok(entries) => entries,
+            Err(e) if matches!(storage, Storage::S3(_)) && best.is_some() => {
+                tracing::warn!("{e}; using the local backup");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        for e in entries {
+            let wanted = if target == "latest" { e.complete } else { e.id == target };
+            if !wanted {
+                continue;
+            }
+            let better = match &best {
+                None => true,
+                // Newer wins; for the same backup the first storage (local) wins.
+                Some((b, _)) => e.time > b.time || (!b.complete && e.complete),
+            };
+            if better {
+                best = Some((e, storage.clone()));
+            }
+        }
+    }
+    match best {
+        Some((e, storage)) => {
+            if !e.complete {
+                return Err(CliError::new(
+                    crate::error::ErrorKind::Check,
+                    format!(
+                        "backup {} in {} is incomplete (no sidecar manifest or no archive)",
+                        e.id,
+                        storage.describe()
+                    ),
+                ));
+            }
+            Ok(Resolved { archive_name: e.archive_name(), id: e.id, storage, sidecar: e.sidecar })
+        }
+        None if target == "latest" => Err(CliError::usage(format!(
+            "no complete backup of {} in {}{}",
+            cfg.mongodb.database,
+            cfg.backup.dir.display(),
+            cfg.s3
+                .as_ref()
+                .map(|s| format!(" or s3://{}/{}", s.bucket, s.prefix))
+                .unwrap_or_default()
+        ))),
+        None => Err(CliError::usage(format!("no backup with id {target}"))
+            .with_hint("see `daraa-ops list`")),
+    }
+}

@@ -1,0 +1,128 @@
+//! `list`: backups in the local directory and in S3, from names and sidecars only.
+
+use std::collections::BTreeMap;
+
+use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use serde::Serialize;
+
+use crate::catalog;
+use crate::cli::ListArgs;
+use crate::commands::backup::human_bytes;
+use crate::context::Context;
+use crate::exit::ExitStatus;
+use crate::jobs;
+use crate::storage::Storage;
+
+#[derive(Debug, Serialize)]
+struct Row {
+    id: String,
+    time: String,
+    size: Option<u64>,
+    collections: Option<u64>,
+    documents: Option<u64>,
+    label: Option<String>,
+    locations: Vec<&'static str>,
+    complete: bool,
+    status: String,
+}
+
+pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<ExitStatus> {
+    let cfg = &ctx.config()?.config;
+    let mut storages: Vec<Storage> = Vec::new();
+    if !args.remote {
+        storages
+            .push(Storage::Local(crate::storage::local::LocalStore::new(cfg.backup.dir.clone())));
+    }
+    if !args.local {
+        match jobs::remote_store(cfg).await {
+            Some(s) => storages.push(s),
+            None if args.remote => {
+                return Err(crate::error::CliError::usage(
+                    "--remote needs the s3 section in the config",
+                )
+                .into());
+            }
+            None => {}
+        }
+    }
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for storage in &storages {
+        let kind = storage.kind();
+        for e in catalog::scan(storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await? {
+            let status = if e.complete {
+                "complete"
+            } else if e.partial {
+                "in progress or interrupted"
+            } else {
+                "incomplete"
+            };
+            let row = rows.entry(e.id.clone()).or_insert_with(|| Row {
+                id: e.id.clone(),
+                time: e.time.to_string(),
+                size: e.archive_size,
+                collections: None,
+                documents: None,
+                label: None,
+                locations: Vec::new(),
+                complete: false,
+                status: String::new(),
+            });
+            if let Some(s) = &e.sidecar {
+                row.collections = Some(s.manifest.totals.collections + s.manifest.totals.views);
+                row.documents = Some(s.manifest.totals.documents);
+                row.label.clone_from(&s.manifest.label);
+                row.size = Some(s.archive.size);
+            }
+            row.locations.push(kind);
+            // Complete somewhere is complete; the status names each place otherwise.
+            row.complete |= e.complete;
+            let part = format!("{kind}: {status}");
+            row.status =
+                if row.status.is_empty() { part } else { format!("{}, {part}", row.status) };
+        }
+    }
+    let rows: Vec<Row> = rows.into_values().rev().collect();
+    if !ctx.out.is_json() {
+        if rows.is_empty() {
+            ctx.out.line(format!(
+                "no backups of {} in {}",
+                cfg.mongodb.database,
+                storages.iter().map(Storage::describe).collect::<Vec<_>>().join(" or ")
+            ));
+        } else {
+            let mut t = Table::new();
+            t.load_preset(UTF8_BORDERS_ONLY);
+            t.set_header([
+                "ID",
+                "TIME (UTC)",
+                "SIZE",
+                "COLLECTIONS",
+                "DOCUMENTS",
+                "WHERE",
+                "STATUS",
+            ]);
+            for r in &rows {
+                let opt = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+                t.add_row([
+                    r.id.clone(),
+                    r.time.clone(),
+                    r.size.map_or_else(|| "-".into(), human_bytes),
+                    opt(r.collections),
+                    opt(r.documents),
+                    r.locations.join("+"),
+                    if r.complete
+                        && !r.status.contains("incomplete")
+                        && !r.status.contains("interrupted")
+                    {
+                        "complete".into()
+                    } else {
+                        r.status.clone()
+                    },
+                ]);
+            }
+            ctx.out.line(t);
+        }
+    }
+    ctx.out.set("backups", &rows);
+    Ok(ExitStatus::Ok)
+}

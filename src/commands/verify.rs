@@ -1,0 +1,115 @@
+//! `verify <ID|latest|PATH>`: stream the archive (local, S3 or a path) and check every member
+//! against the manifest and the sidecar; exit 6 naming the first mismatch.
+
+use std::io::Read;
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+
+use crate::archive::manifest::hex;
+use crate::archive::reader::{self, ArchiveError};
+use crate::catalog;
+use crate::cli::VerifyArgs;
+use crate::context::Context;
+use crate::error::{CliError, ErrorKind};
+use crate::exit::ExitStatus;
+
+/// Hashes and counts what is read through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
+    let cfg = &ctx.config()?.config;
+    let resolved = catalog::resolve(cfg, &args.target).await?;
+    let source =
+        format!("{}/{}", resolved.storage.describe().trim_end_matches('/'), resolved.archive_name);
+    ctx.out.set("id", &resolved.id);
+    ctx.out.set("source", &source);
+    let started = Instant::now();
+    let reader = resolved.storage.reader(&resolved.archive_name).await?;
+    let expected = resolved.sidecar.as_ref().map(|s| s.manifest.clone());
+    let cancel = ctx.cancel.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut hashing = HashingReader { inner: reader, hasher: Sha256::new(), bytes: 0 };
+        let verified =
+            reader::verify(CancelReader { inner: &mut hashing, cancel }, expected.as_ref())?;
+        // Drain what follows the tar end blocks (padding), so the hash covers the whole file.
+        std::io::copy(&mut hashing, &mut std::io::sink()).map_err(reader::map_read_error)?;
+        Ok::<_, ArchiveError>((verified, hashing.bytes, hex(&hashing.hasher.finalize())))
+    })
+    .await?;
+    let (verified, size, sha) = match outcome {
+        Ok(v) => v,
+        Err(ArchiveError::Corrupt(msg)) => {
+            return Err(CliError::new(ErrorKind::Check, format!("{source}: {msg}"))
+                .with_hint(
+                    "this archive cannot be trusted; verify another backup (`daraa-ops list`)",
+                )
+                .into());
+        }
+        Err(ArchiveError::Io(e)) => {
+            return Err(anyhow::Error::new(e).context(format!("reading {source}")));
+        }
+    };
+    if let Some(s) = &resolved.sidecar
+        && (s.archive.size != size || s.archive.sha256 != sha)
+    {
+        return Err(CliError::new(
+            ErrorKind::Check,
+            format!(
+                "{source}: archive sha256/size differ from the sidecar ({size} bytes, sha256 {sha})"
+            ),
+        )
+        .into());
+    }
+    let m = &verified.manifest;
+    let secs = started.elapsed().as_secs_f64();
+    ctx.out.line(format!(
+        "verified {}: {} collection(s), {} document(s), {} of BSON, {} members, {:.1} MB/s{}",
+        resolved.id,
+        m.totals.collections + m.totals.views,
+        m.totals.documents,
+        crate::commands::backup::human_bytes(m.totals.bytes),
+        verified.members,
+        m.totals.bytes as f64 / 1e6 / secs.max(1e-6),
+        if resolved.sidecar.is_some() {
+            ""
+        } else {
+            " (no sidecar: checked against the archive's own manifest)"
+        }
+    ));
+    ctx.out.set("totals", &m.totals);
+    ctx.out.set("archive", serde_json::json!({"size": size, "sha256": sha}));
+    ctx.out.set("sidecar_checked", resolved.sidecar.is_some());
+    ctx.out.set("duration_seconds", secs);
+    Ok(ExitStatus::Ok)
+}
+
+/// Stops a long verification on SIGINT/SIGTERM.
+struct CancelReader<'a, R> {
+    inner: &'a mut R,
+    cancel: tokio_util::sync::CancellationToken,
+}
+
+impl<R: Read> Read for CancelReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            // Not ErrorKind::Interrupted: readers retry on that. main maps any failure after a
+            // signal to exit 130.
+            return Err(std::io::Error::other(crate::signal::Interrupted));
+        }
+        self.inner.read(buf)
+    }
+}

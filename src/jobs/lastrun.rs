@@ -1,0 +1,90 @@
+//! The record of a job's last run: a Redis hash `<prefix>last:<job>` when Redis is configured,
+//! and a node_exporter textfile `daraa_ops_<job>.prom` when `metrics.textfile_dir` is set.
+//! Failures to record are logged, never fatal: the job itself already happened.
+
+use std::fmt::Write as _;
+
+use crate::config::Config;
+
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    pub job: &'static str,
+    pub database: String,
+    pub exit_code: u8,
+    pub started_unix: f64,
+    pub duration_seconds: f64,
+    pub bytes: u64,
+    pub documents: u64,
+}
+
+pub async fn save(cfg: &Config, r: &Record) {
+    let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
+    if let Some(redis_cfg) = &cfg.redis {
+        match crate::cache::connect(redis_cfg).await {
+            Ok(mut conn) => {
+                let key = format!("{}last:{}", redis_cfg.key_prefix, r.job);
+                let mut cmd = redis::cmd("HSET");
+                cmd.arg(&key)
+                    .arg("database")
+                    .arg(&r.database)
+                    .arg("last_run_timestamp")
+                    .arg(now)
+                    .arg("exit_code")
+                    .arg(r.exit_code)
+                    .arg("duration_seconds")
+                    .arg(r.duration_seconds)
+                    .arg("bytes")
+                    .arg(r.bytes)
+                    .arg("documents")
+                    .arg(r.documents);
+                if r.exit_code == 0 {
+                    cmd.arg("last_success_timestamp").arg(now);
+                }
+                if let Err(e) = cmd.query_async::<i64>(&mut conn).await {
+                    tracing::warn!("cannot record the last run in Redis key {key}: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("cannot record the last run in Redis: {e}"),
+        }
+    }
+    if let Some(dir) = &cfg.metrics.textfile_dir {
+        let path = dir.join(format!("daraa_ops_{}.prom", r.job));
+        // Keep the last success time across failed runs.
+        let previous_success = std::fs::read_to_string(&path).ok().and_then(|t| {
+            t.lines()
+                .find(|l| {
+                    l.starts_with(&format!("daraa_ops_{}_last_success_timestamp_seconds", r.job))
+                })
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse::<f64>().ok())
+        });
+        let success = if r.exit_code == 0 { Some(now) } else { previous_success };
+        let text = render(r, now, success);
+        if let Err(e) = std::fs::create_dir_all(dir)
+            .and_then(|()| crate::archive::writer::write_atomic(&path, text.as_bytes()))
+        {
+            tracing::warn!("cannot write metrics file {}: {e}", path.display());
+        }
+    }
+}
+
+/// Prometheus text exposition of one job's last run.
+pub fn render(r: &Record, now: f64, last_success: Option<f64>) -> String {
+    let job = r.job;
+    let db = &r.database;
+    let mut t = String::new();
+    let mut metric = |name: &str, help: &str, value: f64| {
+        let _ = writeln!(t, "# HELP daraa_ops_{job}_{name} {help}");
+        let _ = writeln!(t, "# TYPE daraa_ops_{job}_{name} gauge");
+        let _ = writeln!(t, "daraa_ops_{job}_{name}{{database=\"{db}\"}} {value}");
+    };
+    metric("last_run_timestamp_seconds", "Unix time the last run ended.", now);
+    metric("last_exit_code", "Exit code of the last run.", f64::from(r.exit_code));
+    metric("last_duration_seconds", "Duration of the last run.", r.duration_seconds);
+    metric("last_bytes", "Bytes handled by the last run.", r.bytes as f64);
+    metric("last_documents", "Documents handled by the last run.", r.documents as f64);
+    if let Some(s) = last_success {
+        metric("last_success_timestamp_seconds", "Unix time of the last successful run.", s);
+    }
+    t
+}

@@ -1,0 +1,348 @@
+//! One backup, restore, prune or cleanup at a time per database.
+//!
+//! With Redis: `SET <prefix>lock:<db> <holder> NX PX <ttl>`, renewed every ttl/3 while the job
+//! runs (compare-and-renew), released with compare-and-delete; a crashed run's lock expires after
+//! the TTL. Without Redis (or when it is optional and unreachable): an exclusive `flock` on
+//! `<lock.dir or backup.dir>/.daraa-ops-<db>.lock`, which the kernel releases when the process
+//! dies, even by SIGKILL. The holder's host, pid, command and start time are stored with the
+//! lock so that a refused run can name it (exit 4).
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Seek as _, Write as _};
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{CliError, ErrorKind};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    pub token: String,
+    pub host: String,
+    pub pid: u32,
+    pub command: String,
+    pub started_at: String,
+}
+
+impl Holder {
+    pub fn new(command: &str) -> Self {
+        let mut token = [0u8; 16];
+        rand::fill(&mut token);
+        Holder {
+            token: crate::archive::manifest::hex(&token),
+            host: hostname(),
+            pid: std::process::id(),
+            command: command.to_owned(),
+            started_at: jiff::Timestamp::now()
+                .round(jiff::Unit::Second)
+                .unwrap_or_else(|_| jiff::Timestamp::now())
+                .to_string(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{} on {} (pid {}) since {}", self.command, self.host, self.pid, self.started_at)
+    }
+}
+
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// Where the lock lives.
+#[derive(Clone)]
+pub enum Backend {
+    Redis { conn: MultiplexedConnection, key: String },
+    File { path: PathBuf },
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backend::Redis { key, .. } => write!(f, "redis key {key}"),
+            Backend::File { path } => write!(f, "file {}", path.display()),
+        }
+    }
+}
+
+impl Backend {
+    pub fn redis(conn: MultiplexedConnection, key_prefix: &str, db: &str) -> Self {
+        Backend::Redis { conn, key: format!("{key_prefix}lock:{db}") }
+    }
+
+    pub fn file(dir: &Path, db: &str) -> Self {
+        Backend::File { path: dir.join(format!(".daraa-ops-{db}.lock")) }
+    }
+}
+
+/// A held lock. Release it with [`Guard::release`]; dropping it without (a panic) lets the TTL
+/// or the process exit free it.
+pub struct Guard {
+    backend: Backend,
+    holder: Holder,
+    file: Option<File>,
+    heartbeat: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "lock {:?} held by {}", self.backend, self.holder.describe())
+    }
+}
+
+const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+fn locked(holder: Option<&Holder>, backend: &Backend) -> CliError {
+    let who = holder.map_or_else(|| "an unknown run".to_owned(), Holder::describe);
+    CliError::new(ErrorKind::Locked, format!("another run holds the lock ({backend:?}): {who}"))
+        .with_hint("wait for it to finish; if it crashed, the lock expires after lock.ttl, or run: daraa-ops lock release --force")
+}
+
+fn redis_err(e: &redis::RedisError) -> CliError {
+    CliError::unreachable(format!("Redis failed while handling the lock: {e}"))
+}
+
+/// Takes the lock or fails with exit 4 naming the holder. With Redis, a heartbeat renews it;
+/// if renewal finds the lock gone or taken, `cancel` is triggered so the job stops.
+pub async fn acquire(
+    backend: Backend,
+    command: &str,
+    ttl: Duration,
+    cancel: &CancellationToken,
+) -> Result<Guard, CliError> {
+    let holder = Holder::new(command);
+    let value = serde_json::to_string(&holder).expect("holder serializes");
+    match &backend {
+        Backend::Redis { conn, key } => {
+            let mut conn = conn.clone();
+            let set: Option<String> = redis::cmd("SET")
+                .arg(key)
+                .arg(&value)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl.as_millis() as u64)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| redis_err(&e))?;
+            if set.is_none() {
+                let current: Option<String> = redis::cmd("GET")
+                    .arg(key)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| redis_err(&e))?;
+                let current = current.and_then(|v| serde_json::from_str::<Holder>(&v).ok());
+                return Err(locked(current.as_ref(), &backend));
+            }
+            let heartbeat = tokio::spawn(heartbeat(conn, key.clone(), value, ttl, cancel.clone()));
+            Ok(Guard { backend, holder, file: None, heartbeat: Some(heartbeat) })
+        }
+        Backend::File { path } => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    CliError::new(
+                        ErrorKind::Runtime,
+                        format!("cannot create lock folder {}: {e}", dir.display()),
+                    )
+                })?;
+            }
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| {
+                    CliError::new(
+                        ErrorKind::Runtime,
+                        format!("cannot open lock file {}: {e}", path.display()),
+                    )
+                })?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let mut text = String::new();
+                    let _ = file.read_to_string(&mut text);
+                    return Err(locked(serde_json::from_str(&text).ok().as_ref(), &backend));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(CliError::new(
+                        ErrorKind::Runtime,
+                        format!("cannot lock {}: {e}", path.display()),
+                    ));
+                }
+            }
+            file.set_len(0)
+                .and_then(|()| file.rewind())
+                .and_then(|()| file.write_all(value.as_bytes()))
+                .map_err(|e| {
+                    CliError::new(
+                        ErrorKind::Runtime,
+                        format!("cannot write lock file {}: {e}", path.display()),
+                    )
+                })?;
+            Ok(Guard { backend, holder, file: Some(file), heartbeat: None })
+        }
+    }
+}
+
+async fn heartbeat(
+    mut conn: MultiplexedConnection,
+    key: String,
+    value: String,
+    ttl: Duration,
+    cancel: CancellationToken,
+) {
+    let every = ttl / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let renewed: Result<i64, _> = redis::cmd("EVAL")
+            .arg(RENEW)
+            .arg(1)
+            .arg(&key)
+            .arg(&value)
+            .arg(ttl.as_millis() as u64)
+            .query_async(&mut conn)
+            .await;
+        match renewed {
+            Ok(1) => {}
+            Ok(_) => {
+                tracing::error!(
+                    "lost the lock {key}: it expired or was released by force; stopping"
+                );
+                cancel.cancel();
+                return;
+            }
+            // A transient Redis error: keep trying until the TTL would run out.
+            Err(e) => tracing::warn!("cannot renew the lock {key}: {e}"),
+        }
+    }
+}
+
+impl Guard {
+    pub fn holder(&self) -> &Holder {
+        &self.holder
+    }
+
+    pub async fn release(mut self) {
+        if let Some(h) = self.heartbeat.take() {
+            h.abort();
+        }
+        match &self.backend {
+            Backend::Redis { conn, key } => {
+                let mut conn = conn.clone();
+                let value = serde_json::to_string(&self.holder).expect("holder serializes");
+                let r: Result<i64, _> = redis::cmd("EVAL")
+                    .arg(RELEASE)
+                    .arg(1)
+                    .arg(key)
+                    .arg(value)
+                    .query_async(&mut conn)
+                    .await;
+                if let Err(e) = r {
+                    tracing::warn!("cannot release the lock {key} (it expires after the TTL): {e}");
+                }
+            }
+            Backend::File { .. } => {
+                if let Some(f) = self.file.take() {
+                    let _ = f.set_len(0);
+                    let _ = f.unlock();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(h) = self.heartbeat.take() {
+            h.abort();
+        }
+    }
+}
+
+/// The current holder, if any.
+pub async fn status(backend: &Backend) -> Result<Option<(Holder, Option<Duration>)>, CliError> {
+    match backend {
+        Backend::Redis { conn, key } => {
+            let mut conn = conn.clone();
+            let value: Option<String> = redis::cmd("GET")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| redis_err(&e))?;
+            let Some(value) = value else { return Ok(None) };
+            let ttl: i64 = redis::cmd("PTTL")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| redis_err(&e))?;
+            let holder = serde_json::from_str(&value).unwrap_or(Holder {
+                token: String::new(),
+                host: "?".into(),
+                pid: 0,
+                command: format!("unrecognised lock value {value:?}"),
+                started_at: "?".into(),
+            });
+            Ok(Some((holder, u64::try_from(ttl).ok().map(Duration::from_millis))))
+        }
+        Backend::File { path } => {
+            let Ok(mut file) = OpenOptions::new().read(true).write(true).open(path) else {
+                return Ok(None);
+            };
+            match file.try_lock() {
+                Ok(()) => {
+                    let _ = file.unlock();
+                    Ok(None)
+                }
+                Err(_) => {
+                    let mut text = String::new();
+                    let _ = file.read_to_string(&mut text);
+                    Ok(serde_json::from_str(&text).ok().map(|h| (h, None)))
+                }
+            }
+        }
+    }
+}
+
+/// `lock release --force`: deletes a Redis lock whoever holds it. A file lock held by a live
+/// process cannot be taken away (the kernel owns it); that is reported instead.
+pub async fn force_release(backend: &Backend) -> Result<Option<Holder>, CliError> {
+    match backend {
+        Backend::Redis { conn, key } => {
+            let current = status(backend).await?.map(|(h, _)| h);
+            let mut conn = conn.clone();
+            let _: i64 = redis::cmd("DEL")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| redis_err(&e))?;
+            Ok(current)
+        }
+        Backend::File { path } => match status(backend).await? {
+            Some((h, _)) => Err(CliError::new(
+                ErrorKind::Locked,
+                format!(
+                    "the lock file {} is held by a live process: {}",
+                    path.display(),
+                    h.describe()
+                ),
+            )
+            .with_hint(format!(
+                "a file lock is freed when its process ends; stop pid {} if it is stuck",
+                h.pid
+            ))),
+            None => Ok(None),
+        },
+    }
+}

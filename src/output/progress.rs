@@ -1,0 +1,82 @@
+//! Progress for long jobs: one bar per collection (documents, bytes, ETA) on a terminal; on
+//! cron or CI (no terminal, `--quiet`, `--no-progress`, `--output json`) one log line per
+//! finished collection instead.
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::archive::reader::MemberStats;
+use crate::cli::GlobalArgs;
+
+#[derive(Debug)]
+pub struct Progress {
+    multi: Option<MultiProgress>,
+}
+
+#[derive(Debug)]
+pub struct Bar {
+    name: String,
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn new(global: &GlobalArgs) -> Self {
+        let multi = super::progress_enabled(global)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Progress { multi }
+    }
+
+    /// A bar for one collection; `total` is the estimated document count (0 if unknown).
+    pub fn collection(&self, name: &str, total: u64) -> Bar {
+        let bar = self.multi.as_ref().map(|m| {
+            let bar = m.add(ProgressBar::new(total.max(1)));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>24} [{bar:30}] {pos}/{len} docs {msg} ({eta})",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(truncate(name, 24));
+            bar
+        });
+        Bar { name: name.to_owned(), bar }
+    }
+
+    pub fn finish(&self) {
+        if let Some(m) = &self.multi {
+            let _ = m.clear();
+        }
+    }
+}
+
+impl Bar {
+    pub fn set(&self, documents: u64, bytes: u64) {
+        if let Some(b) = &self.bar {
+            if documents > b.length().unwrap_or(0) {
+                b.set_length(documents);
+            }
+            b.set_position(documents);
+            b.set_message(crate::commands::backup::human_bytes(bytes));
+        }
+    }
+
+    pub fn done(&self, stats: &MemberStats) {
+        match &self.bar {
+            Some(b) => b.finish_and_clear(),
+            None => tracing::info!(
+                "{}: {} documents, {}",
+                self.name,
+                stats.documents,
+                crate::commands::backup::human_bytes(stats.bytes)
+            ),
+        }
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}

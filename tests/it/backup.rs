@@ -1,0 +1,507 @@
+//! backup, list, verify, prune and lock against the real services.
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use bson::{RawDocumentBuf, doc};
+use futures_util::TryStreamExt as _;
+
+use crate::support::{Job, JobOptions, services, split_bson};
+
+fn opts(redis: bool, s3: bool) -> JobOptions {
+    JobOptions { redis, s3, extra: String::new() }
+}
+
+/// A document's `_id`, as comparable bytes.
+fn id_key(raw: &bson::RawDocument) -> Vec<u8> {
+    format!("{:?}", raw.get("_id").unwrap().unwrap()).into_bytes()
+}
+
+/// Extracts an archive with the system `tar` into a new folder.
+fn extract(archive: &std::path::Path) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("xzf")
+        .arg(archive)
+        .arg("-C")
+        .arg(out.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "system tar could not extract {}", archive.display());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_is_mongodump_layout_with_exact_bytes_and_is_in_s3() {
+    let Some(s) = services() else { return };
+    let job = Job::new("bk", &s, &opts(true, true));
+    let report = job.seed(0.02, true).await;
+    let client = job.client().await;
+    let db = client.database(&job.database);
+    db.collection::<bson::Document>("orders")
+        .create_index(
+            mongodb::IndexModel::builder().keys(doc! {"userId": 1, "createdAt": -1}).build(),
+        )
+        .await
+        .unwrap();
+    db.collection::<bson::Document>("users")
+        .create_index(
+            mongodb::IndexModel::builder()
+                .keys(doc! {"email": 1})
+                .options(mongodb::options::IndexOptions::builder().unique(true).build())
+                .build(),
+        )
+        .await
+        .unwrap();
+
+    let (code, v, stderr) = job.json(&["backup", "--no-prune", "--label", "acceptance"]);
+    assert_eq!(code, 0, "{v}\n{stderr}");
+    assert_eq!(v["status"], "ok");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let archive = job.backup_dir.join(format!("{id}.tar.gz"));
+    assert!(archive.is_file());
+    assert_eq!(v["archive"]["file"], format!("{id}.tar.gz"));
+    assert_eq!(v["locations"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["totals"]["documents"].as_u64().unwrap(), report.documents);
+
+    let sidecar: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(job.backup_dir.join(format!("{id}.manifest.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sidecar["label"], "acceptance");
+    let out = extract(&archive);
+    let dbdir = out.path().join(&job.database);
+    assert!(
+        out.path().join("prelude.json").is_file() && out.path().join("manifest.json").is_file()
+    );
+
+    // Every collection: the .bson holds exactly the server's documents, raw bytes, as sets by _id.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("manifest.json")).unwrap()).unwrap();
+    let mut names_seen = Vec::new();
+    for c in manifest["collections"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap();
+        names_seen.push(name.to_owned());
+        let escaped = daraa_ops::archive::names::escape_collection(name);
+        let file = std::fs::read(dbdir.join(format!("{escaped}.bson"))).unwrap();
+        let mut from_archive: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        for d in split_bson(&file) {
+            let raw = RawDocumentBuf::from_bytes(d.clone()).unwrap();
+            from_archive.insert(id_key(&raw), d);
+        }
+        let live: Vec<RawDocumentBuf> = db
+            .collection::<RawDocumentBuf>(name)
+            .find(doc! {})
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let mut from_server: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        for raw in live {
+            from_server.insert(id_key(&raw), raw.into_bytes());
+        }
+        assert_eq!(from_archive, from_server, "collection {name}");
+        assert_eq!(c["documents"].as_u64().unwrap(), from_server.len() as u64, "{name}");
+
+        // metadata.json: canonical Extended JSON with index keys in order.
+        let meta_text =
+            std::fs::read_to_string(dbdir.join(format!("{escaped}.metadata.json"))).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&meta_text).unwrap();
+        assert_eq!(meta["collectionName"], name);
+        let id_index =
+            meta["indexes"].as_array().unwrap().iter().find(|i| i["name"] == "_id_").unwrap();
+        assert_eq!(id_index["key"]["_id"], serde_json::json!({"$numberInt": "1"}), "{meta_text}");
+        if name == "orders" {
+            let idx = meta["indexes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["name"] == "userId_1_createdAt_-1")
+                .unwrap();
+            let keys: Vec<&String> = idx["key"].as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["userId", "createdAt"], "{meta_text}");
+            assert_eq!(idx["key"]["createdAt"], serde_json::json!({"$numberInt": "-1"}));
+        }
+        if name == "users" {
+            assert!(
+                meta["indexes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|i| i["unique"] == serde_json::json!(true)),
+                "{meta_text}"
+            );
+        }
+    }
+    assert!(names_seen.contains(&daraa_ops::devdata::ESCAPED_COLLECTION.to_owned()));
+    assert!(dbdir.join("order%20events%2F2024%2050%25%3F.bson").is_file());
+    assert!(names_seen.iter().any(|n| n == "bsonzoo"));
+    // Manifest counts match the server's counts.
+    for (name, n) in &report.collections {
+        let c = manifest["collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .unwrap();
+        assert_eq!(c["documents"].as_u64().unwrap(), *n, "{name}");
+    }
+
+    // The archive and its sidecar are in S3, byte-identical.
+    let s3 = job.s3().await;
+    let remote = s3.get_bytes(&format!("{id}.tar.gz")).await.unwrap().unwrap();
+    assert_eq!(remote, std::fs::read(&archive).unwrap());
+    assert!(s3.get_bytes(&format!("{id}.manifest.json")).await.unwrap().is_some());
+
+    // list shows it complete in both places; verify passes for the id, latest and the path.
+    let (code, v, _) = job.json(&["list"]);
+    assert_eq!(code, 0);
+    let b = &v["backups"][0];
+    assert_eq!(b["id"], id);
+    assert_eq!(b["complete"], true);
+    assert_eq!(b["locations"], serde_json::json!(["local", "s3"]));
+    assert_eq!(b["documents"].as_u64().unwrap(), report.documents);
+    for target in [id.as_str(), "latest", archive.to_str().unwrap()] {
+        let (code, v, stderr) = job.json(&["verify", target]);
+        assert_eq!(code, 0, "{target}: {v} {stderr}");
+        assert_eq!(v["totals"]["documents"].as_u64().unwrap(), report.documents);
+    }
+
+    // Last-run record in Redis.
+    let mut conn = daraa_ops::cache::connect(&daraa_ops::config::RedisConfig {
+        url: s.redis_url_no_auth.clone(),
+        password_file: Some(daraa_ops::config::SecretFile(job.dir.path().join("redis_pw"))),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let last: BTreeMap<String, String> = redis::cmd("HGETALL")
+        .arg(format!("{}:last:backup", job.database))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(last.get("exit_code").map(String::as_str), Some("0"), "{last:?}");
+    assert!(last.contains_key("last_success_timestamp"));
+    job.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_names_a_flipped_byte_and_a_truncation() {
+    let Some(s) = services() else { return };
+    let job = Job::new("vf", &s, &opts(false, false));
+    job.seed(0.01, false).await;
+    let (code, v, stderr) = job.json(&["backup"]);
+    assert_eq!(code, 0, "{stderr}");
+    let id = v["id"].as_str().unwrap();
+    let archive = job.backup_dir.join(format!("{id}.tar.gz"));
+    let good = std::fs::read(&archive).unwrap();
+
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x40;
+    std::fs::write(&archive, &flipped).unwrap();
+    let (code, v, _) = job.json(&["verify", id]);
+    assert_eq!(code, 6, "{v}");
+    assert_eq!(v["status"], "drift");
+    assert!(v["error"]["message"].as_str().unwrap().contains(&format!("{id}.tar.gz")), "{v}");
+
+    std::fs::write(&archive, &good[..good.len() * 2 / 3]).unwrap();
+    let r = job.run(&["verify", archive.to_str().unwrap()], &[]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: ") && r.stderr.contains("damaged")
+            || r.stderr.contains("truncated"),
+        "{}",
+        r.stderr
+    );
+
+    std::fs::write(&archive, &good).unwrap();
+    assert_eq!(job.run(&["verify", "latest"], &[]).code, 0);
+    job.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_unreachable_exits_5_and_keeps_a_verifiable_local_archive() {
+    let Some(s) = services() else { return };
+    let job = Job::new("s3down", &s, &opts(false, true));
+    job.seed(0.01, false).await;
+    let r = job
+        .run(&["--output", "json", "backup"], &[("DARAA_OPS_S3_ENDPOINT", "http://127.0.0.1:1")]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["status"], "partial");
+    assert!(v["upload_error"].as_str().unwrap().contains("cannot reach S3"), "{v}");
+    let id = v["id"].as_str().unwrap();
+    assert!(job.backup_dir.join(format!("{id}.manifest.json")).is_file());
+    let r = job.run(&["verify", id], &[("DARAA_OPS_S3_ENDPOINT", "http://127.0.0.1:1")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    job.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_keep_local_false_and_verify_from_s3() {
+    let Some(s) = services() else { return };
+    let job = Job::new("sse", &s, &opts(false, true));
+    // SSE and no local copy: the env layer sets SSE, the file keep_local.
+    let text = std::fs::read_to_string(&job.config).unwrap();
+    std::fs::write(
+        &job.config,
+        text.replace("  name_prefix: daraa\n", "  name_prefix: daraa\n  keep_local: false\n"),
+    )
+    .unwrap();
+    job.seed(0.01, false).await;
+    let r = job.run(&["--output", "json", "backup"], &[("DARAA_OPS_S3_SSE", "AES256")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    assert!(job.local_files().iter().all(|f| !f.contains(&id)), "{:?}", job.local_files());
+    let s3 = job.s3().await;
+    assert_eq!(s3.encryption_of(&format!("{id}.tar.gz")).await.unwrap().as_deref(), Some("AES256"));
+    let (code, v, stderr) = job.json(&["verify", "latest"]);
+    assert_eq!(code, 0, "{v} {stderr}");
+    assert!(v["source"].as_str().unwrap().starts_with("s3://"), "{v}");
+    job.drop_database().await;
+}
+
+/// Writes a synthetic complete backup (tiny archive + sidecar) with a given time.
+fn fake_backup(dir: &std::path::Path, db: &str, time: &str) -> String {
+    let t: jiff::Timestamp = time.parse().unwrap();
+    let id = daraa_ops::archive::names::backup_id("daraa", db, t);
+    std::fs::write(dir.join(format!("{id}.tar.gz")), b"not really an archive").unwrap();
+    let sidecar = serde_json::json!({
+        "format": "daraa-ops-backup", "format_version": 1, "tool_version": "t", "id": id,
+        "created_at": time, "completed_at": time, "server_version": "7.0.0", "database": db,
+        "collections": [], "totals": {"collections": 0, "views": 0, "documents": 0, "bytes": 0},
+        "archive": {"file": format!("{id}.tar.gz"), "size": 21, "sha256": "00"}
+    });
+    std::fs::write(dir.join(format!("{id}.manifest.json")), sidecar.to_string()).unwrap();
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_keeps_exactly_what_the_rules_say_locally_and_in_s3() {
+    let Some(s) = services() else { return };
+    let mut o = opts(false, true);
+    o.extra = "retention: {keep_days: 30, keep_last: 2, keep_weekly: 0, keep_monthly: 2}\n".into();
+    let job = Job::new("ret", &s, &o);
+    std::fs::create_dir_all(&job.backup_dir).unwrap();
+    let now = jiff::Timestamp::now();
+    let ago = |days: i64| {
+        (now - jiff::SignedDuration::from_hours(24 * days))
+            .round(jiff::Unit::Second)
+            .unwrap()
+            .to_string()
+    };
+    let all: Vec<String> = [1, 20, 45, 46, 400]
+        .iter()
+        .map(|d| fake_backup(&job.backup_dir, &job.database, &ago(*d)))
+        .collect();
+    // Foreign files: never touched.
+    std::fs::write(job.backup_dir.join("notes.txt"), "keep me").unwrap();
+    std::fs::write(job.backup_dir.join("other-daraa-20200101T000000Z.tar.gz"), "not ours").unwrap();
+    std::fs::write(
+        job.backup_dir.join(format!("daraa-{}-garbage.tar.gz", job.database)),
+        "not ours",
+    )
+    .unwrap();
+    let s3 = job.s3().await;
+    for f in job.local_files() {
+        s3.put_bytes(&f, &std::fs::read(job.backup_dir.join(&f)).unwrap()).await.unwrap();
+    }
+    let before_local = job.local_files();
+    let before_s3 = s3.list().await.unwrap();
+
+    // Expected, computed independently: keep_days 30 and keep_last 2 keep the 1- and 20-day-old
+    // backups; keep_monthly 2 keeps the newest backup of each of the two newest months that
+    // have backups (ids sort by time; the month is the first 6 digits of the time tag).
+    let month = |id: &str| id.rsplit('-').next().unwrap()[..6].to_owned();
+    let mut expected: std::collections::BTreeSet<String> = all[..2].iter().cloned().collect();
+    let mut months: Vec<String> = all.iter().map(|i| month(i)).collect();
+    months.sort_unstable();
+    months.dedup();
+    for m in months.iter().rev().take(2) {
+        expected.insert(all.iter().filter(|i| month(i) == *m).max().unwrap().clone());
+    }
+
+    let (code, v, stderr) = job.json(&["prune", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(job.local_files(), before_local, "dry run deleted something");
+    assert_eq!(s3.list().await.unwrap(), before_s3);
+    let would = v["deleted"].as_array().unwrap();
+    assert_eq!(would.len(), 2 * (all.len() - expected.len()), "{would:?}");
+
+    let (code, _, stderr) = job.json(&["prune"]);
+    assert_eq!(code, 0, "{stderr}");
+    let kept_ids: std::collections::BTreeSet<String> = job
+        .local_files()
+        .into_iter()
+        .filter_map(|f| f.strip_suffix(".manifest.json").map(str::to_owned))
+        .collect();
+    assert_eq!(kept_ids, expected);
+    assert!(
+        !kept_ids.contains(&all[4]),
+        "the 400-day-old backup is in neither of the two newest months"
+    );
+    for id in &kept_ids {
+        assert!(job.local_files().contains(&format!("{id}.tar.gz")));
+    }
+    for f in ["notes.txt", "other-daraa-20200101T000000Z.tar.gz"] {
+        assert!(job.local_files().contains(&f.to_owned()), "{f} was touched");
+    }
+    let remote: Vec<String> = s3.list().await.unwrap().into_iter().map(|o| o.name).collect();
+    assert!(remote.contains(&"notes.txt".to_owned()));
+    let remote_ids: std::collections::BTreeSet<String> =
+        remote.iter().filter_map(|f| f.strip_suffix(".manifest.json").map(str::to_owned)).collect();
+    assert_eq!(remote_ids, kept_ids, "S3 and local follow the same rules");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_lock_gives_exit_4_naming_the_holder() {
+    let Some(s) = services() else { return };
+    for redis in [false, true] {
+        let job = Job::new(if redis { "lockr" } else { "lockf" }, &s, &opts(redis, false));
+        job.seed(0.005, false).await;
+        // Hold the lock from this test, as another run would.
+        let cfg = daraa_ops::config::load(
+            Some(&job.config),
+            &std::collections::HashMap::<String, String>::new(),
+        )
+        .unwrap()
+        .config;
+        let backend = daraa_ops::jobs::lock_backend(&cfg).await.unwrap();
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let guard = daraa_ops::lock::acquire(backend, "backup", Duration::from_secs(30), &cancel)
+            .await
+            .unwrap();
+        let (code, v, _) = job.json(&["backup"]);
+        assert_eq!(code, 4, "{v}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())) && msg.contains("backup on"),
+            "{msg}"
+        );
+        let (code, v, _) = job.json(&["lock", "status"]);
+        assert_eq!(code, 0);
+        assert_eq!(v["held"], true);
+        guard.release().await;
+        let (code, v, _) = job.json(&["lock", "status"]);
+        assert_eq!((code, v["held"].clone()), (0, serde_json::json!(false)));
+        assert_eq!(job.run(&["backup"], &[]).code, 0);
+        job.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_backups_started_together_exactly_one_exits_4() {
+    let Some(s) = services() else { return };
+    let job = Job::new("race", &s, &opts(true, false));
+    job.seed(0.3, false).await;
+    let spawn = || {
+        job.command(&["-q", "backup", "--no-prune"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let mut codes = [a.status.code().unwrap(), b.status.code().unwrap()];
+    codes.sort_unstable();
+    assert_eq!(
+        codes,
+        [0, 4],
+        "{}\n{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    job.drop_database().await;
+}
+
+/// Starts a backup and waits until its staging folder exists (it is mid-dump).
+#[allow(clippy::zombie_processes)] // the child is returned; callers wait on it
+fn start_and_wait_mid_run(job: &Job) -> std::process::Child {
+    let mut child = job
+        .command(&["-q", "backup", "--no-prune"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mid = job.local_files().iter().any(|f| f.ends_with(".partial"))
+            || std::fs::read_dir(&job.backup_dir).is_ok_and(|rd| {
+                rd.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".staging"))
+            });
+        if mid {
+            return child;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("backup never started writing");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_leaves_nothing_complete_and_the_next_backup_succeeds() {
+    let Some(s) = services() else { return };
+    for redis in [false, true] {
+        let job = Job::new(if redis { "killr" } else { "killf" }, &s, &opts(redis, false));
+        job.seed(0.3, false).await;
+        let mut child = start_and_wait_mid_run(&job);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let (code, v, _) = job.json(&["list"]);
+        assert_eq!(code, 0);
+        assert!(v["backups"].as_array().unwrap().iter().all(|b| b["complete"] == false), "{v}");
+        if redis {
+            // The dead run's Redis lock lives until its TTL: release it by force.
+            assert_eq!(job.run(&["backup"], &[]).code, 4);
+            assert_eq!(
+                job.run(&["lock", "release"], &[]).code,
+                2,
+                "release without --force is refused"
+            );
+            assert_eq!(job.run(&["lock", "release", "--force"], &[]).code, 0);
+        }
+        let (code, v, stderr) = job.json(&["backup", "--no-prune"]);
+        assert_eq!(code, 0, "{stderr}");
+        let files = job.local_files();
+        assert!(
+            files.iter().all(|f| !f.ends_with(".partial") && !f.ends_with(".staging")),
+            "leftovers: {files:?}"
+        );
+        assert_eq!(job.run(&["verify", v["id"].as_str().unwrap()], &[]).code, 0);
+        job.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_cleans_up_and_exits_130() {
+    let Some(s) = services() else { return };
+    let job = Job::new("int", &s, &opts(true, false));
+    job.seed(0.3, false).await;
+    let child = start_and_wait_mid_run(&job);
+    let status = std::process::Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let files = job.local_files();
+    assert!(files.iter().all(|f| !f.ends_with(".partial") && !f.ends_with(".tar.gz")), "{files:?}");
+    assert!(
+        !std::fs::read_dir(&job.backup_dir)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".staging"))
+    );
+    let (code, v, _) = job.json(&["lock", "status"]);
+    assert_eq!((code, v["held"].clone()), (0, serde_json::json!(false)), "lock released");
+    job.drop_database().await;
+}
