@@ -31,9 +31,37 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<ExitStatus>
     let cfg = &ctx.config()?.config;
     let started = Instant::now();
     let started_unix = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
-    let db_name = cfg.mongodb.database.clone();
-    ctx.out.set("database", &db_name);
+    ctx.out.set("database", &cfg.mongodb.database);
+    let result = run_inner(ctx, cfg, args).await;
+    if args.dry_run {
+        return result.map(|o| o.status);
+    }
+    // Every real run is recorded, failed ones too: monitoring alerts on those.
+    let (code, bytes, documents) = match &result {
+        Ok(o) => (o.status.code(), o.bytes, o.documents),
+        Err(e) => {
+            (if ctx.cancel.is_cancelled() { 130 } else { crate::exit::code_for_error(e) }, 0, 0)
+        }
+    };
+    lastrun::save(
+        cfg,
+        &lastrun::Record {
+            job: "backup",
+            database: cfg.mongodb.database.clone(),
+            exit_code: code,
+            started_unix,
+            duration_seconds: started.elapsed().as_secs_f64(),
+            bytes,
+            documents,
+        },
+    )
+    .await;
+    ctx.out.set("duration_seconds", (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0);
+    result.map(|o| o.status)
+}
 
+async fn run_inner(ctx: &Context, cfg: &Config, args: &BackupArgs) -> anyhow::Result<Outcome> {
+    let db_name = cfg.mongodb.database.clone();
     let mongo =
         mongo::connect(&cfg.mongodb, mongo::Role::Operator, mongo::Access::ReadOnly).await?;
     let db = mongo.client.database(&db_name);
@@ -72,7 +100,7 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<ExitStatus>
         }
         ctx.out.set("dry_run", true);
         ctx.out.set("collections", planned);
-        return Ok(ExitStatus::Ok);
+        return Ok(Outcome { status: ExitStatus::Ok, bytes: 0, documents: 0 });
     }
 
     let local = jobs::local_store(cfg)?;
@@ -90,6 +118,7 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<ExitStatus>
                 }
                 Err(e) => {
                     tracing::error!("retention failed after a complete backup: {e:#}");
+                    ctx.out.set("prune_error", format!("{e:#}"));
                     Ok(Outcome { status: ExitStatus::Partial, ..outcome })
                 }
             }
@@ -97,26 +126,7 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<ExitStatus>
         other => other,
     };
     guard.release().await;
-
-    let (code, bytes, documents) = match &result {
-        Ok(o) => (o.status.code(), o.bytes, o.documents),
-        Err(e) => (crate::exit::code_for_error(e), 0, 0),
-    };
-    lastrun::save(
-        cfg,
-        &lastrun::Record {
-            job: "backup",
-            database: db_name,
-            exit_code: code,
-            started_unix,
-            duration_seconds: started.elapsed().as_secs_f64(),
-            bytes,
-            documents,
-        },
-    )
-    .await;
-    ctx.out.set("duration_seconds", (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0);
-    result.map(|o| o.status)
+    result
 }
 
 struct Outcome {
@@ -470,3 +480,31 @@ pub fn human_bytes(n: u64) -> String {
 }
 
 use std::os::unix::fs::DirBuilderExt as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs(names: &[&str]) -> Vec<dump::CollectionSpec> {
+        names
+            .iter()
+            .map(|n| dump::CollectionSpec {
+                name: (*n).into(),
+                kind: "collection".into(),
+                spec: bson::Document::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn include_then_exclude() {
+        let mut cfg = Config::default();
+        let names =
+            |v: Vec<dump::CollectionSpec>| v.into_iter().map(|s| s.name).collect::<Vec<_>>();
+        assert_eq!(names(select_collections(specs(&["a", "b", "c"]), &cfg)), ["a", "b", "c"]);
+        cfg.backup.exclude_collections = vec!["b".into()];
+        assert_eq!(names(select_collections(specs(&["a", "b", "c"]), &cfg)), ["a", "c"]);
+        cfg.backup.include_collections = vec!["b".into(), "c".into()];
+        assert_eq!(names(select_collections(specs(&["a", "b", "c"]), &cfg)), ["c"]);
+    }
+}

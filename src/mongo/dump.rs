@@ -113,3 +113,73 @@ pub async fn dump_collection(
 pub fn prelude_json(server_version: &str) -> String {
     serde_json::json!({"ServerVersion": server_version, "ToolVersion": format!("daraa-ops {}", env!("CARGO_PKG_VERSION"))}).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<Document> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/mongodb7")
+            .join(name);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| match Bson::try_from(d.clone()).unwrap() {
+                Bson::Document(d) => d,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    fn spec(name: &str) -> CollectionSpec {
+        let d = fixture("listCollections.json")
+            .into_iter()
+            .find(|d| d.get_str("name").ok() == Some(name))
+            .unwrap();
+        CollectionSpec { name: name.into(), kind: d.get_str("type").unwrap().into(), spec: d }
+    }
+
+    /// The exact bytes mongodump 100.x writes for a plain collection.
+    #[test]
+    fn metadata_of_a_collection_matches_mongodump() {
+        let idx = vec![fixture("listIndexes.notifications.json").remove(0)];
+        assert_eq!(
+            metadata_json(&spec("orders"), &idx),
+            r#"{"options":{},"indexes":[{"v":{"$numberInt":"2"},"key":{"_id":{"$numberInt":"1"}},"name":"_id_"}],"uuid":"3bc597265ded422c8ade7dad2fa756e6","collectionName":"orders","type":"collection"}"#
+        );
+    }
+
+    #[test]
+    fn metadata_keeps_every_index_option_and_key_order() {
+        let json = metadata_json(&spec("orders"), &fixture("listIndexes.notifications.json"));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let idx = v["indexes"].as_array().unwrap();
+        let keys: Vec<&String> = idx[1]["key"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["recipientId", "isRead", "createdAt"]);
+        assert_eq!(idx[2]["expireAfterSeconds"], serde_json::json!({"$numberInt": "7776000"}));
+        assert_eq!(
+            (idx[3]["unique"].clone(), idx[3]["sparse"].clone()),
+            (serde_json::json!(true), serde_json::json!(true))
+        );
+        assert_eq!(idx[4]["partialFilterExpression"], serde_json::json!({"isRead": false}));
+        assert_eq!(idx[5]["key"]["location"], "2dsphere");
+        assert_eq!(idx[6]["weights"]["title"], serde_json::json!({"$numberInt": "3"}));
+    }
+
+    #[test]
+    fn metadata_of_views_and_collection_options() {
+        let view = metadata_json(&spec("active_orders"), &[]);
+        assert_eq!(
+            view,
+            r#"{"options":{"viewOn":"orders","pipeline":[{"$match":{"status":"active"}}]},"indexes":[],"collectionName":"active_orders","type":"view"}"#
+        );
+        let stores: serde_json::Value =
+            serde_json::from_str(&metadata_json(&spec("stores"), &[])).unwrap();
+        assert_eq!(stores["options"]["collation"]["locale"], "ar");
+        assert_eq!(stores["options"]["validationLevel"], "strict");
+        assert!(stores["options"]["validator"]["$jsonSchema"].is_object());
+    }
+}

@@ -7,4 +7,5 @@ mod cli;
 mod config_services;
 mod generated;
 mod seed;
+mod storage;
 mod support;

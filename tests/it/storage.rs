@@ -1,0 +1,133 @@
+//! One conformance suite for both storages (local directory and S3), and the Redis lock's
+//! heartbeat and ownership rules.
+
+use std::time::Duration;
+
+use daraa_ops::storage::{Storage, local::LocalStore};
+
+use crate::support::{Job, JobOptions, services};
+
+async fn conformance(storage: &Storage) {
+    assert!(storage.list().await.unwrap().is_empty(), "{} starts empty", storage.describe());
+    storage.put_bytes("a.manifest.json", b"{\"x\":1}").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Larger than one S3 part (16 MiB) so the multipart path runs, with a non-uniform tail.
+    let big: Vec<u8> = (0..(17 * 1024 * 1024 + 12_345u32))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let path = dir.path().join("big.tar.gz");
+    std::fs::write(&path, &big).unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    storage.put_file("big.tar.gz", &path, &cancel).await.unwrap();
+
+    let names: Vec<(String, u64)> =
+        storage.list().await.unwrap().into_iter().map(|o| (o.name, o.size)).collect();
+    assert_eq!(
+        names,
+        [("a.manifest.json".to_owned(), 7), ("big.tar.gz".to_owned(), big.len() as u64)]
+    );
+    assert_eq!(storage.get_bytes("a.manifest.json").await.unwrap().unwrap(), b"{\"x\":1}");
+    assert_eq!(storage.get_bytes("missing").await.unwrap(), None);
+
+    let reader = storage.reader("big.tar.gz").await.unwrap();
+    let back = tokio::task::spawn_blocking(move || {
+        let mut r = reader;
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut r, &mut v).unwrap();
+        v
+    })
+    .await
+    .unwrap();
+    assert!(back == big, "streamed read returns the same bytes");
+
+    storage.delete(&["a.manifest.json".into(), "never-existed".into()]).await.unwrap();
+    let names: Vec<String> = storage.list().await.unwrap().into_iter().map(|o| o.name).collect();
+    assert_eq!(names, ["big.tar.gz"]);
+    storage.delete(&["big.tar.gz".into()]).await.unwrap();
+    assert!(storage.list().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_and_s3_storages_behave_alike() {
+    let Some(s) = services() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    conformance(&Storage::Local(LocalStore::new(dir.path().to_path_buf()))).await;
+    let job = Job::new("conf", &s, &JobOptions::default());
+    conformance(&Storage::S3(Box::new(job.s3().await))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_lock_is_renewed_while_held_and_only_its_owner_releases_it() {
+    let Some(s) = services() else { return };
+    let job = Job::new("hb", &s, &JobOptions { redis: true, ..Default::default() });
+    let cfg = daraa_ops::config::load(
+        Some(&job.config),
+        &std::collections::HashMap::<String, String>::new(),
+    )
+    .unwrap()
+    .config;
+    let backend = daraa_ops::jobs::lock_backend(&cfg).await.unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    // A TTL far shorter than the test: without renewal the key would be gone.
+    let ttl = Duration::from_millis(600);
+    let guard = daraa_ops::lock::acquire(backend.clone(), "backup", ttl, &cancel).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (holder, left) =
+        daraa_ops::lock::status(&backend).await.unwrap().expect("still held after 3 TTLs");
+    assert_eq!(&holder, guard.holder());
+    assert!(left.unwrap() <= ttl);
+    // A second acquire is refused with the holder named.
+    let other =
+        daraa_ops::lock::acquire(backend.clone(), "cleanup", ttl, &cancel).await.unwrap_err();
+    assert_eq!(other.kind, daraa_ops::error::ErrorKind::Locked);
+    assert!(other.message.contains(&format!("pid {}", std::process::id())));
+    // Forced release by someone else makes the owner's heartbeat notice and cancel its job.
+    daraa_ops::lock::force_release(&backend).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(cancel.is_cancelled(), "the job is stopped when its lock is taken away");
+    guard.release().await;
+    assert!(daraa_ops::lock::status(&backend).await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_writes_job_metrics_for_node_exporter() {
+    let Some(s) = services() else { return };
+    let job = Job::new(
+        "prom",
+        &s,
+        &JobOptions { extra: "metrics: {textfile_dir: metrics}\n".into(), ..Default::default() },
+    );
+    job.seed(0.005, false).await;
+    assert_eq!(job.run(&["backup"], &[]).code, 0);
+    let text =
+        std::fs::read_to_string(job.dir.path().join("metrics/daraa_ops_backup.prom")).unwrap();
+    let db = &job.database;
+    for metric in
+        ["last_success_timestamp_seconds", "last_duration_seconds", "last_bytes", "last_exit_code"]
+    {
+        assert!(
+            text.contains(&format!("daraa_ops_backup_{metric}{{database=\"{db}\"}} ")),
+            "{metric}:\n{text}"
+        );
+    }
+    assert!(text.contains(&format!("daraa_ops_backup_last_exit_code{{database=\"{db}\"}} 0\n")));
+    // A failed run keeps the last success time and records its exit code.
+    let r = job.run(
+        &["backup"],
+        &[("DARAA_OPS_MONGODB_URI", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300")],
+    );
+    assert_eq!(r.code, 3);
+    let after =
+        std::fs::read_to_string(job.dir.path().join("metrics/daraa_ops_backup.prom")).unwrap();
+    assert!(
+        after.contains(&format!("daraa_ops_backup_last_exit_code{{database=\"{db}\"}} 3\n")),
+        "{after}"
+    );
+    let success = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("daraa_ops_backup_last_success_timestamp_seconds"))
+            .map(str::to_owned)
+    };
+    assert_eq!(success(&after), success(&text), "the last success time survives a failed run");
+    job.drop_database().await;
+}
