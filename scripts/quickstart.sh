@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # First run on a fresh machine: build, start local services (FerretDB, Redis, S3), seed demo
-# data into the `daraa` database, and check a config that points at all three.
+# data into the `daraa` database, check a config that points at all three, then back up,
+# list and verify.
 # Afterwards:  export DARAA_OPS_CONFIG=<printed path>; ./target/debug/daraa-ops config show
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,11 @@ echo "== seeding demo data (scale 0.1, seed 42)"
 
 echo "== config check --connect"
 ./target/debug/daraa-ops --config "$config" config check --connect
+
+echo "== backup, list, verify"
+./target/debug/daraa-ops --config "$config" backup
+./target/debug/daraa-ops --config "$config" list
+./target/debug/daraa-ops --config "$config" verify latest
 
 cat <<MSG
 

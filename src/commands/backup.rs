@@ -335,17 +335,15 @@ async fn write_archive(
     .map_err(|_| anyhow::anyhow!("archive writer stopped"))?;
 
     let progress = Arc::new(Progress::new(&ctx.global));
+    // A failed collection stops its siblings through this child token; a signal reaches it
+    // through the parent. Cancelling only the child keeps the exit code the failure's own.
+    let job = ctx.cancel.child_token();
     let semaphore = Arc::new(Semaphore::new(cfg.backup.parallel_collections));
     let mut tasks = tokio::task::JoinSet::new();
     for spec in specs {
         let spec = spec.clone();
-        let (db, tx, sem, cancel, progress) = (
-            db.clone(),
-            tx.clone(),
-            Arc::clone(&semaphore),
-            ctx.cancel.clone(),
-            Arc::clone(&progress),
-        );
+        let (db, tx, sem, cancel, progress) =
+            (db.clone(), tx.clone(), Arc::clone(&semaphore), job.clone(), Arc::clone(&progress));
         let staging = staging.to_path_buf();
         let db_dir = db_dir.clone();
         tasks.spawn(async move {
@@ -360,7 +358,7 @@ async fn write_archive(
             Ok(Ok(entry)) => entries.push(entry),
             Ok(Err(e)) => {
                 failure.get_or_insert(e);
-                ctx.cancel.cancel();
+                job.cancel();
             }
             Err(e) => {
                 failure.get_or_insert(anyhow::anyhow!("a dump task failed: {e}"));
@@ -369,10 +367,15 @@ async fn write_archive(
     }
     progress.finish();
     if failure.is_some() || ctx.cancel.is_cancelled() {
-        // Closing the channel ends the writer; its own error (if any) is secondary.
+        // Closing the channel ends the writer. When the writer itself failed (a full disk),
+        // the dump tasks only saw "archive writer stopped": its error is the one to report.
         drop(tx);
-        let _ = writer_task.await;
-        return Err(failure.unwrap_or_else(|| Interrupted.into()));
+        let writer_error = writer_task.await.ok().and_then(Result::err);
+        return Err(match (writer_error, failure) {
+            (Some(w), _) => w,
+            (None, Some(f)) => f,
+            (None, None) => Interrupted.into(),
+        });
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     let manifest = Manifest {
