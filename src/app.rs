@@ -12,6 +12,8 @@ pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<ExitStatus>
         Command::List(args) => commands::list::run(ctx, args).await,
         Command::Verify(args) => commands::verify::run(ctx, args).await,
         Command::Prune(args) => commands::prune::run(ctx, args).await,
+        Command::Restore(args) => commands::restore::run(ctx, args).await,
+        Command::Drill(args) => commands::drill::run(ctx, args).await,
         Command::Lock(cmd) => commands::lock::run(ctx, cmd).await,
         Command::Completions(args) => commands::completions::run(ctx, args),
         Command::Man(args) => commands::man::run(ctx, args),

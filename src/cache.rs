@@ -67,3 +67,46 @@ pub async fn server_version(conn: &mut MultiplexedConnection) -> Result<String, 
         .trim()
         .to_owned())
 }
+
+/// Deletes every key under each prefix with SCAN + UNLINK in batches; returns how many.
+/// Glob characters in a prefix are escaped, so `cart:` matches only keys starting with it.
+pub async fn invalidate(
+    conn: &mut MultiplexedConnection,
+    prefixes: &[String],
+) -> Result<u64, redis::RedisError> {
+    let mut removed = 0u64;
+    for prefix in prefixes {
+        let pattern = format!("{}*", escape_glob(prefix));
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(conn)
+                .await?;
+            if !keys.is_empty() {
+                let n: u64 = redis::cmd("UNLINK").arg(&keys).query_async(conn).await?;
+                removed += n;
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+    }
+    Ok(removed)
+}
+
+fn escape_glob(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

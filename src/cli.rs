@@ -82,6 +82,13 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Apply retention to the local directory and S3
     Prune(PruneArgs),
+    /// Restore a backup (local, S3 or a path); live collections are replaced only once the new
+    /// data is complete and verified
+    #[command(after_help = EXIT_CODES_HELP)]
+    Restore(RestoreArgs),
+    /// Restore into a scratch database, compare with the manifest, drop it (exit 0 or 6)
+    #[command(after_help = EXIT_CODES_HELP)]
+    Drill(DrillArgs),
     /// Inspect or release the job lock (one backup, restore or cleanup at a time)
     #[command(subcommand)]
     Lock(LockCommand),
@@ -130,6 +137,8 @@ impl Command {
             Command::List(_) => "list",
             Command::Verify(_) => "verify",
             Command::Prune(_) => "prune",
+            Command::Restore(_) => "restore",
+            Command::Drill(_) => "drill",
             Command::Lock(LockCommand::Status) => "lock status",
             Command::Lock(LockCommand::Release(_)) => "lock release",
             Command::Completions(_) => "completions",
@@ -201,4 +210,36 @@ pub struct LockReleaseArgs {
     /// Required: releasing a lock another run holds lets two jobs overlap
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup id, `latest`, or the path of a .tar.gz
+    #[arg(value_name = "ID|latest|PATH")]
+    pub target: String,
+    /// Restore into this database instead of the configured one
+    #[arg(long, value_name = "NAME")]
+    pub target_db: Option<String>,
+    /// Only these collections (comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub collections: Option<Vec<String>>,
+    /// Replace collections that exist and are not empty (asks on a terminal unless --yes)
+    #[arg(long)]
+    pub drop: bool,
+    /// Show what would be restored and what exists in the target; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not delete the application's Redis cache keys after restoring the live database
+    #[arg(long)]
+    pub no_cache_invalidation: bool,
+    /// Allow writing into a database listed in restore.protected_databases
+    #[arg(long)]
+    pub force_protected: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// A backup id, `latest` (default), or the path of a .tar.gz
+    #[arg(value_name = "ID|latest|PATH", default_value = "latest")]
+    pub target: String,
 }

@@ -61,6 +61,9 @@ pub fn kind_of(err: &anyhow::Error) -> ErrorKind {
         if cause.downcast_ref::<crate::config::ConfigError>().is_some() {
             return ErrorKind::Config;
         }
+        if let Some(f) = cause.downcast_ref::<crate::restore::Failed>() {
+            return f.kind;
+        }
         if cause.downcast_ref::<crate::signal::Interrupted>().is_some() {
             return ErrorKind::Interrupted;
         }

@@ -19,6 +19,7 @@ pub mod lock;
 pub mod logging;
 pub mod mongo;
 pub mod output;
+pub mod restore;
 pub mod retention;
 pub mod signal;
 pub mod storage;

@@ -169,9 +169,65 @@ pub fn map_read_error(e: io::Error) -> ArchiveError {
     }
 }
 
+/// What [`walk`] reports to its visitor, in archive order.
+#[derive(Debug)]
+pub enum Event {
+    /// A collection's `.metadata.json` (parsed JSON).
+    Metadata { collection: String, json: serde_json::Value },
+    /// A `.bson` member begins.
+    DataStart { collection: String },
+    /// Up to `BATCH_DOCS` documents or `BATCH_BYTES` bytes of the current `.bson` member.
+    Batch { collection: String, docs: Vec<bson::RawDocumentBuf> },
+    /// The member ended; its stats and an order-independent digest of its documents.
+    DataEnd { collection: String, stats: MemberStats, digest: String },
+}
+
+pub const BATCH_DOCS: usize = 1000;
+pub const BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Order-independent digest of a set of documents: the wrapping sum of each document's
+/// SHA-256 (as two 128-bit halves). Equal multisets of documents give equal digests whatever
+/// the order, so a drill can compare what the server holds with what the archive held.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SetDigest {
+    hi: u128,
+    lo: u128,
+}
+
+impl SetDigest {
+    pub fn add(&mut self, doc: &[u8]) {
+        let h = Sha256::digest(doc);
+        self.hi = self.hi.wrapping_add(u128::from_be_bytes(h[..16].try_into().expect("16 bytes")));
+        self.lo = self.lo.wrapping_add(u128::from_be_bytes(h[16..].try_into().expect("16 bytes")));
+    }
+
+    pub fn hex(&self) -> String {
+        format!("{:032x}{:032x}", self.hi, self.lo)
+    }
+}
+
+/// Collection name of a `<db>/<escaped>.bson` or `.metadata.json` member.
+pub fn collection_of(path: &str, suffix: &str) -> Result<String, ArchiveError> {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let escaped = file.strip_suffix(suffix).unwrap_or(file);
+    super::names::unescape_collection(escaped)
+        .ok_or_else(|| corrupt(format!("member {path:?} has a malformed collection name")))
+}
+
 /// Streams the whole archive and checks it against its own manifest and, if given, the
 /// sidecar's. Returns the first problem found.
 pub fn verify<R: Read>(reader: R, expected: Option<&Manifest>) -> Result<Verified, ArchiveError> {
+    walk(reader, expected, false, |_| Ok(()))
+}
+
+/// Streams the archive, calling `visit` for metadata and (when `documents`) for batches of
+/// documents, and verifies everything as [`verify`] does. A visitor error stops the walk.
+pub fn walk<R: Read>(
+    reader: R,
+    expected: Option<&Manifest>,
+    documents: bool,
+    mut visit: impl FnMut(Event) -> Result<(), ArchiveError>,
+) -> Result<Verified, ArchiveError> {
     let gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, reader));
     let mut tar = tar::Archive::new(gz);
     let mut data: BTreeMap<String, MemberStats> = BTreeMap::new();
@@ -209,11 +265,42 @@ pub fn verify<R: Read>(reader: R, expected: Option<&Manifest>) -> Result<Verifie
         } else if path.ends_with(".metadata.json") {
             let mut text = Vec::new();
             (&mut entry).take(64 * 1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
-            serde_json::from_slice::<serde_json::Value>(&text)
+            let json = serde_json::from_slice::<serde_json::Value>(&text)
                 .map_err(|e| corrupt(format!("{path}: not valid JSON: {e}")))?;
-            metadata.insert(path, hex(&Sha256::digest(&text)));
+            metadata.insert(path.clone(), hex(&Sha256::digest(&text)));
+            visit(Event::Metadata { collection: collection_of(&path, ".metadata.json")?, json })?;
         } else if path.ends_with(".bson") {
-            let stats = read_documents(&mut entry, &path, |_| Ok(()))?;
+            let collection = collection_of(&path, ".bson")?;
+            if documents {
+                visit(Event::DataStart { collection: collection.clone() })?;
+            }
+            let mut digest = SetDigest::default();
+            let mut batch: Vec<bson::RawDocumentBuf> = Vec::new();
+            let mut batch_bytes = 0;
+            let stats = read_documents(&mut entry, &path, |doc| {
+                if documents {
+                    digest.add(doc);
+                    batch_bytes += doc.len();
+                    batch.push(
+                        bson::RawDocumentBuf::from_bytes(doc.to_vec())
+                            .map_err(|e| corrupt(format!("{path}: {e}")))?,
+                    );
+                    if batch.len() >= BATCH_DOCS || batch_bytes >= BATCH_BYTES {
+                        batch_bytes = 0;
+                        visit(Event::Batch {
+                            collection: collection.clone(),
+                            docs: std::mem::take(&mut batch),
+                        })?;
+                    }
+                }
+                Ok(())
+            })?;
+            if documents {
+                if !batch.is_empty() {
+                    visit(Event::Batch { collection: collection.clone(), docs: batch })?;
+                }
+                visit(Event::DataEnd { collection, stats: stats.clone(), digest: digest.hex() })?;
+            }
             data.insert(path, stats);
         } else {
             return Err(corrupt(format!("unexpected member {path:?}")));

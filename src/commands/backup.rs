@@ -342,13 +342,19 @@ async fn write_archive(
     let mut tasks = tokio::task::JoinSet::new();
     for spec in specs {
         let spec = spec.clone();
-        let (db, tx, sem, cancel, progress) =
-            (db.clone(), tx.clone(), Arc::clone(&semaphore), job.clone(), Arc::clone(&progress));
-        let staging = staging.to_path_buf();
-        let db_dir = db_dir.clone();
+        let dumper = Dumper {
+            db: db.clone(),
+            db_dir: db_dir.clone(),
+            staging: staging.to_path_buf(),
+            tx: tx.clone(),
+            cancel: job.clone(),
+            progress: Arc::clone(&progress),
+            batch_size: cfg.backup.batch_size,
+        };
+        let sem = Arc::clone(&semaphore);
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await?;
-            dump_one(&db, &spec, &db_dir, &staging, &tx, &cancel, &progress).await
+            dumper.dump(&spec).await
         });
     }
     let mut entries = Vec::new();
@@ -402,62 +408,77 @@ async fn write_archive(
     Ok((manifest, size, sha))
 }
 
-async fn dump_one(
-    db: &mongodb::Database,
-    spec: &dump::CollectionSpec,
-    db_dir: &str,
-    staging: &Path,
-    tx: &std::sync::mpsc::Sender<Member>,
-    cancel: &tokio_util::sync::CancellationToken,
-    progress: &Progress,
-) -> anyhow::Result<CollectionEntry> {
-    let escaped = names::escape_collection(&spec.name);
-    let metadata_file = format!("{db_dir}/{escaped}.metadata.json");
-    let indexes = if spec.kind == "view" {
-        Vec::new()
-    } else {
-        dump::list_indexes(db, &spec.name)
-            .await
-            .with_context(|| format!("listing the indexes of {}", spec.name))?
-    };
-    let metadata = dump::metadata_json(spec, &indexes).into_bytes();
-    let metadata_sha256 = hex(&<sha2::Sha256 as sha2::Digest>::digest(&metadata));
-    let mut entry = CollectionEntry {
-        name: spec.name.clone(),
-        kind: if spec.kind == "view" { "view".into() } else { "collection".into() },
-        data_file: None,
-        metadata_file: metadata_file.clone(),
-        documents: 0,
-        bytes: 0,
-        sha256: None,
-        metadata_sha256,
-    };
-    if spec.kind != "view" {
-        let total = db
-            .collection::<bson::Document>(&spec.name)
-            .estimated_document_count()
-            .await
-            .unwrap_or(0);
-        let bar = progress.collection(&spec.name, total);
-        let staged = staging.join(format!("{escaped}.bson"));
-        let stats =
-            dump::dump_collection(db, &spec.name, &staged, 10_000, cancel, |docs, bytes| {
-                bar.set(docs, bytes);
-            })
+/// What one collection's dump task needs.
+struct Dumper {
+    db: mongodb::Database,
+    db_dir: String,
+    staging: PathBuf,
+    tx: std::sync::mpsc::Sender<Member>,
+    cancel: tokio_util::sync::CancellationToken,
+    progress: Arc<Progress>,
+    batch_size: u32,
+}
+
+impl Dumper {
+    async fn dump(&self, spec: &dump::CollectionSpec) -> anyhow::Result<CollectionEntry> {
+        let Dumper { db, db_dir, staging, tx, cancel, progress, batch_size } = self;
+        let batch_size = *batch_size;
+        let escaped = names::escape_collection(&spec.name);
+        let metadata_file = format!("{db_dir}/{escaped}.metadata.json");
+        let indexes = if spec.kind == "view" {
+            Vec::new()
+        } else {
+            dump::list_indexes(db, &spec.name)
+                .await
+                .with_context(|| format!("listing the indexes of {}", spec.name))?
+        };
+        let metadata = dump::metadata_json(spec, &indexes).into_bytes();
+        let metadata_sha256 = hex(&<sha2::Sha256 as sha2::Digest>::digest(&metadata));
+        let mut entry = CollectionEntry {
+            name: spec.name.clone(),
+            kind: if spec.kind == "view" { "view".into() } else { "collection".into() },
+            data_file: None,
+            metadata_file: metadata_file.clone(),
+            documents: 0,
+            bytes: 0,
+            sha256: None,
+            metadata_sha256,
+        };
+        // Metadata first: a restore creates the collection with its options (capped, collation,
+        // validator) before inserting the data.
+        tx.send(Member::Bytes { name: metadata_file, data: metadata })
+            .map_err(|_| anyhow::anyhow!("archive writer stopped"))?;
+        if spec.kind != "view" {
+            let total = db
+                .collection::<bson::Document>(&spec.name)
+                .estimated_document_count()
+                .await
+                .unwrap_or(0);
+            let bar = progress.collection(&spec.name, total);
+            let staged = staging.join(format!("{escaped}.bson"));
+            let stats = dump::dump_collection(
+                db,
+                &spec.name,
+                &staged,
+                batch_size,
+                cancel,
+                |docs, bytes| {
+                    bar.set(docs, bytes);
+                },
+            )
             .await
             .with_context(|| format!("dumping collection {}", spec.name))?;
-        bar.done(&stats);
-        let data_file = format!("{db_dir}/{escaped}.bson");
-        tx.send(Member::File { name: data_file.clone(), path: staged })
-            .map_err(|_| anyhow::anyhow!("archive writer stopped"))?;
-        entry.data_file = Some(data_file);
-        entry.documents = stats.documents;
-        entry.bytes = stats.bytes;
-        entry.sha256 = Some(stats.sha256);
+            bar.done(&stats);
+            let data_file = format!("{db_dir}/{escaped}.bson");
+            tx.send(Member::File { name: data_file.clone(), path: staged })
+                .map_err(|_| anyhow::anyhow!("archive writer stopped"))?;
+            entry.data_file = Some(data_file);
+            entry.documents = stats.documents;
+            entry.bytes = stats.bytes;
+            entry.sha256 = Some(stats.sha256);
+        }
+        Ok(entry)
     }
-    tx.send(Member::Bytes { name: metadata_file, data: metadata })
-        .map_err(|_| anyhow::anyhow!("archive writer stopped"))?;
-    Ok(entry)
 }
 
 fn disk_error(e: &std::io::Error, path: &Path) -> CliError {

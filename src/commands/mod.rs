@@ -2,8 +2,10 @@
 pub mod backup;
 pub mod completions;
 pub mod config;
+pub mod drill;
 pub mod list;
 pub mod lock;
 pub mod man;
 pub mod prune;
+pub mod restore;
 pub mod verify;

@@ -28,6 +28,30 @@ pub struct Config {
     pub cleanup: CleanupConfig,
     pub schedule: ScheduleConfig,
     pub metrics: MetricsConfig,
+    pub drill: DrillConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DrillConfig {
+    /// Queries run against the restored scratch database; each must match at least
+    /// `min_documents` documents.
+    pub queries: Vec<DrillQuery>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillQuery {
+    pub name: String,
+    pub collection: String,
+    #[serde(default)]
+    pub filter: IndexMap<String, serde_json::Value>,
+    #[serde(default = "one")]
+    pub min_documents: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -181,6 +205,8 @@ pub struct BackupConfig {
     pub exclude_collections: Vec<String>,
     /// Collections read at once (mongodump's --numParallelCollections).
     pub parallel_collections: usize,
+    /// Documents per cursor batch; with `parallel_collections` it bounds the memory of a dump.
+    pub batch_size: u32,
     /// gzip level 1-9.
     pub compression_level: u32,
     /// Compression threads; 0 means one per core.
@@ -196,6 +222,7 @@ impl Default for BackupConfig {
             include_collections: Vec::new(),
             exclude_collections: Vec::new(),
             parallel_collections: 4,
+            batch_size: 1000,
             compression_level: 6,
             compression_threads: 0,
         }

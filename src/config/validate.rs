@@ -124,6 +124,9 @@ pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigErro
     if !(1..=9).contains(&b.compression_level) {
         return Err(bad("backup.compression_level", "must be between 1 and 9".into()));
     }
+    if !(1..=100_000).contains(&b.batch_size) {
+        return Err(bad("backup.batch_size", "must be between 1 and 100000".into()));
+    }
     if b.parallel_collections == 0 {
         return Err(bad("backup.parallel_collections", "must be at least 1".into()));
     }

@@ -13,7 +13,11 @@ use crate::storage::{Storage, local::LocalStore, s3::S3Store};
 /// Redis when configured and reachable; when Redis is optional and down, the file lock (with a
 /// warning); when Redis is required and down, exit 3.
 pub async fn lock_backend(cfg: &Config) -> Result<lock::Backend, CliError> {
-    let db = &cfg.mongodb.database;
+    lock_backend_for(cfg, &cfg.mongodb.database).await
+}
+
+/// The lock of another database name (a restore's target, a drill's scratch series).
+pub async fn lock_backend_for(cfg: &Config, db: &str) -> Result<lock::Backend, CliError> {
     if let Some(r) = &cfg.redis {
         match crate::cache::connect(r).await {
             Ok(conn) => return Ok(lock::Backend::redis(conn, &r.key_prefix, db)),

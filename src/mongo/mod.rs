@@ -4,6 +4,7 @@
 //! Knows nothing about the CLI beyond `CliError`; never logs or returns a password.
 
 pub mod dump;
+pub mod load;
 
 use mongodb::bson::{Document, doc};
 use mongodb::options::{

@@ -1,0 +1,176 @@
+//! Writing a database during a restore: collections created with their archived options, raw
+//! documents inserted unordered, indexes built after the data, collections swapped in by
+//! renames. Temporary collections are named `daraa_restore_<token>_<name>`.
+
+use bson::{Bson, Document, RawDocumentBuf, doc};
+use futures_util::TryStreamExt as _;
+use mongodb::Database;
+
+use crate::archive::reader::SetDigest;
+
+pub const TEMP_PREFIX: &str = "daraa_restore_";
+
+pub fn temp_name(token: &str, collection: &str) -> String {
+    format!("{TEMP_PREFIX}{token}_{collection}")
+}
+
+pub fn old_name(token: &str, collection: &str) -> String {
+    format!("{TEMP_PREFIX}{token}_old_{collection}")
+}
+
+/// Canonical Extended JSON (from metadata.json) back to BSON.
+pub fn to_document(json: &serde_json::Value) -> anyhow::Result<Document> {
+    match Bson::try_from(json.clone())? {
+        Bson::Document(d) => Ok(d),
+        other => anyhow::bail!("expected a document, found {other:?}"),
+    }
+}
+
+/// `create` with the archived options (capped, size, max, collation, validator, ...).
+pub async fn create_collection(
+    db: &Database,
+    name: &str,
+    options: &Document,
+) -> mongodb::error::Result<()> {
+    let mut cmd = doc! {"create": name};
+    for (k, v) in options {
+        if k != "viewOn" && k != "pipeline" {
+            cmd.insert(k, v.clone());
+        }
+    }
+    db.run_command(cmd).await.map(|_| ())
+}
+
+pub async fn create_view(
+    db: &Database,
+    name: &str,
+    options: &Document,
+) -> mongodb::error::Result<()> {
+    let mut cmd = doc! {"create": name};
+    for (k, v) in options {
+        cmd.insert(k, v.clone());
+    }
+    db.run_command(cmd).await.map(|_| ())
+}
+
+/// Builds the archived indexes except `_id_` (the server makes it); returns how many.
+pub async fn create_indexes(
+    db: &Database,
+    collection: &str,
+    indexes: &[Document],
+) -> mongodb::error::Result<usize> {
+    let specs: Vec<Document> = indexes
+        .iter()
+        .filter(|i| i.get_str("name").ok() != Some("_id_"))
+        .map(|i| {
+            let mut i = i.clone();
+            // `ns` is from pre-4.4 servers; `v` is chosen by the server.
+            i.remove("ns");
+            i.remove("v");
+            i
+        })
+        .collect();
+    if specs.is_empty() {
+        return Ok(0);
+    }
+    let n = specs.len();
+    db.run_command(doc! {"createIndexes": collection, "indexes": specs}).await?;
+    Ok(n)
+}
+
+pub async fn rename(db: &Database, from: &str, to: &str) -> mongodb::error::Result<()> {
+    let name = db.name();
+    db.client()
+        .database("admin")
+        .run_command(
+            doc! {"renameCollection": format!("{name}.{from}"), "to": format!("{name}.{to}")},
+        )
+        .await
+        .map(|_| ())
+}
+
+/// Collections of a database with their document counts (views count 0).
+pub async fn existing(db: &Database) -> mongodb::error::Result<Vec<(String, String, u64)>> {
+    let mut out = Vec::new();
+    for spec in super::dump::list_collections(db).await? {
+        let n = if spec.kind == "view" {
+            0
+        } else {
+            db.collection::<Document>(&spec.name).count_documents(doc! {}).await?
+        };
+        out.push((spec.name, spec.kind, n));
+    }
+    Ok(out)
+}
+
+/// Inserts a batch unordered; returns (inserted, error messages of the documents that failed).
+pub async fn insert_batch(
+    db: &Database,
+    collection: &str,
+    docs: Vec<RawDocumentBuf>,
+) -> (u64, Vec<String>) {
+    let n = docs.len() as u64;
+    match db.collection::<RawDocumentBuf>(collection).insert_many(docs).ordered(false).await {
+        Ok(r) => (r.inserted_ids.len() as u64, Vec::new()),
+        Err(e) => match e.kind.as_ref() {
+            mongodb::error::ErrorKind::InsertMany(im) => {
+                let failures: Vec<String> = im
+                    .write_errors
+                    .as_ref()
+                    .map(|we| {
+                        we.iter().map(|w| format!("document {}: {}", w.index, w.message)).collect()
+                    })
+                    .unwrap_or_default();
+                let failed = if failures.is_empty() { n } else { failures.len() as u64 };
+                let mut failures = failures;
+                if let Some(wc) = &im.write_concern_error {
+                    failures.push(format!("write concern: {}", wc.message));
+                }
+                (n.saturating_sub(failed), failures)
+            }
+            _ => (0, vec![format!("batch of {n} documents: {e}")]),
+        },
+    }
+}
+
+/// Count and order-independent digest of what the server holds (for drills).
+pub async fn server_digest(
+    db: &Database,
+    collection: &str,
+) -> mongodb::error::Result<(u64, String)> {
+    let mut cursor = db.collection::<RawDocumentBuf>(collection).find(doc! {}).batch().await?;
+    let mut digest = SetDigest::default();
+    let mut n = 0;
+    while let Some(batch) = cursor.try_next().await? {
+        for d in batch.doc_slices()? {
+            if let Some(d) = d?.as_document() {
+                digest.add(d.as_bytes());
+                n += 1;
+            }
+        }
+    }
+    Ok((n, digest.hex()))
+}
+
+/// Cleans up after a restore that was killed: temporary collections are dropped, and a live
+/// collection that was renamed aside (`..._old_<name>`) while its replacement had not yet
+/// taken its name is renamed back.
+pub async fn recover_leftovers(db: &Database) -> mongodb::error::Result<Vec<String>> {
+    let names = db.list_collection_names().await?;
+    let mut actions = Vec::new();
+    for n in names.iter().filter(|n| n.starts_with(TEMP_PREFIX)) {
+        let rest = &n[TEMP_PREFIX.len()..];
+        let original = rest.split_once('_').and_then(|(_, r)| r.strip_prefix("old_"));
+        match original {
+            Some(orig) if !names.iter().any(|x| x == orig) => {
+                rename(db, n, orig).await?;
+                actions.push(format!("renamed {n} back to {orig}"));
+            }
+            _ => {
+                db.collection::<Document>(n).drop().await?;
+                actions.push(format!("dropped {n}"));
+            }
+        }
+    }
+    Ok(actions)
+}
