@@ -27,6 +27,9 @@ struct Args {
     /// Skip the bsonzoo collection
     #[arg(long)]
     no_zoo: bool,
+    /// Only drop the database (benchmarks clean up with it)
+    #[arg(long)]
+    drop_only: bool,
 }
 
 #[tokio::main]
@@ -34,6 +37,10 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let client = mongodb::Client::with_uri_str(&args.uri).await?;
+    if args.drop_only {
+        client.database(&args.db).drop().await?;
+        return Ok(());
+    }
     let opts = daraa_ops::devdata::SeedOptions {
         database: args.db,
         scale: args.scale,

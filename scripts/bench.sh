@@ -4,9 +4,10 @@
 #
 #   scripts/bench.sh [--scales "1 10"] [--reps 3]
 #
-# Backup memory: seeds one database per scale (121k documents at scale 1), backs each up
-# --reps times (--no-upload --no-prune) and reports medians of wall time, client CPU seconds,
-# peak RSS and archive size. The acceptance target: peak RSS at scale 10 within 25% of scale 1.
+# Seeds one database per scale (121k documents at scale 1), backs each up --reps times
+# (--no-upload --no-prune) and restores the archive into a fresh database --reps times, and
+# reports medians of wall time, client CPU seconds, peak RSS and archive size. Targets: peak RSS
+# at most 150 MB, and at scale 10 within 25% of scale 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,8 +34,8 @@ uri="mongodb://127.0.0.1:${DARAA_TEST_MONGODB_URI##*@127.0.0.1:}"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-echo "| scale | documents | BSON MiB | wall s | client CPU s | peak RSS MiB | archive MiB |"
-echo "|---|---|---|---|---|---|---|"
+echo "| job | scale | documents | BSON MiB | wall s | client CPU s | peak RSS MiB | archive MiB |"
+echo "|---|---|---|---|---|---|---|---|"
 for scale in $scales; do
   db="bench_s${scale//./_}"
   seeded=$(target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --scale "$scale" --seed 42 --no-zoo)
@@ -52,7 +53,20 @@ YAML
     sizes+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["archive"]["size"])' "$work/out.json")")
     bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["bytes"])' "$work/out.json")
   done
-  printf '| %s | %s | %.1f | %s | %s | %s | %.1f |\n' "$scale" "$docs" "$(echo "$bytes / 1048576" | bc -l)" \
+  printf '| backup | %s | %s | %.1f | %s | %s | %s | %.1f |\n' "$scale" "$docs" "$(echo "$bytes / 1048576" | bc -l)" \
     "$(printf '%s\n' "${walls[@]}" | median)" "$(printf '%s\n' "${cpus[@]}" | median)" \
     "$(printf '%s\n' "${rss[@]}" | median)" "$(echo "$(printf '%s\n' "${sizes[@]}" | median) / 1048576" | bc -l)"
+
+  # Restore the last archive into a fresh database each time.
+  archive=$(ls "$work"/backups/*.tar.gz)
+  walls=(); cpus=(); rss=()
+  for rep in $(seq "$reps"); do
+    target="${db}_restore_$rep"
+    /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$bin" --config "$work/c.yaml" -q --output json restore "$archive" --target-db "$target" > "$work/out.json"
+    read -r wall user sys maxkb < "$work/time"
+    walls+=("$wall"); cpus+=("$(echo "$user + $sys" | bc)"); rss+=("$((maxkb / 1024))")
+    target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$target" --drop-only
+  done
+  printf '| restore | %s | %s | %.1f | %s | %s | %s | - |\n' "$scale" "$docs" "$(echo "$bytes / 1048576" | bc -l)" \
+    "$(printf '%s\n' "${walls[@]}" | median)" "$(printf '%s\n' "${cpus[@]}" | median)" "$(printf '%s\n' "${rss[@]}" | median)"
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # First run on a fresh machine: build, start local services (FerretDB, Redis, S3), seed demo
 # data into the `daraa` database, check a config that points at all three, then back up,
-# list and verify.
+# list, verify and run a restore drill.
 # Afterwards:  export DARAA_OPS_CONFIG=<printed path>; ./target/debug/daraa-ops config show
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +44,9 @@ echo "== backup, list, verify"
 ./target/debug/daraa-ops --config "$config" backup
 ./target/debug/daraa-ops --config "$config" list
 ./target/debug/daraa-ops --config "$config" verify latest
+
+echo "== restore drill"
+./target/debug/daraa-ops --config "$config" drill latest
 
 cat <<MSG
 

@@ -7,7 +7,8 @@ use bson::{Bson, Document, RawDocumentBuf, doc};
 use futures_util::TryStreamExt as _;
 use mongodb::Database;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt as _;
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::archive::manifest::hex;
@@ -79,32 +80,40 @@ pub async fn dump_collection(
 ) -> anyhow::Result<MemberStats> {
     let coll = db.collection::<RawDocumentBuf>(name);
     let mut cursor = coll.find(doc! {}).batch_size(batch_size).batch().await?;
-    let out =
-        tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(file).await?;
-    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, out);
+    // A plain file and a small buffer, written from the async task with `block_in_place`: a
+    // tokio File keeps its own copy buffer per file, which with several collections at once
+    // made a dump's memory grow with the data (docs/benchmarks.md).
+    let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(file)?;
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
     let mut hasher = Sha256::new();
     let mut stats = MemberStats::default();
     while let Some(batch) = cursor.try_next().await? {
         if cancel.is_cancelled() {
             return Err(Interrupted.into());
         }
-        for item in batch.doc_slices()? {
-            let item = item?;
-            let bytes = item
-                .as_document()
-                .ok_or_else(|| {
-                    anyhow::anyhow!("collection {name}: the server returned a non-document")
-                })?
-                .as_bytes();
-            hasher.update(bytes);
-            out.write_all(bytes).await?;
-            stats.documents += 1;
-            stats.bytes += bytes.len() as u64;
-        }
+        let docs = batch.doc_slices()?;
+        tokio::task::block_in_place(|| -> anyhow::Result<()> {
+            for item in docs {
+                let item = item?;
+                let bytes = item
+                    .as_document()
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("collection {name}: the server returned a non-document")
+                    })?
+                    .as_bytes();
+                hasher.update(bytes);
+                out.write_all(bytes)?;
+                stats.documents += 1;
+                stats.bytes += bytes.len() as u64;
+            }
+            Ok(())
+        })?;
         progress(stats.documents, stats.bytes);
     }
-    out.flush().await?;
-    out.into_inner().sync_all().await?;
+    tokio::task::block_in_place(|| -> std::io::Result<()> {
+        let file = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        file.sync_all()
+    })?;
     stats.sha256 = hex(&hasher.finalize());
     Ok(stats)
 }
