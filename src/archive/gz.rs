@@ -2,7 +2,9 @@
 //! gzip member, and the members are written in order. The output is a multi-member gzip file
 //! (RFC 1952 allows it; `gzip -d`, `tar xz` and flate2's `MultiGzDecoder` read it).
 //!
-//! Memory is bounded: at most `2 × threads` chunks are in flight. We use our own ~100 lines
+//! Memory is bounded: at most `2 × threads` chunks are in flight, and their buffers are reused
+//! rather than freed and reallocated (with glibc, a stream of freed 2 MiB blocks raises the
+//! mmap threshold and the heap then grows with the amount of data compressed). We use our own ~100 lines
 //! rather than a crate because the parallel-gzip crates either bundle C zlib/libdeflate or fall
 //! back to miniz_oxide, while DESIGN §6 picks flate2 with zlib-rs (docs/architecture.md).
 
@@ -17,8 +19,10 @@ use flate2::write::GzEncoder;
 
 pub const DEFAULT_CHUNK: usize = 2 * 1024 * 1024;
 
-type Job = (u64, Vec<u8>);
-type Done = (u64, io::Result<Vec<u8>>);
+/// (sequence, input chunk, output buffer to fill)
+type Job = (u64, Vec<u8>, Vec<u8>);
+/// (sequence, input chunk back for reuse, compressed member or error)
+type Done = (u64, Vec<u8>, io::Result<Vec<u8>>);
 
 pub struct ParallelGzWriter<W: Write> {
     inner: W,
@@ -32,6 +36,9 @@ pub struct ParallelGzWriter<W: Write> {
     ready: BTreeMap<u64, Vec<u8>>,
     in_flight: usize,
     max_in_flight: usize,
+    /// Empty input and output buffers, kept for the next chunks.
+    spare_in: Vec<Vec<u8>>,
+    spare_out: Vec<Vec<u8>>,
 }
 
 impl<W: Write> ParallelGzWriter<W> {
@@ -51,13 +58,10 @@ impl<W: Write> ParallelGzWriter<W> {
                 std::thread::spawn(move || {
                     loop {
                         let job = rx.lock().expect("job queue").recv();
-                        let Ok((seq, data)) = job else { return };
-                        let mut enc = GzEncoder::new(
-                            Vec::with_capacity(data.len() / 3),
-                            Compression::new(level),
-                        );
+                        let Ok((seq, data, out)) = job else { return };
+                        let mut enc = GzEncoder::new(out, Compression::new(level));
                         let out = enc.write_all(&data).and_then(|()| enc.finish());
-                        if tx.send((seq, out)).is_err() {
+                        if tx.send((seq, data, out)).is_err() {
                             return;
                         }
                     }
@@ -76,6 +80,8 @@ impl<W: Write> ParallelGzWriter<W> {
             ready: BTreeMap::new(),
             in_flight: 0,
             max_in_flight: threads * 2,
+            spare_in: Vec::new(),
+            spare_out: Vec::new(),
         }
     }
 
@@ -86,10 +92,12 @@ impl<W: Write> ParallelGzWriter<W> {
         while self.in_flight >= self.max_in_flight {
             self.collect_one()?;
         }
-        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(self.chunk));
+        let next = self.spare_in.pop().unwrap_or_else(|| Vec::with_capacity(self.chunk));
+        let data = std::mem::replace(&mut self.buf, next);
+        let out = self.spare_out.pop().unwrap_or_else(|| Vec::with_capacity(self.chunk / 2));
         let jobs =
             self.jobs.as_ref().ok_or_else(|| io::Error::other("compressor already finished"))?;
-        jobs.send((self.next_submit, data))
+        jobs.send((self.next_submit, data, out))
             .map_err(|_| io::Error::other("compression thread died"))?;
         self.next_submit += 1;
         self.in_flight += 1;
@@ -98,13 +106,17 @@ impl<W: Write> ParallelGzWriter<W> {
 
     /// Waits for one compressed chunk, then writes every chunk that is next in order.
     fn collect_one(&mut self) -> io::Result<()> {
-        let (seq, out) =
+        let (seq, mut input, out) =
             self.results.recv().map_err(|_| io::Error::other("compression thread died"))?;
         self.in_flight -= 1;
+        input.clear();
+        self.spare_in.push(input);
         self.ready.insert(seq, out?);
-        while let Some(data) = self.ready.remove(&self.next_write) {
+        while let Some(mut data) = self.ready.remove(&self.next_write) {
             self.inner.write_all(&data)?;
             self.next_write += 1;
+            data.clear();
+            self.spare_out.push(data);
         }
         Ok(())
     }

@@ -370,3 +370,114 @@ async fn sigterm_during_a_drill_and_sigkill_during_a_restore_lose_nothing() {
     assert_eq!(snapshot(&db).await, before);
     job.drop_database().await;
 }
+
+/// Writes an archive whose metadata carries a validator, a collation and a view, as a MongoDB 7
+/// dump of them would (tests/fixtures/mongodb7 holds the recorded listCollections).
+fn archive_with_views(dir: &std::path::Path, db: &str) -> std::path::PathBuf {
+    use daraa_ops::archive::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, hex};
+    use sha2::Digest as _;
+    let docs: Vec<u8> = (0..5)
+        .flat_map(|i| {
+            RawDocumentBuf::try_from(
+                &doc! {"_id": i, "name": format!("store {i}"), "location": "x", "status": "active"},
+            )
+            .unwrap()
+            .into_bytes()
+        })
+        .collect();
+    let stores_meta = serde_json::json!({
+        "options": {"validator": {"$jsonSchema": {"bsonType": "object", "required": ["name", "location"]}},
+                    "validationLevel": "strict", "validationAction": "error",
+                    "collation": {"locale": "ar", "strength": {"$numberInt": "2"}}},
+        "indexes": [{"v": {"$numberInt": "2"}, "key": {"_id": {"$numberInt": "1"}}, "name": "_id_"}],
+        "collectionName": "stores", "type": "collection"
+    })
+    .to_string();
+    let view_meta = serde_json::json!({
+        "options": {"viewOn": "stores", "pipeline": [{"$match": {"status": "active"}}]},
+        "indexes": [], "collectionName": "active_stores", "type": "view"
+    })
+    .to_string();
+    let sha = |b: &[u8]| hex(&sha2::Sha256::digest(b));
+    let entries = vec![
+        CollectionEntry {
+            name: "active_stores".into(),
+            kind: "view".into(),
+            data_file: None,
+            metadata_file: format!("{db}/active_stores.metadata.json"),
+            documents: 0,
+            bytes: 0,
+            sha256: None,
+            metadata_sha256: sha(view_meta.as_bytes()),
+        },
+        CollectionEntry {
+            name: "stores".into(),
+            kind: "collection".into(),
+            data_file: Some(format!("{db}/stores.bson")),
+            metadata_file: format!("{db}/stores.metadata.json"),
+            documents: 5,
+            bytes: docs.len() as u64,
+            sha256: Some(sha(&docs)),
+            metadata_sha256: sha(stores_meta.as_bytes()),
+        },
+    ];
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        tool_version: "test".into(),
+        id: format!("daraa-{db}-20260101T000000Z"),
+        label: None,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        completed_at: "2026-01-01T00:00:00Z".into(),
+        server_version: "7.0.14".into(),
+        database: db.into(),
+        totals: Manifest::totals_of(&entries),
+        collections: entries,
+    };
+    let path = dir.join(format!("daraa-{db}-20260101T000000Z.tar.gz"));
+    let mut w = daraa_ops::archive::writer::ArchiveWriter::create(&path, 6, 1, 0).unwrap();
+    w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.14"}"#).unwrap();
+    w.append_bytes(&format!("{db}/stores.metadata.json"), stores_meta.as_bytes()).unwrap();
+    let staged = dir.join("stores.bson");
+    std::fs::write(&staged, &docs).unwrap();
+    w.append_file(&format!("{db}/stores.bson"), &staged).unwrap();
+    w.append_bytes(&format!("{db}/active_stores.metadata.json"), view_meta.as_bytes()).unwrap();
+    w.append_bytes("manifest.json", &serde_json::to_vec(&manifest).unwrap()).unwrap();
+    w.finish().unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_validators_and_collations_come_back_from_metadata() {
+    let Some(s) = services() else { return };
+    let job = Job::new("views", &s, &opts(false, false));
+    let archive = archive_with_views(job.dir.path(), &job.database);
+    let client = job.client().await;
+    let info = client.database("admin").run_command(doc! {"buildInfo": 1}).await.unwrap();
+    let db = client.database(&job.database);
+    db.collection::<Document>("untouched").insert_one(doc! {"_id": 1}).await.unwrap();
+    let before = snapshot(&db).await;
+    let (code, v, stderr) = job.json(&["restore", archive.to_str().unwrap()]);
+    if info.contains_key("ferretdbVersion") {
+        // FerretDB implements neither validators, collations nor views: the restore must fail
+        // before touching anything, naming the collection.
+        assert_ne!(code, 0, "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("stores"), "{v} {stderr}");
+        assert_eq!(snapshot(&db).await, before, "nothing changed");
+    } else {
+        assert_eq!(code, 0, "{v} {stderr}");
+        let specs = daraa_ops::mongo::dump::list_collections(&db).await.unwrap();
+        let stores = specs.iter().find(|c| c.name == "stores").unwrap();
+        let options = stores.spec.get_document("options").unwrap();
+        assert!(options.get_document("validator").is_ok(), "{options}");
+        assert_eq!(options.get_document("collation").unwrap().get_str("locale").unwrap(), "ar");
+        let view = specs.iter().find(|c| c.name == "active_stores").unwrap();
+        assert_eq!(view.kind, "view");
+        assert_eq!(view.spec.get_document("options").unwrap().get_str("viewOn").unwrap(), "stores");
+        assert_eq!(
+            db.collection::<Document>("active_stores").count_documents(doc! {}).await.unwrap(),
+            5
+        );
+    }
+    job.drop_database().await;
+}
