@@ -481,3 +481,67 @@ async fn views_validators_and_collations_come_back_from_metadata() {
     }
     job.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_the_server_refuses_fails_the_restore_with_counts() {
+    use daraa_ops::archive::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, hex};
+    use sha2::Digest as _;
+    let Some(s) = services() else { return };
+    let job = Job::new("dup", &s, &opts(false, false));
+    let db_name = job.database.clone();
+    // Three documents, two with the same _id: the server refuses one insert.
+    let docs: Vec<u8> = [doc! {"_id": 1, "a": 1}, doc! {"_id": 2, "a": 2}, doc! {"_id": 1, "a": 3}]
+        .iter()
+        .flat_map(|d| RawDocumentBuf::try_from(d).unwrap().into_bytes())
+        .collect();
+    let meta = br#"{"options":{},"indexes":[{"v":{"$numberInt":"2"},"key":{"_id":{"$numberInt":"1"}},"name":"_id_"}],"collectionName":"orders","type":"collection"}"#;
+    let entries = vec![CollectionEntry {
+        name: "orders".into(),
+        kind: "collection".into(),
+        data_file: Some(format!("{db_name}/orders.bson")),
+        metadata_file: format!("{db_name}/orders.metadata.json"),
+        documents: 3,
+        bytes: docs.len() as u64,
+        sha256: Some(hex(&sha2::Sha256::digest(&docs))),
+        metadata_sha256: hex(&sha2::Sha256::digest(meta)),
+    }];
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        tool_version: "test".into(),
+        id: format!("daraa-{db_name}-20260101T000000Z"),
+        label: None,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        completed_at: "2026-01-01T00:00:00Z".into(),
+        server_version: "7.0.14".into(),
+        database: db_name.clone(),
+        totals: Manifest::totals_of(&entries),
+        collections: entries,
+    };
+    let path = job.dir.path().join("dup.tar.gz");
+    let mut w = daraa_ops::archive::writer::ArchiveWriter::create(&path, 6, 1, 0).unwrap();
+    w.append_bytes(&format!("{db_name}/orders.metadata.json"), meta).unwrap();
+    let staged = job.dir.path().join("orders.bson");
+    std::fs::write(&staged, &docs).unwrap();
+    w.append_file(&format!("{db_name}/orders.bson"), &staged).unwrap();
+    w.append_bytes("manifest.json", &serde_json::to_vec(&manifest).unwrap()).unwrap();
+    w.finish().unwrap();
+
+    let client = job.client().await;
+    let db = client.database(&db_name);
+    db.collection::<Document>("orders").insert_one(doc! {"_id": "live"}).await.unwrap();
+    let before = snapshot(&db).await;
+    let (code, v, stderr) = job.json(&["--yes", "restore", path.to_str().unwrap(), "--drop"]);
+    assert_eq!(code, 1, "{v} {stderr}");
+    let orders =
+        v["collections"].as_array().unwrap().iter().find(|c| c["name"] == "orders").unwrap();
+    assert_eq!(
+        (orders["documents"].as_u64(), orders["inserted"].as_u64(), orders["failed"].as_u64()),
+        (Some(3), Some(2), Some(1)),
+        "{v}"
+    );
+    assert!(!orders["failures"].as_array().unwrap().is_empty(), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("failed to insert"), "{v}");
+    assert_eq!(snapshot(&db).await, before, "the live collection was not replaced");
+    job.drop_database().await;
+}
