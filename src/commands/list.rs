@@ -48,7 +48,18 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<ExitStatus> {
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     for storage in &storages {
         let kind = storage.kind();
-        for e in catalog::scan(storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await? {
+        let entries =
+            match catalog::scan(storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await {
+                Ok(entries) => entries,
+                // S3 down: still show the local backups, and say so.
+                Err(e) if kind == "s3" && !args.remote => {
+                    tracing::warn!("{e}; showing local backups only");
+                    ctx.out.set("remote_error", e.to_string());
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+        for e in entries {
             let status = if e.complete {
                 "complete"
             } else if e.partial {

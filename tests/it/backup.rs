@@ -237,6 +237,15 @@ async fn s3_unreachable_exits_5_and_keeps_a_verifiable_local_archive() {
     assert!(job.backup_dir.join(format!("{id}.manifest.json")).is_file());
     let r = job.run(&["verify", id], &[("DARAA_OPS_S3_ENDPOINT", "http://127.0.0.1:1")]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // list still shows the local backup, and says S3 could not be read.
+    let r =
+        job.run(&["--output", "json", "list"], &[("DARAA_OPS_S3_ENDPOINT", "http://127.0.0.1:1")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["backups"][0]["id"], id);
+    assert!(v["remote_error"].as_str().unwrap().contains("cannot reach S3"), "{v}");
+    let r = job.run(&["list", "--remote"], &[("DARAA_OPS_S3_ENDPOINT", "http://127.0.0.1:1")]);
+    assert_eq!(r.code, 3, "--remote alone fails honestly");
     job.drop_database().await;
 }
 
