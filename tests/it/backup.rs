@@ -170,13 +170,7 @@ async fn backup_is_mongodump_layout_with_exact_bytes_and_is_in_s3() {
     }
 
     // Last-run record in Redis.
-    let mut conn = daraa_ops::cache::connect(&daraa_ops::config::RedisConfig {
-        url: s.redis_url_no_auth.clone(),
-        password_file: Some(daraa_ops::config::SecretFile(job.dir.path().join("redis_pw"))),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let mut conn = job.redis().await;
     let last: BTreeMap<String, String> = redis::cmd("HGETALL")
         .arg(format!("{}:last:backup", job.database))
         .query_async(&mut conn)

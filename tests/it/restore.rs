@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bson::{Document, RawDocumentBuf, doc};
 use futures_util::TryStreamExt as _;
 
-use crate::support::{Job, JobOptions, services};
+use crate::support::{Job, JobOptions, TestCollection, services, write_test_archive};
 
 fn opts(redis: bool, s3: bool) -> JobOptions {
     JobOptions { redis, s3, extra: String::new() }
@@ -209,13 +209,7 @@ async fn restore_from_s3_by_id_and_latest_and_invalidate_the_cache() {
         std::fs::remove_file(f.unwrap().path()).unwrap();
     }
     // Cache keys of the app under the configured prefixes, and some that must survive.
-    let mut conn = daraa_ops::cache::connect(&daraa_ops::config::RedisConfig {
-        url: s.redis_url_no_auth.clone(),
-        password_file: Some(daraa_ops::config::SecretFile(job.dir.path().join("redis_pw"))),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let mut conn = job.redis().await;
     // Each test run uses fresh keys: the prefixes are the configured defaults, so make the keys
     // unique to this database name.
     let tag = &job.database;
@@ -288,9 +282,7 @@ async fn drill_passes_on_a_good_backup_fails_on_a_tampered_one_and_always_drops_
     assert_eq!(v["queries"][0]["ok"], true, "{v}");
     assert!(drill_databases(&job).await.is_empty());
 
-    // Tampered: a document changed inside the archive, with a manifest rewritten to match
-    // (so only the drill's comparison with the restored data could... ) — simpler and as
-    // telling: a flipped byte, which the stream check refuses.
+    // Tampered archive (one flipped byte): the drill fails with 6 and still drops its database.
     let archive = job.backup_dir.join(format!("{id}.tar.gz"));
     let good = std::fs::read(&archive).unwrap();
     let mut bad = good.clone();
@@ -371,11 +363,9 @@ async fn sigterm_during_a_drill_and_sigkill_during_a_restore_lose_nothing() {
     job.drop_database().await;
 }
 
-/// Writes an archive whose metadata carries a validator, a collation and a view, as a MongoDB 7
-/// dump of them would (tests/fixtures/mongodb7 holds the recorded listCollections).
+/// An archive whose metadata carries a validator, a collation and a view, as a MongoDB 7 dump of
+/// them would (tests/fixtures/mongodb7 holds the recorded listCollections).
 fn archive_with_views(dir: &std::path::Path, db: &str) -> std::path::PathBuf {
-    use daraa_ops::archive::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, hex};
-    use sha2::Digest as _;
     let docs: Vec<u8> = (0..5)
         .flat_map(|i| {
             RawDocumentBuf::try_from(
@@ -385,65 +375,26 @@ fn archive_with_views(dir: &std::path::Path, db: &str) -> std::path::PathBuf {
             .into_bytes()
         })
         .collect();
-    let stores_meta = serde_json::json!({
+    let stores = serde_json::json!({
         "options": {"validator": {"$jsonSchema": {"bsonType": "object", "required": ["name", "location"]}},
                     "validationLevel": "strict", "validationAction": "error",
                     "collation": {"locale": "ar", "strength": {"$numberInt": "2"}}},
         "indexes": [{"v": {"$numberInt": "2"}, "key": {"_id": {"$numberInt": "1"}}, "name": "_id_"}],
         "collectionName": "stores", "type": "collection"
-    })
-    .to_string();
-    let view_meta = serde_json::json!({
+    });
+    let view = serde_json::json!({
         "options": {"viewOn": "stores", "pipeline": [{"$match": {"status": "active"}}]},
         "indexes": [], "collectionName": "active_stores", "type": "view"
-    })
-    .to_string();
-    let sha = |b: &[u8]| hex(&sha2::Sha256::digest(b));
-    let entries = vec![
-        CollectionEntry {
-            name: "active_stores".into(),
-            kind: "view".into(),
-            data_file: None,
-            metadata_file: format!("{db}/active_stores.metadata.json"),
-            documents: 0,
-            bytes: 0,
-            sha256: None,
-            metadata_sha256: sha(view_meta.as_bytes()),
-        },
-        CollectionEntry {
-            name: "stores".into(),
-            kind: "collection".into(),
-            data_file: Some(format!("{db}/stores.bson")),
-            metadata_file: format!("{db}/stores.metadata.json"),
-            documents: 5,
-            bytes: docs.len() as u64,
-            sha256: Some(sha(&docs)),
-            metadata_sha256: sha(stores_meta.as_bytes()),
-        },
-    ];
-    let manifest = Manifest {
-        format: FORMAT.into(),
-        format_version: FORMAT_VERSION,
-        tool_version: "test".into(),
-        id: format!("daraa-{db}-20260101T000000Z"),
-        label: None,
-        created_at: "2026-01-01T00:00:00Z".into(),
-        completed_at: "2026-01-01T00:00:00Z".into(),
-        server_version: "7.0.14".into(),
-        database: db.into(),
-        totals: Manifest::totals_of(&entries),
-        collections: entries,
-    };
+    });
     let path = dir.join(format!("daraa-{db}-20260101T000000Z.tar.gz"));
-    let mut w = daraa_ops::archive::writer::ArchiveWriter::create(&path, 6, 1, 0).unwrap();
-    w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.14"}"#).unwrap();
-    w.append_bytes(&format!("{db}/stores.metadata.json"), stores_meta.as_bytes()).unwrap();
-    let staged = dir.join("stores.bson");
-    std::fs::write(&staged, &docs).unwrap();
-    w.append_file(&format!("{db}/stores.bson"), &staged).unwrap();
-    w.append_bytes(&format!("{db}/active_stores.metadata.json"), view_meta.as_bytes()).unwrap();
-    w.append_bytes("manifest.json", &serde_json::to_vec(&manifest).unwrap()).unwrap();
-    w.finish().unwrap();
+    write_test_archive(
+        &path,
+        db,
+        &[
+            TestCollection { name: "stores", metadata: stores.to_string(), data: Some(docs) },
+            TestCollection { name: "active_stores", metadata: view.to_string(), data: None },
+        ],
+    );
     path
 }
 
@@ -484,8 +435,6 @@ async fn views_validators_and_collations_come_back_from_metadata() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_document_the_server_refuses_fails_the_restore_with_counts() {
-    use daraa_ops::archive::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, hex};
-    use sha2::Digest as _;
     let Some(s) = services() else { return };
     let job = Job::new("dup", &s, &opts(false, false));
     let db_name = job.database.clone();
@@ -494,38 +443,13 @@ async fn a_document_the_server_refuses_fails_the_restore_with_counts() {
         .iter()
         .flat_map(|d| RawDocumentBuf::try_from(d).unwrap().into_bytes())
         .collect();
-    let meta = br#"{"options":{},"indexes":[{"v":{"$numberInt":"2"},"key":{"_id":{"$numberInt":"1"}},"name":"_id_"}],"collectionName":"orders","type":"collection"}"#;
-    let entries = vec![CollectionEntry {
-        name: "orders".into(),
-        kind: "collection".into(),
-        data_file: Some(format!("{db_name}/orders.bson")),
-        metadata_file: format!("{db_name}/orders.metadata.json"),
-        documents: 3,
-        bytes: docs.len() as u64,
-        sha256: Some(hex(&sha2::Sha256::digest(&docs))),
-        metadata_sha256: hex(&sha2::Sha256::digest(meta)),
-    }];
-    let manifest = Manifest {
-        format: FORMAT.into(),
-        format_version: FORMAT_VERSION,
-        tool_version: "test".into(),
-        id: format!("daraa-{db_name}-20260101T000000Z"),
-        label: None,
-        created_at: "2026-01-01T00:00:00Z".into(),
-        completed_at: "2026-01-01T00:00:00Z".into(),
-        server_version: "7.0.14".into(),
-        database: db_name.clone(),
-        totals: Manifest::totals_of(&entries),
-        collections: entries,
-    };
+    let meta = r#"{"options":{},"indexes":[{"v":{"$numberInt":"2"},"key":{"_id":{"$numberInt":"1"}},"name":"_id_"}],"collectionName":"orders","type":"collection"}"#;
     let path = job.dir.path().join("dup.tar.gz");
-    let mut w = daraa_ops::archive::writer::ArchiveWriter::create(&path, 6, 1, 0).unwrap();
-    w.append_bytes(&format!("{db_name}/orders.metadata.json"), meta).unwrap();
-    let staged = job.dir.path().join("orders.bson");
-    std::fs::write(&staged, &docs).unwrap();
-    w.append_file(&format!("{db_name}/orders.bson"), &staged).unwrap();
-    w.append_bytes("manifest.json", &serde_json::to_vec(&manifest).unwrap()).unwrap();
-    w.finish().unwrap();
+    write_test_archive(
+        &path,
+        &db_name,
+        &[TestCollection { name: "orders", metadata: meta.into(), data: Some(docs) }],
+    );
 
     let client = job.client().await;
     let db = client.database(&db_name);

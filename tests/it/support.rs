@@ -283,3 +283,68 @@ pub fn split_bson(data: &[u8]) -> Vec<Vec<u8>> {
     }
     out
 }
+
+/// One collection of a hand-made archive: name, `.metadata.json` text, and the raw BSON of its
+/// documents (`None` for a view).
+pub struct TestCollection<'a> {
+    pub name: &'a str,
+    pub metadata: String,
+    pub data: Option<Vec<u8>>,
+}
+
+/// Writes a valid archive (members, manifest, checksums) for tests that need contents a live
+/// server cannot produce: views and validators on FerretDB, duplicate `_id`s.
+pub fn write_test_archive(path: &Path, db: &str, collections: &[TestCollection<'_>]) {
+    use daraa_ops::archive::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, hex};
+    use sha2::Digest as _;
+    let sha = |b: &[u8]| hex(&sha2::Sha256::digest(b));
+    let entries: Vec<CollectionEntry> = collections
+        .iter()
+        .map(|c| CollectionEntry {
+            name: c.name.into(),
+            kind: if c.data.is_some() { "collection".into() } else { "view".into() },
+            data_file: c.data.as_ref().map(|_| format!("{db}/{}.bson", c.name)),
+            metadata_file: format!("{db}/{}.metadata.json", c.name),
+            documents: c.data.as_ref().map_or(0, |d| split_bson(d).len() as u64),
+            bytes: c.data.as_ref().map_or(0, |d| d.len() as u64),
+            sha256: c.data.as_ref().map(|d| sha(d)),
+            metadata_sha256: sha(c.metadata.as_bytes()),
+        })
+        .collect();
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        tool_version: "test".into(),
+        id: format!("daraa-{db}-20260101T000000Z"),
+        label: None,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        completed_at: "2026-01-01T00:00:00Z".into(),
+        server_version: "7.0.14".into(),
+        database: db.into(),
+        totals: Manifest::totals_of(&entries),
+        collections: entries,
+    };
+    let mut w = daraa_ops::archive::writer::ArchiveWriter::create(path, 6, 1, 0).unwrap();
+    w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.14"}"#).unwrap();
+    for c in collections {
+        w.append_bytes(&format!("{db}/{}.metadata.json", c.name), c.metadata.as_bytes()).unwrap();
+        if let Some(d) = &c.data {
+            w.append_bytes(&format!("{db}/{}.bson", c.name), d).unwrap();
+        }
+    }
+    w.append_bytes("manifest.json", &serde_json::to_vec(&manifest).unwrap()).unwrap();
+    w.finish().unwrap();
+}
+
+impl Job {
+    /// A Redis connection with the test password, through the crate's own adapter.
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        daraa_ops::cache::connect(&daraa_ops::config::RedisConfig {
+            url: self.services.redis_url_no_auth.clone(),
+            password_file: Some(daraa_ops::config::SecretFile(self.dir.path().join("redis_pw"))),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+    }
+}
