@@ -325,17 +325,25 @@ async fn load_all(
     // The swap. Signals are not checked from here on: it is quick, and stopping half-way would
     // leave some collections old and some new.
     let live: Vec<String> = db.list_collection_names().await?;
-    for c in collections.iter_mut().filter(|c| c.action != "skipped") {
-        let temp = &loading[&c.name].temp;
-        if live.contains(&c.name) {
-            if !opts.replace {
+    // Without --drop only empty collections may be replaced. Checked for all of them before
+    // the first rename, so a conflict never leaves some collections swapped and others not
+    // (the command checks upfront too; this catches data written while the restore ran).
+    if !opts.replace {
+        for c in collections.iter().filter(|c| c.action != "skipped" && live.contains(&c.name)) {
+            if !load::is_empty(db, &c.name).await? {
                 return Err(CliError::usage(format!(
-                    "collection {} appeared in {} during the restore",
+                    "collection {} of {} received data during the restore; nothing was replaced",
                     c.name,
                     db.name()
                 ))
+                .with_hint("rerun with --drop to replace it")
                 .into());
             }
+        }
+    }
+    for c in collections.iter_mut().filter(|c| c.action != "skipped") {
+        let temp = &loading[&c.name].temp;
+        if live.contains(&c.name) {
             let old = load::old_name(token, &c.name);
             load::rename(db, &c.name, &old)
                 .await

@@ -6,6 +6,7 @@
 //! then renamed; the sidecar is written after the rename, so "complete" means "sidecar exists".
 //! In S3 the archive is uploaded first and the sidecar last, for the same reason.
 
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -159,7 +160,7 @@ async fn backup_locked(
     server_version: &str,
     dir: &Path,
 ) -> anyhow::Result<Outcome> {
-    remove_leftovers(dir);
+    remove_leftovers(dir, &cfg.backup.name_prefix, &cfg.mongodb.database);
     let now = jiff::Timestamp::now();
     let id = names::backup_id(&cfg.backup.name_prefix, &cfg.mongodb.database, now);
     let archive_name = format!("{id}{ARCHIVE_SUFFIX}");
@@ -204,9 +205,9 @@ async fn backup_locked(
         "backup {id}: {} collection(s), {} document(s), {} of BSON, archive {} ({})",
         m.totals.collections + m.totals.views,
         m.totals.documents,
-        human_bytes(m.totals.bytes),
+        crate::output::human_bytes(m.totals.bytes),
         final_path.display(),
-        human_bytes(size)
+        crate::output::human_bytes(size)
     ));
     ctx.out.set(
         "archive",
@@ -264,15 +265,20 @@ async fn backup_locked(
 
 /// Staging folders and `.partial` files of runs that crashed (we hold the lock, so none is
 /// being written).
-fn remove_leftovers(dir: &Path) {
+/// Only leftovers of this prefix and database: another database's backup sharing the folder
+/// holds another lock and may be writing right now.
+fn remove_leftovers(dir: &Path, prefix: &str, db: &str) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let ours = |id: &str| names::parse_backup_id(id, prefix, db).is_some();
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let path = e.path();
-        if name.starts_with('.') && name.ends_with(".staging") {
+        let staging = name.strip_prefix('.').and_then(|n| n.strip_suffix(".staging"));
+        let partial = name.strip_suffix(&format!("{ARCHIVE_SUFFIX}{PARTIAL_SUFFIX}"));
+        if staging.is_some_and(ours) {
             tracing::info!("removing {} left by an interrupted run", path.display());
             let _ = std::fs::remove_dir_all(&path);
-        } else if name.ends_with(&format!("{ARCHIVE_SUFFIX}{PARTIAL_SUFFIX}")) {
+        } else if partial.is_some_and(ours) {
             tracing::info!("removing {} left by an interrupted run", path.display());
             let _ = std::fs::remove_file(&path);
         }
@@ -491,19 +497,6 @@ fn disk_error(e: &std::io::Error, path: &Path) -> CliError {
         err
     }
 }
-
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
-}
-
-use std::os::unix::fs::DirBuilderExt as _;
 
 #[cfg(test)]
 mod tests {

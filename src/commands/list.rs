@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use crate::catalog;
 use crate::cli::ListArgs;
-use crate::commands::backup::human_bytes;
 use crate::context::Context;
 use crate::exit::ExitStatus;
 use crate::jobs;
+use crate::output::human_bytes;
 use crate::storage::Storage;
 
 #[derive(Debug, Serialize)]

@@ -184,16 +184,19 @@ async fn invalidate_cache(ctx: &Context, cfg: &crate::config::Config) {
                 ));
                 ctx.out.set("cache_keys_invalidated", n);
             }
-            Err(e) => tracing::error!(
-                "cache invalidation failed ({e}); clear the prefixes {:?} by hand",
-                r.cache_prefixes
-            ),
+            Err(e) => {
+                cache_failed(ctx, &format!("cache invalidation failed: {e}"), &r.cache_prefixes);
+            }
         },
-        Err(e) => tracing::error!(
-            "cache invalidation skipped: {e}; clear the prefixes {:?} by hand",
-            r.cache_prefixes
-        ),
+        Err(e) => cache_failed(ctx, &format!("cache invalidation skipped: {e}"), &r.cache_prefixes),
     }
+}
+
+/// The restore itself succeeded; the stale cache is reported in the log and the JSON summary
+/// so that an operator or CI job clears it.
+fn cache_failed(ctx: &Context, what: &str, prefixes: &[String]) {
+    tracing::error!("{what}; clear the keys under {prefixes:?} by hand");
+    ctx.out.set("cache_invalidation_error", what);
 }
 
 /// Asks on a terminal; without one, `--yes` is required (exit 2 otherwise).

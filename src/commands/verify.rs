@@ -43,10 +43,9 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus>
     let cancel = ctx.cancel.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         let mut hashing = HashingReader { inner: reader, hasher: Sha256::new(), bytes: 0 };
+        // `verify` reads the gzip stream to its end, so the hash covers the whole file.
         let verified =
             reader::verify(CancelReader { inner: &mut hashing, cancel }, expected.as_ref())?;
-        // Drain what follows the tar end blocks (padding), so the hash covers the whole file.
-        std::io::copy(&mut hashing, &mut std::io::sink()).map_err(reader::map_read_error)?;
         Ok::<_, ArchiveError>((verified, hashing.bytes, hex(&hashing.hasher.finalize())))
     })
     .await?;
@@ -81,7 +80,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus>
         resolved.id,
         m.totals.collections + m.totals.views,
         m.totals.documents,
-        crate::commands::backup::human_bytes(m.totals.bytes),
+        crate::output::human_bytes(m.totals.bytes),
         verified.members,
         m.totals.bytes as f64 / 1e6 / secs.max(1e-6),
         if resolved.sidecar.is_some() {

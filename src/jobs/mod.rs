@@ -3,6 +3,7 @@
 
 pub mod lastrun;
 
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::PathBuf;
 
 use crate::config::Config;
@@ -52,5 +53,3 @@ pub async fn remote_store(cfg: &Config) -> Option<Storage> {
         None => None,
     }
 }
-
-use std::os::unix::fs::DirBuilderExt as _;

@@ -89,18 +89,26 @@ pub async fn rename(db: &Database, from: &str, to: &str) -> mongodb::error::Resu
         .map(|_| ())
 }
 
-/// Collections of a database with their document counts (views count 0).
+/// Collections of a database with their estimated document counts (views count 0). A
+/// non-empty collection never reports 0: emptiness is checked with one `findOne`, not a count,
+/// which on MongoDB would scan every document of every collection.
 pub async fn existing(db: &Database) -> mongodb::error::Result<Vec<(String, String, u64)>> {
     let mut out = Vec::new();
     for spec in super::dump::list_collections(db).await? {
         let n = if spec.kind == "view" {
             0
         } else {
-            db.collection::<Document>(&spec.name).count_documents(doc! {}).await?
+            let coll = db.collection::<Document>(&spec.name);
+            let estimate = coll.estimated_document_count().await?;
+            if is_empty(db, &spec.name).await? { 0 } else { estimate.max(1) }
         };
         out.push((spec.name, spec.kind, n));
     }
     Ok(out)
+}
+
+pub async fn is_empty(db: &Database, collection: &str) -> mongodb::error::Result<bool> {
+    Ok(db.collection::<RawDocumentBuf>(collection).find_one(doc! {}).await?.is_none())
 }
 
 /// Inserts a batch unordered; returns (inserted, error messages of the documents that failed).

@@ -115,6 +115,18 @@ fn write_stdout(text: &str) {
     }
 }
 
+/// `1.5 MiB`, for people.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
 /// Progress bars are drawn only for people: a terminal on stderr, no `--quiet`, no
 /// `--no-progress`, no `--output json`.
 pub fn progress_enabled(global: &crate::cli::GlobalArgs) -> bool {

@@ -56,7 +56,7 @@ impl Bar {
                 b.set_length(documents);
             }
             b.set_position(documents);
-            b.set_message(crate::commands::backup::human_bytes(bytes));
+            b.set_message(crate::output::human_bytes(bytes));
         }
     }
 
@@ -67,7 +67,7 @@ impl Bar {
                 "{}: {} documents, {}",
                 self.name,
                 stats.documents,
-                crate::commands::backup::human_bytes(stats.bytes)
+                crate::output::human_bytes(stats.bytes)
             ),
         }
     }

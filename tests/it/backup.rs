@@ -5,17 +5,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bson::{RawDocumentBuf, doc};
-use futures_util::TryStreamExt as _;
 
-use crate::support::{Job, JobOptions, services, split_bson};
+use crate::support::{Job, JobOptions, docs_by_id, id_key, services, split_bson};
 
 fn opts(redis: bool, s3: bool) -> JobOptions {
     JobOptions { redis, s3, extra: String::new() }
-}
-
-/// A document's `_id`, as comparable bytes.
-fn id_key(raw: &bson::RawDocument) -> Vec<u8> {
-    format!("{:?}", raw.get("_id").unwrap().unwrap()).into_bytes()
 }
 
 /// Extracts an archive with the system `tar` into a new folder.
@@ -85,23 +79,12 @@ async fn backup_is_mongodump_layout_with_exact_bytes_and_is_in_s3() {
         names_seen.push(name.to_owned());
         let escaped = daraa_ops::archive::names::escape_collection(name);
         let file = std::fs::read(dbdir.join(format!("{escaped}.bson"))).unwrap();
-        let mut from_archive: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let mut from_archive: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         for d in split_bson(&file) {
             let raw = RawDocumentBuf::from_bytes(d.clone()).unwrap();
             from_archive.insert(id_key(&raw), d);
         }
-        let live: Vec<RawDocumentBuf> = db
-            .collection::<RawDocumentBuf>(name)
-            .find(doc! {})
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
-        let mut from_server: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        for raw in live {
-            from_server.insert(id_key(&raw), raw.into_bytes());
-        }
+        let from_server = docs_by_id(&db, name).await;
         assert_eq!(from_archive, from_server, "collection {name}");
         assert_eq!(c["documents"].as_u64().unwrap(), from_server.len() as u64, "{name}");
 
@@ -470,8 +453,19 @@ async fn sigkill_leaves_nothing_complete_and_the_next_backup_succeeds() {
             );
             assert_eq!(job.run(&["lock", "release", "--force"], &[]).code, 0);
         }
+        // Another database's backup in the same folder may be running: its files are not ours.
+        let other_partial = job.backup_dir.join("daraa-otherdb-20260101T000000Z.tar.gz.partial");
+        let other_staging = job.backup_dir.join(".daraa-otherdb-20260101T000000Z.staging");
+        std::fs::write(&other_partial, b"in progress").unwrap();
+        std::fs::create_dir_all(&other_staging).unwrap();
         let (code, v, stderr) = job.json(&["backup", "--no-prune"]);
         assert_eq!(code, 0, "{stderr}");
+        assert!(
+            other_partial.is_file() && other_staging.is_dir(),
+            "another database's backup files were removed"
+        );
+        std::fs::remove_file(&other_partial).unwrap();
+        std::fs::remove_dir(&other_staging).unwrap();
         let files = job.local_files();
         assert!(
             files.iter().all(|f| !f.ends_with(".partial") && !f.ends_with(".staging")),

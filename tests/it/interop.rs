@@ -2,10 +2,7 @@
 //! available (`DARAA_TEST_MONGORESTORE` or on PATH); mongo-tools cannot be built on machines
 //! whose Go module proxy refuses it, and then this test says it was skipped.
 
-use bson::{RawDocumentBuf, doc};
-use futures_util::TryStreamExt as _;
-
-use crate::support::{Job, JobOptions, services};
+use crate::support::{Job, JobOptions, docs_by_id, services};
 
 fn mongorestore() -> Option<std::path::PathBuf> {
     if let Ok(p) = std::env::var("DARAA_TEST_MONGORESTORE") {
@@ -56,30 +53,11 @@ async fn mongorestore_restores_a_daraa_ops_archive() {
     assert!(status.success());
     let client = job.client().await;
     for name in client.database(&job.database).list_collection_names().await.unwrap() {
-        let by_id = |docs: Vec<RawDocumentBuf>| -> std::collections::BTreeMap<String, Vec<u8>> {
-            docs.into_iter()
-                .map(|d| (format!("{:?}", d.get("_id").unwrap().unwrap()), d.into_bytes()))
-                .collect()
-        };
-        let a: Vec<RawDocumentBuf> = client
-            .database(&job.database)
-            .collection(&name)
-            .find(doc! {})
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
-        let b: Vec<RawDocumentBuf> = client
-            .database(&target)
-            .collection(&name)
-            .find(doc! {})
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
-        assert_eq!(by_id(a), by_id(b), "{name}: mongorestore restored other bytes");
+        assert_eq!(
+            docs_by_id(&client.database(&job.database), &name).await,
+            docs_by_id(&client.database(&target), &name).await,
+            "{name}: mongorestore restored other bytes"
+        );
     }
     client.database(&target).drop().await.unwrap();
     job.drop_database().await;

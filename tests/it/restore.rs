@@ -5,9 +5,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bson::{Document, RawDocumentBuf, doc};
-use futures_util::TryStreamExt as _;
 
-use crate::support::{Job, JobOptions, TestCollection, services, write_test_archive};
+use crate::support::{Job, JobOptions, TestCollection, docs_by_id, services, write_test_archive};
 
 fn opts(redis: bool, s3: bool) -> JobOptions {
     JobOptions { redis, s3, extra: String::new() }
@@ -19,18 +18,7 @@ async fn snapshot(
 ) -> BTreeMap<String, (BTreeMap<String, Vec<u8>>, Vec<Document>)> {
     let mut out = BTreeMap::new();
     for name in db.list_collection_names().await.unwrap() {
-        let docs: Vec<RawDocumentBuf> = db
-            .collection::<RawDocumentBuf>(&name)
-            .find(doc! {})
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
-        let by_id = docs
-            .into_iter()
-            .map(|d| (format!("{:?}", d.get("_id").unwrap().unwrap()), d.into_bytes()))
-            .collect();
+        let by_id = docs_by_id(db, &name).await;
         let mut indexes: Vec<Document> =
             daraa_ops::mongo::dump::list_indexes(db, &name).await.unwrap();
         for i in &mut indexes {
@@ -83,10 +71,15 @@ async fn restore_into_another_database_is_byte_identical_with_indexes_and_option
     let job = Job::new("rs", &s, &opts(false, false));
     let id = seed_and_backup(&job).await;
     let target = format!("{}_copy", job.database);
+    let client = job.client().await;
+    // An existing but empty collection in the target needs no --drop.
+    client.database(&target).create_collection("orders").await.unwrap();
     let (code, v, stderr) = job.json(&["restore", &id, "--target-db", &target]);
     assert_eq!(code, 0, "{v}\n{stderr}");
+    let orders =
+        v["collections"].as_array().unwrap().iter().find(|c| c["name"] == "orders").unwrap();
+    assert_eq!(orders["action"], "replaced", "{v}");
     assert_eq!(v["target_database"], target);
-    let client = job.client().await;
     let source = snapshot(&client.database(&job.database)).await;
     let copy = snapshot(&client.database(&target)).await;
     assert_eq!(source.keys().collect::<Vec<_>>(), copy.keys().collect::<Vec<_>>());

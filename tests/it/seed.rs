@@ -5,7 +5,7 @@ use bson::{Document, RawDocumentBuf, doc};
 use daraa_ops::devdata::{self, SeedOptions, zoo};
 use futures_util::TryStreamExt as _;
 
-use crate::support::{services, unique};
+use crate::support::{docs_by_id, services, unique};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_scale_one_writes_100k_documents_and_the_zoo_round_trips() {
@@ -62,45 +62,30 @@ async fn seed_scale_one_writes_100k_documents_and_the_zoo_round_trips() {
     assert!(identical >= 15, "{identical}");
     assert!(report.bsonzoo.stored.iter().any(|i| i == "big_16mib"));
 
-    // Same seed, same documents.
-    let again = devdata::seed(
-        &client,
-        &SeedOptions {
-            database: format!("{db_name}b"),
-            scale: 0.01,
-            with_zoo: false,
-            ..opts.clone()
-        },
-    )
-    .await
-    .unwrap();
-    let first: Vec<Document> = client
-        .database(&format!("{db_name}b"))
-        .collection("orders")
-        .find(doc! {})
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
-    devdata::seed(
-        &client,
-        &SeedOptions { database: format!("{db_name}b"), scale: 0.01, with_zoo: false, ..opts },
-    )
-    .await
-    .unwrap();
-    let second: Vec<Document> = client
-        .database(&format!("{db_name}b"))
-        .collection("orders")
-        .find(doc! {})
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(first, second);
-    assert_eq!(first.len() as u64, again.collections["orders"]);
-
+    // Same seed, same documents, byte for byte, in every collection: seed a second database
+    // at a small scale twice over and compare with a third seeded once.
+    let small = |suffix: &str| SeedOptions {
+        database: format!("{db_name}{suffix}"),
+        scale: 0.01,
+        with_zoo: false,
+        ..opts.clone()
+    };
+    for options in [small("b"), small("b"), small("c")] {
+        devdata::seed(&client, &options).await.unwrap();
+    }
+    let (b, c) = (client.database(&format!("{db_name}b")), client.database(&format!("{db_name}c")));
+    let names = b.list_collection_names().await.unwrap();
+    assert!(names.len() >= 12, "{names:?}");
+    for name in &names {
+        let docs = docs_by_id(&b, name).await;
+        assert!(!docs.is_empty(), "{name}");
+        assert_eq!(
+            docs,
+            docs_by_id(&c, name).await,
+            "{name} differs between two seeds with the same options"
+        );
+    }
+    c.drop().await.unwrap();
     db.drop().await.unwrap();
     client.database(&format!("{db_name}b")).drop().await.unwrap();
 }

@@ -348,3 +348,25 @@ impl Job {
         .unwrap()
     }
 }
+
+/// A document's `_id`, as a comparable key.
+pub fn id_key(raw: &bson::RawDocument) -> String {
+    format!("{:?}", raw.get("_id").unwrap().unwrap())
+}
+
+/// Every document of a collection as raw bytes, keyed by `_id` (order-independent comparison).
+pub async fn docs_by_id(
+    db: &mongodb::Database,
+    collection: &str,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use futures_util::TryStreamExt as _;
+    let docs: Vec<bson::RawDocumentBuf> = db
+        .collection::<bson::RawDocumentBuf>(collection)
+        .find(bson::doc! {})
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    docs.into_iter().map(|d| (id_key(&d), d.into_bytes())).collect()
+}
