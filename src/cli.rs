@@ -89,6 +89,9 @@ pub enum Command {
     /// Restore into a scratch database, compare with the manifest, drop it (exit 0 or 6)
     #[command(after_help = EXIT_CODES_HELP)]
     Drill(DrillArgs),
+    /// Create or update the config's users and roles, check them for drift, list users
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Inspect or release the job lock (one backup, restore or cleanup at a time)
     #[command(subcommand)]
     Lock(LockCommand),
@@ -139,6 +142,9 @@ impl Command {
             Command::Prune(_) => "prune",
             Command::Restore(_) => "restore",
             Command::Drill(_) => "drill",
+            Command::Users(UsersCommand::Provision(_)) => "users provision",
+            Command::Users(UsersCommand::Check) => "users check",
+            Command::Users(UsersCommand::List) => "users list",
             Command::Lock(LockCommand::Status) => "lock status",
             Command::Lock(LockCommand::Release(_)) => "lock release",
             Command::Completions(_) => "completions",
@@ -242,4 +248,31 @@ pub struct DrillArgs {
     /// A backup id, `latest` (default), or the path of a .tar.gz
     #[arg(value_name = "ID|latest|PATH", default_value = "latest")]
     pub target: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create missing users and roles, fix role drift, set passwords from secrets files
+    #[command(after_help = EXIT_CODES_HELP)]
+    Provision(UsersProvisionArgs),
+    /// Compare live users and roles (and passwords, where the server shows credentials) with
+    /// the config; exit 6 listing each difference
+    #[command(after_help = EXIT_CODES_HELP)]
+    Check,
+    /// Users of every database: auth database, roles, mechanisms
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersProvisionArgs {
+    /// Print the plan; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// When to set the password of a user that exists: on-create (never), always, or if-drift
+    /// (the secrets file no longer matches the stored SCRAM-SHA-256 credentials)
+    #[arg(long, value_enum, default_value_t = crate::users::PasswordPolicy::OnCreate)]
+    pub update_passwords: crate::users::PasswordPolicy,
+    /// Create a missing secrets file with a random password (mode 0600; never printed)
+    #[arg(long)]
+    pub generate_missing: bool,
 }

@@ -23,6 +23,7 @@ pub mod restore;
 pub mod retention;
 pub mod signal;
 pub mod storage;
+pub mod users;
 
 use std::process::ExitCode;
 

@@ -8,4 +8,5 @@ pub mod lock;
 pub mod man;
 pub mod prune;
 pub mod restore;
+pub mod users;
 pub mod verify;

@@ -11,3 +11,4 @@ mod restore;
 mod seed;
 mod storage;
 mod support;
+mod users;
