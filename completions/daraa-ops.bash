@@ -31,6 +31,9 @@ _daraa__ops() {
             daraa__ops,help)
                 cmd="daraa__ops__subcmd__help"
                 ;;
+            daraa__ops,indexes)
+                cmd="daraa__ops__subcmd__indexes"
+                ;;
             daraa__ops,list)
                 cmd="daraa__ops__subcmd__list"
                 ;;
@@ -85,6 +88,9 @@ _daraa__ops() {
             daraa__ops__subcmd__help,help)
                 cmd="daraa__ops__subcmd__help__subcmd__help"
                 ;;
+            daraa__ops__subcmd__help,indexes)
+                cmd="daraa__ops__subcmd__help__subcmd__indexes"
+                ;;
             daraa__ops__subcmd__help,list)
                 cmd="daraa__ops__subcmd__help__subcmd__list"
                 ;;
@@ -112,6 +118,15 @@ _daraa__ops() {
             daraa__ops__subcmd__help__subcmd__config,show)
                 cmd="daraa__ops__subcmd__help__subcmd__config__subcmd__show"
                 ;;
+            daraa__ops__subcmd__help__subcmd__indexes,apply)
+                cmd="daraa__ops__subcmd__help__subcmd__indexes__subcmd__apply"
+                ;;
+            daraa__ops__subcmd__help__subcmd__indexes,export)
+                cmd="daraa__ops__subcmd__help__subcmd__indexes__subcmd__export"
+                ;;
+            daraa__ops__subcmd__help__subcmd__indexes,validate)
+                cmd="daraa__ops__subcmd__help__subcmd__indexes__subcmd__validate"
+                ;;
             daraa__ops__subcmd__help__subcmd__lock,release)
                 cmd="daraa__ops__subcmd__help__subcmd__lock__subcmd__release"
                 ;;
@@ -126,6 +141,30 @@ _daraa__ops() {
                 ;;
             daraa__ops__subcmd__help__subcmd__users,provision)
                 cmd="daraa__ops__subcmd__help__subcmd__users__subcmd__provision"
+                ;;
+            daraa__ops__subcmd__indexes,apply)
+                cmd="daraa__ops__subcmd__indexes__subcmd__apply"
+                ;;
+            daraa__ops__subcmd__indexes,export)
+                cmd="daraa__ops__subcmd__indexes__subcmd__export"
+                ;;
+            daraa__ops__subcmd__indexes,help)
+                cmd="daraa__ops__subcmd__indexes__subcmd__help"
+                ;;
+            daraa__ops__subcmd__indexes,validate)
+                cmd="daraa__ops__subcmd__indexes__subcmd__validate"
+                ;;
+            daraa__ops__subcmd__indexes__subcmd__help,apply)
+                cmd="daraa__ops__subcmd__indexes__subcmd__help__subcmd__apply"
+                ;;
+            daraa__ops__subcmd__indexes__subcmd__help,export)
+                cmd="daraa__ops__subcmd__indexes__subcmd__help__subcmd__export"
+                ;;
+            daraa__ops__subcmd__indexes__subcmd__help,help)
+                cmd="daraa__ops__subcmd__indexes__subcmd__help__subcmd__help"
+                ;;
+            daraa__ops__subcmd__indexes__subcmd__help,validate)
+                cmd="daraa__ops__subcmd__indexes__subcmd__help__subcmd__validate"
                 ;;
             daraa__ops__subcmd__lock,help)
                 cmd="daraa__ops__subcmd__lock__subcmd__help"
@@ -176,7 +215,7 @@ _daraa__ops() {
 
     case "${cmd}" in
         daraa__ops)
-            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list verify prune restore drill users lock completions man help"
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list verify prune restore drill users indexes lock completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -418,7 +457,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__help)
-            opts="config backup list verify prune restore drill users lock completions man help"
+            opts="config backup list verify prune restore drill users indexes lock completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -518,6 +557,62 @@ _daraa__ops() {
         daraa__subcmd__ops__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__indexes)
+            opts="validate apply export"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__indexes__subcmd__apply)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__indexes__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__indexes__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -690,6 +785,192 @@ _daraa__ops() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__indexes)
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version validate apply export help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__indexes__subcmd__apply)
+            opts="-q -v -h -V --spec --dry-run --drop-extra --rebuild --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --spec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__indexes__subcmd__export)
+            opts="-q -v -h -V --out --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__indexes__subcmd__help)
+            opts="validate apply export help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__indexes__subcmd__help__subcmd__apply)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__indexes__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__indexes__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__indexes__subcmd__help__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__indexes__subcmd__validate)
+            opts="-q -v -h -V --spec --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --spec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

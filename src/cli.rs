@@ -92,6 +92,9 @@ pub enum Command {
     /// Create or update the config's users and roles, check them for drift, list users
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Compare live indexes with the spec file, apply it, or export one from a database
+    #[command(subcommand)]
+    Indexes(IndexesCommand),
     /// Inspect or release the job lock (one backup, restore or cleanup at a time)
     #[command(subcommand)]
     Lock(LockCommand),
@@ -145,6 +148,9 @@ impl Command {
             Command::Users(UsersCommand::Provision(_)) => "users provision",
             Command::Users(UsersCommand::Check) => "users check",
             Command::Users(UsersCommand::List) => "users list",
+            Command::Indexes(IndexesCommand::Validate(_)) => "indexes validate",
+            Command::Indexes(IndexesCommand::Apply(_)) => "indexes apply",
+            Command::Indexes(IndexesCommand::Export(_)) => "indexes export",
             Command::Lock(LockCommand::Status) => "lock status",
             Command::Lock(LockCommand::Release(_)) => "lock release",
             Command::Completions(_) => "completions",
@@ -275,4 +281,46 @@ pub struct UsersProvisionArgs {
     /// Create a missing secrets file with a random password (mode 0600; never printed)
     #[arg(long)]
     pub generate_missing: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndexesCommand {
+    /// Per collection and index: ok, missing, extra or different (exit 0 or 6)
+    #[command(after_help = EXIT_CODES_HELP)]
+    Validate(IndexesSpecArgs),
+    /// Create missing indexes, change TTLs in place; optionally drop extras and rebuild
+    /// indexes whose options differ
+    #[command(after_help = EXIT_CODES_HELP)]
+    Apply(IndexesApplyArgs),
+    /// Write the live indexes of the database as a spec file
+    Export(IndexesExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IndexesSpecArgs {
+    /// Index spec file [default: indexes.spec from the config]
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexesApplyArgs {
+    #[command(flatten)]
+    pub spec: IndexesSpecArgs,
+    /// Print the plan; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also drop live indexes the spec does not declare (never _id_)
+    #[arg(long)]
+    pub drop_extra: bool,
+    /// Drop and recreate indexes whose options differ (asks for confirmation unless --yes)
+    #[arg(long)]
+    pub rebuild: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexesExportArgs {
+    /// Write the spec here (atomically) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }

@@ -14,6 +14,7 @@ pub mod context;
 pub mod devdata;
 pub mod error;
 pub mod exit;
+pub mod indexes;
 pub mod jobs;
 pub mod lock;
 pub mod logging;

@@ -3,6 +3,7 @@ pub mod backup;
 pub mod completions;
 pub mod config;
 pub mod drill;
+pub mod indexes;
 pub mod list;
 pub mod lock;
 pub mod man;
@@ -10,3 +11,32 @@ pub mod prune;
 pub mod restore;
 pub mod users;
 pub mod verify;
+
+use std::io::IsTerminal as _;
+
+use crate::context::Context;
+use crate::error::{CliError, ErrorKind};
+
+/// Asks before a destructive step: `--yes` answers; without a terminal it refuses (exit 2).
+pub(crate) fn confirm(ctx: &Context, question: &str) -> Result<(), CliError> {
+    if ctx.global.yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(CliError::usage(format!("{question} Refusing without a terminal"))
+            .with_hint("pass --yes to confirm in scripts and CI"));
+    }
+    #[allow(clippy::print_stderr)]
+    {
+        eprint!("{question} Type 'yes' to continue: ");
+    }
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::new(ErrorKind::Runtime, format!("cannot read the answer: {e}")))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(CliError::usage("not confirmed; nothing was changed"))
+    }
+}

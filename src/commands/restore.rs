@@ -2,7 +2,6 @@
 //! operator expects: nothing non-empty is replaced without `--drop`, `--drop` is confirmed,
 //! protected databases are refused, and the application's cache is invalidated afterwards.
 
-use std::io::IsTerminal as _;
 use std::time::Instant;
 
 use crate::catalog;
@@ -115,7 +114,7 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitStatus
                 .with_hint("pass --drop to replace them, --target-db to restore elsewhere, or --collections to pick others")
                 .into());
         }
-        confirm(
+        super::confirm(
             ctx,
             &format!("Replace {} non-empty collection(s) in {target_db} ({list})?", occupied.len()),
         )?;
@@ -197,28 +196,4 @@ async fn invalidate_cache(ctx: &Context, cfg: &crate::config::Config) {
 fn cache_failed(ctx: &Context, what: &str, prefixes: &[String]) {
     tracing::error!("{what}; clear the keys under {prefixes:?} by hand");
     ctx.out.set("cache_invalidation_error", what);
-}
-
-/// Asks on a terminal; without one, `--yes` is required (exit 2 otherwise).
-fn confirm(ctx: &Context, question: &str) -> Result<(), CliError> {
-    if ctx.global.yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        return Err(CliError::usage(format!("{question} Refusing without a terminal"))
-            .with_hint("pass --yes to confirm in scripts and CI"));
-    }
-    #[allow(clippy::print_stderr)]
-    {
-        eprint!("{question} Type 'yes' to continue: ");
-    }
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| CliError::new(ErrorKind::Runtime, format!("cannot read the answer: {e}")))?;
-    if answer.trim() == "yes" {
-        Ok(())
-    } else {
-        Err(CliError::usage("not confirmed; nothing was changed"))
-    }
 }

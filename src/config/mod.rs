@@ -110,10 +110,13 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
     if text.trim().is_empty() {
         return Ok(Config::default());
     }
-    serde_saphyr::from_str::<Config>(text).map_err(|e| {
-        let (line, column) = e.location().map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
-        ConfigError::Parse { path: path.to_path_buf(), line, column, message: first_line(&e) }
-    })
+    serde_saphyr::from_str::<Config>(text).map_err(|e| parse_error(&e, path))
+}
+
+/// A YAML error as `file:line:column: message` (also used for the index spec file).
+pub fn parse_error(e: &serde_saphyr::Error, path: &Path) -> ConfigError {
+    let (line, column) = e.location().map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
+    ConfigError::Parse { path: path.to_path_buf(), line, column, message: first_line(e) }
 }
 
 /// serde-saphyr renders a snippet under the message; an operator's one-line error wants only

@@ -6,6 +6,7 @@ mod backup;
 mod cli;
 mod config_services;
 mod generated;
+mod indexes;
 mod interop;
 mod restore;
 mod seed;

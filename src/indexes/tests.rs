@@ -1,0 +1,247 @@
+//! The spec parser and the comparison, on the Daraa spec and MongoDB 7-shaped `listIndexes`
+//! replies for TTL, partial, sparse, 2dsphere, text and collation indexes (FerretDB has none
+//! of those options).
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+use super::diff::{LiveIndex, Status, compare_collection};
+use super::spec::{self, KeyKind, Spec};
+
+fn repo(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn daraa_spec() -> Spec {
+    spec::load(&repo("config/indexes.yaml")).unwrap()
+}
+
+fn daraa_live() -> IndexMap<String, Vec<LiveIndex>> {
+    let text =
+        std::fs::read_to_string(repo("tests/fixtures/mongodb7/listIndexes.daraa.json")).unwrap();
+    let v: IndexMap<String, Vec<serde_json::Value>> = serde_json::from_str(&text).unwrap();
+    v.into_iter()
+        .map(|(c, docs)| {
+            let live = docs
+                .into_iter()
+                .map(|d| match bson::Bson::try_from(d).unwrap() {
+                    bson::Bson::Document(d) => LiveIndex::from_doc(&d).unwrap(),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            (c, live)
+        })
+        .collect()
+}
+
+fn parse(text: &str) -> Result<Spec, String> {
+    spec::parse(text, Path::new("indexes.yaml")).map_err(|e| e.to_string())
+}
+
+#[test]
+fn daraa_spec_has_the_design_indexes_and_every_kind() {
+    let s = daraa_spec();
+    for c in [
+        "wallettransactions",
+        "notifications",
+        "commissions",
+        "orders",
+        "products",
+        "stores",
+        "carts",
+        "addresses",
+        "auditlogs",
+    ] {
+        assert!(s.collections.contains_key(c), "{c}");
+    }
+    let all: Vec<&spec::IndexSpec> = s.collections.values().flatten().collect();
+    assert!(all.len() >= 30);
+    assert!(all.iter().any(|i| i.expire_after_seconds == Some(7_776_000)));
+    assert!(all.iter().any(|i| i.partial_filter_expression.is_some()));
+    assert!(all.iter().any(|i| i.sparse && i.unique));
+    assert!(all.iter().any(|i| i.collation.is_some()));
+    assert!(all.iter().any(|i| i.is_text()));
+    assert!(
+        s.collections["addresses"]
+            .iter()
+            .any(|i| i.keys == [("location".to_owned(), KeyKind::Special("2dsphere".into()))])
+    );
+    // Key order survives parsing, and names are MongoDB's.
+    let wt = &s.collections["wallettransactions"][0];
+    assert_eq!(wt.name(), "walletId_1_createdAt_-1");
+    assert_eq!(wt.keys[0].0, "walletId");
+}
+
+#[test]
+fn daraa_spec_matches_a_mongodb7_database_built_from_it() {
+    let s = daraa_spec();
+    let live = daraa_live();
+    for (c, indexes) in &s.collections {
+        let findings = compare_collection(indexes, &live[c]);
+        let bad: Vec<_> = findings.iter().filter(|f| f.status != Status::Ok).collect();
+        assert!(bad.is_empty(), "{c}: {bad:#?}");
+        assert_eq!(findings.len(), indexes.len(), "{c}");
+    }
+}
+
+fn findings_for(spec_text: &str, collection: &str) -> Vec<super::diff::Finding> {
+    let s = parse(spec_text).unwrap();
+    compare_collection(&s.collections[collection], &daraa_live()[collection])
+}
+
+fn status_of(f: &[super::diff::Finding], name: &str) -> (Status, Vec<String>) {
+    let f = f.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("{name}: {f:#?}"));
+    (f.status, f.details.clone())
+}
+
+#[test]
+fn ttl_change_is_different_and_fixable_in_place() {
+    let f = findings_for(
+        "collections:\n  notifications:\n    - keys: {createdAt: 1}\n      expireAfterSeconds: 2592000\n",
+        "notifications",
+    );
+    let (st, d) = status_of(&f, "createdAt_1");
+    assert_eq!(st, Status::Different);
+    assert_eq!(d, vec!["expireAfterSeconds: live 7776000, spec 2592000".to_owned()]);
+    assert!(f.iter().find(|x| x.name == "createdAt_1").unwrap().ttl_only());
+    // The three other live indexes are extra; _id_ never is.
+    assert_eq!(f.iter().filter(|x| x.status == Status::Extra).count(), 3);
+    assert!(f.iter().all(|x| x.name != "_id_"));
+}
+
+#[test]
+fn partial_sparse_and_collation_differences_are_named() {
+    let f = findings_for(
+        "collections:\n  carts:\n    - keys: {userId: 1}\n      unique: true\n      partialFilterExpression: {status: abandoned}\n      name: one_active_cart_per_user\n",
+        "carts",
+    );
+    let (st, d) = status_of(&f, "one_active_cart_per_user");
+    assert_eq!(st, Status::Different);
+    assert!(d[0].starts_with("partialFilterExpression: live {\"status\":\"active\"}"), "{d:?}");
+
+    let f = findings_for(
+        "collections:\n  users:\n    - keys: {phone: 1}\n      unique: true\n",
+        "users",
+    );
+    assert_eq!(status_of(&f, "phone_1").1, vec!["sparse: live true, spec false".to_owned()]);
+
+    // Collation: the spec's fields must match; the server's filled-in defaults are ignored.
+    let f = findings_for(
+        "collections:\n  stores:\n    - keys: {name: 1}\n      collation: {locale: ar, strength: 1}\n      name: name_ar_ci\n",
+        "stores",
+    );
+    assert!(status_of(&f, "name_ar_ci").1[0].starts_with("collation:"));
+    let f = findings_for(
+        "collections:\n  stores:\n    - keys: {name: 1}\n      collation: {locale: ar, strength: 2, caseLevel: false}\n      name: name_ar_ci\n",
+        "stores",
+    );
+    assert_eq!(status_of(&f, "name_ar_ci").0, Status::Ok);
+}
+
+#[test]
+fn text_fields_compare_as_a_set_and_2dsphere_by_type() {
+    let f = findings_for(
+        "collections:\n  products:\n    - keys: {description: text, name: text}\n      name: product_search\n",
+        "products",
+    );
+    assert_eq!(status_of(&f, "product_search").0, Status::Ok);
+    let f = findings_for(
+        "collections:\n  products:\n    - keys: {name: text}\n      name: product_search\n",
+        "products",
+    );
+    assert!(status_of(&f, "product_search").1[0].starts_with("same name, other keys"));
+    let f = findings_for("collections:\n  addresses:\n    - keys: {location: 1}\n", "addresses");
+    assert_eq!(status_of(&f, "location_1").0, Status::Missing);
+    assert_eq!(status_of(&f, "location_2dsphere").0, Status::Extra);
+}
+
+#[test]
+fn same_keys_under_another_name() {
+    // No name in the spec: the live index with those keys counts, whatever its name.
+    let f = findings_for(
+        "collections:\n  orders:\n    - keys: {courierId: 1, status: 1}\n      partialFilterExpression: {status: {$in: [assigned, picked_up, on_the_way]}}\n",
+        "orders",
+    );
+    assert_eq!(status_of(&f, "courierId_1_status_1").0, Status::Ok);
+    // An explicit other name is a difference.
+    let f = findings_for(
+        "collections:\n  orders:\n    - keys: {userId: 1, createdAt: -1}\n      name: by_user\n",
+        "orders",
+    );
+    assert_eq!(
+        status_of(&f, "by_user").1,
+        vec!["name: live userId_1_createdAt_-1, spec by_user".to_owned()]
+    );
+}
+
+#[test]
+fn impossible_specs_exit_2_naming_the_line() {
+    let cases = [
+        (
+            "collections:\n  a:\n    - keys: {x: 1, y: 1}\n      expireAfterSeconds: 10\n",
+            ":3:",
+            "single-field",
+        ),
+        (
+            "collections:\n  a:\n    - keys: {x: 1}\n    - keys: {x: 1}\n      name: other\n",
+            ":4:",
+            "repeats the keys of line 3",
+        ),
+        ("collections:\n  a:\n    - keys: {x: 2}\n", ":3:", "is not 1, -1"),
+        (
+            "collections:\n  a:\n    - keys: {x: 1}\n      sparse: true\n      partialFilterExpression: {x: 1}\n",
+            ":3:",
+            "cannot be combined",
+        ),
+        (
+            "collections:\n  a:\n    - keys: {x: hashed}\n      unique: true\n",
+            ":3:",
+            "hashed index cannot be unique",
+        ),
+        ("collections:\n  a:\n    - keys: {x: up}\n", ":3:", "is not 1, -1"),
+        ("collections:\n  a:\n    - keys: {}\n", ":3:", "at least one key"),
+        (
+            "collections:\n  a:\n    - keys: {x: 1}\n      name: n\n    - keys: {y: 1}\n      name: n\n",
+            ":5:",
+            "used twice",
+        ),
+        (
+            "collections:\n  a:\n    - keys: {x: text}\n    - keys: {y: text}\n",
+            ":4:",
+            "one text index",
+        ),
+        (
+            "collections:\n  a:\n    - keys: {x: 1}\n      collation: {strength: 2}\n",
+            ":3:",
+            "locale",
+        ),
+        ("collections:\n  a:\n    - keys: {x: 1}\n      expireAfterSeconds: -1\n", ":3:", "0..="),
+        ("collections:\n  a:\n    - keys: {x: 1}\n      hidden: true\n", ":4:", "unknown field"),
+        ("collection:\n  a: []\n", ":1:", "unknown field"),
+    ];
+    for (text, line, what) in cases {
+        let e = parse(text).unwrap_err();
+        assert!(e.starts_with("indexes.yaml"), "{e}");
+        assert!(e.contains(line), "{text}\n→ {e} (want {line})");
+        assert!(e.contains(what), "{text}\n→ {e} (want {what})");
+    }
+}
+
+#[test]
+fn export_yaml_parses_back_to_the_same_indexes() {
+    let live = daraa_live();
+    let mut collections = IndexMap::new();
+    for (c, indexes) in &live {
+        collections.insert(
+            c.clone(),
+            indexes.iter().filter(|i| i.name != "_id_").map(LiveIndex::to_spec).collect::<Vec<_>>(),
+        );
+    }
+    let text = spec::to_yaml(&collections, "exported for a test");
+    let back = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    for (c, indexes) in &back.collections {
+        let findings = compare_collection(indexes, &live[c]);
+        assert!(findings.iter().all(|f| f.status == Status::Ok), "{c}: {findings:#?}\n{text}");
+    }
+}
