@@ -16,6 +16,7 @@ pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<ExitStatus>
         Command::Drill(args) => commands::drill::run(ctx, args).await,
         Command::Users(cmd) => commands::users::run(ctx, cmd).await,
         Command::Indexes(cmd) => commands::indexes::run(ctx, cmd).await,
+        Command::Cleanup(args) => commands::cleanup::run(ctx, args).await,
         Command::Lock(cmd) => commands::lock::run(ctx, cmd).await,
         Command::Completions(args) => commands::completions::run(ctx, args),
         Command::Man(args) => commands::man::run(ctx, args),

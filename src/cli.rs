@@ -95,6 +95,9 @@ pub enum Command {
     /// Compare live indexes with the spec file, apply it, or export one from a database
     #[command(subcommand)]
     Indexes(IndexesCommand),
+    /// Delete, or archive then delete, old documents by the config's cleanup rules
+    #[command(after_help = EXIT_CODES_HELP)]
+    Cleanup(CleanupArgs),
     /// Inspect or release the job lock (one backup, restore or cleanup at a time)
     #[command(subcommand)]
     Lock(LockCommand),
@@ -151,6 +154,7 @@ impl Command {
             Command::Indexes(IndexesCommand::Validate(_)) => "indexes validate",
             Command::Indexes(IndexesCommand::Apply(_)) => "indexes apply",
             Command::Indexes(IndexesCommand::Export(_)) => "indexes export",
+            Command::Cleanup(_) => "cleanup",
             Command::Lock(LockCommand::Status) => "lock status",
             Command::Lock(LockCommand::Release(_)) => "lock release",
             Command::Completions(_) => "completions",
@@ -323,4 +327,14 @@ pub struct IndexesExportArgs {
     /// Write the spec here (atomically) instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Only this rule (repeat for several) [default: every rule, in config order]
+    #[arg(long, value_name = "NAME")]
+    pub rule: Vec<String>,
+    /// Count what each rule would remove and show the first _ids; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -7,6 +7,7 @@ pub mod app;
 pub mod archive;
 pub mod cache;
 pub mod catalog;
+pub mod cleanup;
 pub mod cli;
 pub mod commands;
 pub mod config;

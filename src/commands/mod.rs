@@ -1,5 +1,6 @@
 //! One module per command, each `pub async fn run(ctx, args) -> anyhow::Result<ExitStatus>`.
 pub mod backup;
+pub mod cleanup;
 pub mod completions;
 pub mod config;
 pub mod drill;

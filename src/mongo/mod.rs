@@ -5,6 +5,7 @@
 
 pub mod dump;
 pub mod load;
+pub mod replset;
 
 use mongodb::bson::{Document, doc};
 use mongodb::options::{

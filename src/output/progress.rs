@@ -60,6 +60,13 @@ impl Bar {
         }
     }
 
+    /// Removes the bar without a log line (the caller reports the result itself).
+    pub fn clear(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+
     pub fn done(&self, stats: &MemberStats) {
         match &self.bar {
             Some(b) => b.finish_and_clear(),

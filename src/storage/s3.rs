@@ -150,6 +150,35 @@ impl S3Store {
         Ok(())
     }
 
+    /// Uploads bytes, then checks what S3 stored: the size, and the ETag (the MD5 of a
+    /// single-part object, except with SSE-KMS).
+    pub async fn put_bytes_verified(&self, name: &str, data: &[u8]) -> Result<(), CliError> {
+        self.put_bytes(name, data).await?;
+        let key = self.key(name);
+        let head =
+            self.client.head_object().bucket(&self.bucket).key(&key).send().await.map_err(|e| {
+                classify(&e, &self.cfg).prefixed(&format!("checking the upload of {key}"))
+            })?;
+        if head.content_length() != Some(data.len() as i64) {
+            return Err(CliError::new(
+                crate::error::ErrorKind::Runtime,
+                format!(
+                    "upload of {key} is {:?} bytes in S3, {} sent",
+                    head.content_length(),
+                    data.len()
+                ),
+            ));
+        }
+        let expected = format!("\"{}\"", crate::archive::manifest::hex(&md5(data)));
+        if self.cfg.sse.as_deref() != Some("aws:kms") && head.e_tag() != Some(expected.as_str()) {
+            return Err(CliError::new(
+                crate::error::ErrorKind::Runtime,
+                format!("upload of {key}: S3 reports ETag {:?}, expected {expected}", head.e_tag()),
+            ));
+        }
+        Ok(())
+    }
+
     /// Uploads a file; multipart above one part. `cancel` aborts the upload.
     pub async fn put_file(
         &self,
@@ -315,6 +344,30 @@ impl S3Store {
             .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("download of {key}")))?;
         let reader = out.body.into_async_read();
         Ok(Box::new(tokio_util::io::SyncIoBridge::new(reader)))
+    }
+
+    /// Every object under `<prefix><under>`, at any depth, as names relative to the prefix
+    /// (cleanup archives live in such "folders").
+    pub async fn list_under(&self, under: &str) -> Result<Vec<String>, CliError> {
+        let mut out = Vec::new();
+        let full = format!("{}{under}", self.prefix);
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&full)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(&e, &self.cfg).prefixed("listing the bucket"))?;
+            for o in page.contents() {
+                if let Some(name) = o.key().and_then(|k| k.strip_prefix(&self.prefix)) {
+                    out.push(name.to_owned());
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     pub async fn list(&self) -> Result<Vec<super::ObjectInfo>, CliError> {

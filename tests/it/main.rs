@@ -3,6 +3,7 @@
 #![allow(clippy::print_stderr, clippy::format_push_string)] // test diagnostics go to stderr
 
 mod backup;
+mod cleanup;
 mod cli;
 mod config_services;
 mod generated;
