@@ -45,6 +45,8 @@ complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "drill" -d 'Rest
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "users" -d 'Create or update the config\'s users and roles, check them for drift, list users'
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "indexes" -d 'Compare live indexes with the spec file, apply it, or export one from a database'
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "cleanup" -d 'Delete, or archive then delete, old documents by the config\'s cleanup rules'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "stats" -d 'Server, database, collection, index and Redis statistics, for people, JSON or Prometheus'
+complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "cron" -d 'Crontab lines from the config\'s schedule: print, install or remove them'
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "lock" -d 'Inspect or release the job lock (one backup, restore or cleanup at a time)'
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c daraa-ops -n "__fish_daraa_ops_needs_command" -f -a "man" -d 'Write man pages (one per command) into a folder'
@@ -296,6 +298,84 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cleanup" -l no-progr
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cleanup" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cleanup" -s h -l help -d 'Print help'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cleanup" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -l format -d 'Output format (with --output json, the JSON summary holds the same data)' -r -f -a "table\t''
+json\t''
+prometheus\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -l out -d 'Write the output to this file atomically (e.g. node_exporter\'s textfile folder)' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -l history -d 'Append this run to a JSON Lines history file and report growth since its last entry' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -f -a "print" -d 'Print the crontab lines for the config\'s schedule'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -f -a "install" -d 'Put the lines in the user\'s crontab (between # BEGIN/# END daraa-ops), idempotently'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -f -a "remove" -d 'Take the daraa-ops lines out again'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and not __fish_seen_subcommand_from print install remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from print" -l log-dir -d 'Folder for the jobs\' log files (<job>.log), created by install' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from print" -l bin -d 'The daraa-ops binary cron runs [default: this binary]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from print" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from print" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from print" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from print" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from print" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from print" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from print" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from print" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from print" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -l log-dir -d 'Folder for the jobs\' log files (<job>.log), created by install' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -l bin -d 'The daraa-ops binary cron runs [default: this binary]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -l crontab-file -d 'Edit this crontab file instead of the user\'s crontab (crontab -l / crontab -)' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -l cron-d -d 'Write (or remove) a system cron file instead [default path: /etc/cron.d/daraa-ops]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -l user -d 'User the jobs run as, for --cron-d [default: the current user]' -r
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -l crontab-file -d 'Edit this crontab file instead of the user\'s crontab (crontab -l / crontab -)' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -l cron-d -d 'Write (or remove) a system cron file instead [default path: /etc/cron.d/daraa-ops]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -l user -d 'User the jobs run as, for --cron-d [default: the current user]' -r
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from help" -f -a "print" -d 'Print the crontab lines for the config\'s schedule'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from help" -f -a "install" -d 'Put the lines in the user\'s crontab (between # BEGIN/# END daraa-ops), idempotently'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Take the daraa-ops lines out again'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand cron; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
 json\t''"
@@ -359,20 +439,22 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -l no-progress 
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -s h -l help -d 'Print help'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand man" -s V -l version -d 'Print version'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "config" -d 'Validate or print the resolved configuration'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "backup" -d 'Dump the database into a mongorestore-compatible .tar.gz, upload it, apply retention'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "list" -d 'List backups (local and S3) with id, time, size, collections, documents, status'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "verify" -d 'Re-read an archive and check every checksum, count and BSON document (exit 6 if bad)'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "prune" -d 'Apply retention to the local directory and S3'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "restore" -d 'Restore a backup (local, S3 or a path); live collections are replaced only once the new data is complete and verified'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "drill" -d 'Restore into a scratch database, compare with the manifest, drop it (exit 0 or 6)'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "users" -d 'Create or update the config\'s users and roles, check them for drift, list users'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "indexes" -d 'Compare live indexes with the spec file, apply it, or export one from a database'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "cleanup" -d 'Delete, or archive then delete, old documents by the config\'s cleanup rules'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "lock" -d 'Inspect or release the job lock (one backup, restore or cleanup at a time)'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "man" -d 'Write man pages (one per command) into a folder'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup lock completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "config" -d 'Validate or print the resolved configuration'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "backup" -d 'Dump the database into a mongorestore-compatible .tar.gz, upload it, apply retention'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "list" -d 'List backups (local and S3) with id, time, size, collections, documents, status'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "verify" -d 'Re-read an archive and check every checksum, count and BSON document (exit 6 if bad)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "prune" -d 'Apply retention to the local directory and S3'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "restore" -d 'Restore a backup (local, S3 or a path); live collections are replaced only once the new data is complete and verified'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "drill" -d 'Restore into a scratch database, compare with the manifest, drop it (exit 0 or 6)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "users" -d 'Create or update the config\'s users and roles, check them for drift, list users'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "indexes" -d 'Compare live indexes with the spec file, apply it, or export one from a database'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "cleanup" -d 'Delete, or archive then delete, old documents by the config\'s cleanup rules'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "stats" -d 'Server, database, collection, index and Redis statistics, for people, JSON or Prometheus'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "cron" -d 'Crontab lines from the config\'s schedule: print, install or remove them'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "lock" -d 'Inspect or release the job lock (one backup, restore or cleanup at a time)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "man" -d 'Write man pages (one per command) into a folder'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and not __fish_seen_subcommand_from config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the configuration and read every secret file; exit 2 naming what is wrong'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved configuration (file, then environment), secrets redacted'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from users" -f -a "provision" -d 'Create missing users and roles, fix role drift, set passwords from secrets files'
@@ -381,5 +463,8 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_see
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from indexes" -f -a "validate" -d 'Per collection and index: ok, missing, extra or different (exit 0 or 6)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from indexes" -f -a "apply" -d 'Create missing indexes, change TTLs in place; optionally drop extras and rebuild indexes whose options differ'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from indexes" -f -a "export" -d 'Write the live indexes of the database as a spec file'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "print" -d 'Print the crontab lines for the config\'s schedule'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "install" -d 'Put the lines in the user\'s crontab (between # BEGIN/# END daraa-ops), idempotently'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "remove" -d 'Take the daraa-ops lines out again'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from lock" -f -a "status" -d 'Show who holds the job lock of the configured database'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from lock" -f -a "release" -d 'Remove the lock of a run that crashed'

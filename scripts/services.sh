@@ -92,6 +92,17 @@ install_redis() {
   # Debian starts a system redis on 6379; ours runs on its own port, so leave that one alone.
 }
 
+# prometheus_client's text-format parser: the stats tests check `--format prometheus` with it.
+PROMCLIENT_VERSION=0.21.1
+install_promclient() {
+  local venv="$CACHE/promclient-$PROMCLIENT_VERSION"
+  [[ -f $venv/.complete ]] && return 0
+  log "installing prometheus-client==$PROMCLIENT_VERSION into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q "prometheus-client==$PROMCLIENT_VERSION"
+  touch "$venv/.complete"
+}
+
 install_moto() {
   local venv="$CACHE/moto-$MOTO_VERSION"
   [[ -f $venv/.complete ]] && return 0
@@ -179,6 +190,7 @@ export AWS_ACCESS_KEY_ID='$S3_KEY'
 export AWS_SECRET_ACCESS_KEY='$S3_SECRET'
 export AWS_REGION='us-east-1'
 export DARAA_TEST_SERVICES_DIR='$STATE'
+export DARAA_TEST_PROM_PARSER='$CACHE/promclient-$PROMCLIENT_VERSION/bin/python'
 EOF
 }
 
@@ -188,6 +200,7 @@ case ${1:-} in
     install_ferretdb
     install_redis
     install_moto
+    install_promclient
     start_ferretdb
     start_redis
     start_s3

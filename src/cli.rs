@@ -98,6 +98,11 @@ pub enum Command {
     /// Delete, or archive then delete, old documents by the config's cleanup rules
     #[command(after_help = EXIT_CODES_HELP)]
     Cleanup(CleanupArgs),
+    /// Server, database, collection, index and Redis statistics, for people, JSON or Prometheus
+    Stats(StatsArgs),
+    /// Crontab lines from the config's schedule: print, install or remove them
+    #[command(subcommand)]
+    Cron(CronCommand),
     /// Inspect or release the job lock (one backup, restore or cleanup at a time)
     #[command(subcommand)]
     Lock(LockCommand),
@@ -155,6 +160,10 @@ impl Command {
             Command::Indexes(IndexesCommand::Apply(_)) => "indexes apply",
             Command::Indexes(IndexesCommand::Export(_)) => "indexes export",
             Command::Cleanup(_) => "cleanup",
+            Command::Stats(_) => "stats",
+            Command::Cron(CronCommand::Print(_)) => "cron print",
+            Command::Cron(CronCommand::Install(_)) => "cron install",
+            Command::Cron(CronCommand::Remove(_)) => "cron remove",
             Command::Lock(LockCommand::Status) => "lock status",
             Command::Lock(LockCommand::Release(_)) => "lock release",
             Command::Completions(_) => "completions",
@@ -337,4 +346,65 @@ pub struct CleanupArgs {
     /// Count what each rule would remove and show the first _ids; change nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    Table,
+    Json,
+    Prometheus,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Output format (with --output json, the JSON summary holds the same data)
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
+    /// Write the output to this file atomically (e.g. node_exporter's textfile folder)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Append this run to a JSON Lines history file and report growth since its last entry
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CronCommand {
+    /// Print the crontab lines for the config's schedule
+    Print(CronLinesArgs),
+    /// Put the lines in the user's crontab (between # BEGIN/# END daraa-ops), idempotently
+    Install(CronInstallArgs),
+    /// Take the daraa-ops lines out again
+    Remove(CronTargetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CronLinesArgs {
+    /// Folder for the jobs' log files (<job>.log), created by install
+    #[arg(long, value_name = "DIR", default_value = "/var/log/daraa-ops")]
+    pub log_dir: PathBuf,
+    /// The daraa-ops binary cron runs [default: this binary]
+    #[arg(long, value_name = "PATH")]
+    pub bin: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CronTargetArgs {
+    /// Edit this crontab file instead of the user's crontab (crontab -l / crontab -)
+    #[arg(long, value_name = "FILE", conflicts_with = "cron_d")]
+    pub crontab_file: Option<PathBuf>,
+    /// Write (or remove) a system cron file instead [default path: /etc/cron.d/daraa-ops]
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "/etc/cron.d/daraa-ops")]
+    pub cron_d: Option<PathBuf>,
+    /// User the jobs run as, for --cron-d [default: the current user]
+    #[arg(long, value_name = "NAME", requires = "cron_d")]
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CronInstallArgs {
+    #[command(flatten)]
+    pub lines: CronLinesArgs,
+    #[command(flatten)]
+    pub target: CronTargetArgs,
 }

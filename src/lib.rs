@@ -24,6 +24,7 @@ pub mod output;
 pub mod restore;
 pub mod retention;
 pub mod signal;
+pub mod stats;
 pub mod storage;
 pub mod users;
 

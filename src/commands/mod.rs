@@ -3,6 +3,7 @@ pub mod backup;
 pub mod cleanup;
 pub mod completions;
 pub mod config;
+pub mod cron;
 pub mod drill;
 pub mod indexes;
 pub mod list;
@@ -10,6 +11,7 @@ pub mod lock;
 pub mod man;
 pub mod prune;
 pub mod restore;
+pub mod stats;
 pub mod users;
 pub mod verify;
 

@@ -53,6 +53,11 @@ impl Printer {
         self.summary.lock().expect("summary lock").insert(key.to_owned(), value);
     }
 
+    /// A field recorded so far (for job metrics).
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.summary.lock().expect("summary lock").get(key).cloned()
+    }
+
     /// Prints the end of a command: the JSON object, or for text the error and its hint.
     pub fn finish(
         &self,

@@ -11,6 +11,7 @@ mod indexes;
 mod interop;
 mod restore;
 mod seed;
+mod stats;
 mod storage;
 mod support;
 mod users;
