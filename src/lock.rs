@@ -204,18 +204,28 @@ async fn heartbeat(
     cancel: CancellationToken,
 ) {
     let every = ttl / 3;
+    let mut last_ok = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(every).await;
-        let renewed: Result<i64, _> = redis::cmd("EVAL")
-            .arg(RENEW)
-            .arg(1)
-            .arg(&key)
-            .arg(&value)
-            .arg(ttl.as_millis() as u64)
-            .query_async(&mut conn)
-            .await;
+        let renewed = tokio::time::timeout(
+            every,
+            redis::cmd("EVAL")
+                .arg(RENEW)
+                .arg(1)
+                .arg(&key)
+                .arg(&value)
+                .arg(ttl.as_millis() as u64)
+                .query_async::<i64>(&mut conn),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(redis::RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no answer",
+            )))
+        });
         match renewed {
-            Ok(1) => {}
+            Ok(1) => last_ok = tokio::time::Instant::now(),
             Ok(_) => {
                 tracing::error!(
                     "lost the lock {key}: it expired or was released by force; stopping"
@@ -223,7 +233,16 @@ async fn heartbeat(
                 cancel.cancel();
                 return;
             }
-            // A transient Redis error: keep trying until the TTL would run out.
+            // A transient Redis error: keep trying until the TTL has run out; then another
+            // run may hold the lock, so this one stops at its next safe point.
+            Err(e) if last_ok.elapsed() >= ttl => {
+                tracing::error!(
+                    "lost the lock {key}: Redis did not renew it for {}s ({e}); another run may take it, stopping",
+                    ttl.as_secs()
+                );
+                cancel.cancel();
+                return;
+            }
             Err(e) => tracing::warn!("cannot renew the lock {key}: {e}"),
         }
     }

@@ -161,7 +161,8 @@ pub fn map_read_error(e: io::Error) -> ArchiveError {
             corrupt(format!("damaged archive: {e}"))
         }
         _ if e.to_string().contains("corrupt deflate stream")
-            || e.to_string().contains("invalid gzip header") =>
+            || e.to_string().contains("invalid gzip header")
+            || e.to_string().contains("unexpected EOF") =>
         {
             corrupt(format!("damaged archive: {e}"))
         }
@@ -222,6 +223,63 @@ pub fn verify<R: Read>(reader: R, expected: Option<&Manifest>) -> Result<Verifie
 
 /// Streams the archive, calling `visit` for metadata and (when `documents`) for batches of
 /// documents, and verifies everything as [`verify`] does. A visitor error stops the walk.
+/// Index options a `metadata.json` may carry (MongoDB 4.0 to 8.0; mongodump writes what
+/// `listIndexes` returns). Anything else is refused before a restore sends it to a server.
+pub const INDEX_OPTIONS: [&str; 25] = [
+    "v",
+    "key",
+    "name",
+    "ns",
+    "unique",
+    "sparse",
+    "partialFilterExpression",
+    "expireAfterSeconds",
+    "collation",
+    "background",
+    "hidden",
+    "storageEngine",
+    "weights",
+    "default_language",
+    "language_override",
+    "textIndexVersion",
+    "2dsphereIndexVersion",
+    "bits",
+    "min",
+    "max",
+    "bucketSize",
+    "wildcardProjection",
+    "dropDups",
+    "prepareUnique",
+    "clustered",
+];
+
+/// The shape of a `metadata.json`: an object whose `indexes` (if any) are objects with a
+/// non-empty `key`, a string `name`, and only known options.
+pub fn check_metadata(path: &str, json: &serde_json::Value) -> Result<(), ArchiveError> {
+    let obj = json.as_object().ok_or_else(|| corrupt(format!("{path}: not a JSON object")))?;
+    let Some(indexes) = obj.get("indexes") else { return Ok(()) };
+    let indexes =
+        indexes.as_array().ok_or_else(|| corrupt(format!("{path}: indexes is not a list")))?;
+    for (i, index) in indexes.iter().enumerate() {
+        let index = index
+            .as_object()
+            .ok_or_else(|| corrupt(format!("{path}: indexes[{i}] is not an object")))?;
+        if index.get("key").and_then(|k| k.as_object()).is_none_or(serde_json::Map::is_empty) {
+            return Err(corrupt(format!("{path}: indexes[{i}] has no key")));
+        }
+        if !index.get("name").is_some_and(serde_json::Value::is_string) {
+            return Err(corrupt(format!("{path}: indexes[{i}] has no name")));
+        }
+        if let Some(unknown) = index.keys().find(|k| !INDEX_OPTIONS.contains(&k.as_str())) {
+            return Err(corrupt(format!(
+                "{path}: index {} has an unknown option {unknown:?}",
+                index["name"]
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn walk<R: Read>(
     reader: R,
     expected: Option<&Manifest>,
@@ -267,10 +325,12 @@ pub fn walk<R: Read>(
             (&mut entry).take(64 * 1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
             let json = serde_json::from_slice::<serde_json::Value>(&text)
                 .map_err(|e| corrupt(format!("{path}: not valid JSON: {e}")))?;
+            check_metadata(&path, &json)?;
             metadata.insert(path.clone(), hex(&Sha256::digest(&text)));
             visit(Event::Metadata { collection: collection_of(&path, ".metadata.json")?, json })?;
         } else if path.ends_with(".bson") {
             let collection = collection_of(&path, ".bson")?;
+            let claimed = entry.header().size().map_err(map_read_error)?;
             if documents {
                 visit(Event::DataStart { collection: collection.clone() })?;
             }
@@ -295,6 +355,12 @@ pub fn walk<R: Read>(
                 }
                 Ok(())
             })?;
+            if stats.bytes != claimed {
+                return Err(corrupt(format!(
+                    "{path} is truncated: {} of the {claimed} bytes its header claims",
+                    stats.bytes
+                )));
+            }
             if documents {
                 if !batch.is_empty() {
                     visit(Event::Batch { collection: collection.clone(), docs: batch })?;

@@ -7,6 +7,7 @@ mod cleanup;
 mod cli;
 mod config_services;
 mod generated;
+mod hostile;
 mod indexes;
 mod interop;
 mod restore;

@@ -295,6 +295,17 @@ pub struct TestCollection<'a> {
 /// Writes a valid archive (members, manifest, checksums) for tests that need contents a live
 /// server cannot produce: views and validators on FerretDB, duplicate `_id`s.
 pub fn write_test_archive(path: &Path, db: &str, collections: &[TestCollection<'_>]) {
+    write_test_archive_with(path, db, collections, |_| {});
+}
+
+/// [`write_test_archive`] with a change to the manifest before it is written (a manifest that
+/// lies, for the hostile-archive tests).
+pub fn write_test_archive_with(
+    path: &Path,
+    db: &str,
+    collections: &[TestCollection<'_>],
+    tweak: impl FnOnce(&mut daraa_ops::archive::manifest::Manifest),
+) {
     use daraa_ops::archive::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, hex};
     use sha2::Digest as _;
     let sha = |b: &[u8]| hex(&sha2::Sha256::digest(b));
@@ -311,7 +322,7 @@ pub fn write_test_archive(path: &Path, db: &str, collections: &[TestCollection<'
             metadata_sha256: sha(c.metadata.as_bytes()),
         })
         .collect();
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
         tool_version: "test".into(),
@@ -324,6 +335,7 @@ pub fn write_test_archive(path: &Path, db: &str, collections: &[TestCollection<'
         totals: Manifest::totals_of(&entries),
         collections: entries,
     };
+    tweak(&mut manifest);
     let mut w = daraa_ops::archive::writer::ArchiveWriter::create(path, 6, 1, 0).unwrap();
     w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.14"}"#).unwrap();
     for c in collections {
