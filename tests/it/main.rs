@@ -6,6 +6,7 @@ mod backup;
 mod cleanup;
 mod cli;
 mod config_services;
+mod crashes;
 mod generated;
 mod hostile;
 mod indexes;

@@ -1,0 +1,201 @@
+//! SIGKILL at 20 seeded random points of backup, restore, drill and cleanup: after each kill,
+//! nothing that looks complete is incomplete, live data is whole, and the next run recovers.
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use bson::{Document, doc};
+
+use crate::support::{Job, JobOptions, docs_by_id, services};
+
+const ROUNDS: usize = 20;
+
+/// xorshift64: the kill points are the same on every run.
+struct Points(u64);
+
+impl Points {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// Runs the command and SIGKILLs it after `delay` (if it is still running then).
+fn kill_after(job: &Job, args: &[&str], delay: Duration) -> bool {
+    let mut child = job.command(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let t0 = Instant::now();
+    while t0.elapsed() < delay {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    running
+}
+
+fn timed(job: &Job, args: &[&str]) -> Duration {
+    let t0 = Instant::now();
+    let r = job.run(args, &[]);
+    assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    t0.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_killed_at_20_points_never_leaves_a_complete_looking_bad_archive() {
+    let Some(s) = services() else { return };
+    let job = Job::new("crashbk", &s, &JobOptions::default());
+    job.seed(0.01, false).await;
+    let full = timed(&job, &["backup", "--no-prune"]);
+    let mut points = Points(0xB4C7_0001);
+    let mut killed = 0;
+    for round in 0..ROUNDS {
+        let delay = Duration::from_millis(points.below(full.as_millis() as u64 * 6 / 5));
+        killed += usize::from(kill_after(&job, &["backup", "--no-prune"], delay));
+        // Every backup `list` calls complete verifies.
+        let (code, v, _) = job.json(&["list", "--local"]);
+        assert_eq!(code, 0);
+        for b in v["backups"].as_array().unwrap() {
+            if b["status"] == "complete" {
+                let id = b["id"].as_str().unwrap();
+                let (code, v, _) = job.json(&["verify", id]);
+                assert_eq!(code, 0, "round {round}: {id} looks complete but fails verify: {v}");
+            }
+        }
+    }
+    assert!(killed >= ROUNDS / 2, "only {killed} kills landed while the backup ran");
+    // The file lock went with the killed process: the next run works and cleans up.
+    assert_eq!(job.run(&["backup", "--no-prune"], &[]).code, 0);
+    let leftovers: Vec<String> = job
+        .local_files()
+        .into_iter()
+        .filter(|f| f.ends_with(".staging") || f.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(job.json(&["verify", "latest"]).0, 0);
+    job.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_lock_of_a_killed_backup_is_recoverable() {
+    let Some(s) = services() else { return };
+    let job = Job::new("crashlock", &s, &JobOptions { redis: true, ..Default::default() });
+    job.seed(0.01, false).await;
+    let mut child =
+        job.command(&["backup"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    // Wait until the lock is taken, then kill.
+    let t0 = Instant::now();
+    loop {
+        let (_, v, _) = job.json(&["lock", "status"]);
+        if v["held"] == true || t0.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let r = job.run(&["backup"], &[]);
+    if r.code == 4 {
+        assert!(r.stderr.contains("backup"), "names the holder: {}", r.stderr);
+        assert_eq!(job.run(&["lock", "release", "--force"], &[]).code, 0);
+        assert_eq!(job.run(&["backup"], &[]).code, 0);
+    } else {
+        assert_eq!(r.code, 0, "the killed run had finished: {}", r.stderr);
+    }
+    job.drop_database().await;
+}
+
+/// Documents of every collection (by `_id`).
+async fn contents(db: &mongodb::Database) -> BTreeMap<String, BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for name in db.list_collection_names().await.unwrap() {
+        out.insert(name.clone(), docs_by_id(db, &name).await);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_killed_at_20_points_keeps_every_collection_whole() {
+    let Some(s) = services() else { return };
+    let job = Job::new("crashrs", &s, &JobOptions::default());
+    job.seed(0.01, false).await;
+    assert_eq!(job.run(&["backup"], &[]).code, 0);
+    let client = job.client().await;
+    let db = client.database(&job.database);
+    let a = contents(&db).await;
+    // The live data moves on after the backup: more orders, fewer users.
+    db.collection::<Document>("orders")
+        .insert_many((0..50).map(|i| doc! {"late": i}))
+        .await
+        .unwrap();
+    db.collection::<Document>("users").delete_many(doc! {}).await.unwrap();
+    db.collection::<Document>("users").insert_one(doc! {"only": 1}).await.unwrap();
+    let l = contents(&db).await;
+    let full = timed(&job, &["--yes", "restore", "latest", "--drop"]);
+    // Back to the moved-on state for the kill rounds.
+    for (name, docs) in &l {
+        let c = db.collection::<bson::RawDocumentBuf>(name);
+        c.delete_many(doc! {}).await.unwrap();
+        let raw: Vec<bson::RawDocumentBuf> =
+            docs.values().map(|b| bson::RawDocumentBuf::from_bytes(b.clone()).unwrap()).collect();
+        if !raw.is_empty() {
+            c.insert_many(raw).await.unwrap();
+        }
+    }
+    let mut points = Points(0x2E57_0002);
+    for round in 0..ROUNDS {
+        let delay = Duration::from_millis(points.below(full.as_millis() as u64 * 6 / 5));
+        kill_after(&job, &["--yes", "restore", "latest", "--drop"], delay);
+        // Each collection is the old or the new version, or (killed between the two renames
+        // of its swap) set aside whole under a temporary name the next run renames back.
+        let now = contents(&db).await;
+        for (name, old) in &l {
+            let version = now.get(name).or_else(|| {
+                now.iter()
+                    .find(|(n, _)| {
+                        n.starts_with("daraa_restore_") && n.ends_with(&format!("_old_{name}"))
+                    })
+                    .map(|(_, d)| d)
+            });
+            let version = version.unwrap_or_else(|| panic!("round {round}: {name} is gone"));
+            assert!(
+                version == old || Some(version) == a.get(name),
+                "round {round}: {name} is neither version"
+            );
+        }
+    }
+    assert_eq!(job.run(&["--yes", "restore", "latest", "--drop"], &[]).code, 0);
+    let end = contents(&db).await;
+    assert_eq!(end, a, "a completed restore after the kills gives the backup's data");
+    job.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_killed_at_20_points_leaves_no_scratch_database_after_the_next_run() {
+    let Some(s) = services() else { return };
+    let job = Job::new("crashdr", &s, &JobOptions::default());
+    job.seed(0.005, false).await;
+    assert_eq!(job.run(&["backup"], &[]).code, 0);
+    let full = timed(&job, &["drill"]);
+    let client = job.client().await;
+    let scratch = |names: Vec<String>| -> Vec<String> {
+        names.into_iter().filter(|n| n.starts_with(&format!("{}_drill_", job.database))).collect()
+    };
+    let mut points = Points(0xD811_0003);
+    for _ in 0..ROUNDS {
+        let delay = Duration::from_millis(points.below(full.as_millis() as u64 * 6 / 5));
+        kill_after(&job, &["drill"], delay);
+        // At most the killed run's own scratch database is left.
+        let left = scratch(client.list_database_names().await.unwrap());
+        assert!(left.len() <= 1, "{left:?}");
+    }
+    let (code, v, _) = job.json(&["drill"]);
+    assert_eq!(code, 0, "{v}");
+    assert!(scratch(client.list_database_names().await.unwrap()).is_empty());
+    job.drop_database().await;
+}
