@@ -67,14 +67,37 @@ pub fn kind_of(err: &anyhow::Error) -> ErrorKind {
         if cause.downcast_ref::<crate::signal::Interrupted>().is_some() {
             return ErrorKind::Interrupted;
         }
+        if let Some(e) = cause.downcast_ref::<mongodb::error::Error>()
+            && crate::mongo::is_connection_error(e)
+        {
+            return ErrorKind::Unreachable;
+        }
     }
     ErrorKind::Runtime
+}
+
+/// The one-line message: the context chain joined by `: `, with driver errors in words.
+pub fn message_of(err: &anyhow::Error) -> String {
+    let parts: Vec<String> = err
+        .chain()
+        .map(|c| match c.downcast_ref::<mongodb::error::Error>() {
+            Some(e) => crate::mongo::describe_error(e),
+            None => c.to_string(),
+        })
+        .collect();
+    parts.join(": ").replace('\n', " ")
 }
 
 /// The hint attached to the first [`CliError`] in the chain, if any.
 pub fn hint_of(err: &anyhow::Error) -> Option<String> {
     err.chain().find_map(|c| match c.downcast_ref::<CliError>() {
         Some(e) => e.hint.clone(),
+        None if c
+            .downcast_ref::<mongodb::error::Error>()
+            .is_some_and(crate::mongo::is_connection_error) =>
+        {
+            Some("the MongoDB server went away or the network failed; nothing was lost: run the command again when it is back".into())
+        }
         None => c
             .downcast_ref::<crate::config::ConfigError>()
             .and_then(crate::config::ConfigError::hint),

@@ -69,7 +69,7 @@ pub fn main_entry() -> ExitCode {
             } else {
                 exit::kind_of(&err)
             };
-            let message = format!("{err:#}");
+            let message = exit::message_of(&err);
             let hint = exit::hint_of(&err);
             ctx.out.finish(name, kind.status(), kind.code(), Some((&message, hint.as_deref())));
             kind.code()

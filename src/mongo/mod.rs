@@ -215,6 +215,38 @@ pub fn classify(
     }
 }
 
+/// A lost or impossible connection (rather than a refused command): exit 3.
+pub fn is_connection_error(e: &mongodb::error::Error) -> bool {
+    matches!(
+        e.kind.as_ref(),
+        DriverErrorKind::Io(_)
+            | DriverErrorKind::ServerSelection { .. }
+            | DriverErrorKind::ConnectionPoolCleared { .. }
+            | DriverErrorKind::DnsResolve { .. }
+            | DriverErrorKind::Authentication { .. }
+    )
+}
+
+/// A driver error in words, without the driver's `Kind: ..., labels: {}` dump.
+pub fn describe_error(e: &mongodb::error::Error) -> String {
+    match e.kind.as_ref() {
+        DriverErrorKind::Io(io) => format!("connection to MongoDB lost ({io})"),
+        DriverErrorKind::ConnectionPoolCleared { message, .. } => {
+            format!("connection to MongoDB lost ({})", first_clause(message))
+        }
+        DriverErrorKind::ServerSelection { message, .. } => {
+            format!("cannot reach MongoDB ({})", first_clause(message))
+        }
+        DriverErrorKind::Command(c) => {
+            format!("the server refused ({} {}: {})", c.code, c.code_name, c.message)
+        }
+        DriverErrorKind::Write(mongodb::error::WriteFailure::WriteError(w)) => {
+            format!("the server refused a write ({}: {})", w.code, w.message)
+        }
+        _ => e.to_string(),
+    }
+}
+
 fn first_clause(text: &str) -> &str {
     let t = text.trim();
     let cut = t.find(", Topology:").or_else(|| t.find(". Topology")).unwrap_or(t.len());

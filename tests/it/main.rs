@@ -7,6 +7,7 @@ mod cleanup;
 mod cli;
 mod config_services;
 mod crashes;
+mod faults;
 mod generated;
 mod hostile;
 mod indexes;

@@ -1,0 +1,339 @@
+//! Dependencies failing mid-run. MongoDB, Redis and S3 are reached through a TCP proxy that,
+//! at a chosen point, resets every open connection and stops listening: what a client sees when
+//! the server process dies (the shared test services keep running for the other tests). A full
+//! disk is a small tmpfs mounted on the backup folder.
+
+use std::io::{Read as _, Write as _};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bson::{Document, doc};
+
+use crate::support::{Job, JobOptions, Services, docs_by_id, services};
+
+#[derive(Default)]
+struct Shared {
+    cut: AtomicBool,
+    up: AtomicU64,
+    down: AtomicU64,
+    conns: Mutex<Vec<TcpStream>>,
+}
+
+impl Shared {
+    fn cut_now(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for c in self.conns.lock().unwrap().iter() {
+            let _ = c.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Forwards 127.0.0.1:`port` to the target until cut (by hand or after N bytes either way).
+struct Proxy {
+    port: u16,
+    shared: Arc<Shared>,
+}
+
+impl Proxy {
+    fn start(target: u16, cut_up_after: u64, cut_down_after: u64) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let shared = Arc::new(Shared::default());
+        let sh = shared.clone();
+        std::thread::spawn(move || {
+            while !sh.cut.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).unwrap();
+                        let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                            continue;
+                        };
+                        {
+                            let mut conns = sh.conns.lock().unwrap();
+                            conns.push(client.try_clone().unwrap());
+                            conns.push(server.try_clone().unwrap());
+                        }
+                        for (from, to, up) in [
+                            (client.try_clone().unwrap(), server.try_clone().unwrap(), true),
+                            (server, client, false),
+                        ] {
+                            let sh = sh.clone();
+                            std::thread::spawn(move || {
+                                pump(
+                                    from,
+                                    to,
+                                    &sh,
+                                    up,
+                                    if up { cut_up_after } else { cut_down_after },
+                                );
+                            });
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+            // The listener is dropped here: new connections are refused.
+        });
+        Proxy { port, shared }
+    }
+
+    fn cut(&self) {
+        self.shared.cut_now();
+    }
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream, sh: &Shared, up: bool, limit: u64) {
+    let counter = if up { &sh.up } else { &sh.down };
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        if sh.cut.load(Ordering::SeqCst) {
+            break;
+        }
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if counter.fetch_add(n as u64, Ordering::SeqCst) + n as u64 > limit {
+            sh.cut_now();
+            break;
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
+}
+
+fn port_of(url: &str) -> u16 {
+    let rest = url.split_once("://").unwrap().1;
+    let host = rest.split(['/', '?']).next().unwrap();
+    let host = host.rsplit('@').next().unwrap();
+    host.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+fn edit_config(job: &Job, from: &str, to: &str) {
+    let text = std::fs::read_to_string(&job.config).unwrap();
+    assert!(text.contains(from), "{from} not in\n{text}");
+    std::fs::write(&job.config, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Points the job's MongoDB URI at a proxy (and shortens server selection).
+fn mongo_through(job: &Job, s: &Services, proxy: &Proxy) -> String {
+    let direct = format!("127.0.0.1:{}", port_of(&s.mongo_uri));
+    edit_config(job, &direct, &format!("127.0.0.1:{}", proxy.port));
+    edit_config(
+        job,
+        &format!("  database: {}\n", job.database),
+        &format!("  database: {}\n  server_selection_timeout: 3s\n", job.database),
+    );
+    direct
+}
+
+async fn contents(
+    db: &mongodb::Database,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<u8>>> {
+    let mut out = std::collections::BTreeMap::new();
+    for name in db.list_collection_names().await.unwrap() {
+        out.insert(name.clone(), docs_by_id(db, &name).await);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongodb_gone_during_a_dump_exits_3_and_leaves_no_complete_looking_archive() {
+    let Some(s) = services() else { return };
+    let job = Job::new("faultdump", &s, &JobOptions::default());
+    job.seed(0.05, false).await;
+    let proxy = Proxy::start(port_of(&s.mongo_uri), u64::MAX, 300_000);
+    let direct = mongo_through(&job, &s, &proxy);
+    let r = job.run(&["backup"], &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("MongoDB"), "{}", r.stderr);
+    assert!(!r.stderr.contains("labels: {}"), "driver dump in the message: {}", r.stderr);
+    assert!(proxy.shared.cut.load(Ordering::SeqCst), "the proxy never cut");
+    let (_, v, _) = job.json(&["list", "--local"]);
+    assert!(v["backups"].as_array().unwrap().iter().all(|b| b["status"] != "complete"), "{v}");
+    // Back online: the next backup works and removes what the failed one left.
+    edit_config(&job, &format!("127.0.0.1:{}", proxy.port), &direct);
+    assert_eq!(job.run(&["backup"], &[]).code, 0);
+    assert!(job.local_files().iter().all(|f| !f.ends_with(".staging") && !f.ends_with(".partial")));
+    assert_eq!(job.json(&["verify", "latest"]).0, 0);
+    job.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongodb_gone_during_a_restore_leaves_the_live_collections_as_they_were() {
+    let Some(s) = services() else { return };
+    let job = Job::new("faultrestore", &s, &JobOptions::default());
+    job.seed(0.05, false).await;
+    assert_eq!(job.run(&["backup"], &[]).code, 0);
+    let client = job.client().await;
+    let db = client.database(&job.database);
+    db.collection::<Document>("orders")
+        .insert_many((0..20).map(|i| doc! {"late": i}))
+        .await
+        .unwrap();
+    let live = contents(&db).await;
+    let proxy = Proxy::start(port_of(&s.mongo_uri), 400_000, u64::MAX);
+    let direct = mongo_through(&job, &s, &proxy);
+    let r = job.run(&["--yes", "restore", "latest", "--drop"], &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("connection to MongoDB lost")
+            || r.stderr.contains("cannot reach MongoDB"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("labels: {}"), "driver dump in the message: {}", r.stderr);
+    let now: std::collections::BTreeMap<_, _> =
+        contents(&db).await.into_iter().filter(|(n, _)| !n.starts_with("daraa_restore_")).collect();
+    assert_eq!(now, live, "live collections changed");
+    edit_config(&job, &format!("127.0.0.1:{}", proxy.port), &direct);
+    assert_eq!(job.run(&["--yes", "restore", "latest", "--drop"], &[]).code, 0);
+    let names = db.list_collection_names().await.unwrap();
+    assert!(names.iter().all(|n| !n.starts_with("daraa_restore_")), "{names:?}");
+    assert_eq!(
+        db.collection::<Document>("orders")
+            .count_documents(doc! {"late": {"$exists": true}})
+            .await
+            .unwrap(),
+        0
+    );
+    job.drop_database().await;
+}
+
+/// Documents of random bytes: 10 MiB that gzip cannot shrink.
+async fn incompressible(db: &mongodb::Database, mib: usize) {
+    let mut state: u64 = 0x1234_5678_9abc_def1;
+    for chunk in 0..mib {
+        let docs: Vec<Document> = (0..4)
+            .map(|i| {
+                let bytes: Vec<u8> = (0..256 * 1024)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        state as u8
+                    })
+                    .collect();
+                doc! {"n": (chunk * 4 + i) as i64, "blob": bson::Binary { subtype: bson::spec::BinarySubtype::Generic, bytes }}
+            })
+            .collect();
+        db.collection::<Document>("blobs").insert_many(docs).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_gone_during_a_multipart_upload_exits_5_with_the_local_archive_intact() {
+    let Some(s) = services() else { return };
+    let job = Job::new("faults3", &s, &JobOptions { s3: true, ..Default::default() });
+    edit_config(&job, "  max_attempts: 2\n", "  max_attempts: 2\n  part_size_mib: 5\n");
+    let db = job.client().await.database(&job.database);
+    incompressible(&db, 16).await;
+    let proxy = Proxy::start(port_of(&s.s3_endpoint), 8 * 1024 * 1024, u64::MAX);
+    let direct = format!("127.0.0.1:{}", port_of(&s.s3_endpoint));
+    edit_config(&job, &direct, &format!("127.0.0.1:{}", proxy.port));
+    let r = job.run(&["backup"], &[]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("upload") || r.stderr.contains("S3"), "{}", r.stderr);
+    assert!(proxy.shared.cut.load(Ordering::SeqCst), "the proxy never cut");
+    // The local archive is complete and verifies; S3 has no complete backup.
+    let archive = job.local_files().into_iter().find(|f| f.ends_with(".tar.gz")).unwrap();
+    let path = job.backup_dir.join(&archive);
+    assert_eq!(job.json(&["verify", path.to_str().unwrap()]).0, 0);
+    edit_config(&job, &format!("127.0.0.1:{}", proxy.port), &direct);
+    let (code, v, _) = job.json(&["list", "--remote"]);
+    assert_eq!(code, 0, "{v}");
+    assert!(v["backups"].as_array().unwrap().iter().all(|b| b["status"] != "complete"), "{v}");
+    job.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_gone_while_the_lock_is_held_stops_the_job() {
+    let Some(s) = services() else { return };
+    let job = Job::new(
+        "faultredis",
+        &s,
+        &JobOptions {
+            redis: true,
+            extra: "lock: {ttl: 10s}\ncleanup:\n  batch_size: 2\n  sleep_between_batches: 50ms\n  rules:\n    - {name: old, collection: events, age_field: at, older_than: 1d, action: delete}\n".into(),
+            ..Default::default()
+        },
+    );
+    let db = job.client().await.database(&job.database);
+    let old =
+        bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() - 10 * 86_400_000);
+    db.collection::<Document>("events")
+        .insert_many((0..1000).map(|i| doc! {"i": i, "at": old}))
+        .await
+        .unwrap();
+    let proxy = Proxy::start(port_of(&s.redis_url_no_auth), u64::MAX, u64::MAX);
+    let direct = format!("127.0.0.1:{}", port_of(&s.redis_url_no_auth));
+    edit_config(&job, &direct, &format!("127.0.0.1:{}", proxy.port));
+    let t0 = Instant::now();
+    let child = job
+        .command(&["cleanup"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    proxy.cut();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("lost the lock"), "{stderr}");
+    assert!(t0.elapsed() < Duration::from_secs(40), "stopped only after {:?}", t0.elapsed());
+    let left = db.collection::<Document>("events").count_documents(doc! {}).await.unwrap();
+    assert!(left > 0, "the job ran to the end without its lock");
+    // Redis back: the lock has expired, the next run finishes the work.
+    edit_config(&job, &format!("127.0.0.1:{}", proxy.port), &direct);
+    assert_eq!(job.run(&["cleanup"], &[]).code, 0);
+    assert_eq!(db.collection::<Document>("events").count_documents(doc! {}).await.unwrap(), 0);
+    job.drop_database().await;
+}
+
+/// A tmpfs on a folder, unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_backup_disk_exits_1_naming_it_and_keeps_the_previous_backup() {
+    let Some(s) = services() else { return };
+    let job = Job::new("faultdisk", &s, &JobOptions::default());
+    std::fs::create_dir_all(&job.backup_dir).unwrap();
+    let status = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=6m,mode=0700", "tmpfs"])
+        .arg(&job.backup_dir)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "cannot mount a tmpfs on {} (the full-disk test needs root, as CI has)",
+        job.backup_dir.display()
+    );
+    let _mount = Tmpfs(job.backup_dir.clone());
+    let db = job.client().await.database(&job.database);
+    db.collection::<Document>("small").insert_many((0..100).map(|i| doc! {"i": i})).await.unwrap();
+    assert_eq!(job.run(&["backup"], &[]).code, 0);
+    let before = job.local_files();
+    incompressible(&db, 12).await;
+    let r = job.run(&["backup"], &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("No space left on device"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&job.backup_dir.display().to_string()),
+        "names the path: {}",
+        r.stderr
+    );
+    assert_eq!(job.local_files(), before, "the failed run left files behind");
+    assert_eq!(job.json(&["verify", "latest"]).0, 0, "the previous backup is intact");
+    job.drop_database().await;
+}
