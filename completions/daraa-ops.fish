@@ -152,7 +152,7 @@ json\t''"
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l drop -d 'Replace collections that exist and are not empty (asks on a terminal unless --yes)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l dry-run -d 'Show what would be restored and what exists in the target; change nothing'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l no-cache-invalidation -d 'Do not delete the application\'s Redis cache keys after restoring the live database'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l force-protected -d 'Allow writing into a database listed in restore.protected_databases'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l force-protected -d 'Write into a database listed in restore.protected_databases without asking (as --yes)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -s q -l quiet -d 'Only errors on stderr'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'

@@ -257,7 +257,7 @@ pub struct RestoreArgs {
     /// Do not delete the application's Redis cache keys after restoring the live database
     #[arg(long)]
     pub no_cache_invalidation: bool,
-    /// Allow writing into a database listed in restore.protected_databases
+    /// Write into a database listed in restore.protected_databases without asking (as --yes)
     #[arg(long)]
     pub force_protected: bool,
 }

@@ -18,12 +18,19 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitStatus
     let started = Instant::now();
     let target_db = args.target_db.clone().unwrap_or_else(|| cfg.mongodb.database.clone());
     ctx.out.set("target_database", &target_db);
-    if cfg.restore.protected_databases.contains(&target_db) && !args.force_protected {
-        return Err(CliError::usage(format!(
-            "database {target_db} is in restore.protected_databases"
-        ))
-        .with_hint("restore into another database with --target-db, or pass --force-protected")
-        .into());
+    // A protected database is only written after a confirmation (`--yes` in scripts) or with
+    // the explicit `--force-protected`.
+    if cfg.restore.protected_databases.contains(&target_db)
+        && !args.force_protected
+        && !args.dry_run
+    {
+        super::confirm(
+            ctx,
+            &format!("Database {target_db} is in restore.protected_databases. Restore into it?"),
+        )
+        .map_err(|e| {
+            e.with_hint("restore into another database with --target-db, or confirm with --yes")
+        })?;
     }
     let source = catalog::resolve(cfg, &args.target).await?;
     ctx.out.set("id", &source.id);

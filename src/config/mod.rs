@@ -113,6 +113,13 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
     serde_saphyr::from_str::<Config>(text).map_err(|e| parse_error(&e, path))
 }
 
+/// Parses and validates text as [`load`] does, without environment overrides (the fuzz target).
+pub fn parse_and_validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let config = parse_str(text, path)?;
+    validate::validate(&config, Some(path))?;
+    Ok(config)
+}
+
 /// A YAML error as `file:line:column: message` (also used for the index spec file).
 pub fn parse_error(e: &serde_saphyr::Error, path: &Path) -> ConfigError {
     let (line, column) = e.location().map_or((0, 0), |l| (l.line() as u32, l.column() as u32));

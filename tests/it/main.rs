@@ -13,6 +13,7 @@ mod hostile;
 mod indexes;
 mod interop;
 mod restore;
+mod security;
 mod seed;
 mod stats;
 mod storage;
