@@ -122,6 +122,15 @@ async fn stats_match_the_server_and_prometheus_output_parses() {
         .find(|j| j["job"] == "backup")
         .expect("backup job age");
     assert!(backup["last_success_age_seconds"].as_f64().unwrap() < 120.0, "{v}");
+    // Every job records its last run there, e.g. prune.
+    assert_eq!(job.run(&["prune"], &[]).code, 0);
+    let prune = std::fs::read_to_string(job.dir.path().join(textfile).join("daraa_ops_prune.prom"))
+        .unwrap();
+    assert!(
+        prune.contains("daraa_ops_prune_last_exit_code{database=")
+            && prune.contains("daraa_ops_prune_last_success_timestamp_seconds"),
+        "{prune}"
+    );
     // node_exporter reads every file of the folder: together they still have no duplicates.
     let all = job.dir.path().join("all.prom");
     let mut joined = String::new();
