@@ -223,7 +223,7 @@ impl Default for BackupConfig {
             exclude_collections: Vec::new(),
             parallel_collections: 4,
             batch_size: 1000,
-            compression_level: 6,
+            compression_level: 5,
             compression_threads: 0,
         }
     }
