@@ -215,3 +215,20 @@ fn a_manifest_that_lies_about_counts_is_caught() {
     let msg = corrupt_message(verify(&std::fs::read(&path).unwrap()[..], None));
     assert!(msg.contains("manifest says 3"), "{msg}");
 }
+
+/// Inputs the fuzzer found (tests/fixtures/fuzz/*.bin) stay refused as corrupt archives.
+#[test]
+fn fuzz_regressions_are_corrupt_not_panics() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "bin") {
+            let data = std::fs::read(&path).unwrap();
+            let msg = corrupt_message(verify(&data[..], None));
+            assert!(!msg.is_empty(), "{}", path.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+}
