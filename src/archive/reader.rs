@@ -154,20 +154,47 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<usize, ArchiveError> 
     Ok(n)
 }
 
-/// Errors from the decompressor or tar parser mean a damaged archive, not a failing disk.
-pub fn map_read_error(e: io::Error) -> ArchiveError {
-    match e.kind() {
-        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput => {
-            corrupt(format!("damaged archive: {e}"))
-        }
-        _ if e.to_string().contains("corrupt deflate stream")
-            || e.to_string().contains("invalid gzip header")
-            || e.to_string().contains("unexpected EOF") =>
-        {
-            corrupt(format!("damaged archive: {e}"))
-        }
-        _ => ArchiveError::Io(e),
+/// An error of the reader the archive comes from (disk, network, cancellation), as opposed to
+/// one found in its content.
+#[derive(Debug)]
+struct SourceError(io::Error);
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
     }
+}
+
+impl std::error::Error for SourceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// Marks the errors of the underlying reader, so that every other error met while reading
+/// (gzip, tar, BSON) is known to come from the bytes: a damaged archive.
+struct Source<R>(R);
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            if e.kind() == io::ErrorKind::Interrupted {
+                e
+            } else {
+                io::Error::new(e.kind(), SourceError(e))
+            }
+        })
+    }
+}
+
+/// A read error: from the source (disk, network, cancellation) it is an I/O error; anything
+/// else (decompressor, tar parser, truncation) means a damaged archive.
+pub fn map_read_error(e: io::Error) -> ArchiveError {
+    if e.get_ref().is_some_and(|inner| inner.downcast_ref::<SourceError>().is_some()) {
+        let inner = e.into_inner().expect("checked").downcast::<SourceError>().expect("checked");
+        return ArchiveError::Io(inner.0);
+    }
+    corrupt(format!("damaged archive: {e}"))
 }
 
 /// What [`walk`] reports to its visitor, in archive order.
@@ -296,8 +323,10 @@ pub fn walk<R: Read + Send>(
         let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
         let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         scope.spawn(move || {
-            let mut gz =
-                flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, reader));
+            let mut gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(
+                1 << 20,
+                Source(reader),
+            ));
             loop {
                 let mut buf = free_rx.try_recv().unwrap_or_default();
                 buf.resize(DECODED_CHUNK, 0);

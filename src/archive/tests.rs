@@ -118,6 +118,17 @@ fn flipped_byte_and_truncation_are_corrupt() {
         let msg = corrupt_message(verify(&bytes[..cut], Some(&manifest)));
         assert!(!msg.is_empty(), "{cut}");
     }
+    // Any flipped bit anywhere is a damaged archive (exit 6), never an I/O error (exit 1): a
+    // flip can reach the tar parser (a header field) before the gzip CRC is checked.
+    for pos in (0..bytes.len()).step_by(bytes.len() / 80 + 1) {
+        for bit in [0x04, 0x80] {
+            let mut bad = bytes.clone();
+            bad[pos] ^= bit;
+            if let Err(ArchiveError::Io(e)) = verify(&bad[..], Some(&manifest)) {
+                panic!("flip at {pos} (bit {bit:#x}): I/O error {e}");
+            }
+        }
+    }
 }
 
 /// Builds a tar.gz from raw (header, data) pairs, bypassing the writer's safety.

@@ -314,7 +314,7 @@ async fn sigterm_during_a_drill_and_sigkill_during_a_restore_lose_nothing() {
     // SIGTERM once the scratch database exists: exit 130 and the database is gone.
     let child =
         job.command(&["-q", "drill"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(180);
     while drill_databases(&job).await.is_empty() {
         assert!(Instant::now() < deadline, "drill never created its scratch database");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -334,7 +334,7 @@ async fn sigterm_during_a_drill_and_sigkill_during_a_restore_lose_nothing() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let names = db.list_collection_names().await.unwrap();
         if names.iter().any(|n| n.starts_with("daraa_restore_")) {
