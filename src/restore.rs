@@ -215,6 +215,11 @@ async fn load_all(
                 }
             }
             Event::DataEnd { collection, stats, digest } => {
+                tracing::info!(
+                    "{collection}: {} documents read from the archive ({})",
+                    stats.documents,
+                    crate::output::human_bytes(stats.bytes)
+                );
                 if let Some(expected) = sidecar_collections.get(&collection)
                     && (expected.documents != stats.documents
                         || expected.sha256.as_deref() != Some(stats.sha256.as_str()))

@@ -311,18 +311,34 @@ async fn sigterm_during_a_drill_and_sigkill_during_a_restore_lose_nothing() {
     let client = job.client().await;
     let db = client.database(&job.database);
 
-    // SIGTERM once the scratch database exists: exit 130 and the database is gone.
-    let child =
-        job.command(&["-q", "drill"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while drill_databases(&job).await.is_empty() {
-        assert!(Instant::now() < deadline, "drill never created its scratch database");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    // SIGTERM once the drill has restored its first collection into the scratch database (it
+    // logs each one): exit 130 and the database is gone.
+    let mut child =
+        job.command(&["drill"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let pid = child.id();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        let mut lines = Vec::new();
+        let mut signalled = false;
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            if !signalled && line.contains(" documents") {
+                std::process::Command::new("kill")
+                    .arg("-TERM")
+                    .arg(pid.to_string())
+                    .status()
+                    .unwrap();
+                signalled = true;
+            }
+            lines.push(line);
+        }
+        (signalled, lines.join("\n"))
+    });
+    let status = child.wait().unwrap();
+    let (signalled, log) = reader.join().unwrap();
+    assert!(signalled, "the drill logged no restored collection: {log}");
+    assert_eq!(status.code(), Some(130), "{log}");
     assert!(drill_databases(&job).await.is_empty(), "scratch database dropped after SIGTERM");
 
     // SIGKILL half-way through a restore with --drop: the live collections are intact, and the
