@@ -1,13 +1,12 @@
 //! SIGKILL at 20 seeded random points of backup, restore, drill and cleanup: after each kill,
 //! nothing that looks complete is incomplete, live data is whole, and the next run recovers.
 
-use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bson::{Document, doc};
 
-use crate::support::{Job, JobOptions, docs_by_id, services};
+use crate::support::{Job, JobOptions, contents, services};
 
 const ROUNDS: usize = 20;
 
@@ -108,15 +107,6 @@ async fn redis_lock_of_a_killed_backup_is_recoverable() {
         assert_eq!(r.code, 0, "the killed run had finished: {}", r.stderr);
     }
     job.drop_database().await;
-}
-
-/// Documents of every collection (by `_id`).
-async fn contents(db: &mongodb::Database) -> BTreeMap<String, BTreeMap<String, Vec<u8>>> {
-    let mut out = BTreeMap::new();
-    for name in db.list_collection_names().await.unwrap() {
-        out.insert(name.clone(), docs_by_id(db, &name).await);
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

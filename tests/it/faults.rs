@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bson::{Document, doc};
 
-use crate::support::{Job, JobOptions, Services, docs_by_id, services};
+use crate::support::{Job, JobOptions, Services, contents, services};
 
 #[derive(Default)]
 struct Shared {
@@ -130,16 +130,6 @@ fn mongo_through(job: &Job, s: &Services, proxy: &Proxy) -> String {
         &format!("  database: {}\n  server_selection_timeout: 3s\n", job.database),
     );
     direct
-}
-
-async fn contents(
-    db: &mongodb::Database,
-) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<u8>>> {
-    let mut out = std::collections::BTreeMap::new();
-    for name in db.list_collection_names().await.unwrap() {
-        out.insert(name.clone(), docs_by_id(db, &name).await);
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -382,3 +382,14 @@ pub async fn docs_by_id(
         .unwrap();
     docs.into_iter().map(|d| (id_key(&d), d.into_bytes())).collect()
 }
+
+/// Every collection's documents by `_id` (raw bytes).
+pub async fn contents(
+    db: &mongodb::Database,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<u8>>> {
+    let mut out = std::collections::BTreeMap::new();
+    for name in db.list_collection_names().await.unwrap() {
+        out.insert(name.clone(), docs_by_id(db, &name).await);
+    }
+    out
+}
