@@ -68,39 +68,65 @@ pub async fn server_version(conn: &mut MultiplexedConnection) -> Result<String, 
         .to_owned())
 }
 
+/// The keys under one prefix, a SCAN batch at a time (never KEYS, so Redis is not blocked).
+/// Glob characters in the prefix are escaped, so `cart:` matches only keys starting with it.
+#[derive(Debug)]
+pub struct PrefixScan {
+    pattern: String,
+    cursor: u64,
+    done: bool,
+}
+
+impl PrefixScan {
+    pub fn new(prefix: &str) -> Self {
+        PrefixScan { pattern: format!("{}*", escape_glob(prefix)), cursor: 0, done: false }
+    }
+
+    /// The next batch (possibly empty), or `None` once the scan is complete.
+    pub async fn next_batch(
+        &mut self,
+        conn: &mut MultiplexedConnection,
+    ) -> Result<Option<Vec<String>>, redis::RedisError> {
+        if self.done {
+            return Ok(None);
+        }
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(self.cursor)
+            .arg("MATCH")
+            .arg(&self.pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(conn)
+            .await?;
+        self.cursor = next;
+        self.done = next == 0;
+        Ok(Some(keys))
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
 /// Deletes every key under each prefix with SCAN + UNLINK in batches; returns how many.
-/// Glob characters in a prefix are escaped, so `cart:` matches only keys starting with it.
 pub async fn invalidate(
     conn: &mut MultiplexedConnection,
     prefixes: &[String],
 ) -> Result<u64, redis::RedisError> {
     let mut removed = 0u64;
     for prefix in prefixes {
-        let pattern = format!("{}*", escape_glob(prefix));
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(conn)
-                .await?;
+        let mut scan = PrefixScan::new(prefix);
+        while let Some(keys) = scan.next_batch(conn).await? {
             if !keys.is_empty() {
                 let n: u64 = redis::cmd("UNLINK").arg(&keys).query_async(conn).await?;
                 removed += n;
             }
-            if next == 0 {
-                break;
-            }
-            cursor = next;
         }
     }
     Ok(removed)
 }
 
-pub fn escape_glob(s: &str) -> String {
+fn escape_glob(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {

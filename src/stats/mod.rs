@@ -241,26 +241,14 @@ pub async fn count_prefixes(
 ) -> Result<Vec<PrefixCount>, redis::RedisError> {
     let mut out = Vec::new();
     for prefix in prefixes {
-        let pattern = format!("{}*", crate::cache::escape_glob(prefix));
-        let (mut cursor, mut keys, mut capped) = (0u64, 0u64, false);
-        loop {
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(conn)
-                .await?;
+        let mut scan = crate::cache::PrefixScan::new(prefix);
+        let (mut keys, mut capped) = (0u64, false);
+        while let Some(batch) = scan.next_batch(conn).await? {
             keys += batch.len() as u64;
-            if next == 0 {
-                break;
-            }
-            if keys >= cap {
+            if keys >= cap && !scan.is_done() {
                 capped = true;
                 break;
             }
-            cursor = next;
         }
         out.push(PrefixCount { prefix: prefix.clone(), keys, capped });
     }
