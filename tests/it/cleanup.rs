@@ -328,12 +328,19 @@ async fn sigkill_mid_archive_loses_nothing_and_a_rerun_finishes() {
     }
     assert_eq!(by_id.keys().cloned().collect::<BTreeSet<_>>(), old);
     eprintln!("sigkill test: {duplicates} document(s) archived twice (identical copies)");
-    // Part manifests match their data.
+    // Part manifests match their data. A kill between a part's data and its manifest leaves a
+    // part without manifest: its batch was never deleted (the delete comes after both), so its
+    // documents are in a later part too; at most one per kill.
+    let mut unfinished = 0;
     for (path, gz) in local_parts(&runs_dir) {
-        let meta: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(path.replace(".bson.gz", ".json")).unwrap())
-                .unwrap();
-        assert_eq!(meta["compressed_bytes"], gz.len(), "{path}");
+        match std::fs::read(path.replace(".bson.gz", ".json")) {
+            Ok(meta) => {
+                let meta: serde_json::Value = serde_json::from_slice(&meta).unwrap();
+                assert_eq!(meta["compressed_bytes"], gz.len(), "{path}");
+            }
+            Err(_) => unfinished += 1,
+        }
     }
+    assert!(unfinished <= 20, "{unfinished} parts without manifest");
     job.drop_database().await;
 }
