@@ -364,6 +364,8 @@ pub async fn run_rule(
     };
     let mut last_id: Option<Bson> = None;
     let mut part = 0u32;
+    // Asked once: a standalone server (or FerretDB) is not a replica set between batches either.
+    let replica_set = crate::mongo::replset::status(env.client).await?.is_some();
     loop {
         if env.cancel.is_cancelled() {
             report.stopped = "interrupted";
@@ -373,7 +375,9 @@ pub async fn run_rule(
             report.stopped = "max-run-time";
             break;
         }
-        wait_for_secondaries(env).await?;
+        if replica_set {
+            wait_for_secondaries(env).await?;
+        }
         let q = match &last_id {
             Some(id) => doc! {"$and": [query.clone(), {"_id": {"$gt": id.clone()}}]},
             None => query.clone(),

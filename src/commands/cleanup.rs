@@ -126,11 +126,15 @@ async fn run_inner(
         let outcome = if dry_run {
             cleanup::dry_run(&env, rule).await
         } else {
-            let sink = match rule.action {
-                CleanupAction::Archive => Some(Sink::for_rule(cfg, &db, rule, &run_id).await?),
-                CleanupAction::Delete => None,
-            };
-            cleanup::run_rule(&env, rule, sink.as_ref()).await
+            // A rule whose archive target cannot be set up fails like any other rule: the
+            // others still run and the lock is released below.
+            match rule.action {
+                CleanupAction::Archive => match Sink::for_rule(cfg, &db, rule, &run_id).await {
+                    Ok(sink) => cleanup::run_rule(&env, rule, Some(&sink)).await,
+                    Err(e) => Err(e.into()),
+                },
+                CleanupAction::Delete => cleanup::run_rule(&env, rule, None).await,
+            }
         };
         bar.clear();
         let mut report = match outcome {

@@ -87,24 +87,9 @@ fn counts(reports: &[CollectionReport]) -> IndexMap<&'static str, usize> {
     let mut c: IndexMap<&'static str, usize> =
         [("ok", 0), ("missing", 0), ("extra", 0), ("different", 0)].into_iter().collect();
     for f in reports.iter().flat_map(|r| &r.indexes) {
-        let key = match f.status {
-            Status::Ok => "ok",
-            Status::Missing => "missing",
-            Status::Extra => "extra",
-            Status::Different => "different",
-        };
-        *c.entry(key).or_default() += 1;
+        *c.entry(f.status.as_str()).or_default() += 1;
     }
     c
-}
-
-fn status_text(s: Status) -> &'static str {
-    match s {
-        Status::Ok => "ok",
-        Status::Missing => "missing",
-        Status::Extra => "extra",
-        Status::Different => "different",
-    }
 }
 
 fn print_table(ctx: &Context, reports: &[CollectionReport]) {
@@ -123,7 +108,7 @@ fn print_table(ctx: &Context, reports: &[CollectionReport]) {
                 r.name.as_str(),
                 f.name.as_str(),
                 f.keys.as_str(),
-                status_text(f.status),
+                f.status.as_str(),
                 &f.details.join("; "),
             ]);
         }

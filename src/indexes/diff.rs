@@ -176,6 +176,17 @@ pub enum Status {
     Different,
 }
 
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Missing => "missing",
+            Status::Extra => "extra",
+            Status::Different => "different",
+        }
+    }
+}
+
 /// One line of `indexes validate`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {

@@ -84,28 +84,30 @@ async fn backup_killed_at_20_points_never_leaves_a_complete_looking_bad_archive(
 async fn redis_lock_of_a_killed_backup_is_recoverable() {
     let Some(s) = services() else { return };
     let job = Job::new("crashlock", &s, &JobOptions { redis: true, ..Default::default() });
-    job.seed(0.01, false).await;
+    job.seed(0.05, false).await;
     let mut child =
         job.command(&["backup"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    // Wait until the lock is taken, then kill.
+    // Kill as soon as the lock is taken (the dump takes seconds after that).
     let t0 = Instant::now();
     loop {
         let (_, v, _) = job.json(&["lock", "status"]);
-        if v["held"] == true || t0.elapsed() > Duration::from_secs(10) {
+        if v["held"] == true {
             break;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        assert!(t0.elapsed() < Duration::from_secs(30), "the backup never took the lock");
+        std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    // The killed run's lock stays until its TTL: the next run is refused naming the holder,
+    // `lock release --force` recovers at once.
+    let (_, v, _) = job.json(&["lock", "status"]);
+    assert_eq!(v["held"], true, "{v}");
     let r = job.run(&["backup"], &[]);
-    if r.code == 4 {
-        assert!(r.stderr.contains("backup"), "names the holder: {}", r.stderr);
-        assert_eq!(job.run(&["lock", "release", "--force"], &[]).code, 0);
-        assert_eq!(job.run(&["backup"], &[]).code, 0);
-    } else {
-        assert_eq!(r.code, 0, "the killed run had finished: {}", r.stderr);
-    }
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("backup"), "names the holder: {}", r.stderr);
+    assert_eq!(job.run(&["lock", "release", "--force"], &[]).code, 0);
+    assert_eq!(job.run(&["backup"], &[]).code, 0);
     job.drop_database().await;
 }
 
