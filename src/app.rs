@@ -3,9 +3,9 @@
 use crate::cli::Command;
 use crate::commands;
 use crate::context::Context;
-use crate::exit::ExitStatus;
+use crate::outcome::Outcome;
 
-pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<ExitStatus> {
+pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
     let Some(job) = recorded_job(command) else { return dispatch(ctx, command).await };
     let started = std::time::Instant::now();
     let started_unix = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
@@ -14,13 +14,12 @@ pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<ExitStatus>
     if let Ok(loaded) = ctx.config() {
         let code = match &result {
             Ok(s) => s.code(),
-            Err(_) if ctx.cancel.is_cancelled() => 130,
-            Err(e) => crate::exit::code_for_error(e),
+            Err(e) => crate::outcome::classify(e, ctx.cancel.is_cancelled()).outcome.code(),
         };
         let documents = ctx.out.get("documents").and_then(|v| v.as_u64()).unwrap_or(0);
-        crate::jobs::lastrun::save(
+        crate::lastrun::save(
             &loaded.config,
-            &crate::jobs::lastrun::Record {
+            &crate::lastrun::Record {
                 job,
                 database: loaded.config.mongodb.database.clone(),
                 exit_code: code,
@@ -48,7 +47,7 @@ fn recorded_job(command: &Command) -> Option<&'static str> {
     }
 }
 
-async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<ExitStatus> {
+async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Config(cmd) => commands::config::run(ctx, cmd).await,
         Command::Backup(args) => commands::backup::run(ctx, args).await,

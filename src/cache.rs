@@ -10,27 +10,51 @@ use secrecy::ExposeSecret as _;
 
 use crate::config::RedisConfig;
 use crate::config::redact::{redact_uri, scrub};
-use crate::error::CliError;
+
+/// What went wrong with Redis; `outcome::classify` turns the fault into an exit code and hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheFault {
+    /// `redis.url` or `redis.password_file` is unusable.
+    Config,
+    AuthFailed,
+    Unreachable,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CacheError {
+    pub fault: CacheFault,
+    pub message: String,
+}
+
+impl CacheError {
+    fn new(fault: CacheFault, message: impl Into<String>) -> Self {
+        CacheError { fault, message: message.into() }
+    }
+}
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub async fn connect(cfg: &RedisConfig) -> Result<MultiplexedConnection, CliError> {
+pub async fn connect(cfg: &RedisConfig) -> Result<MultiplexedConnection, CacheError> {
     let shown = redact_uri(&cfg.url);
     let mut info = cfg.url.as_str().into_connection_info().map_err(|e| {
-        CliError::usage(format!(
-            "invalid redis.url {shown}: {}",
-            scrub(&e.to_string(), &[&cfg.url])
-        ))
+        CacheError::new(
+            CacheFault::Config,
+            format!("invalid redis.url {shown}: {}", scrub(&e.to_string(), &[&cfg.url])),
+        )
     })?;
     let mut secrets = vec![cfg.url.clone()];
     if let Some(file) = &cfg.password_file {
-        let pw = file.read("redis.password_file").map_err(|e| CliError::usage(e.to_string()))?;
+        let pw = file
+            .read("redis.password_file")
+            .map_err(|e| CacheError::new(CacheFault::Config, e.to_string()))?;
         secrets.push(pw.expose_secret().to_owned());
         let settings = info.redis_settings().clone().set_password(pw.expose_secret());
         info = info.set_redis_settings(settings);
     }
-    let client = redis::Client::open(info)
-        .map_err(|e| CliError::usage(format!("invalid redis.url {shown}: {e}")))?;
+    let client = redis::Client::open(info).map_err(|e| {
+        CacheError::new(CacheFault::Config, format!("invalid redis.url {shown}: {e}"))
+    })?;
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let fail = |e: redis::RedisError| {
         let detail = scrub(&e.to_string(), &refs);
@@ -38,18 +62,24 @@ pub async fn connect(cfg: &RedisConfig) -> Result<MultiplexedConnection, CliErro
             || detail.contains("NOAUTH")
             || detail.contains("WRONGPASS")
         {
-            CliError::unreachable(format!("Redis authentication failed at {shown}"))
-                .with_hint("check redis.password_file (and the user name in redis.url, if any)")
+            CacheError::new(
+                CacheFault::AuthFailed,
+                format!("Redis authentication failed at {shown}"),
+            )
         } else {
-            CliError::unreachable(format!("cannot reach Redis at {shown}: {detail}")).with_hint(
-                "check that redis-server runs and that redis.url names the right host and port",
+            CacheError::new(
+                CacheFault::Unreachable,
+                format!("cannot reach Redis at {shown}: {detail}"),
             )
         }
     };
     let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
         .await
         .map_err(|_| {
-            CliError::unreachable(format!("cannot reach Redis at {shown}: timed out after 5s"))
+            CacheError::new(
+                CacheFault::Unreachable,
+                format!("cannot reach Redis at {shown}: timed out after 5s"),
+            )
         })?
         .map_err(fail)?;
     // PING forces authentication on servers that accept the connection first.

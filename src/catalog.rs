@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::archive::Sidecar;
 use crate::archive::names::{self, ARCHIVE_SUFFIX, PARTIAL_SUFFIX, SIDECAR_SUFFIX};
 use crate::error::CliError;
-use crate::storage::Storage;
+use crate::storage::{Storage, StorageError};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
@@ -41,7 +41,7 @@ impl Entry {
 }
 
 /// Backups in a storage, oldest first.
-pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry>, CliError> {
+pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry>, StorageError> {
     let mut by_id: BTreeMap<String, Entry> = BTreeMap::new();
     let mut sidecars = Vec::new();
     for o in storage.list().await? {
@@ -104,13 +104,14 @@ pub struct Resolved {
 
 /// Finds a backup: a path to a `.tar.gz` (its sidecar beside it is used when present), a backup
 /// id (local first, then S3), or `latest` (the newest complete backup in either).
-pub async fn resolve(cfg: &crate::config::Config, target: &str) -> Result<Resolved, CliError> {
+pub async fn resolve(cfg: &crate::config::Config, target: &str) -> anyhow::Result<Resolved> {
     use crate::storage::local::LocalStore;
     let path = std::path::Path::new(target);
     if target.contains('/') || target.ends_with(ARCHIVE_SUFFIX) {
         if !path.is_file() {
             return Err(CliError::usage(format!("{target} is not a file"))
-                .with_hint("give a backup id, `latest`, or the path of a .tar.gz"));
+                .with_hint("give a backup id, `latest`, or the path of a .tar.gz")
+                .into());
         }
         let dir = path
             .parent()
@@ -126,10 +127,7 @@ pub async fn resolve(cfg: &crate::config::Config, target: &str) -> Result<Resolv
         };
         return Ok(Resolved { id, storage, archive_name: file, sidecar });
     }
-    let mut storages = vec![Storage::Local(LocalStore::new(cfg.backup.dir.clone()))];
-    if let Some(s) = crate::jobs::remote_store(cfg).await {
-        storages.push(s);
-    }
+    let storages = crate::storage::all(cfg).await;
     let mut best: Option<(Entry, Storage)> = None;
     for storage in storages {
         // A backup id found complete locally needs no look at S3 (which may be down).
@@ -142,7 +140,7 @@ pub async fn resolve(cfg: &crate::config::Config, target: &str) -> Result<Resolv
                 tracing::warn!("{e}; using the local backup");
                 continue;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
         for e in entries {
             let wanted = if target == "latest" { e.complete } else { e.id == target };
@@ -163,17 +161,18 @@ pub async fn resolve(cfg: &crate::config::Config, target: &str) -> Result<Resolv
         Some((e, storage)) => {
             if !e.complete {
                 return Err(CliError::new(
-                    crate::error::ErrorKind::Check,
+                    crate::outcome::Outcome::Drift,
                     format!(
                         "backup {} in {} is incomplete (no sidecar manifest or no archive)",
                         e.id,
                         storage.describe()
                     ),
-                ));
+                )
+                .into());
             }
             Ok(Resolved { archive_name: e.archive_name(), id: e.id, storage, sidecar: e.sidecar })
         }
-        None if target == "latest" => Err(CliError::usage(format!(
+        None if target == "latest" => Err(anyhow::Error::new(CliError::usage(format!(
             "no complete backup of {} in {}{}",
             cfg.mongodb.database,
             cfg.backup.dir.display(),
@@ -181,8 +180,9 @@ pub async fn resolve(cfg: &crate::config::Config, target: &str) -> Result<Resolv
                 .as_ref()
                 .map(|s| format!(" or s3://{}/{}", s.bucket, s.prefix))
                 .unwrap_or_default()
-        ))),
+        )))),
         None => Err(CliError::usage(format!("no backup with id {target}"))
-            .with_hint("see `daraa-ops list`")),
+            .with_hint("see `daraa-ops list`")
+            .into()),
     }
 }

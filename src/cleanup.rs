@@ -22,9 +22,10 @@ use mongodb::{Collection, Database};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::archive::manifest::hex;
 use crate::config::{ArchiveTarget, CleanupAction, CleanupConfig, CleanupRule, Config};
-use crate::error::{CliError, ErrorKind};
+use crate::error::CliError;
+use crate::files::hex;
+use crate::outcome::Outcome;
 use crate::storage::s3::S3Store;
 
 pub const PART_FORMAT: &str = "daraa-ops-cleanup-archive";
@@ -152,16 +153,13 @@ impl Sink {
                 let name = part.file_stem();
                 tokio::task::spawn_blocking(move || -> std::io::Result<()> {
                     create_private_dir(&dir)?;
-                    crate::archive::writer::write_atomic(
-                        &dir.join(format!("{name}.bson.gz")),
-                        &data,
-                    )?;
-                    crate::archive::writer::write_atomic(&dir.join(format!("{name}.json")), &meta)
+                    crate::files::write_atomic(&dir.join(format!("{name}.bson.gz")), &data)?;
+                    crate::files::write_atomic(&dir.join(format!("{name}.json")), &meta)
                 })
                 .await?
                 .map_err(|e| {
                     CliError::new(
-                        ErrorKind::Runtime,
+                        Outcome::Failed,
                         format!("cannot write the archive part in {}: {e}", self.describe()),
                     )
                 })?;
@@ -186,7 +184,7 @@ impl Sink {
                     return Ok(());
                 }
                 let path = dir.join("manifest.json");
-                crate::archive::writer::write_atomic(&path, &data)?;
+                crate::files::write_atomic(&path, &data)?;
                 Ok(())
             }
             Sink::S3 { store, base } => {

@@ -1,4 +1,4 @@
-//! The command-line surface (DESIGN §2), declared once with clap derive.
+//! The command-line surface (docs/cli.md), declared once with clap derive.
 //!
 //! Completions, man pages and docs/cli.md are generated from these types; nothing here runs
 //! a command.
@@ -7,14 +7,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::exit::EXIT_CODES_HELP;
+pub use crate::logging::LogFormat;
+use crate::outcome::exit_codes_help;
+pub use crate::output::OutputFormat;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "daraa-ops",
     version,
     about = "MongoDB operations for the Daraa marketplace: users, backups, restores, indexes, cleanup, stats",
-    after_help = EXIT_CODES_HELP,
+    after_help = exit_codes_help(),
     propagate_version = true,
 )]
 pub struct Cli {
@@ -55,39 +57,27 @@ pub struct GlobalArgs {
     pub yes: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate or print the resolved configuration
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Dump the database into a mongorestore-compatible .tar.gz, upload it, apply retention
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Backup(BackupArgs),
     /// List backups (local and S3) with id, time, size, collections, documents, status
     List(ListArgs),
     /// Re-read an archive and check every checksum, count and BSON document (exit 6 if bad)
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Verify(VerifyArgs),
     /// Apply retention to the local directory and S3
     Prune(PruneArgs),
     /// Restore a backup (local, S3 or a path); live collections are replaced only once the new
     /// data is complete and verified
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Restore(RestoreArgs),
     /// Restore into a scratch database, compare with the manifest, drop it (exit 0 or 6)
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Drill(DrillArgs),
     /// Create or update the config's users and roles, check them for drift, list users
     #[command(subcommand)]
@@ -96,7 +86,7 @@ pub enum Command {
     #[command(subcommand)]
     Indexes(IndexesCommand),
     /// Delete, or archive then delete, old documents by the config's cleanup rules
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Cleanup(CleanupArgs),
     /// Server, database, collection, index and Redis statistics, for people, JSON or Prometheus
     Stats(StatsArgs),
@@ -115,7 +105,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the configuration and read every secret file; exit 2 naming what is wrong
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Check(ConfigCheckArgs),
     /// Print the resolved configuration (file, then environment), secrets redacted
     Show,
@@ -272,11 +262,11 @@ pub struct DrillArgs {
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
     /// Create missing users and roles, fix role drift, set passwords from secrets files
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Provision(UsersProvisionArgs),
     /// Compare live users and roles (and passwords, where the server shows credentials) with
     /// the config; exit 6 listing each difference
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Check,
     /// Users of every database: auth database, roles, mechanisms
     List,
@@ -289,21 +279,42 @@ pub struct UsersProvisionArgs {
     pub dry_run: bool,
     /// When to set the password of a user that exists: on-create (never), always, or if-drift
     /// (the secrets file no longer matches the stored SCRAM-SHA-256 credentials)
-    #[arg(long, value_enum, default_value_t = crate::users::PasswordPolicy::OnCreate)]
-    pub update_passwords: crate::users::PasswordPolicy,
+    #[arg(long, value_enum, default_value_t = UpdatePasswords::OnCreate)]
+    pub update_passwords: UpdatePasswords,
     /// Create a missing secrets file with a random password (mode 0600; never printed)
     #[arg(long)]
     pub generate_missing: bool,
 }
 
+/// `--update-passwords` (the users engine's `PasswordPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UpdatePasswords {
+    /// Only when the user is created
+    OnCreate,
+    /// On every run
+    Always,
+    /// When the stored SCRAM-SHA-256 credentials do not match the secrets file
+    IfDrift,
+}
+
+impl From<UpdatePasswords> for crate::users::PasswordPolicy {
+    fn from(u: UpdatePasswords) -> Self {
+        match u {
+            UpdatePasswords::OnCreate => Self::OnCreate,
+            UpdatePasswords::Always => Self::Always,
+            UpdatePasswords::IfDrift => Self::IfDrift,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum IndexesCommand {
     /// Per collection and index: ok, missing, extra or different (exit 0 or 6)
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Validate(IndexesSpecArgs),
     /// Create missing indexes, change TTLs in place; optionally drop extras and rebuild
     /// indexes whose options differ
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Apply(IndexesApplyArgs),
     /// Write the live indexes of the database as a spec file
     Export(IndexesExportArgs),

@@ -19,7 +19,7 @@ pub struct Context {
 
 impl Context {
     pub fn new(global: GlobalArgs, cancel: CancellationToken) -> Self {
-        let out = Printer::new(global.output);
+        let out = Printer::new(global.output, global.quiet, global.no_progress);
         Context { global, out, cancel, config: OnceLock::new() }
     }
 

@@ -1,56 +1,23 @@
-//! Error kinds that decide exit codes, with an optional hint for the operator.
+//! [`CliError`]: the error commands and engines raise when they know the outcome (a usage
+//! error, a refused target, a failed check), with an optional hint printed under it.
 //!
-//! Adapters return their own typed errors; they wrap them in [`CliError`] where the kind is
-//! known (an unreachable server, a failed authentication), so that `exit.rs` can map the chain.
+//! Adapters do not use it: they return their own typed errors, which `outcome::classify` maps.
 
 use std::fmt;
 
-/// What went wrong, as far as the exit code is concerned (DESIGN §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    Runtime,
-    Config,
-    Unreachable,
-    Locked,
-    Partial,
-    Check,
-    Interrupted,
-}
+use crate::outcome::Outcome;
 
-impl ErrorKind {
-    pub fn code(self) -> u8 {
-        match self {
-            ErrorKind::Runtime => 1,
-            ErrorKind::Config => 2,
-            ErrorKind::Unreachable => 3,
-            ErrorKind::Locked => 4,
-            ErrorKind::Partial => 5,
-            ErrorKind::Check => 6,
-            ErrorKind::Interrupted => 130,
-        }
-    }
-
-    /// The JSON `status` of a command that ended with this error.
-    pub fn status(self) -> &'static str {
-        match self {
-            ErrorKind::Partial => "partial",
-            ErrorKind::Check => "drift",
-            _ => "failed",
-        }
-    }
-}
-
-/// An error with a kind (and so an exit code) and an optional hint printed under it.
+/// An error with an outcome (and so an exit code) and an optional hint for the operator.
 #[derive(Debug)]
 pub struct CliError {
-    pub kind: ErrorKind,
+    pub outcome: Outcome,
     pub message: String,
     pub hint: Option<String>,
 }
 
 impl CliError {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        CliError { kind, message: message.into(), hint: None }
+    pub fn new(outcome: Outcome, message: impl Into<String>) -> Self {
+        CliError { outcome, message: message.into(), hint: None }
     }
 
     #[must_use]
@@ -67,11 +34,11 @@ impl CliError {
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError::new(ErrorKind::Config, message)
+        CliError::new(Outcome::Usage, message)
     }
 
     pub fn unreachable(message: impl Into<String>) -> Self {
-        CliError::new(ErrorKind::Unreachable, message)
+        CliError::new(Outcome::Unreachable, message)
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod archive;
+pub mod backup;
 pub mod cache;
 pub mod catalog;
 pub mod cleanup;
@@ -13,13 +14,15 @@ pub mod commands;
 pub mod config;
 pub mod context;
 pub mod devdata;
+pub mod digest;
 pub mod error;
-pub mod exit;
+pub mod files;
 pub mod indexes;
-pub mod jobs;
+pub mod lastrun;
 pub mod lock;
 pub mod logging;
 pub mod mongo;
+pub mod outcome;
 pub mod output;
 pub mod restore;
 pub mod retention;
@@ -33,13 +36,14 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
 
-/// Parses, runs and maps the outcome to the documented exit code: the only place that does.
+/// Parses, runs, and turns the outcome into the documented exit code (src/outcome.rs holds
+/// the table).
 pub fn main_entry() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
-    logging::init(&cli.global);
+    logging::init(cli.global.log_format, cli.global.quiet, cli.global.verbose);
     // rustls needs one process-wide crypto provider; MongoDB, Redis and S3 all share it.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 
@@ -58,21 +62,20 @@ pub fn main_entry() -> ExitCode {
         app::run(&ctx, &cli.command).await
     });
     let code = match result {
-        Ok(status) => {
-            ctx.out.finish(name, status.label(), status.code(), None);
-            status.code()
+        Ok(outcome) => {
+            ctx.out.finish(name, outcome.status(), outcome.code(), None);
+            outcome.code()
         }
         Err(err) => {
-            // A job that failed because it was being torn down after a signal was interrupted.
-            let kind = if cancel.is_cancelled() {
-                error::ErrorKind::Interrupted
-            } else {
-                exit::kind_of(&err)
-            };
-            let message = exit::message_of(&err);
-            let hint = exit::hint_of(&err);
-            ctx.out.finish(name, kind.status(), kind.code(), Some((&message, hint.as_deref())));
-            kind.code()
+            let failure = outcome::classify(&err, cancel.is_cancelled());
+            let code = failure.outcome.code();
+            ctx.out.finish(
+                name,
+                failure.outcome.status(),
+                code,
+                Some((&failure.message, failure.hint.as_deref())),
+            );
+            code
         }
     };
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
@@ -98,7 +101,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     let json = args.windows(2).any(|w| w[0] == "--output" && w[1] == "json")
         || args.iter().any(|a| a == "--output=json");
     if json {
-        let printer = output::Printer::new(cli::OutputFormat::Json);
+        let printer = output::Printer::new(output::OutputFormat::Json, true, true);
         let msg = e.to_string();
         let first =
             msg.lines().next().unwrap_or("usage error").trim_start_matches("error: ").to_owned();

@@ -14,10 +14,37 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
+
+use crate::cache::CacheError;
+use crate::config::Config;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{CliError, ErrorKind};
+/// Why a lock could not be taken or inspected; `outcome::classify` maps it to an exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockFault {
+    /// Another run holds it; `release` is the command that frees it.
+    Held { release: String },
+    /// A file lock held by a live process on this host.
+    AliveHere { pid: u32 },
+    /// Redis failed while handling the lock.
+    Redis,
+    /// The lock file could not be created or written.
+    Io,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct LockError {
+    pub fault: LockFault,
+    pub message: String,
+}
+
+impl LockError {
+    fn new(fault: LockFault, message: impl Into<String>) -> Self {
+        LockError { fault, message: message.into() }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holder {
@@ -33,7 +60,7 @@ impl Holder {
         let mut token = [0u8; 16];
         rand::fill(&mut token);
         Holder {
-            token: crate::archive::manifest::hex(&token),
+            token: crate::files::hex(&token),
             host: hostname(),
             pid: std::process::id(),
             command: command.to_owned(),
@@ -84,6 +111,36 @@ impl Backend {
     }
 }
 
+/// The lock backend for `db` (a database, or a series such as `<db>_drill`): Redis when
+/// configured and reachable; when Redis is optional and down, the file lock (with a warning);
+/// when Redis is required and down, the Redis error.
+pub async fn backend(cfg: &Config, db: &str) -> Result<Backend, CacheError> {
+    if let Some(r) = &cfg.redis {
+        match crate::cache::connect(r).await {
+            Ok(conn) => return Ok(Backend::redis(conn, &r.key_prefix, db)),
+            Err(e) if r.required => return Err(e),
+            Err(e) => tracing::warn!("{e}; using the file lock instead (redis.required is false)"),
+        }
+    }
+    Ok(Backend::file(&dir(cfg), db))
+}
+
+/// Where file locks live: `lock.dir`, else `backup.dir`.
+pub fn dir(cfg: &Config) -> PathBuf {
+    cfg.lock.dir.clone().unwrap_or_else(|| cfg.backup.dir.clone())
+}
+
+/// Takes the lock of `db` for `command` with the configured TTL: the one way jobs lock.
+pub async fn take(
+    cfg: &Config,
+    db: &str,
+    command: &str,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Guard> {
+    let backend = backend(cfg, db).await?;
+    Ok(acquire(backend, command, cfg.lock.ttl, cancel).await?)
+}
+
 /// A held lock. Release it with [`Guard::release`]; dropping it without (a panic) lets the TTL
 /// or the process exit free it.
 pub struct Guard {
@@ -102,14 +159,16 @@ impl std::fmt::Debug for Guard {
 const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
-fn locked(holder: Option<&Holder>, backend: &Backend) -> CliError {
+fn locked(holder: Option<&Holder>, backend: &Backend) -> LockError {
     let who = holder.map_or_else(|| "an unknown run".to_owned(), Holder::describe);
-    CliError::new(ErrorKind::Locked, format!("another run holds the lock ({backend:?}): {who}"))
-        .with_hint("wait for it to finish; if it crashed, the lock expires after lock.ttl, or run: daraa-ops lock release --force")
+    LockError::new(
+        LockFault::Held { release: "daraa-ops lock release --force".into() },
+        format!("another run holds the lock ({backend:?}): {who}"),
+    )
 }
 
-fn redis_err(e: &redis::RedisError) -> CliError {
-    CliError::unreachable(format!("Redis failed while handling the lock: {e}"))
+fn redis_err(e: &redis::RedisError) -> LockError {
+    LockError::new(LockFault::Redis, format!("Redis failed while handling the lock: {e}"))
 }
 
 /// Takes the lock or fails with exit 4 naming the holder. With Redis, a heartbeat renews it;
@@ -119,7 +178,7 @@ pub async fn acquire(
     command: &str,
     ttl: Duration,
     cancel: &CancellationToken,
-) -> Result<Guard, CliError> {
+) -> Result<Guard, LockError> {
     let holder = Holder::new(command);
     let value = serde_json::to_string(&holder).expect("holder serializes");
     match &backend {
@@ -149,8 +208,8 @@ pub async fn acquire(
         Backend::File { path } => {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    CliError::new(
-                        ErrorKind::Runtime,
+                    LockError::new(
+                        LockFault::Io,
                         format!("cannot create lock folder {}: {e}", dir.display()),
                     )
                 })?;
@@ -163,8 +222,8 @@ pub async fn acquire(
                 .mode(0o600)
                 .open(path)
                 .map_err(|e| {
-                    CliError::new(
-                        ErrorKind::Runtime,
+                    LockError::new(
+                        LockFault::Io,
                         format!("cannot open lock file {}: {e}", path.display()),
                     )
                 })?;
@@ -176,8 +235,8 @@ pub async fn acquire(
                     return Err(locked(serde_json::from_str(&text).ok().as_ref(), &backend));
                 }
                 Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(CliError::new(
-                        ErrorKind::Runtime,
+                    return Err(LockError::new(
+                        LockFault::Io,
                         format!("cannot lock {}: {e}", path.display()),
                     ));
                 }
@@ -186,8 +245,8 @@ pub async fn acquire(
                 .and_then(|()| file.rewind())
                 .and_then(|()| file.write_all(value.as_bytes()))
                 .map_err(|e| {
-                    CliError::new(
-                        ErrorKind::Runtime,
+                    LockError::new(
+                        LockFault::Io,
                         format!("cannot write lock file {}: {e}", path.display()),
                     )
                 })?;
@@ -291,7 +350,7 @@ impl Drop for Guard {
 }
 
 /// The current holder, if any.
-pub async fn status(backend: &Backend) -> Result<Option<(Holder, Option<Duration>)>, CliError> {
+pub async fn status(backend: &Backend) -> Result<Option<(Holder, Option<Duration>)>, LockError> {
     match backend {
         Backend::Redis { conn, key } => {
             let mut conn = conn.clone();
@@ -336,7 +395,7 @@ pub async fn status(backend: &Backend) -> Result<Option<(Holder, Option<Duration
 
 /// `lock release --force`: deletes a Redis lock whoever holds it. A file lock held by a live
 /// process cannot be taken away (the kernel owns it); that is reported instead.
-pub async fn force_release(backend: &Backend) -> Result<Option<Holder>, CliError> {
+pub async fn force_release(backend: &Backend) -> Result<Option<Holder>, LockError> {
     match backend {
         Backend::Redis { conn, key } => {
             let current = status(backend).await?.map(|(h, _)| h);
@@ -349,18 +408,14 @@ pub async fn force_release(backend: &Backend) -> Result<Option<Holder>, CliError
             Ok(current)
         }
         Backend::File { path } => match status(backend).await? {
-            Some((h, _)) => Err(CliError::new(
-                ErrorKind::Locked,
+            Some((h, _)) => Err(LockError::new(
+                LockFault::AliveHere { pid: h.pid },
                 format!(
                     "the lock file {} is held by a live process: {}",
                     path.display(),
                     h.describe()
                 ),
-            )
-            .with_hint(format!(
-                "a file lock is freed when its process ends; stop pid {} if it is stuck",
-                h.pid
-            ))),
+            )),
             None => Ok(None),
         },
     }

@@ -2,19 +2,25 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{GlobalArgs, LogFormat};
 use crate::config::env_vars;
 
-pub fn init(global: &GlobalArgs) {
-    let level = match (global.quiet, global.verbose) {
+/// `--log-format`: human lines or JSON lines on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `quiet` and `verbose` are the global `-q` and `-v` flags.
+pub fn init(format: LogFormat, quiet: bool, verbose: u8) {
+    let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "info",
         (false, 1) => "debug",
         (false, _) => "trace",
     };
     // Our own crate at the chosen level; dependencies one notch quieter unless -vv.
-    let default =
-        if global.verbose >= 2 { level.to_owned() } else { format!("warn,daraa_ops={level}") };
+    let default = if verbose >= 2 { level.to_owned() } else { format!("warn,daraa_ops={level}") };
     let filter = std::env::var(env_vars::LOG)
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
@@ -23,7 +29,7 @@ pub fn init(global: &GlobalArgs) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
-    let result = match global.log_format {
+    let result = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => {
             use std::io::IsTerminal as _;

@@ -35,3 +35,28 @@ pub fn install(token: CancellationToken) {
 pub fn check(token: &CancellationToken) -> Result<(), Interrupted> {
     if token.is_cancelled() { Err(Interrupted) } else { Ok(()) }
 }
+
+/// A blocking reader that stops with an error wrapping [`Interrupted`] once the token is
+/// cancelled (a long verify or restore stream ends at its next read).
+#[derive(Debug)]
+pub struct CancelReader<R> {
+    inner: R,
+    cancel: CancellationToken,
+}
+
+impl<R> CancelReader<R> {
+    pub fn new(inner: R, cancel: CancellationToken) -> Self {
+        CancelReader { inner, cancel }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for CancelReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            // Not io::ErrorKind::Interrupted: readers retry on that. Any failure after a
+            // signal is reported as an interruption (outcome::classify).
+            return Err(std::io::Error::other(Interrupted));
+        }
+        self.inner.read(buf)
+    }
+}

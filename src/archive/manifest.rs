@@ -86,11 +86,3 @@ impl Manifest {
         self.collections.iter().find(|c| c.name == name)
     }
 }
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}

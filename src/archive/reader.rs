@@ -11,7 +11,10 @@ use std::io::{self, Read};
 use bson::RawDocument;
 use sha2::{Digest, Sha256};
 
-use super::manifest::{Manifest, hex};
+use super::layout::{self, CollectionMetadata};
+use super::manifest::Manifest;
+pub use crate::digest::{MemberStats, SetDigest};
+use crate::files::hex;
 
 /// Largest BSON document accepted in an archive (the server's 16 MiB plus command overhead).
 pub const MAX_DOCUMENT: usize = 16 * 1024 * 1024 + 16 * 1024;
@@ -28,14 +31,6 @@ pub enum ArchiveError {
 
 fn corrupt(msg: impl Into<String>) -> ArchiveError {
     ArchiveError::Corrupt(msg.into())
-}
-
-/// What one member held.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MemberStats {
-    pub documents: u64,
-    pub bytes: u64,
-    pub sha256: String,
 }
 
 #[derive(Debug)]
@@ -200,8 +195,8 @@ pub fn map_read_error(e: io::Error) -> ArchiveError {
 /// What [`walk`] reports to its visitor, in archive order.
 #[derive(Debug)]
 pub enum Event {
-    /// A collection's `.metadata.json` (parsed JSON).
-    Metadata { collection: String, json: serde_json::Value },
+    /// A collection's `.metadata.json`, parsed and checked.
+    Metadata { collection: String, metadata: CollectionMetadata },
     /// A `.bson` member begins.
     DataStart { collection: String },
     /// Up to `BATCH_DOCS` documents or `BATCH_BYTES` bytes of the current `.bson` member.
@@ -212,27 +207,6 @@ pub enum Event {
 
 pub const BATCH_DOCS: usize = 1000;
 pub const BATCH_BYTES: usize = 8 * 1024 * 1024;
-
-/// Order-independent digest of a set of documents: the wrapping sum of each document's
-/// SHA-256 (as two 128-bit halves). Equal multisets of documents give equal digests whatever
-/// the order, so a drill can compare what the server holds with what the archive held.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct SetDigest {
-    hi: u128,
-    lo: u128,
-}
-
-impl SetDigest {
-    pub fn add(&mut self, doc: &[u8]) {
-        let h = Sha256::digest(doc);
-        self.hi = self.hi.wrapping_add(u128::from_be_bytes(h[..16].try_into().expect("16 bytes")));
-        self.lo = self.lo.wrapping_add(u128::from_be_bytes(h[16..].try_into().expect("16 bytes")));
-    }
-
-    pub fn hex(&self) -> String {
-        format!("{:032x}{:032x}", self.hi, self.lo)
-    }
-}
 
 /// Collection name of a `<db>/<escaped>.bson` or `.metadata.json` member.
 pub fn collection_of(path: &str, suffix: &str) -> Result<String, ArchiveError> {
@@ -251,65 +225,8 @@ pub fn verify<R: Read + Send>(
     walk(reader, expected, false, |_| Ok(()))
 }
 
-/// Streams the archive, calling `visit` for metadata and (when `documents`) for batches of
-/// documents, and verifies everything as [`verify`] does. A visitor error stops the walk.
-/// Index options a `metadata.json` may carry (MongoDB 4.0 to 8.0; mongodump writes what
-/// `listIndexes` returns). Anything else is refused before a restore sends it to a server.
-pub const INDEX_OPTIONS: [&str; 25] = [
-    "v",
-    "key",
-    "name",
-    "ns",
-    "unique",
-    "sparse",
-    "partialFilterExpression",
-    "expireAfterSeconds",
-    "collation",
-    "background",
-    "hidden",
-    "storageEngine",
-    "weights",
-    "default_language",
-    "language_override",
-    "textIndexVersion",
-    "2dsphereIndexVersion",
-    "bits",
-    "min",
-    "max",
-    "bucketSize",
-    "wildcardProjection",
-    "dropDups",
-    "prepareUnique",
-    "clustered",
-];
-
-/// The shape of a `metadata.json`: an object whose `indexes` (if any) are objects with a
-/// non-empty `key`, a string `name`, and only known options.
-pub fn check_metadata(path: &str, json: &serde_json::Value) -> Result<(), ArchiveError> {
-    let obj = json.as_object().ok_or_else(|| corrupt(format!("{path}: not a JSON object")))?;
-    let Some(indexes) = obj.get("indexes") else { return Ok(()) };
-    let indexes =
-        indexes.as_array().ok_or_else(|| corrupt(format!("{path}: indexes is not a list")))?;
-    for (i, index) in indexes.iter().enumerate() {
-        let index = index
-            .as_object()
-            .ok_or_else(|| corrupt(format!("{path}: indexes[{i}] is not an object")))?;
-        if index.get("key").and_then(|k| k.as_object()).is_none_or(serde_json::Map::is_empty) {
-            return Err(corrupt(format!("{path}: indexes[{i}] has no key")));
-        }
-        if !index.get("name").is_some_and(serde_json::Value::is_string) {
-            return Err(corrupt(format!("{path}: indexes[{i}] has no name")));
-        }
-        if let Some(unknown) = index.keys().find(|k| !INDEX_OPTIONS.contains(&k.as_str())) {
-            return Err(corrupt(format!(
-                "{path}: index {} has an unknown option {unknown:?}",
-                index["name"]
-            )));
-        }
-    }
-    Ok(())
-}
-
+/// Streams the archive, checking it as [`verify`] does, and hands each collection's metadata
+/// and (with `documents`) its documents in batches to `visit`, in archive order.
 ///
 /// Decompression runs on its own thread, ahead of the tar, BSON and SHA-256 work on this one
 /// (about half of the time each): verify and restore use both cores.
@@ -421,28 +338,27 @@ fn walk_decoded<R: Read>(
                 "member {path:?} follows manifest.json, which must be last"
             )));
         }
-        if path == "manifest.json" {
+        if path == layout::MANIFEST {
             let mut text = Vec::new();
             (&mut entry).take(64 * 1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
             manifest = Some(
                 serde_json::from_slice(&text)
                     .map_err(|e| corrupt(format!("manifest.json is not a valid manifest: {e}")))?,
             );
-        } else if path == "prelude.json" {
+        } else if path == layout::PRELUDE {
             let mut text = Vec::new();
             (&mut entry).take(1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
             serde_json::from_slice::<serde_json::Value>(&text)
                 .map_err(|e| corrupt(format!("prelude.json: {e}")))?;
-        } else if path.ends_with(".metadata.json") {
+        } else if path.ends_with(layout::METADATA_SUFFIX) {
             let mut text = Vec::new();
             (&mut entry).take(64 * 1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
-            let json = serde_json::from_slice::<serde_json::Value>(&text)
-                .map_err(|e| corrupt(format!("{path}: not valid JSON: {e}")))?;
-            check_metadata(&path, &json)?;
+            let collection = collection_of(&path, layout::METADATA_SUFFIX)?;
+            let parsed = CollectionMetadata::parse(&path, &collection, &text)?;
             metadata.insert(path.clone(), hex(&Sha256::digest(&text)));
-            visit(Event::Metadata { collection: collection_of(&path, ".metadata.json")?, json })?;
-        } else if path.ends_with(".bson") {
-            let collection = collection_of(&path, ".bson")?;
+            visit(Event::Metadata { collection, metadata: parsed })?;
+        } else if path.ends_with(layout::DATA_SUFFIX) {
+            let collection = collection_of(&path, layout::DATA_SUFFIX)?;
             let claimed = entry.header().size().map_err(map_read_error)?;
             if documents {
                 visit(Event::DataStart { collection: collection.clone() })?;

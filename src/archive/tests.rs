@@ -6,10 +6,11 @@ use std::io::Write as _;
 use bson::RawDocumentBuf;
 use sha2::{Digest, Sha256};
 
-use super::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, hex};
+use super::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest};
 use super::reader::{ArchiveError, read_documents, verify};
 use super::writer::ArchiveWriter;
 use crate::devdata::zoo;
+use crate::files::hex;
 
 fn zoo_bson() -> Vec<u8> {
     zoo::documents()

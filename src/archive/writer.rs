@@ -12,7 +12,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::gz::ParallelGzWriter;
-use super::manifest::hex;
+use crate::files::hex;
 
 /// Counts and hashes what passes through.
 pub struct HashingWriter<W> {
@@ -97,27 +97,4 @@ impl ArchiveWriter {
         file.sync_all()?;
         Ok((size, sha))
     }
-}
-
-/// fsync of a directory, so a rename inside it survives a crash.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Writes a small file atomically: temp file (0600) in the same folder, fsync, rename, fsync dir.
-pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    {
-        let mut f =
-            OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    sync_dir(dir)
 }

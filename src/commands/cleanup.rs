@@ -11,10 +11,10 @@ use crate::cleanup::{self, RuleReport, RunEnv, Sink};
 use crate::cli::CleanupArgs;
 use crate::config::{CleanupAction, CleanupRule, Config};
 use crate::context::Context;
-use crate::error::{CliError, ErrorKind};
-use crate::exit::ExitStatus;
-use crate::jobs::{self, lastrun};
+use crate::error::CliError;
+use crate::lastrun;
 use crate::mongo::{self, Access, Role};
+use crate::outcome::Outcome;
 use crate::output::human_bytes;
 use crate::output::progress::Progress;
 use crate::signal::Interrupted;
@@ -39,7 +39,7 @@ fn select<'a>(cfg: &'a Config, only: &[String]) -> Result<Vec<&'a CleanupRule>, 
         .collect()
 }
 
-pub async fn run(ctx: &Context, args: &CleanupArgs) -> anyhow::Result<ExitStatus> {
+pub async fn run(ctx: &Context, args: &CleanupArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let rules = select(cfg, &args.rule)?;
     ctx.out.set("database", &cfg.mongodb.database);
@@ -56,9 +56,7 @@ pub async fn run(ctx: &Context, args: &CleanupArgs) -> anyhow::Result<ExitStatus
             reports.iter().map(|r| r.deleted).sum(),
             reports.iter().map(|r| r.bytes).sum(),
         ),
-        Err(e) => {
-            (if ctx.cancel.is_cancelled() { 130 } else { crate::exit::code_for_error(e) }, 0, 0)
-        }
+        Err(e) => (crate::outcome::classify(e, ctx.cancel.is_cancelled()).outcome.code(), 0, 0),
     };
     lastrun::save(
         cfg,
@@ -81,28 +79,20 @@ async fn run_inner(
     cfg: &Config,
     rules: &[&CleanupRule],
     dry_run: bool,
-) -> anyhow::Result<(ExitStatus, Vec<RuleReport>)> {
+) -> anyhow::Result<(Outcome, Vec<RuleReport>)> {
     let mongo = mongo::connect(&cfg.mongodb, Role::Operator, Access::ReadWrite).await?;
     let db = mongo.client.database(&cfg.mongodb.database);
     let guard = if dry_run {
         None
     } else {
-        Some(
-            crate::lock::acquire(
-                jobs::lock_backend(cfg).await?,
-                "cleanup",
-                cfg.lock.ttl,
-                &ctx.cancel,
-            )
-            .await?,
-        )
+        Some(crate::lock::take(cfg, &cfg.mongodb.database, "cleanup", &ctx.cancel).await?)
     };
     let run_id = format!(
         "{}-{:04x}",
         jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ"),
         rand::random::<u16>()
     );
-    let progress = Progress::new(&ctx.global);
+    let progress = Progress::new(&ctx.out);
     let mut reports: Vec<RuleReport> = Vec::new();
     let mut first_error: Option<anyhow::Error> = None;
     let mut partial = false;
@@ -175,7 +165,7 @@ async fn run_inner(
     if ctx.cancel.is_cancelled() {
         return Err(Interrupted.into());
     }
-    Ok((if partial { ExitStatus::Partial } else { ExitStatus::Ok }, reports))
+    Ok((if partial { Outcome::Partial } else { Outcome::Ok }, reports))
 }
 
 fn describe(r: &RuleReport) -> String {
@@ -218,15 +208,12 @@ fn describe(r: &RuleReport) -> String {
     text
 }
 
-async fn invalidate(cfg: &Config, prefixes: &[String]) -> Result<u64, CliError> {
+async fn invalidate(cfg: &Config, prefixes: &[String]) -> anyhow::Result<u64> {
     let Some(redis) = &cfg.redis else {
-        return Err(CliError::new(
-            ErrorKind::Runtime,
-            "the rule names invalidate_prefixes but the config has no redis section",
-        ));
+        anyhow::bail!("the rule names invalidate_prefixes but the config has no redis section");
     };
     let mut conn = crate::cache::connect(redis).await?;
-    crate::cache::invalidate(&mut conn, prefixes)
+    Ok(crate::cache::invalidate(&mut conn, prefixes)
         .await
-        .map_err(|e| CliError::unreachable(format!("Redis: {e}")))
+        .map_err(|e| CliError::unreachable(format!("Redis: {e}")))?)
 }

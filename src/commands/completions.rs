@@ -4,14 +4,14 @@ use clap::CommandFactory as _;
 
 use crate::cli::{Cli, CompletionsArgs};
 use crate::context::Context;
-use crate::exit::ExitStatus;
+use crate::outcome::Outcome;
 
-pub fn run(ctx: &Context, args: &CompletionsArgs) -> anyhow::Result<ExitStatus> {
+pub fn run(ctx: &Context, args: &CompletionsArgs) -> anyhow::Result<Outcome> {
     let script = render(args.shell);
     ctx.out.set("shell", args.shell.to_string());
     ctx.out.set("script", &script);
     ctx.out.raw(&script);
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }
 
 pub fn render(shell: clap_complete::Shell) -> String {

@@ -7,10 +7,10 @@ use crate::cli::{ConfigCheckArgs, ConfigCommand};
 use crate::config::env_vars::ProcessEnv;
 use crate::context::Context;
 use crate::error::CliError;
-use crate::exit::ExitStatus;
+use crate::outcome::Outcome;
 use crate::{cache, mongo, storage};
 
-pub async fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
+pub async fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<Outcome> {
     match cmd {
         ConfigCommand::Check(args) => check(ctx, args).await,
         ConfigCommand::Show => show(ctx),
@@ -24,7 +24,7 @@ struct Check {
     detail: String,
 }
 
-async fn check(ctx: &Context, args: &ConfigCheckArgs) -> anyhow::Result<ExitStatus> {
+async fn check(ctx: &Context, args: &ConfigCheckArgs) -> anyhow::Result<Outcome> {
     let loaded = ctx.config()?;
     let c = &loaded.config;
     let source = loaded
@@ -50,18 +50,18 @@ async fn check(ctx: &Context, args: &ConfigCheckArgs) -> anyhow::Result<ExitStat
         ctx.out.set("checks", &checks);
         result?;
     }
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }
 
 /// Connects to every configured dependency; the first hard failure is returned after all were
 /// tried, so the operator sees the whole picture at once.
 async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<()> {
     let c = &ctx.config()?.config;
-    let mut first_error: Option<CliError> = None;
+    let mut first_error: Option<anyhow::Error> = None;
     let mut record = |ctx: &Context,
                       checks: &mut Vec<Check>,
                       name,
-                      result: Result<String, CliError>,
+                      result: anyhow::Result<String>,
                       required: bool| {
         let (status, detail) = match result {
             Ok(d) => ("ok", d),
@@ -86,7 +86,7 @@ async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<(
             .and_then(|d| d.get_str("version").ok().map(str::to_owned))
             .unwrap_or_else(|| "unknown".into());
         let who = m.user.as_deref().map(|u| format!(" as {u}")).unwrap_or_default();
-        Ok(format!("{} (server {version}){who}", m.display_uri))
+        anyhow::Ok(format!("{} (server {version}){who}", m.display_uri))
     }
     .await;
     record(ctx, checks, "mongodb", r, true);
@@ -94,14 +94,15 @@ async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<(
     if c.mongodb.admin.is_some() {
         let r = mongo::connect(&c.mongodb, mongo::Role::Admin, mongo::Access::ReadWrite)
             .await
-            .map(|m| format!("{} as {}", m.display_uri, m.user.unwrap_or_default()));
+            .map(|m| format!("{} as {}", m.display_uri, m.user.unwrap_or_default()))
+            .map_err(anyhow::Error::from);
         record(ctx, checks, "mongodb-admin", r, true);
     }
     if let Some(r) = &c.redis {
         let res = async {
             let mut conn = cache::connect(r).await?;
             let v = cache::server_version(&mut conn).await.unwrap_or_else(|_| "unknown".into());
-            Ok(format!("{} (redis {v})", crate::config::redact::redact_uri(&r.url)))
+            anyhow::Ok(format!("{} (redis {v})", crate::config::redact::redact_uri(&r.url)))
         }
         .await;
         record(ctx, checks, "redis", res, r.required);
@@ -112,6 +113,7 @@ async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<(
             let at = s.endpoint.as_deref().map(|e| format!(" at {e}")).unwrap_or_default();
             format!("s3://{}/{}{at}", s.bucket, s.prefix)
         });
+        let res = res.map_err(anyhow::Error::from);
         record(ctx, checks, "s3", res, true);
     }
     match first_error {
@@ -120,7 +122,7 @@ async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<(
     }
 }
 
-fn show(ctx: &Context) -> anyhow::Result<ExitStatus> {
+fn show(ctx: &Context) -> anyhow::Result<Outcome> {
     let loaded = ctx.config()?;
     ctx.out.set("config_file", loaded.path.as_ref().map(|p| p.display().to_string()));
     ctx.out.set("config", &loaded.config);
@@ -133,5 +135,5 @@ fn show(ctx: &Context) -> anyhow::Result<ExitStatus> {
             .line(format!("# resolved from {source} + DARAA_OPS_* environment; secrets redacted"));
         ctx.out.raw(&yaml);
     }
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }

@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 use crate::cli::{CronCommand, CronLinesArgs, CronTargetArgs};
 use crate::config::{CleanupAction, Config};
 use crate::context::Context;
-use crate::error::{CliError, ErrorKind};
-use crate::exit::ExitStatus;
+use crate::error::CliError;
+use crate::outcome::Outcome;
 
 pub const BEGIN: &str = "# BEGIN daraa-ops";
 pub const END: &str = "# END daraa-ops";
@@ -180,14 +180,14 @@ pub fn with_block(text: &str, block: &str) -> String {
     base + block
 }
 
-pub fn run(ctx: &Context, cmd: &CronCommand) -> anyhow::Result<ExitStatus> {
+pub fn run(ctx: &Context, cmd: &CronCommand) -> anyhow::Result<Outcome> {
     match cmd {
         CronCommand::Print(a) => {
             let (text, entries) = render(ctx, a, None)?;
             ctx.out.raw(&text);
             ctx.out.set("entries", &entries);
             ctx.out.set("crontab", &text);
-            Ok(ExitStatus::Ok)
+            Ok(Outcome::Ok)
         }
         CronCommand::Install(a) => install(ctx, &a.lines, &a.target),
         CronCommand::Remove(t) => remove(ctx, t),
@@ -235,7 +235,7 @@ fn current_user() -> String {
 }
 
 fn runtime(msg: String) -> CliError {
-    CliError::new(ErrorKind::Runtime, msg)
+    CliError::new(Outcome::Failed, msg)
 }
 
 fn read_target(t: &CronTargetArgs) -> Result<String, CliError> {
@@ -263,7 +263,7 @@ fn read_target(t: &CronTargetArgs) -> Result<String, CliError> {
 
 fn write_target(t: &CronTargetArgs, text: &str) -> Result<(), CliError> {
     if let Some(f) = &t.crontab_file {
-        return crate::archive::writer::write_atomic(f, text.as_bytes())
+        return crate::files::write_atomic(f, text.as_bytes())
             .map_err(|e| runtime(format!("cannot write {}: {e}", f.display())));
     }
     let mut child = Command::new("crontab")
@@ -287,7 +287,7 @@ fn write_target(t: &CronTargetArgs, text: &str) -> Result<(), CliError> {
     }
 }
 
-fn install(ctx: &Context, a: &CronLinesArgs, t: &CronTargetArgs) -> anyhow::Result<ExitStatus> {
+fn install(ctx: &Context, a: &CronLinesArgs, t: &CronTargetArgs) -> anyhow::Result<Outcome> {
     let version = env!("CARGO_PKG_VERSION");
     let log_dir = absolute(&a.log_dir)?;
     if let Some(path) = &t.cron_d {
@@ -299,7 +299,7 @@ fn install(ctx: &Context, a: &CronLinesArgs, t: &CronTargetArgs) -> anyhow::Resu
         ctx.out.set("entries", &entries);
         ctx.out.set("path", path.display().to_string());
         ctx.out.line(format!("wrote {} ({} job(s), as {user})", path.display(), entries.len()));
-        return Ok(ExitStatus::Ok);
+        return Ok(Outcome::Ok);
     }
     let (body, entries) = render(ctx, a, None)?;
     ensure_log_dir(&log_dir)?;
@@ -317,12 +317,12 @@ fn install(ctx: &Context, a: &CronLinesArgs, t: &CronTargetArgs) -> anyhow::Resu
         entries.len(),
         describe(t)
     ));
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }
 
 fn write_cron_d(path: &Path, text: &str) -> Result<(), CliError> {
     use std::os::unix::fs::PermissionsExt as _;
-    crate::archive::writer::write_atomic(path, text.as_bytes())
+    crate::files::write_atomic(path, text.as_bytes())
         .and_then(|()| std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)))
         .map_err(|e| {
             runtime(format!("cannot write {}: {e}", path.display()))
@@ -348,7 +348,7 @@ fn describe(t: &CronTargetArgs) -> String {
     }
 }
 
-fn remove(ctx: &Context, t: &CronTargetArgs) -> anyhow::Result<ExitStatus> {
+fn remove(ctx: &Context, t: &CronTargetArgs) -> anyhow::Result<Outcome> {
     if let Some(path) = &t.cron_d {
         let existed = path.exists();
         if existed {
@@ -369,7 +369,7 @@ fn remove(ctx: &Context, t: &CronTargetArgs) -> anyhow::Result<ExitStatus> {
         } else {
             format!("{} does not exist", path.display())
         });
-        return Ok(ExitStatus::Ok);
+        return Ok(Outcome::Ok);
     }
     let before = read_target(t)?;
     let after = strip_block(&before);
@@ -383,7 +383,7 @@ fn remove(ctx: &Context, t: &CronTargetArgs) -> anyhow::Result<ExitStatus> {
     } else {
         format!("no daraa-ops block in {}", describe(t))
     });
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }
 
 #[cfg(test)]

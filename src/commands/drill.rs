@@ -11,10 +11,9 @@ use serde::Serialize;
 use crate::catalog;
 use crate::cli::DrillArgs;
 use crate::context::Context;
-use crate::error::{CliError, ErrorKind};
-use crate::exit::ExitStatus;
-use crate::jobs;
+use crate::error::CliError;
 use crate::mongo::{self, dump, load};
+use crate::outcome::Outcome;
 use crate::restore::{self, Options};
 
 #[derive(Debug, Serialize)]
@@ -37,7 +36,7 @@ struct QueryCheck {
     ok: bool,
 }
 
-pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<ExitStatus> {
+pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let started = Instant::now();
     let source = catalog::resolve(cfg, &args.target).await?;
@@ -57,13 +56,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<ExitStatus> 
     let client = &mongo.client;
 
     // One drill at a time per database, so scratch databases of crashed drills can be dropped.
-    let guard = crate::lock::acquire(
-        jobs::lock_backend_for(cfg, &format!("{db_name}_drill")).await?,
-        "drill",
-        cfg.lock.ttl,
-        &ctx.cancel,
-    )
-    .await?;
+    let guard = crate::lock::take(cfg, &format!("{db_name}_drill"), "drill", &ctx.cancel).await?;
     for old in client.list_database_names().await?.into_iter().filter(|n| n.starts_with(&series)) {
         tracing::warn!("dropping scratch database {old} left by an interrupted drill");
         client.database(&old).drop().await?;
@@ -79,28 +72,29 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<ExitStatus> 
     guard.release().await;
     ctx.out.set("scratch_dropped", dropped_ok);
     ctx.out.set("duration_seconds", started.elapsed().as_secs_f64());
-    let ok = result?;
-    if ok {
+    let problems = result?;
+    let secs = started.elapsed().as_secs_f64();
+    if problems.is_empty() {
         ctx.out.line(format!(
-            "drill of {} passed ({:.1}s); scratch database {scratch} dropped",
-            source.id,
-            started.elapsed().as_secs_f64()
+            "drill of {} passed ({secs:.1}s); scratch database {scratch} dropped",
+            source.id
         ));
-        Ok(ExitStatus::Ok)
-    } else {
-        Err(CliError::new(ErrorKind::Check, format!("drill of {} failed: the restored data differs from the backup", source.id))
-            .with_hint("see the per-collection report (--output json); verify the archive with `daraa-ops verify`")
-            .into())
+        return Ok(Outcome::Ok);
     }
+    // The drill ran to its end and found differences: a failed check (exit 6), like a
+    // drifting `indexes validate`, with what differs named.
+    ctx.out.line(format!("drill of {} FAILED ({secs:.1}s): {}", source.id, problems.join("; ")));
+    tracing::error!("drill of {} failed: {}", source.id, problems.join("; "));
+    Ok(Outcome::Drift)
 }
 
-/// Restores and compares; `Ok(false)` when something differs.
+/// Restores and compares; returns what differs (nothing: the drill passed).
 async fn drill(
     ctx: &Context,
     cfg: &crate::config::Config,
     db: &mongodb::Database,
     source: &catalog::Resolved,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Vec<String>> {
     let opts = Options {
         collections: None,
         replace: false,
@@ -113,11 +107,11 @@ async fn drill(
             if let Some(f) = e.downcast_ref::<restore::Failed>() {
                 ctx.out.set("collections", &f.collections);
             }
-            // A damaged archive is a failed drill (exit 6), as is any document the server refused.
+            // A damaged archive is a failed drill (exit 6); a document the server refused
+            // is a runtime failure (exit 1).
             return Err(e);
         }
     };
-    let mut all_ok = true;
     let mut checks = Vec::new();
     for entry in report.manifest.collections.iter().filter(|c| c.kind != "view") {
         crate::signal::check(&ctx.cancel)?;
@@ -138,7 +132,6 @@ async fn drill(
                 false
             }
         };
-        all_ok &= problems.is_empty();
         checks.push(CollectionCheck {
             name: entry.name.clone(),
             expected_documents: entry.documents,
@@ -155,7 +148,6 @@ async fn drill(
             load::to_document(&serde_json::Value::Object(q.filter.clone().into_iter().collect()))?;
         let n = db.collection::<Document>(&q.collection).count_documents(filter).await?;
         let ok = n >= q.min_documents;
-        all_ok &= ok;
         queries.push(QueryCheck {
             name: q.name.clone(),
             collection: q.collection.clone(),
@@ -178,87 +170,50 @@ async fn drill(
     }
     ctx.out.set("collections", &checks);
     ctx.out.set("queries", &queries);
-    Ok(all_ok)
+    let mut differs: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.problems.is_empty())
+        .map(|c| format!("collection {}: {}", c.name, c.problems.join(", ")))
+        .collect();
+    differs.extend(queries.iter().filter(|q| !q.ok).map(|q| {
+        format!(
+            "query {} on {} found {} document(s), at least {} expected",
+            q.name, q.collection, q.documents, q.min_documents
+        )
+    }));
+    Ok(differs)
 }
 
-/// The restored indexes (names, keys in order, options) against `metadata.json`, as listed by
-/// the server, so that an index or option the server silently dropped is caught.
+/// The restored indexes against `metadata.json`, as the server lists them, compared by the
+/// same rules as `indexes validate` (src/indexes/diff.rs), so an index or option the server
+/// silently dropped is caught.
 async fn compare_indexes(
     db: &mongodb::Database,
     name: &str,
     report: &restore::Report,
 ) -> Result<(), String> {
-    let archived: Vec<Document> = report
-        .metadata
-        .get(name)
-        .and_then(|m| m.get("indexes"))
-        .and_then(|i| i.as_array())
-        .map(|a| a.iter().filter_map(|i| load::to_document(i).ok()).collect())
-        .unwrap_or_default();
+    let archived = report.metadata.get(name).map(|m| m.indexes.as_slice()).unwrap_or_default();
     let live =
         dump::list_indexes(db, name).await.map_err(|e| format!("cannot list indexes: {e}"))?;
-    index_differences(&archived, &live)
+    index_differences(archived, &live)
 }
 
-/// Options that change what an index does; anything else (`v`, `ns`, versions) is ignored.
-const COMPARED_OPTIONS: &[&str] = &[
-    "unique",
-    "sparse",
-    "expireAfterSeconds",
-    "partialFilterExpression",
-    "collation",
-    "weights",
-    "default_language",
-    "hidden",
-];
-
+/// Every archived index must be live with the same keys and options, and nothing more.
 pub fn index_differences(archived: &[Document], live: &[Document]) -> Result<(), String> {
-    let mut problems = Vec::new();
-    for a in archived {
-        let name = a.get_str("name").unwrap_or("?");
-        let Some(l) = live.iter().find(|l| l.get_str("name").ok() == Some(name)) else {
-            problems.push(format!("index {name} missing"));
-            continue;
-        };
-        let keys = |d: &Document| -> Vec<(String, String)> {
-            d.get_document("key")
-                .map(|k| k.iter().map(|(f, v)| (f.clone(), number_or_text(v))).collect())
-                .unwrap_or_default()
-        };
-        if keys(a) != keys(l) {
-            problems.push(format!("index {name} has keys {:?}, archived {:?}", keys(l), keys(a)));
-        }
-        for opt in COMPARED_OPTIONS {
-            let (av, lv) = (a.get(*opt).map(number_or_text), l.get(*opt).map(number_or_text));
-            // `sparse: false` and `unique: false` mean the same as absent.
-            let falsy = |v: &Option<String>| v.is_none() || v.as_deref() == Some("false");
-            if av != lv && !(falsy(&av) && falsy(&lv)) {
-                problems.push(format!("index {name}: {opt} is {lv:?}, archived {av:?}"));
-            }
-        }
-    }
-    for l in live {
-        let name = l.get_str("name").unwrap_or("?");
-        if !archived.iter().any(|a| a.get_str("name").ok() == Some(name)) {
-            problems.push(format!("index {name} is not in the archive"));
-        }
-    }
+    use crate::indexes::diff::{LiveIndex, Status, compare_collection};
+    let spec: Vec<_> =
+        archived.iter().filter_map(LiveIndex::from_doc).map(|i| i.to_spec()).collect();
+    let live: Vec<LiveIndex> = live.iter().filter_map(LiveIndex::from_doc).collect();
+    let problems: Vec<String> = compare_collection(&spec, &live)
+        .into_iter()
+        .filter(|f| f.status != Status::Ok)
+        .map(|f| match f.status {
+            Status::Missing => format!("index {} missing", f.name),
+            Status::Extra => format!("index {} is not in the archive", f.name),
+            _ => format!("index {}: {}", f.name, f.details.join(", ")),
+        })
+        .collect();
     if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
-}
-
-/// Numbers compare by value whatever their BSON type (1, 1i64 and 1.0 are the same key order).
-fn number_or_text(v: &bson::Bson) -> String {
-    match v {
-        bson::Bson::Int32(n) => f64::from(*n).to_string(),
-        bson::Bson::Int64(n) => (*n as f64).to_string(),
-        bson::Bson::Double(n) => n.to_string(),
-        bson::Bson::Document(d) => {
-            let inner: Vec<String> =
-                d.iter().map(|(k, v)| format!("{k}:{}", number_or_text(v))).collect();
-            format!("{{{}}}", inner.join(","))
-        }
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -285,7 +240,7 @@ mod tests {
             doc! {"key": {"b": -1, "a": 1}, "name": "a_1_b_-1", "unique": true},
             same[2].clone(),
         ];
-        assert!(index_differences(&archived, &swapped).unwrap_err().contains("has keys"));
+        assert!(index_differences(&archived, &swapped).unwrap_err().contains("other keys"));
         let lost_ttl =
             vec![same[0].clone(), same[1].clone(), doc! {"key": {"t": 1}, "name": "t_1"}];
         assert!(

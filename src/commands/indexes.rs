@@ -16,13 +16,13 @@ use serde::Serialize;
 use crate::cli::{IndexesApplyArgs, IndexesCommand, IndexesExportArgs, IndexesSpecArgs};
 use crate::config::Config;
 use crate::context::Context;
-use crate::error::{CliError, ErrorKind};
-use crate::exit::ExitStatus;
+use crate::error::CliError;
 use crate::indexes::diff::{Finding, LiveIndex, Status, compare_collection};
 use crate::indexes::spec::{self, Spec};
 use crate::mongo::{self, Access, Role, dump};
+use crate::outcome::Outcome;
 
-pub async fn run(ctx: &Context, cmd: &IndexesCommand) -> anyhow::Result<ExitStatus> {
+pub async fn run(ctx: &Context, cmd: &IndexesCommand) -> anyhow::Result<Outcome> {
     match cmd {
         IndexesCommand::Validate(args) => validate(ctx, args).await,
         IndexesCommand::Apply(args) => apply(ctx, args).await,
@@ -116,7 +116,7 @@ fn print_table(ctx: &Context, reports: &[CollectionReport]) {
     ctx.out.line(t);
 }
 
-async fn validate(ctx: &Context, args: &IndexesSpecArgs) -> anyhow::Result<ExitStatus> {
+async fn validate(ctx: &Context, args: &IndexesSpecArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let spec = load_spec(cfg, args)?;
     let mongo = mongo::connect(&cfg.mongodb, Role::Operator, Access::ReadOnly).await?;
@@ -137,7 +137,7 @@ async fn validate(ctx: &Context, args: &IndexesSpecArgs) -> anyhow::Result<ExitS
     ctx.out.set("spec", spec.path.display().to_string());
     ctx.out.set("counts", &c);
     ctx.out.set("collections", &reports);
-    Ok(if drift == 0 { ExitStatus::Ok } else { ExitStatus::Drift })
+    Ok(if drift == 0 { Outcome::Ok } else { Outcome::Drift })
 }
 
 /// What `apply` does to one collection.
@@ -187,7 +187,7 @@ fn plan(reports: Vec<CollectionReport>, args: &IndexesApplyArgs) -> Vec<Collecti
 }
 
 fn bar(ctx: &Context, total: usize) -> Option<ProgressBar> {
-    crate::output::progress_enabled(&ctx.global).then(|| {
+    ctx.out.progress_enabled().then(|| {
         let b = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
         b.set_style(
             ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} collections {msg}")
@@ -199,7 +199,7 @@ fn bar(ctx: &Context, total: usize) -> Option<ProgressBar> {
     })
 }
 
-async fn apply(ctx: &Context, args: &IndexesApplyArgs) -> anyhow::Result<ExitStatus> {
+async fn apply(ctx: &Context, args: &IndexesApplyArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let spec = load_spec(cfg, &args.spec)?;
     let mongo = mongo::connect(&cfg.mongodb, Role::Operator, Access::ReadWrite).await?;
@@ -331,13 +331,13 @@ async fn apply(ctx: &Context, args: &IndexesApplyArgs) -> anyhow::Result<ExitSta
             tracing::error!("{f}");
         }
         return Err(CliError::new(
-            ErrorKind::Partial,
+            Outcome::Partial,
             format!("{} index operation(s) failed; the first: {}", failed.len(), failed[0]),
         )
         .with_hint("run `daraa-ops indexes validate` to see what is in place")
         .into());
     }
-    Ok(if left.is_empty() { ExitStatus::Ok } else { ExitStatus::Drift })
+    Ok(if left.is_empty() { Outcome::Ok } else { Outcome::Drift })
 }
 
 /// Creates a collection's indexes in one command (one scan of the data on MongoDB); when the
@@ -385,7 +385,7 @@ fn command_error(e: &mongodb::error::Error) -> String {
     }
 }
 
-async fn export(ctx: &Context, args: &IndexesExportArgs) -> anyhow::Result<ExitStatus> {
+async fn export(ctx: &Context, args: &IndexesExportArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let mongo = mongo::connect(&cfg.mongodb, Role::Operator, Access::ReadOnly).await?;
     let db = mongo.client.database(&cfg.mongodb.database);
@@ -413,8 +413,8 @@ async fn export(ctx: &Context, args: &IndexesExportArgs) -> anyhow::Result<ExitS
     ctx.out.set("indexes", count);
     match &args.out {
         Some(path) => {
-            crate::archive::writer::write_atomic(path, yaml.as_bytes()).map_err(|e| {
-                CliError::new(ErrorKind::Runtime, format!("cannot write {}: {e}", path.display()))
+            crate::files::write_atomic(path, yaml.as_bytes()).map_err(|e| {
+                CliError::new(Outcome::Failed, format!("cannot write {}: {e}", path.display()))
             })?;
             ctx.out.set("path", path.display().to_string());
             ctx.out.line(format!(
@@ -428,5 +428,5 @@ async fn export(ctx: &Context, args: &IndexesExportArgs) -> anyhow::Result<ExitS
             ctx.out.set("spec", &yaml);
         }
     }
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }

@@ -8,8 +8,7 @@ use serde::Serialize;
 use crate::catalog;
 use crate::cli::ListArgs;
 use crate::context::Context;
-use crate::exit::ExitStatus;
-use crate::jobs;
+use crate::outcome::Outcome;
 use crate::output::human_bytes;
 use crate::storage::Storage;
 
@@ -26,7 +25,7 @@ struct Row {
     status: String,
 }
 
-pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<ExitStatus> {
+pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let mut storages: Vec<Storage> = Vec::new();
     if !args.remote {
@@ -34,7 +33,7 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<ExitStatus> {
             .push(Storage::Local(crate::storage::local::LocalStore::new(cfg.backup.dir.clone())));
     }
     if !args.local {
-        match jobs::remote_store(cfg).await {
+        match crate::storage::remote(cfg).await {
             Some(s) => storages.push(s),
             None if args.remote => {
                 return Err(crate::error::CliError::usage(
@@ -135,5 +134,5 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     ctx.out.set("backups", &rows);
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }

@@ -3,12 +3,12 @@
 use crate::cli::LockCommand;
 use crate::context::Context;
 use crate::error::CliError;
-use crate::exit::ExitStatus;
-use crate::{jobs, lock};
+use crate::lock;
+use crate::outcome::Outcome;
 
-pub async fn run(ctx: &Context, cmd: &LockCommand) -> anyhow::Result<ExitStatus> {
+pub async fn run(ctx: &Context, cmd: &LockCommand) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
-    let backend = jobs::lock_backend(cfg).await?;
+    let backend = lock::backend(cfg, &cfg.mongodb.database).await?;
     ctx.out.set("lock", format!("{backend:?}"));
     match cmd {
         LockCommand::Status => match lock::status(&backend).await? {
@@ -40,5 +40,5 @@ pub async fn run(ctx: &Context, cmd: &LockCommand) -> anyhow::Result<ExitStatus>
             }
         }
     }
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }

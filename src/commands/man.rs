@@ -1,27 +1,26 @@
 //! `man --out-dir DIR`: one roff page per command, generated from the clap definition.
 
-use std::path::Path;
-
 use anyhow::Context as _;
 use clap::CommandFactory as _;
 
 use crate::cli::{Cli, ManArgs};
 use crate::context::Context;
-use crate::exit::ExitStatus;
+use crate::outcome::Outcome;
 
-pub fn run(ctx: &Context, args: &ManArgs) -> anyhow::Result<ExitStatus> {
+pub fn run(ctx: &Context, args: &ManArgs) -> anyhow::Result<Outcome> {
     let pages = render_all()?;
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("cannot create {}", args.out_dir.display()))?;
     let mut written = Vec::new();
     for (name, bytes) in &pages {
         let path = args.out_dir.join(name);
-        write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::files::write_atomic_mode(&path, bytes, 0o644)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         ctx.out.line(path.display());
         written.push(path.display().to_string());
     }
     ctx.out.set("files", written);
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }
 
 /// `(file name, roff)` for the top command and every subcommand, depth first.
@@ -46,12 +45,6 @@ fn render(
         render(sub, &format!("{name}-{}", sub.get_name()), pages)?;
     }
     Ok(())
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("1.tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 /// docs/cli.md: every command's long help, generated so the reference never drifts.

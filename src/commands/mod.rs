@@ -1,4 +1,4 @@
-//! One module per command, each `pub async fn run(ctx, args) -> anyhow::Result<ExitStatus>`.
+//! One module per command, each `pub async fn run(ctx, args) -> anyhow::Result<Outcome>`.
 pub mod backup;
 pub mod cleanup;
 pub mod completions;
@@ -18,7 +18,8 @@ pub mod verify;
 use std::io::IsTerminal as _;
 
 use crate::context::Context;
-use crate::error::{CliError, ErrorKind};
+use crate::error::CliError;
+use crate::outcome::Outcome;
 
 /// Asks before a destructive step: `--yes` answers; without a terminal it refuses (exit 2).
 pub(crate) fn confirm(ctx: &Context, question: &str) -> Result<(), CliError> {
@@ -36,7 +37,7 @@ pub(crate) fn confirm(ctx: &Context, question: &str) -> Result<(), CliError> {
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
-        .map_err(|e| CliError::new(ErrorKind::Runtime, format!("cannot read the answer: {e}")))?;
+        .map_err(|e| CliError::new(Outcome::Failed, format!("cannot read the answer: {e}")))?;
     if answer.trim() == "yes" {
         Ok(())
     } else {

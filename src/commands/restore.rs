@@ -7,13 +7,12 @@ use std::time::Instant;
 use crate::catalog;
 use crate::cli::RestoreArgs;
 use crate::context::Context;
-use crate::error::{CliError, ErrorKind};
-use crate::exit::ExitStatus;
-use crate::jobs;
+use crate::error::CliError;
 use crate::mongo::{self, load};
+use crate::outcome::Outcome;
 use crate::restore::{self, Options};
 
-pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitStatus> {
+pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let started = Instant::now();
     let target_db = args.target_db.clone().unwrap_or_else(|| cfg.mongodb.database.clone());
@@ -51,7 +50,7 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitStatus
             tokio::task::spawn_blocking(move || crate::archive::reader::verify(reader, None))
                 .await?
                 .map_err(|e| {
-                    CliError::new(ErrorKind::Check, format!("{}: {e}", source.archive_name))
+                    CliError::new(Outcome::Drift, format!("{}: {e}", source.archive_name))
                 })?
                 .manifest
         }
@@ -107,7 +106,7 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitStatus
         }
         ctx.out.set("dry_run", true);
         ctx.out.set("collections", plan);
-        return Ok(ExitStatus::Ok);
+        return Ok(Outcome::Ok);
     }
 
     if !occupied.is_empty() {
@@ -127,13 +126,7 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitStatus
         )?;
     }
 
-    let guard = crate::lock::acquire(
-        jobs::lock_backend_for(cfg, &target_db).await?,
-        "restore",
-        cfg.lock.ttl,
-        &ctx.cancel,
-    )
-    .await?;
+    let guard = crate::lock::take(cfg, &target_db, "restore", &ctx.cancel).await?;
     let opts = Options {
         collections: args.collections.clone(),
         replace: args.drop,
@@ -155,13 +148,16 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitStatus
     ctx.out.line(format!(
         "restored {} into {target_db}: {} collection(s), {inserted} document(s) in {:.1}s",
         manifest.id,
-        report.collections.iter().filter(|c| c.action != "skipped").count(),
+        report.collections.iter().filter(|c| c.action != restore::Action::Skipped).count(),
         started.elapsed().as_secs_f64()
     ));
-    for c in report.collections.iter().filter(|c| c.action != "skipped") {
+    for c in report.collections.iter().filter(|c| c.action != restore::Action::Skipped) {
         ctx.out.line(format!(
             "  {:<32} {:>10} documents  {:>2} indexes  {}",
-            c.name, c.inserted, c.indexes, c.action
+            c.name,
+            c.inserted,
+            c.indexes,
+            if c.action == restore::Action::Replaced { "replaced" } else { "created" }
         ));
     }
     ctx.out.set("collections", &report.collections);
@@ -173,7 +169,7 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<ExitStatus
     if target_db == cfg.mongodb.database && !args.no_cache_invalidation {
         invalidate_cache(ctx, cfg).await;
     }
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }
 
 async fn invalidate_cache(ctx: &Context, cfg: &crate::config::Config) {

@@ -7,16 +7,16 @@ use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use crate::cli::{StatsArgs, StatsFormat};
 use crate::config::Config;
 use crate::context::Context;
-use crate::error::{CliError, ErrorKind};
-use crate::exit::ExitStatus;
+use crate::error::CliError;
 use crate::mongo::{self, Access, Role};
+use crate::outcome::Outcome;
 use crate::output::human_bytes;
 use crate::stats::{self, JobAge, RedisSection, Report, history, prom, redis_info};
 
 /// Keys scanned per cache prefix before counting stops (SCAN, never KEYS).
 const PREFIX_SCAN_CAP: u64 = 100_000;
 
-pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
+pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let m = mongo::connect(&cfg.mongodb, Role::Operator, Access::ReadOnly).await?;
     let mongodb = stats::mongo_stats(&m.client, &cfg.mongodb.database).await.map_err(|e| {
@@ -53,7 +53,7 @@ pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> 
         };
         report.growth = history::last_entry(path).map(|prev| history::growth(&prev, &entry));
         history::append(path, &entry).map_err(|e| {
-            CliError::new(ErrorKind::Runtime, format!("cannot append to {}: {e}", path.display()))
+            CliError::new(Outcome::Failed, format!("cannot append to {}: {e}", path.display()))
         })?;
     }
 
@@ -65,8 +65,8 @@ pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> 
     };
     match (&args.out, text) {
         (Some(path), Some(text)) => {
-            crate::archive::writer::write_atomic(path, text.as_bytes()).map_err(|e| {
-                CliError::new(ErrorKind::Runtime, format!("cannot write {}: {e}", path.display()))
+            crate::files::write_atomic(path, text.as_bytes()).map_err(|e| {
+                CliError::new(Outcome::Failed, format!("cannot write {}: {e}", path.display()))
                     .with_hint("for node_exporter, --out must be in its textfile folder (writable by this user)")
             })?;
             ctx.out.set("path", path.display().to_string());
@@ -85,7 +85,7 @@ pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> 
     ctx.out.set("redis", &report.redis);
     ctx.out.set("jobs", &report.jobs);
     ctx.out.set("growth", &report.growth);
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }
 
 async fn redis_section(

@@ -17,14 +17,14 @@ use serde::Serialize;
 use crate::cli::{UsersCommand, UsersProvisionArgs};
 use crate::config::{Config, ConfigError, SecretFile, UserSpec, env_vars::ProcessEnv};
 use crate::context::Context;
-use crate::error::{CliError, ErrorKind};
-use crate::exit::ExitStatus;
+use crate::error::CliError;
 use crate::mongo::{self, Access, Role};
+use crate::outcome::Outcome;
 use crate::users::{
     self, Action, PasswordCheck, PasswordPolicy, RolePlan, UserPlan, role_name, server,
 };
 
-pub async fn run(ctx: &Context, cmd: &UsersCommand) -> anyhow::Result<ExitStatus> {
+pub async fn run(ctx: &Context, cmd: &UsersCommand) -> anyhow::Result<Outcome> {
     match cmd {
         UsersCommand::Provision(args) => provision(ctx, args).await,
         UsersCommand::Check => check(ctx).await,
@@ -97,14 +97,14 @@ fn generate_secret_file(path: &Path) -> anyhow::Result<()> {
         && !parent.exists()
     {
         std::fs::create_dir_all(parent).map_err(|e| {
-            CliError::new(ErrorKind::Runtime, format!("cannot create {}: {e}", parent.display()))
+            CliError::new(Outcome::Failed, format!("cannot create {}: {e}", parent.display()))
         })?;
         std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700))?;
     }
     let password = Alphanumeric.sample_string(&mut rand::rng(), 32);
     let mut f =
         std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(
-            |e| CliError::new(ErrorKind::Runtime, format!("cannot create {}: {e}", path.display())),
+            |e| CliError::new(Outcome::Failed, format!("cannot create {}: {e}", path.display())),
         )?;
     f.write_all(format!("{password}\n").as_bytes())?;
     f.sync_all()?;
@@ -128,7 +128,7 @@ async fn refuse_roles_on_ferretdb(client: &mongodb::Client, cfg: &Config) -> any
         return Ok(());
     }
     Err(CliError::new(
-        ErrorKind::Runtime,
+        Outcome::Failed,
         format!(
             "the server is FerretDB {version}, which does not implement user roles; the config asks for {}",
             wanted.join("; ")
@@ -198,7 +198,7 @@ fn password_note(p: &PasswordCheck) -> Option<String> {
     }
 }
 
-async fn provision(ctx: &Context, args: &UsersProvisionArgs) -> anyhow::Result<ExitStatus> {
+async fn provision(ctx: &Context, args: &UsersProvisionArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     if cfg.users.is_empty() && cfg.roles.is_empty() {
         return Err(CliError::usage("the config has no users: and no roles: to provision")
@@ -206,12 +206,12 @@ async fn provision(ctx: &Context, args: &UsersProvisionArgs) -> anyhow::Result<E
             .into());
     }
     ctx.out.set("dry_run", args.dry_run);
-    ctx.out.set("update_passwords", args.update_passwords);
+    ctx.out.set("update_passwords", crate::users::PasswordPolicy::from(args.update_passwords));
     let passwords = load_passwords(cfg, args.generate_missing, args.dry_run, ctx)?;
     let mongo = mongo::connect(&cfg.mongodb, Role::Admin, Access::ReadWrite).await?;
     let client = &mongo.client;
     refuse_roles_on_ferretdb(client, cfg).await?;
-    let plan = plan_all(client, cfg, &passwords, args.update_passwords, false).await?;
+    let plan = plan_all(client, cfg, &passwords, args.update_passwords.into(), false).await?;
 
     let verb =
         |a: Action| if args.dry_run { format!("would be {}", a.past()) } else { a.past().into() };
@@ -257,10 +257,10 @@ async fn provision(ctx: &Context, args: &UsersProvisionArgs) -> anyhow::Result<E
         count(Action::Update),
         count(Action::Unchanged)
     ));
-    if unfixable.is_empty() { Ok(ExitStatus::Ok) } else { Ok(ExitStatus::Partial) }
+    if unfixable.is_empty() { Ok(Outcome::Ok) } else { Ok(Outcome::Partial) }
 }
 
-async fn check(ctx: &Context) -> anyhow::Result<ExitStatus> {
+async fn check(ctx: &Context) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     if cfg.users.is_empty() && cfg.roles.is_empty() {
         return Err(CliError::usage("the config has no users: and no roles: to check")
@@ -305,14 +305,14 @@ async fn check(ctx: &Context) -> anyhow::Result<ExitStatus> {
             plan.users.len(),
             plan.roles.len()
         ));
-        Ok(ExitStatus::Ok)
+        Ok(Outcome::Ok)
     } else {
         ctx.out.line(format!("{} difference(s) from the config", diffs.len()));
-        Ok(ExitStatus::Drift)
+        Ok(Outcome::Drift)
     }
 }
 
-async fn list(ctx: &Context) -> anyhow::Result<ExitStatus> {
+async fn list(ctx: &Context) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let mongo = mongo::connect(&cfg.mongodb, Role::Admin, Access::ReadOnly).await?;
     let mut live = server::list_all(&mongo.client).await?;
@@ -344,5 +344,5 @@ async fn list(ctx: &Context) -> anyhow::Result<ExitStatus> {
         ctx.out.line(t);
     }
     ctx.out.set("users", &rows);
-    Ok(ExitStatus::Ok)
+    Ok(Outcome::Ok)
 }

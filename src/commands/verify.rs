@@ -6,13 +6,13 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use crate::archive::manifest::hex;
 use crate::archive::reader::{self, ArchiveError};
 use crate::catalog;
 use crate::cli::VerifyArgs;
 use crate::context::Context;
-use crate::error::{CliError, ErrorKind};
-use crate::exit::ExitStatus;
+use crate::error::CliError;
+use crate::files::hex;
+use crate::outcome::Outcome;
 
 /// Hashes and counts what is read through it.
 struct HashingReader<R> {
@@ -30,7 +30,7 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
+pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let resolved = catalog::resolve(cfg, &args.target).await?;
     let source =
@@ -44,15 +44,17 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus>
     let outcome = tokio::task::spawn_blocking(move || {
         let mut hashing = HashingReader { inner: reader, hasher: Sha256::new(), bytes: 0 };
         // `verify` reads the gzip stream to its end, so the hash covers the whole file.
-        let verified =
-            reader::verify(CancelReader { inner: &mut hashing, cancel }, expected.as_ref())?;
+        let verified = reader::verify(
+            crate::signal::CancelReader::new(&mut hashing, cancel),
+            expected.as_ref(),
+        )?;
         Ok::<_, ArchiveError>((verified, hashing.bytes, hex(&hashing.hasher.finalize())))
     })
     .await?;
     let (verified, size, sha) = match outcome {
         Ok(v) => v,
         Err(ArchiveError::Corrupt(msg)) => {
-            return Err(CliError::new(ErrorKind::Check, format!("{source}: {msg}"))
+            return Err(CliError::new(Outcome::Drift, format!("{source}: {msg}"))
                 .with_hint(
                     "this archive cannot be trusted; verify another backup (`daraa-ops list`)",
                 )
@@ -66,7 +68,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus>
         && (s.archive.size != size || s.archive.sha256 != sha)
     {
         return Err(CliError::new(
-            ErrorKind::Check,
+            Outcome::Drift,
             format!(
                 "{source}: archive sha256/size differ from the sidecar ({size} bytes, sha256 {sha})"
             ),
@@ -93,22 +95,5 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus>
     ctx.out.set("archive", serde_json::json!({"size": size, "sha256": sha}));
     ctx.out.set("sidecar_checked", resolved.sidecar.is_some());
     ctx.out.set("duration_seconds", secs);
-    Ok(ExitStatus::Ok)
-}
-
-/// Stops a long verification on SIGINT/SIGTERM.
-struct CancelReader<'a, R> {
-    inner: &'a mut R,
-    cancel: tokio_util::sync::CancellationToken,
-}
-
-impl<R: Read> Read for CancelReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.cancel.is_cancelled() {
-            // Not ErrorKind::Interrupted: readers retry on that. main maps any failure after a
-            // signal to exit 130.
-            return Err(std::io::Error::other(crate::signal::Interrupted));
-        }
-        self.inner.read(buf)
-    }
+    Ok(Outcome::Ok)
 }

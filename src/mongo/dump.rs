@@ -1,5 +1,6 @@
 //! Reading a database for a backup: collection specs, index specs, and raw BSON streamed from
-//! `find().batch()` cursors to a staging file, byte for byte as the server sent them.
+//! `find().batch()` cursors to a staging file, byte for byte as the server sent them. What
+//! the archive makes of them is the archive module's business.
 
 use std::path::Path;
 
@@ -11,17 +12,39 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use tokio_util::sync::CancellationToken;
 
-use crate::archive::manifest::hex;
-use crate::archive::reader::MemberStats;
+use crate::digest::MemberStats;
+use crate::files::hex;
 use crate::signal::Interrupted;
 
-/// One entry of `listCollections`, kept whole so that no option is lost.
-#[derive(Debug, Clone)]
+/// One entry of `listCollections`: every option kept, so that none is lost.
+#[derive(Debug, Clone, PartialEq)]
 pub struct CollectionSpec {
     pub name: String,
     /// `collection`, `view` or `timeseries`.
     pub kind: String,
-    pub spec: Document,
+    pub options: Document,
+    /// `info.uuid`, hex.
+    pub uuid: Option<String>,
+}
+
+impl CollectionSpec {
+    /// From one document of a `listCollections` reply.
+    pub fn from_listing(spec: &Document) -> Option<Self> {
+        let uuid = match spec.get_document("info").ok().and_then(|i| i.get("uuid")) {
+            Some(Bson::Binary(b)) => Some(hex(&b.bytes)),
+            _ => None,
+        };
+        Some(CollectionSpec {
+            name: spec.get_str("name").ok()?.to_owned(),
+            kind: spec.get_str("type").unwrap_or("collection").to_owned(),
+            options: spec.get_document("options").cloned().unwrap_or_default(),
+            uuid,
+        })
+    }
+
+    pub fn is_view(&self) -> bool {
+        self.kind == "view"
+    }
 }
 
 /// Every collection and view of the database except `system.*`, as mongodump skips them.
@@ -30,14 +53,8 @@ pub async fn list_collections(db: &Database) -> mongodb::error::Result<Vec<Colle
     let specs: Vec<Document> = cursor.try_collect().await?;
     let mut out: Vec<CollectionSpec> = specs
         .into_iter()
-        .filter_map(|spec| {
-            let name = spec.get_str("name").ok()?.to_owned();
-            if name.starts_with("system.") {
-                return None;
-            }
-            let kind = spec.get_str("type").unwrap_or("collection").to_owned();
-            Some(CollectionSpec { name, kind, spec })
-        })
+        .filter_map(|spec| CollectionSpec::from_listing(&spec))
+        .filter(|c| !c.name.starts_with("system."))
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
@@ -49,23 +66,6 @@ pub async fn list_indexes(
 ) -> mongodb::error::Result<Vec<Document>> {
     let cursor = db.run_cursor_command(doc! {"listIndexes": collection}).await?;
     cursor.try_collect().await
-}
-
-/// mongodump's `<collection>.metadata.json`: canonical Extended JSON v2 with keys `options`,
-/// `indexes`, `uuid`, `collectionName`, `type`, in that order; index key order is preserved.
-pub fn metadata_json(spec: &CollectionSpec, indexes: &[Document]) -> String {
-    let options = spec.spec.get_document("options").cloned().unwrap_or_default();
-    let mut meta = Document::new();
-    meta.insert("options", options);
-    meta.insert("indexes", indexes.iter().cloned().map(Bson::Document).collect::<Vec<_>>());
-    if let Ok(bson::Bson::Binary(b)) =
-        spec.spec.get_document("info").map(|i| i.get("uuid").cloned().unwrap_or(Bson::Null))
-    {
-        meta.insert("uuid", hex(&b.bytes));
-    }
-    meta.insert("collectionName", spec.name.clone());
-    meta.insert("type", spec.kind.clone());
-    Bson::Document(meta).into_canonical_extjson().to_string()
 }
 
 /// Streams a collection's documents into `file`, hashing and counting them. Calls `progress`
@@ -116,79 +116,4 @@ pub async fn dump_collection(
     })?;
     stats.sha256 = hex(&hasher.finalize());
     Ok(stats)
-}
-
-/// `{"ServerVersion": ..., "ToolVersion": ...}` as mongodump writes it.
-pub fn prelude_json(server_version: &str) -> String {
-    serde_json::json!({"ServerVersion": server_version, "ToolVersion": format!("daraa-ops {}", env!("CARGO_PKG_VERSION"))}).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fixture(name: &str) -> Vec<Document> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/mongodb7")
-            .join(name);
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|d| match Bson::try_from(d.clone()).unwrap() {
-                Bson::Document(d) => d,
-                other => panic!("{other:?}"),
-            })
-            .collect()
-    }
-
-    fn spec(name: &str) -> CollectionSpec {
-        let d = fixture("listCollections.json")
-            .into_iter()
-            .find(|d| d.get_str("name").ok() == Some(name))
-            .unwrap();
-        CollectionSpec { name: name.into(), kind: d.get_str("type").unwrap().into(), spec: d }
-    }
-
-    /// The exact bytes mongodump 100.x writes for a plain collection.
-    #[test]
-    fn metadata_of_a_collection_matches_mongodump() {
-        let idx = vec![fixture("listIndexes.notifications.json").remove(0)];
-        assert_eq!(
-            metadata_json(&spec("orders"), &idx),
-            r#"{"options":{},"indexes":[{"v":{"$numberInt":"2"},"key":{"_id":{"$numberInt":"1"}},"name":"_id_"}],"uuid":"3bc597265ded422c8ade7dad2fa756e6","collectionName":"orders","type":"collection"}"#
-        );
-    }
-
-    #[test]
-    fn metadata_keeps_every_index_option_and_key_order() {
-        let json = metadata_json(&spec("orders"), &fixture("listIndexes.notifications.json"));
-        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        let idx = v["indexes"].as_array().unwrap();
-        let keys: Vec<&String> = idx[1]["key"].as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["recipientId", "isRead", "createdAt"]);
-        assert_eq!(idx[2]["expireAfterSeconds"], serde_json::json!({"$numberInt": "7776000"}));
-        assert_eq!(
-            (idx[3]["unique"].clone(), idx[3]["sparse"].clone()),
-            (serde_json::json!(true), serde_json::json!(true))
-        );
-        assert_eq!(idx[4]["partialFilterExpression"], serde_json::json!({"isRead": false}));
-        assert_eq!(idx[5]["key"]["location"], "2dsphere");
-        assert_eq!(idx[6]["weights"]["title"], serde_json::json!({"$numberInt": "3"}));
-    }
-
-    #[test]
-    fn metadata_of_views_and_collection_options() {
-        let view = metadata_json(&spec("active_orders"), &[]);
-        assert_eq!(
-            view,
-            r#"{"options":{"viewOn":"orders","pipeline":[{"$match":{"status":"active"}}]},"indexes":[],"collectionName":"active_orders","type":"view"}"#
-        );
-        let stores: serde_json::Value =
-            serde_json::from_str(&metadata_json(&spec("stores"), &[])).unwrap();
-        assert_eq!(stores["options"]["collation"]["locale"], "ar");
-        assert_eq!(stores["options"]["validationLevel"], "strict");
-        assert!(stores["options"]["validator"]["$jsonSchema"].is_object());
-    }
 }

@@ -1,22 +1,12 @@
 //! Writing a database during a restore: collections created with their archived options, raw
-//! documents inserted unordered, indexes built after the data, collections swapped in by
-//! renames. Temporary collections are named `daraa_restore_<token>_<name>`.
+//! documents inserted unordered, indexes built after the data, renames. Which collections
+//! are temporary is the restore engine's business (src/restore/temps.rs).
 
 use bson::{Bson, Document, RawDocumentBuf, doc};
 use futures_util::TryStreamExt as _;
 use mongodb::Database;
 
-use crate::archive::reader::SetDigest;
-
-pub const TEMP_PREFIX: &str = "daraa_restore_";
-
-pub fn temp_name(token: &str, collection: &str) -> String {
-    format!("{TEMP_PREFIX}{token}_{collection}")
-}
-
-pub fn old_name(token: &str, collection: &str) -> String {
-    format!("{TEMP_PREFIX}{token}_old_{collection}")
-}
+use crate::digest::SetDigest;
 
 /// Canonical Extended JSON (from metadata.json) back to BSON.
 pub fn to_document(json: &serde_json::Value) -> anyhow::Result<Document> {
@@ -158,27 +148,4 @@ pub async fn server_digest(
         }
     }
     Ok((n, digest.hex()))
-}
-
-/// Cleans up after a restore that was killed: temporary collections are dropped, and a live
-/// collection that was renamed aside (`..._old_<name>`) while its replacement had not yet
-/// taken its name is renamed back.
-pub async fn recover_leftovers(db: &Database) -> mongodb::error::Result<Vec<String>> {
-    let names = db.list_collection_names().await?;
-    let mut actions = Vec::new();
-    for n in names.iter().filter(|n| n.starts_with(TEMP_PREFIX)) {
-        let rest = &n[TEMP_PREFIX.len()..];
-        let original = rest.split_once('_').and_then(|(_, r)| r.strip_prefix("old_"));
-        match original {
-            Some(orig) if !names.iter().any(|x| x == orig) => {
-                rename(db, n, orig).await?;
-                actions.push(format!("renamed {n} back to {orig}"));
-            }
-            _ => {
-                db.collection::<Document>(n).drop().await?;
-                actions.push(format!("dropped {n}"));
-            }
-        }
-    }
-    Ok(actions)
 }

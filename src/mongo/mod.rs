@@ -1,7 +1,7 @@
-//! MongoDB connections built from the config, and classification of driver errors into the
-//! exit codes operators see (3 for unreachable or authentication failed).
+//! MongoDB connections built from the config, and driver errors in the operator's words.
 //!
-//! Knows nothing about the CLI beyond `CliError`; never logs or returns a password.
+//! Knows nothing about the CLI: errors are [`MongoError`]s (or the driver's own), which
+//! `outcome::classify` maps. Never logs or returns a password.
 
 pub mod dump;
 pub mod load;
@@ -16,8 +16,22 @@ use mongodb::{Client, error::ErrorKind as DriverErrorKind};
 use secrecy::ExposeSecret as _;
 
 use crate::config::redact::{redact_uri, scrub};
-use crate::config::{MongoConfig, ReadPreference};
-use crate::error::CliError;
+use crate::config::{ConfigError, MongoConfig, ReadPreference};
+
+/// Why a connection could not be made, with the server and user named.
+#[derive(Debug, thiserror::Error)]
+pub enum MongoError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("MongoDB authentication failed{who} at {uri}: {detail}")]
+    AuthFailed { who: String, uri: String, detail: String },
+    #[error("MongoDB refused{who} at {uri}: {detail}")]
+    Refused { who: String, uri: String, detail: String },
+    #[error("cannot reach MongoDB at {uri}: {detail}")]
+    Unreachable { uri: String, detail: String },
+    #[error("MongoDB error at {uri}: {detail}")]
+    Other { uri: String, detail: String },
+}
 
 /// Which account a connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +58,7 @@ pub struct Mongo {
     pub user: Option<String>,
 }
 
-pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mongo, CliError> {
+pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mongo, MongoError> {
     let display_uri = redact_uri(&cfg.uri);
     // With the account in the config, auth parameters of the URI belong to that account: the
     // driver refuses `authMechanism` in a URI that has no user name.
@@ -57,12 +71,13 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
     } else {
         (cfg.uri.clone(), None, None)
     };
-    let mut options = ClientOptions::parse(&uri).await.map_err(|e| {
-        CliError::usage(format!(
-            "invalid mongodb.uri {display_uri}: {}",
+    let mut options = ClientOptions::parse(&uri).await.map_err(|e| ConfigError::Invalid {
+        path: None,
+        key: "mongodb.uri".into(),
+        message: format!(
+            "{display_uri}: {} (see https://www.mongodb.com/docs/manual/reference/connection-string/)",
             scrub(&e.to_string(), &[&cfg.uri])
-        ))
-        .with_hint("see https://www.mongodb.com/docs/manual/reference/connection-string/")
+        ),
     })?;
     let mut secret_values: Vec<String> = Vec::new();
     let account = match role {
@@ -72,15 +87,14 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
             .zip(cfg.password_file.clone())
             .map(|(u, f)| (u, f, cfg.auth_source.clone(), "mongodb.password_file")),
         Role::Admin => {
-            let admin = cfg.admin.as_ref().ok_or_else(|| {
-                CliError::usage("mongodb.admin is not configured").with_hint(
-                    "add mongodb.admin: {username: ..., password_file: ...} to the config",
-                )
+            let admin = cfg.admin.as_ref().ok_or_else(|| ConfigError::Missing {
+                key: "mongodb.admin".into(),
+                hint: "add mongodb.admin: {username: ..., password_file: ...} to the config".into(),
             })?;
-            let file = admin
-                .password_file
-                .clone()
-                .ok_or_else(|| CliError::usage("mongodb.admin.password_file is not set"))?;
+            let file = admin.password_file.clone().ok_or_else(|| ConfigError::Missing {
+                key: "mongodb.admin.password_file".into(),
+                hint: "name the file that holds the admin password".into(),
+            })?;
             Some((
                 admin.username.clone(),
                 file,
@@ -90,19 +104,14 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
         }
     };
     if let Some((username, file, source, key)) = account {
-        let password = file.read(key).map_err(|e| {
-            let hint = e.hint();
-            let err = CliError::usage(e.to_string());
-            match hint {
-                Some(h) => err.with_hint(h),
-                None => err,
-            }
-        })?;
+        let password = file.read(key)?;
         secret_values.push(password.expose_secret().to_owned());
         let source = source.or(uri_source).unwrap_or_else(|| "admin".into());
         let mechanism = match uri_mechanism {
-            Some(m) => Some(m.parse::<AuthMechanism>().map_err(|e| {
-                CliError::usage(format!("invalid authMechanism in mongodb.uri {display_uri}: {e}"))
+            Some(m) => Some(m.parse::<AuthMechanism>().map_err(|e| ConfigError::Invalid {
+                path: None,
+                key: "mongodb.uri".into(),
+                message: format!("authMechanism in {display_uri}: {e}"),
             })?),
             None => None,
         };
@@ -165,53 +174,36 @@ fn driver_read_preference(rp: ReadPreference) -> DriverReadPreference {
     }
 }
 
-/// Turns a driver error into the operator's error: which server, which user, what to check.
+/// Turns a driver error into the operator's error: which server, which user.
 pub fn classify(
     e: &mongodb::error::Error,
     uri: &str,
     user: Option<&str>,
     secrets: &[String],
-) -> CliError {
+) -> MongoError {
     let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let detail = scrub(&e.to_string(), &secret_refs);
     let who = user.map(|u| format!(" as {u}")).unwrap_or_default();
+    let uri = uri.to_owned();
     match e.kind.as_ref() {
-        DriverErrorKind::Authentication { message, .. } => CliError::unreachable(format!(
-            "MongoDB authentication failed{who} at {uri}: {}",
-            scrub(message, &secret_refs)
-        ))
-        .with_hint("check the user name, its password file and the auth source (authSource)"),
+        DriverErrorKind::Authentication { message, .. } => {
+            MongoError::AuthFailed { who, uri, detail: scrub(message, &secret_refs) }
+        }
         DriverErrorKind::Command(c) if c.code == 18 || c.code == 13 => {
-            CliError::unreachable(format!("MongoDB refused{who} at {uri}: {}", c.message))
-                .with_hint(
-                    "check the user name, its password file, the auth source and the user's roles",
-                )
+            MongoError::Refused { who, uri, detail: c.message.clone() }
         }
         DriverErrorKind::ServerSelection { .. }
         | DriverErrorKind::Io(_)
         | DriverErrorKind::DnsResolve { .. } => {
             // Authentication failures during the handshake surface as server-selection errors.
+            let detail = first_clause(&detail).to_owned();
             if detail.contains("Authentication failed") || detail.contains("AuthenticationFailed") {
-                return CliError::unreachable(format!(
-                    "MongoDB authentication failed{who} at {uri}: {}",
-                    first_clause(&detail)
-                ))
-                .with_hint(
-                    "check the user name, its password file and the auth source (authSource)",
-                );
+                MongoError::AuthFailed { who, uri, detail }
+            } else {
+                MongoError::Unreachable { uri, detail }
             }
-            CliError::unreachable(format!(
-                "cannot reach MongoDB at {uri}: {}",
-                first_clause(&detail)
-            ))
-            .with_hint(
-                "check that the server runs and that mongodb.uri names the right host and port",
-            )
         }
-        _ => CliError::new(
-            crate::error::ErrorKind::Runtime,
-            format!("MongoDB error at {uri}: {detail}"),
-        ),
+        _ => MongoError::Other { uri, detail },
     }
 }
 

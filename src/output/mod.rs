@@ -13,20 +13,39 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 
-use crate::cli::OutputFormat;
-
 /// Version of the JSON summary shape; bumped on any incompatible change.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// `--output`: text for people, or one JSON object when the command ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
 
 #[derive(Debug)]
 pub struct Printer {
     format: OutputFormat,
+    progress: bool,
     summary: Mutex<Map<String, Value>>,
 }
 
 impl Printer {
-    pub fn new(format: OutputFormat) -> Self {
-        Printer { format, summary: Mutex::new(Map::new()) }
+    /// `quiet` and `no_progress` are the global flags: with either, no progress bar is drawn.
+    pub fn new(format: OutputFormat, quiet: bool, no_progress: bool) -> Self {
+        use std::io::IsTerminal as _;
+        // Progress bars are drawn only for people: a terminal on stderr, no `--quiet`, no
+        // `--no-progress`, no `--output json`.
+        let progress = !quiet
+            && !no_progress
+            && format == OutputFormat::Text
+            && std::io::stderr().is_terminal();
+        Printer { format, progress, summary: Mutex::new(Map::new()) }
+    }
+
+    /// Whether progress bars may be drawn.
+    pub fn progress_enabled(&self) -> bool {
+        self.progress
     }
 
     pub fn is_json(&self) -> bool {
@@ -51,6 +70,13 @@ impl Printer {
     pub fn set(&self, key: &str, value: impl serde::Serialize) {
         let value = serde_json::to_value(value).unwrap_or(Value::Null);
         self.summary.lock().expect("summary lock").insert(key.to_owned(), value);
+    }
+
+    /// Records every field of a command's summary type (a struct serializing to an object).
+    pub fn summary(&self, value: &impl serde::Serialize) {
+        if let Ok(Value::Object(fields)) = serde_json::to_value(value) {
+            self.summary.lock().expect("summary lock").extend(fields);
+        }
     }
 
     /// A field recorded so far (for job metrics).
@@ -130,14 +156,4 @@ pub fn human_bytes(n: u64) -> String {
         u += 1;
     }
     if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
-}
-
-/// Progress bars are drawn only for people: a terminal on stderr, no `--quiet`, no
-/// `--no-progress`, no `--output json`.
-pub fn progress_enabled(global: &crate::cli::GlobalArgs) -> bool {
-    use std::io::IsTerminal as _;
-    !global.quiet
-        && !global.no_progress
-        && global.output == OutputFormat::Text
-        && std::io::stderr().is_terminal()
 }

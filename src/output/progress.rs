@@ -4,10 +4,10 @@
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::archive::reader::MemberStats;
-use crate::cli::GlobalArgs;
+use crate::digest::MemberStats;
 
-#[derive(Debug)]
+/// Cheap to clone: clones draw into the same set of bars.
+#[derive(Debug, Clone)]
 pub struct Progress {
     multi: Option<MultiProgress>,
 }
@@ -19,8 +19,9 @@ pub struct Bar {
 }
 
 impl Progress {
-    pub fn new(global: &GlobalArgs) -> Self {
-        let multi = super::progress_enabled(global)
+    pub fn new(out: &super::Printer) -> Self {
+        let multi = out
+            .progress_enabled()
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Progress { multi }
     }

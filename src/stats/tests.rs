@@ -90,13 +90,13 @@ fn prometheus_text_has_one_help_and_type_per_family_and_no_duplicate_series() {
 
 #[test]
 fn job_ages_come_from_the_job_textfile() {
-    let r = crate::jobs::lastrun::Record {
+    let r = crate::lastrun::Record {
         job: "backup",
         database: "daraa".into(),
         exit_code: 0,
         ..Default::default()
     };
-    let text = crate::jobs::lastrun::render(&r, 1000.0, Some(900.0));
+    let text = crate::lastrun::render(&r, 1000.0, Some(900.0));
     let age = job_age_from_textfile(&text, "backup", 1060.0);
     assert_eq!(age.last_run_age_seconds, Some(60.0));
     assert_eq!(age.last_success_age_seconds, Some(160.0));

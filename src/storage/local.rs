@@ -4,26 +4,16 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::ObjectInfo;
-use crate::archive::writer::write_atomic;
-use crate::error::{CliError, ErrorKind};
+use super::{ObjectInfo, StorageError};
+use crate::files::write_atomic;
 
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     pub dir: PathBuf,
 }
 
-fn io_err(what: &str, path: &Path, e: &std::io::Error) -> CliError {
-    let hint = match e.raw_os_error() {
-        Some(28) => Some("the disk is full: free space or point backup.dir elsewhere"),
-        Some(13) => Some("check the permissions of the backup directory"),
-        _ => None,
-    };
-    let err = CliError::new(ErrorKind::Runtime, format!("cannot {what} {}: {e}", path.display()));
-    match hint {
-        Some(h) => err.with_hint(h),
-        None => err,
-    }
+fn io_err(what: &str, path: &Path, e: &std::io::Error) -> StorageError {
+    StorageError::local(what, path, e)
 }
 
 impl LocalStore {
@@ -35,20 +25,38 @@ impl LocalStore {
         self.dir.join(name)
     }
 
-    pub fn put_file(&self, name: &str, path: &Path) -> Result<(), CliError> {
+    /// Puts `path`'s content under `name`. A file already staged inside the directory is
+    /// renamed into place (a backup never copies its archive); another is copied to a
+    /// temporary name first. Either way the name appears only complete, and durably.
+    pub fn put_file(&self, name: &str, path: &Path) -> Result<(), StorageError> {
         let dest = self.path(name);
-        if path != dest {
-            std::fs::copy(path, &dest).map_err(|e| io_err("copy to", &dest, &e))?;
+        if path == dest {
+            return Ok(());
+        }
+        if path.parent() == Some(self.dir.as_path()) {
+            std::fs::rename(path, &dest)
+                .and_then(|()| crate::files::sync_dir(&self.dir))
+                .map_err(|e| io_err("rename into", &dest, &e))?;
+            return Ok(());
+        }
+        let tmp = self.path(&format!(".{name}.tmp-{}", std::process::id()));
+        let copied = std::fs::copy(path, &tmp)
+            .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, &dest))
+            .and_then(|()| crate::files::sync_dir(&self.dir));
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io_err("copy to", &dest, &e));
         }
         Ok(())
     }
 
-    pub fn put_bytes(&self, name: &str, data: &[u8]) -> Result<(), CliError> {
+    pub fn put_bytes(&self, name: &str, data: &[u8]) -> Result<(), StorageError> {
         let dest = self.path(name);
         write_atomic(&dest, data).map_err(|e| io_err("write", &dest, &e))
     }
 
-    pub fn get_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, CliError> {
+    pub fn get_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let p = self.path(name);
         match std::fs::read(&p) {
             Ok(b) => Ok(Some(b)),
@@ -57,13 +65,13 @@ impl LocalStore {
         }
     }
 
-    pub fn reader(&self, name: &str) -> Result<Box<dyn Read + Send>, CliError> {
+    pub fn reader(&self, name: &str) -> Result<Box<dyn Read + Send>, StorageError> {
         let p = self.path(name);
         let f = std::fs::File::open(&p).map_err(|e| io_err("open", &p, &e))?;
         Ok(Box::new(f))
     }
 
-    pub fn list(&self) -> Result<Vec<ObjectInfo>, CliError> {
+    pub fn list(&self) -> Result<Vec<ObjectInfo>, StorageError> {
         let rd = match std::fs::read_dir(&self.dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -84,7 +92,7 @@ impl LocalStore {
         Ok(out)
     }
 
-    pub fn delete(&self, names: &[String]) -> Result<(), CliError> {
+    pub fn delete(&self, names: &[String]) -> Result<(), StorageError> {
         for n in names {
             let p = self.path(n);
             match std::fs::remove_file(&p) {

@@ -10,7 +10,84 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::error::CliError;
+use crate::config::Config;
+
+/// The backup directory, created with mode 0700 when missing.
+pub fn local(cfg: &Config) -> Result<local::LocalStore, StorageError> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    let dir = &cfg.backup.dir;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| StorageError::local("create backup.dir", dir, &e))?;
+    }
+    Ok(local::LocalStore::new(dir.clone()))
+}
+
+/// The S3 storage, when `s3` is configured.
+pub async fn remote(cfg: &Config) -> Option<Storage> {
+    match &cfg.s3 {
+        Some(s3) => Some(Storage::S3(Box::new(s3::S3Store::new(s3).await))),
+        None => None,
+    }
+}
+
+/// Every configured storage, local first (it is read without creating the directory).
+pub async fn all(cfg: &Config) -> Vec<Storage> {
+    let mut storages = vec![Storage::Local(local::LocalStore::new(cfg.backup.dir.clone()))];
+    storages.extend(remote(cfg).await);
+    storages
+}
+
+/// What went wrong with a storage, in its own terms; `outcome::classify` turns the fault into an
+/// exit code and a hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFault {
+    /// No answer from S3 (network, endpoint, timeout).
+    Unreachable,
+    /// S3 refused the credentials.
+    Denied,
+    /// The bucket does not exist.
+    NoBucket,
+    /// S3 answered with another error.
+    Service,
+    /// What S3 stored differs from what was sent (size or ETag).
+    Mismatch,
+    /// Stopped by a signal.
+    Interrupted,
+    /// A local file operation failed (the OS error number, when there is one).
+    Local { errno: Option<i32> },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StorageError {
+    pub fault: StorageFault,
+    pub message: String,
+}
+
+impl StorageError {
+    pub fn new(fault: StorageFault, message: impl Into<String>) -> Self {
+        StorageError { fault, message: message.into() }
+    }
+
+    /// A failed local file operation on `path`.
+    pub fn local(what: &str, path: &Path, e: &std::io::Error) -> Self {
+        StorageError::new(
+            StorageFault::Local { errno: e.raw_os_error() },
+            format!("cannot {what} {}: {e}", path.display()),
+        )
+    }
+
+    /// Puts what was being done in front of the message.
+    #[must_use]
+    pub fn prefixed(mut self, what: &str) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
@@ -45,14 +122,14 @@ impl Storage {
         name: &str,
         path: &Path,
         cancel: &CancellationToken,
-    ) -> Result<(), CliError> {
+    ) -> Result<(), StorageError> {
         match self {
             Storage::Local(l) => l.put_file(name, path),
             Storage::S3(s) => s.put_file(name, path, cancel).await,
         }
     }
 
-    pub async fn put_bytes(&self, name: &str, data: &[u8]) -> Result<(), CliError> {
+    pub async fn put_bytes(&self, name: &str, data: &[u8]) -> Result<(), StorageError> {
         match self {
             Storage::Local(l) => l.put_bytes(name, data),
             Storage::S3(s) => s.put_bytes(name, data).await,
@@ -60,7 +137,7 @@ impl Storage {
     }
 
     /// A small object (sidecar manifests), or `None` when it does not exist.
-    pub async fn get_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, CliError> {
+    pub async fn get_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
         match self {
             Storage::Local(l) => l.get_bytes(name),
             Storage::S3(s) => s.get_bytes(name).await,
@@ -69,14 +146,14 @@ impl Storage {
 
     /// A blocking reader over the object, streamed (for verify and restore). Call it from
     /// blocking code (`spawn_blocking`) when the storage is S3.
-    pub async fn reader(&self, name: &str) -> Result<Box<dyn Read + Send>, CliError> {
+    pub async fn reader(&self, name: &str) -> Result<Box<dyn Read + Send>, StorageError> {
         match self {
             Storage::Local(l) => l.reader(name),
             Storage::S3(s) => s.reader(name).await,
         }
     }
 
-    pub async fn list(&self) -> Result<Vec<ObjectInfo>, CliError> {
+    pub async fn list(&self) -> Result<Vec<ObjectInfo>, StorageError> {
         match self {
             Storage::Local(l) => l.list(),
             Storage::S3(s) => s.list().await,
@@ -84,7 +161,7 @@ impl Storage {
     }
 
     /// Deletes objects; a missing one is not an error.
-    pub async fn delete(&self, names: &[String]) -> Result<(), CliError> {
+    pub async fn delete(&self, names: &[String]) -> Result<(), StorageError> {
         match self {
             Storage::Local(l) => l.delete(names),
             Storage::S3(s) => s.delete(names).await,

@@ -16,8 +16,8 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{ProvideErrorMetadata as _, SdkError};
 
+use super::{StorageError, StorageFault};
 use crate::config::S3Config;
-use crate::error::CliError;
 
 pub async fn client(cfg: &S3Config) -> Client {
     let region = RegionProviderChain::first_try(cfg.region.clone().map(Region::new))
@@ -36,48 +36,46 @@ pub async fn client(cfg: &S3Config) -> Client {
 }
 
 /// Checks that the bucket exists and the credentials may use it.
-pub async fn probe(client: &Client, cfg: &S3Config) -> Result<(), CliError> {
+pub async fn probe(client: &Client, cfg: &S3Config) -> Result<(), StorageError> {
     client.head_bucket().bucket(&cfg.bucket).send().await.map(|_| ()).map_err(|e| classify(&e, cfg))
 }
 
 pub fn classify<E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug>(
     e: &SdkError<E, HttpResponse>,
     cfg: &S3Config,
-) -> CliError {
+) -> StorageError {
     let where_ = match &cfg.endpoint {
         Some(ep) => format!("s3://{} at {ep}", cfg.bucket),
         None => format!("s3://{}", cfg.bucket),
     };
     match e {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            CliError::unreachable(format!("cannot reach S3 for {where_}"))
-                .with_hint("check s3.endpoint, the network, and that the S3 service runs")
+            StorageError::new(StorageFault::Unreachable, format!("cannot reach S3 for {where_}"))
         }
         SdkError::ServiceError(se) => {
             let status = se.raw().status().as_u16();
             let code = e.code().unwrap_or("");
             match (status, code) {
                 (403, _) | (_, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "AccessDenied") => {
-                    CliError::unreachable(format!(
-                        "S3 refused the credentials for {where_} ({status} {code})"
-                    ))
-                    .with_hint(
-                        "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the profile/role in use",
+                    StorageError::new(
+                        StorageFault::Denied,
+                        format!("S3 refused the credentials for {where_} ({status} {code})"),
                     )
                 }
-                (404, _) | (_, "NoSuchBucket") => {
-                    CliError::unreachable(format!("S3 bucket {where_} does not exist"))
-                        .with_hint("create the bucket or fix s3.bucket")
-                }
-                _ => CliError::unreachable(format!(
-                    "S3 error for {where_}: {status} {code} {}",
-                    e.message().unwrap_or("")
-                )),
+                (404, _) | (_, "NoSuchBucket") => StorageError::new(
+                    StorageFault::NoBucket,
+                    format!("S3 bucket {where_} does not exist"),
+                ),
+                _ => StorageError::new(
+                    StorageFault::Service,
+                    format!("S3 error for {where_}: {status} {code} {}", e.message().unwrap_or("")),
+                ),
             }
         }
-        other => {
-            CliError::unreachable(format!("S3 request for {where_} failed: {}", short_debug(other)))
-        }
+        other => StorageError::new(
+            StorageFault::Unreachable,
+            format!("S3 request for {where_} failed: {}", short_debug(other)),
+        ),
     }
 }
 
@@ -133,7 +131,7 @@ impl S3Store {
         self.cfg.storage_class.as_deref().map(aws_sdk_s3::types::StorageClass::from)
     }
 
-    pub async fn put_bytes(&self, name: &str, data: &[u8]) -> Result<(), CliError> {
+    pub async fn put_bytes(&self, name: &str, data: &[u8]) -> Result<(), StorageError> {
         let key = self.key(name);
         self.client
             .put_object()
@@ -152,7 +150,7 @@ impl S3Store {
 
     /// Uploads bytes, then checks what S3 stored: the size, and the ETag (the MD5 of a
     /// single-part object, except with SSE-KMS).
-    pub async fn put_bytes_verified(&self, name: &str, data: &[u8]) -> Result<(), CliError> {
+    pub async fn put_bytes_verified(&self, name: &str, data: &[u8]) -> Result<(), StorageError> {
         self.put_bytes(name, data).await?;
         let key = self.key(name);
         let head =
@@ -160,8 +158,8 @@ impl S3Store {
                 classify(&e, &self.cfg).prefixed(&format!("checking the upload of {key}"))
             })?;
         if head.content_length() != Some(data.len() as i64) {
-            return Err(CliError::new(
-                crate::error::ErrorKind::Runtime,
+            return Err(StorageError::new(
+                StorageFault::Mismatch,
                 format!(
                     "upload of {key} is {:?} bytes in S3, {} sent",
                     head.content_length(),
@@ -169,10 +167,10 @@ impl S3Store {
                 ),
             ));
         }
-        let expected = format!("\"{}\"", crate::archive::manifest::hex(&md5(data)));
+        let expected = format!("\"{}\"", crate::files::hex(&md5(data)));
         if self.cfg.sse.as_deref() != Some("aws:kms") && head.e_tag() != Some(expected.as_str()) {
-            return Err(CliError::new(
-                crate::error::ErrorKind::Runtime,
+            return Err(StorageError::new(
+                StorageFault::Mismatch,
                 format!("upload of {key}: S3 reports ETag {:?}, expected {expected}", head.e_tag()),
             ));
         }
@@ -185,15 +183,10 @@ impl S3Store {
         name: &str,
         path: &std::path::Path,
         cancel: &tokio_util::sync::CancellationToken,
-    ) -> Result<(), CliError> {
+    ) -> Result<(), StorageError> {
         use tokio::io::AsyncReadExt as _;
         let key = self.key(name);
-        let local_err = |e: std::io::Error| {
-            CliError::new(
-                crate::error::ErrorKind::Runtime,
-                format!("cannot read {}: {e}", path.display()),
-            )
-        };
+        let local_err = |e: std::io::Error| StorageError::local("read", path, &e);
         let size = tokio::fs::metadata(path).await.map_err(local_err)?.len();
         let part = part_size(size, self.cfg.part_size_mib);
         if size <= part {
@@ -221,8 +214,8 @@ impl S3Store {
             let mut sent = 0u64;
             while sent < size {
                 if cancel.is_cancelled() {
-                    return Err(CliError::new(
-                        crate::error::ErrorKind::Interrupted,
+                    return Err(StorageError::new(
+                        StorageFault::Interrupted,
                         format!("upload of {key} interrupted"),
                     ));
                 }
@@ -298,32 +291,34 @@ impl S3Store {
                 classify(&e, &self.cfg).prefixed(&format!("checking the upload of {key}"))
             })?;
         if head.content_length() != Some(size as i64) {
-            return Err(CliError::new(
-                crate::error::ErrorKind::Runtime,
+            return Err(StorageError::new(
+                StorageFault::Mismatch,
                 format!(
                     "upload of {key} is {:?} bytes in S3, {size} locally",
                     head.content_length()
                 ),
             ));
         }
-        let expected = format!("\"{}-{count}\"", crate::archive::manifest::hex(&md5(&digests)));
+        let expected = format!("\"{}-{count}\"", crate::files::hex(&md5(&digests)));
         if self.cfg.sse.as_deref() != Some("aws:kms") && head.e_tag() != Some(expected.as_str()) {
-            return Err(CliError::new(
-                crate::error::ErrorKind::Runtime,
+            return Err(StorageError::new(
+                StorageFault::Mismatch,
                 format!("upload of {key}: S3 reports ETag {:?}, expected {expected}", head.e_tag()),
             ));
         }
         Ok(())
     }
 
-    pub async fn get_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, CliError> {
+    pub async fn get_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let key = self.key(name);
         match self.client.get_object().bucket(&self.bucket).key(&key).send().await {
             Ok(out) => {
-                let data =
-                    out.body.collect().await.map_err(|e| {
-                        CliError::unreachable(format!("download of {key} failed: {e}"))
-                    })?;
+                let data = out.body.collect().await.map_err(|e| {
+                    StorageError::new(
+                        StorageFault::Unreachable,
+                        format!("download of {key} failed: {e}"),
+                    )
+                })?;
                 Ok(Some(data.into_bytes().to_vec()))
             }
             Err(SdkError::ServiceError(se)) if se.err().is_no_such_key() => Ok(None),
@@ -332,7 +327,7 @@ impl S3Store {
     }
 
     /// A blocking reader streaming the object; use it from a blocking thread.
-    pub async fn reader(&self, name: &str) -> Result<Box<dyn std::io::Read + Send>, CliError> {
+    pub async fn reader(&self, name: &str) -> Result<Box<dyn std::io::Read + Send>, StorageError> {
         let key = self.key(name);
         let out = self
             .client
@@ -348,7 +343,7 @@ impl S3Store {
 
     /// Every object under `<prefix><under>`, at any depth, as names relative to the prefix
     /// (cleanup archives live in such "folders").
-    pub async fn list_under(&self, under: &str) -> Result<Vec<String>, CliError> {
+    pub async fn list_under(&self, under: &str) -> Result<Vec<String>, StorageError> {
         let mut out = Vec::new();
         let full = format!("{}{under}", self.prefix);
         let mut pages = self
@@ -370,7 +365,7 @@ impl S3Store {
         Ok(out)
     }
 
-    pub async fn list(&self) -> Result<Vec<super::ObjectInfo>, CliError> {
+    pub async fn list(&self) -> Result<Vec<super::ObjectInfo>, StorageError> {
         let mut out = Vec::new();
         let mut pages = self
             .client
@@ -399,7 +394,7 @@ impl S3Store {
         Ok(out)
     }
 
-    pub async fn delete(&self, names: &[String]) -> Result<(), CliError> {
+    pub async fn delete(&self, names: &[String]) -> Result<(), StorageError> {
         for n in names {
             let key = self.key(n);
             self.client
@@ -414,7 +409,7 @@ impl S3Store {
     }
 
     /// Server-side encryption S3 reports for an object (for tests and `list`).
-    pub async fn encryption_of(&self, name: &str) -> Result<Option<String>, CliError> {
+    pub async fn encryption_of(&self, name: &str) -> Result<Option<String>, StorageError> {
         let key = self.key(name);
         let head = self
             .client

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::config::{Privilege, RoleRef, RoleSpec, UserSpec};
 
 /// When `users provision` sets passwords of users that exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PasswordPolicy {
     /// Only when the user is created.

@@ -10,7 +10,8 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::{LiveRole, LiveUser, RolePlan, UserPlan, parse_roles_info, parse_users_info};
 use crate::config::{RoleSpec, UserSpec};
-use crate::error::{CliError, ErrorKind};
+use crate::error::CliError;
+use crate::outcome::Outcome;
 
 /// MongoDB's `NotImplemented` and `CommandNotFound` codes: what FerretDB answers for roles.
 const NOT_IMPLEMENTED: i32 = 238;
@@ -29,14 +30,14 @@ fn server_error(e: &mongodb::error::Error, what: &str) -> anyhow::Error {
     match e.kind.as_ref() {
         DriverErrorKind::Command(c) if c.code == NOT_IMPLEMENTED || c.code == COMMAND_NOT_FOUND => {
             CliError::new(
-                ErrorKind::Runtime,
+                Outcome::Failed,
                 format!("{what}: the server does not implement it ({})", c.message),
             )
             .with_hint(FERRETDB_ROLES_HINT)
             .into()
         }
         DriverErrorKind::Command(c) => CliError::new(
-            ErrorKind::Runtime,
+            Outcome::Failed,
             format!("{what}: the server refused ({} {}: {})", c.code, c.code_name, c.message),
         )
         .into(),

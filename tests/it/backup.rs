@@ -355,7 +355,7 @@ async fn a_held_lock_gives_exit_4_naming_the_holder() {
         )
         .unwrap()
         .config;
-        let backend = daraa_ops::jobs::lock_backend(&cfg).await.unwrap();
+        let backend = daraa_ops::lock::backend(&cfg, &cfg.mongodb.database).await.unwrap();
         let cancel = tokio_util::sync::CancellationToken::new();
         let guard = daraa_ops::lock::acquire(backend, "backup", Duration::from_secs(30), &cancel)
             .await

@@ -428,12 +428,12 @@ async fn views_validators_and_collations_come_back_from_metadata() {
         assert_eq!(code, 0, "{v} {stderr}");
         let specs = daraa_ops::mongo::dump::list_collections(&db).await.unwrap();
         let stores = specs.iter().find(|c| c.name == "stores").unwrap();
-        let options = stores.spec.get_document("options").unwrap();
+        let options = &stores.options;
         assert!(options.get_document("validator").is_ok(), "{options}");
         assert_eq!(options.get_document("collation").unwrap().get_str("locale").unwrap(), "ar");
         let view = specs.iter().find(|c| c.name == "active_stores").unwrap();
         assert_eq!(view.kind, "view");
-        assert_eq!(view.spec.get_document("options").unwrap().get_str("viewOn").unwrap(), "stores");
+        assert_eq!(view.options.get_str("viewOn").unwrap(), "stores");
         assert_eq!(
             db.collection::<Document>("active_stores").count_documents(doc! {}).await.unwrap(),
             5

@@ -66,7 +66,7 @@ async fn redis_lock_is_renewed_while_held_and_only_its_owner_releases_it() {
     )
     .unwrap()
     .config;
-    let backend = daraa_ops::jobs::lock_backend(&cfg).await.unwrap();
+    let backend = daraa_ops::lock::backend(&cfg, &cfg.mongodb.database).await.unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
     // A TTL far shorter than the test: without renewal the key would be gone.
     let ttl = Duration::from_millis(600);
@@ -79,7 +79,7 @@ async fn redis_lock_is_renewed_while_held_and_only_its_owner_releases_it() {
     // A second acquire is refused with the holder named.
     let other =
         daraa_ops::lock::acquire(backend.clone(), "cleanup", ttl, &cancel).await.unwrap_err();
-    assert_eq!(other.kind, daraa_ops::error::ErrorKind::Locked);
+    assert!(matches!(other.fault, daraa_ops::lock::LockFault::Held { .. }), "{other}");
     assert!(other.message.contains(&format!("pid {}", std::process::id())));
     // Forced release by someone else makes the owner's heartbeat notice and cancel its job.
     daraa_ops::lock::force_release(&backend).await.unwrap();

@@ -306,7 +306,8 @@ pub fn write_test_archive_with(
     collections: &[TestCollection<'_>],
     tweak: impl FnOnce(&mut daraa_ops::archive::manifest::Manifest),
 ) {
-    use daraa_ops::archive::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, hex};
+    use daraa_ops::archive::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest};
+    use daraa_ops::files::hex;
     use sha2::Digest as _;
     let sha = |b: &[u8]| hex(&sha2::Sha256::digest(b));
     let entries: Vec<CollectionEntry> = collections

@@ -61,7 +61,7 @@ pub async fn save(cfg: &Config, r: &Record) {
         let success = if r.exit_code == 0 { Some(now) } else { previous_success };
         let text = render(r, now, success);
         if let Err(e) = std::fs::create_dir_all(dir)
-            .and_then(|()| crate::archive::writer::write_atomic(&path, text.as_bytes()))
+            .and_then(|()| crate::files::write_atomic(&path, text.as_bytes()))
         {
             tracing::warn!("cannot write metrics file {}: {e}", path.display());
         }

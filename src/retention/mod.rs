@@ -5,6 +5,10 @@
 //! N newest. `keep_days D` keeps those younger than D days. `keep_daily N` keeps, for each of
 //! the N most recent days that have backups, the newest backup of that day; weekly uses ISO
 //! weeks, monthly calendar months, all in UTC. Incomplete backups are never considered.
+//!
+//! [`prune::apply`] is the engine that applies the plan to the storages.
+
+pub mod prune;
 
 use std::collections::BTreeSet;
 

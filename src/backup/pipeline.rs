@@ -1,0 +1,296 @@
+//! The dump pipeline: collections dumped in parallel (each to a staging file), handed to one
+//! archive-writing thread as they finish; member names, order and contents come from
+//! `archive::layout`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::sync::Semaphore;
+
+use super::Env;
+use crate::archive::layout::{self, CollectionMetadata};
+use crate::archive::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest};
+use crate::archive::writer::ArchiveWriter;
+use crate::error::CliError;
+use crate::files::hex;
+use crate::mongo::dump;
+use crate::outcome::Outcome;
+use crate::output::progress::Progress;
+use crate::signal::Interrupted;
+
+/// Where and under which name an archive is being written.
+pub(super) struct Target<'a> {
+    pub id: &'a str,
+    pub label: Option<String>,
+    pub partial: &'a Path,
+    pub staging: &'a Path,
+    pub now: jiff::Timestamp,
+}
+
+/// Messages to the archive-writing thread.
+enum Member {
+    File { name: String, path: PathBuf },
+    Bytes { name: String, data: Vec<u8> },
+}
+
+type Sender = std::sync::mpsc::Sender<Member>;
+
+fn send(tx: &Sender, member: Member) -> anyhow::Result<()> {
+    tx.send(member).map_err(|_| anyhow::anyhow!("archive writer stopped"))
+}
+
+/// Writes the whole archive to `target.partial`; returns its manifest, size and sha256. The
+/// staging folder is removed whatever happens; the `.partial` file is the caller's.
+pub(super) async fn write(
+    env: Env<'_>,
+    db: &mongodb::Database,
+    specs: &[dump::CollectionSpec],
+    server_version: &str,
+    target: &Target<'_>,
+) -> anyhow::Result<(Manifest, u64, String)> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(target.staging)
+        .with_context(|| format!("cannot create staging folder {}", target.staging.display()))?;
+    let result = write_staged(env, db, specs, server_version, target).await;
+    let _ = std::fs::remove_dir_all(target.staging);
+    result
+}
+
+async fn write_staged(
+    env: Env<'_>,
+    db: &mongodb::Database,
+    specs: &[dump::CollectionSpec],
+    server_version: &str,
+    target: &Target<'_>,
+) -> anyhow::Result<(Manifest, u64, String)> {
+    let cfg = env.cfg;
+    let (tx, writer_task) = spawn_writer(cfg, target)?;
+    send(
+        &tx,
+        Member::Bytes { name: layout::PRELUDE.into(), data: layout::prelude_json(server_version) },
+    )?;
+    let dumped = dump_all(env, db, specs, target.staging, &tx).await;
+    let entries = match dumped {
+        Ok(entries) if !env.cancel.is_cancelled() => entries,
+        other => {
+            // Closing the channel ends the writer. When the writer itself failed (a full
+            // disk), the dump tasks only saw "archive writer stopped": its error is the one
+            // to report.
+            drop(tx);
+            let writer_error = writer_task.await.ok().and_then(Result::err);
+            return Err(match (writer_error, other) {
+                (Some(w), _) => w,
+                (None, Err(f)) => f,
+                (None, Ok(_)) => Interrupted.into(),
+            });
+        }
+    };
+    let now = target.now;
+    let second = |t: jiff::Timestamp| t.round(jiff::Unit::Second).unwrap_or(t).to_string();
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        id: target.id.into(),
+        label: target.label.clone(),
+        created_at: second(now),
+        completed_at: second(jiff::Timestamp::now()),
+        server_version: server_version.into(),
+        database: cfg.mongodb.database.clone(),
+        totals: Manifest::totals_of(&entries),
+        collections: entries,
+    };
+    // manifest.json is the last member; closing the channel then lets the writer finish.
+    send(
+        &tx,
+        Member::Bytes {
+            name: layout::MANIFEST.into(),
+            data: serde_json::to_vec_pretty(&manifest)?,
+        },
+    )?;
+    drop(tx);
+    let (size, sha) = writer_task.await.context("archive writer panicked")??;
+    Ok((manifest, size, sha))
+}
+
+type WriterTask = tokio::task::JoinHandle<anyhow::Result<(u64, String)>>;
+
+/// The thread that appends members to the archive in the order it receives them.
+fn spawn_writer(
+    cfg: &crate::config::Config,
+    target: &Target<'_>,
+) -> anyhow::Result<(Sender, WriterTask)> {
+    let threads = match cfg.backup.compression_threads {
+        0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+        n => n,
+    };
+    let partial = target.partial.to_path_buf();
+    let mut writer = ArchiveWriter::create(
+        &partial,
+        cfg.backup.compression_level,
+        threads,
+        target.now.as_second().max(0) as u64,
+    )
+    .map_err(|e| disk_error(&e, &partial))?;
+    let (tx, rx) = std::sync::mpsc::channel::<Member>();
+    let task = tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, String)> {
+        for m in rx {
+            let written = match m {
+                Member::File { name, path } => {
+                    let r = writer.append_file(&name, &path);
+                    let _ = std::fs::remove_file(&path);
+                    r
+                }
+                Member::Bytes { name, data } => writer.append_bytes(&name, &data),
+            };
+            written.map_err(|e| disk_error(&e, &partial))?;
+        }
+        writer.finish().map_err(|e| disk_error(&e, &partial).into())
+    });
+    Ok((tx, task))
+}
+
+/// Dumps every collection, `parallel_collections` at a time. A failed collection stops its
+/// siblings through a child token; a signal reaches them through the parent. Cancelling only
+/// the child keeps the exit code the failure's own.
+async fn dump_all(
+    env: Env<'_>,
+    db: &mongodb::Database,
+    specs: &[dump::CollectionSpec],
+    staging: &Path,
+    tx: &Sender,
+) -> anyhow::Result<Vec<CollectionEntry>> {
+    let cfg = env.cfg;
+    let job = env.cancel.child_token();
+    let semaphore = Arc::new(Semaphore::new(cfg.backup.parallel_collections));
+    let mut tasks = tokio::task::JoinSet::new();
+    for spec in specs {
+        let dumper = Dumper {
+            db: db.clone(),
+            db_dir: cfg.mongodb.database.clone(),
+            staging: staging.to_path_buf(),
+            tx: tx.clone(),
+            cancel: job.clone(),
+            progress: env.progress.clone(),
+            batch_size: cfg.backup.batch_size,
+        };
+        let (sem, spec) = (Arc::clone(&semaphore), spec.clone());
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await?;
+            dumper.dump(&spec).await
+        });
+    }
+    let mut entries = Vec::new();
+    let mut failure: Option<anyhow::Error> = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(entry)) => entries.push(entry),
+            Ok(Err(e)) => {
+                failure.get_or_insert(e);
+                job.cancel();
+            }
+            Err(e) => {
+                failure.get_or_insert(anyhow::anyhow!("a dump task failed: {e}"));
+            }
+        }
+    }
+    env.progress.finish();
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(entries)
+}
+
+/// What one collection's dump task needs.
+struct Dumper {
+    db: mongodb::Database,
+    db_dir: String,
+    staging: PathBuf,
+    tx: Sender,
+    cancel: tokio_util::sync::CancellationToken,
+    progress: Progress,
+    batch_size: u32,
+}
+
+impl Dumper {
+    async fn dump(&self, spec: &dump::CollectionSpec) -> anyhow::Result<CollectionEntry> {
+        let indexes = if spec.is_view() {
+            Vec::new()
+        } else {
+            dump::list_indexes(&self.db, &spec.name)
+                .await
+                .with_context(|| format!("listing the indexes of {}", spec.name))?
+        };
+        let metadata = CollectionMetadata {
+            name: spec.name.clone(),
+            kind: spec.kind.clone(),
+            options: spec.options.clone(),
+            indexes,
+            uuid: spec.uuid.clone(),
+        }
+        .to_json()
+        .into_bytes();
+        let metadata_file = layout::metadata_member(&self.db_dir, &spec.name);
+        let mut entry = CollectionEntry {
+            name: spec.name.clone(),
+            kind: if spec.is_view() { "view".into() } else { "collection".into() },
+            data_file: None,
+            metadata_file: metadata_file.clone(),
+            documents: 0,
+            bytes: 0,
+            sha256: None,
+            metadata_sha256: hex(&<sha2::Sha256 as sha2::Digest>::digest(&metadata)),
+        };
+        // Metadata first: a restore creates the collection with its options (capped,
+        // collation, validator) before inserting the data.
+        send(&self.tx, Member::Bytes { name: metadata_file, data: metadata })?;
+        if spec.is_view() {
+            return Ok(entry);
+        }
+        let total = self
+            .db
+            .collection::<bson::Document>(&spec.name)
+            .estimated_document_count()
+            .await
+            .unwrap_or(0);
+        let bar = self.progress.collection(&spec.name, total);
+        let staged = self
+            .staging
+            .join(format!("{}.bson", crate::archive::names::escape_collection(&spec.name)));
+        let stats = dump::dump_collection(
+            &self.db,
+            &spec.name,
+            &staged,
+            self.batch_size,
+            &self.cancel,
+            |docs, bytes| {
+                bar.set(docs, bytes);
+            },
+        )
+        .await
+        .with_context(|| format!("dumping collection {}", spec.name))?;
+        bar.done(&stats);
+        let data_file = layout::data_member(&self.db_dir, &spec.name);
+        send(&self.tx, Member::File { name: data_file.clone(), path: staged })?;
+        entry.data_file = Some(data_file);
+        entry.documents = stats.documents;
+        entry.bytes = stats.bytes;
+        entry.sha256 = Some(stats.sha256);
+        Ok(entry)
+    }
+}
+
+fn disk_error(e: &std::io::Error, path: &Path) -> CliError {
+    let err = CliError::new(Outcome::Failed, format!("cannot write {}: {e}", path.display()));
+    if e.raw_os_error() == Some(28) {
+        err.with_hint(
+            "the disk is full: free space or point backup.dir elsewhere; nothing was kept",
+        )
+    } else {
+        err
+    }
+}

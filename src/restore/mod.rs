@@ -1,0 +1,142 @@
+//! The restore engine shared by `restore` and `drill`.
+//!
+//! Scheme (docs/operations.md, "Restore"), one step per module:
+//! 1. [`pump`]: while the archive streams, every collection is loaded into a temporary
+//!    collection ([`temps`]); checksums and counts are verified as each member ends and
+//!    against the manifest at the end of the stream;
+//! 2. [`swap`]: indexes are built on the complete temporary collections; only then is each
+//!    live collection moved aside, the new one renamed into its place, the old one dropped;
+//!    views are created last.
+//!
+//! Any failure before the swap drops the temporary collections and leaves the target as it
+//! was.
+
+mod pump;
+mod swap;
+pub mod temps;
+
+use std::collections::BTreeMap;
+
+use anyhow::Context as _;
+use mongodb::Database;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::archive::{CollectionMetadata, Manifest};
+use crate::catalog::Resolved;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Only these collections (None: all).
+    pub collections: Option<Vec<String>>,
+    /// Replace existing collections (the caller has checked `--drop` and confirmation).
+    pub replace: bool,
+    pub parallel_collections: usize,
+    pub insertion_workers: usize,
+}
+
+impl Options {
+    fn wanted(&self, name: &str) -> bool {
+        self.collections.as_ref().is_none_or(|c| c.iter().any(|x| x == name))
+    }
+}
+
+/// What a restore did with a collection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Created where nothing (or an empty collection) was.
+    #[default]
+    Created,
+    /// A live collection was replaced.
+    Replaced,
+    /// In the archive, filtered out by `--collections`.
+    Skipped,
+}
+
+/// A collection or a view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Collection,
+    View,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CollectionReport {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    /// Documents in the archive.
+    pub documents: u64,
+    pub inserted: u64,
+    pub failed: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+    pub indexes: usize,
+    pub action: Action,
+    /// Order-independent digest of the archived documents (see `digest::SetDigest`).
+    #[serde(skip)]
+    pub digest: String,
+}
+
+#[derive(Debug)]
+pub struct Report {
+    pub manifest: Manifest,
+    pub collections: Vec<CollectionReport>,
+    /// Each collection's `metadata.json`.
+    pub metadata: BTreeMap<String, CollectionMetadata>,
+}
+
+/// A restore failure that carries the per-collection report for the JSON summary.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failed {
+    pub message: String,
+    pub collections: Vec<CollectionReport>,
+}
+
+pub async fn restore(
+    db: &Database,
+    source: &Resolved,
+    opts: &Options,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Report> {
+    let recovered =
+        temps::recover(db).await.context("cleaning up after an earlier interrupted restore")?;
+    for r in recovered {
+        tracing::warn!("{}: {r} (left by an interrupted restore)", db.name());
+    }
+    let temps = temps::Temps::new();
+    let result = load(db, source, opts, cancel, &temps).await;
+    if result.is_err() {
+        // Nothing live was touched before the swap: drop what we created.
+        temps.drop_loading(db).await;
+    }
+    result
+}
+
+async fn load(
+    db: &Database,
+    source: &Resolved,
+    opts: &Options,
+    cancel: &CancellationToken,
+    temps: &temps::Temps,
+) -> anyhow::Result<Report> {
+    let pumped = pump::pump(db, source, opts, cancel, temps).await?;
+    crate::signal::check(cancel)?;
+    let mut collections = pumped.collections;
+    swap::build_indexes(db, &mut collections, &pumped.metadata, temps).await?;
+    crate::signal::check(cancel)?;
+    // The swap. Signals are not checked from here on: it is quick, and stopping half-way
+    // would leave some collections old and some new.
+    let live: Vec<String> = db.list_collection_names().await?;
+    if !opts.replace {
+        swap::check_still_empty(db, &collections, &live).await?;
+    }
+    swap::swap(db, &mut collections, &live, temps).await?;
+    swap::create_views(db, &pumped.manifest, &pumped.metadata, opts, &live, &mut collections)
+        .await?;
+    Ok(Report { manifest: pumped.manifest, collections, metadata: pumped.metadata })
+}

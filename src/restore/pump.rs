@@ -1,0 +1,254 @@
+//! Step 1 of a restore: stream the archive into temporary collections, several collections at
+//! a time and several insertion workers each, and verify every member against the manifest.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use bson::RawDocumentBuf;
+use mongodb::Database;
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::temps::Temps;
+use super::{Action, CollectionReport, Failed, Options};
+use crate::archive::reader::{self, ArchiveError, Event};
+use crate::archive::{CollectionEntry, CollectionMetadata, Manifest};
+use crate::catalog::Resolved;
+use crate::error::CliError;
+use crate::mongo::load;
+use crate::outcome::Outcome;
+use crate::signal::Interrupted;
+
+/// What the stream delivered, verified.
+pub(super) struct Pumped {
+    pub manifest: Manifest,
+    pub metadata: BTreeMap<String, CollectionMetadata>,
+    /// One per `.bson` member, in name order.
+    pub collections: Vec<CollectionReport>,
+}
+
+/// One collection being loaded.
+struct Loading {
+    tx: Option<mpsc::Sender<Vec<RawDocumentBuf>>>,
+    stats: Arc<Mutex<(u64, Vec<String>)>>,
+    /// Waits for the insertion workers, then frees the collection's slot so the next
+    /// collection can start (`parallel_collections`).
+    done: tokio::task::JoinHandle<()>,
+}
+
+/// The consumer of the archive's events.
+struct Pump<'a> {
+    db: &'a Database,
+    opts: &'a Options,
+    temps: &'a Temps,
+    expected: HashMap<String, CollectionEntry>,
+    semaphore: Arc<Semaphore>,
+    metadata: BTreeMap<String, CollectionMetadata>,
+    loading: BTreeMap<String, Loading>,
+    reports: BTreeMap<String, CollectionReport>,
+}
+
+pub(super) async fn pump(
+    db: &Database,
+    source: &Resolved,
+    opts: &Options,
+    cancel: &CancellationToken,
+    temps: &Temps,
+) -> anyhow::Result<Pumped> {
+    let reader = source.storage.reader(&source.archive_name).await?;
+    let expected = source.sidecar.as_ref().map(|s| s.manifest.clone());
+    let mut pump = Pump {
+        db,
+        opts,
+        temps,
+        expected: expected
+            .iter()
+            .flat_map(|m| m.collections.iter().map(|c| (c.name.clone(), c.clone())))
+            .collect(),
+        semaphore: Arc::new(Semaphore::new(opts.parallel_collections.max(1))),
+        metadata: BTreeMap::new(),
+        loading: BTreeMap::new(),
+        reports: BTreeMap::new(),
+    };
+    let (tx, mut rx) = mpsc::channel::<Event>(4);
+    let walk_cancel = cancel.clone();
+    let walker = tokio::task::spawn_blocking(move || {
+        let reader = crate::signal::CancelReader::new(reader, walk_cancel);
+        reader::walk(reader, expected.as_ref(), true, |ev| {
+            tx.blocking_send(ev)
+                .map_err(|_| ArchiveError::Io(std::io::Error::other("restore stopped reading")))
+        })
+    });
+    let mut stream_error: Option<anyhow::Error> = None;
+    while let Some(ev) = rx.recv().await {
+        if cancel.is_cancelled() {
+            stream_error = Some(Interrupted.into());
+            break;
+        }
+        if let Err(e) = pump.on_event(ev).await {
+            stream_error = Some(e);
+            break;
+        }
+    }
+    drop(rx);
+    let stream_result = walker.await.context("archive reader panicked")?;
+    pump.finish_workers().await;
+    if let Some(e) = stream_error {
+        return Err(e);
+    }
+    let manifest = match stream_result {
+        Ok(v) => v.manifest,
+        Err(_) if cancel.is_cancelled() => return Err(Interrupted.into()),
+        Err(ArchiveError::Corrupt(msg)) => {
+            return Err(CliError::new(Outcome::Drift, format!("{}: {msg}", source.archive_name))
+                .with_hint("nothing in the target database was changed; restore another backup (`daraa-ops list`)")
+                .into());
+        }
+        Err(ArchiveError::Io(e)) => {
+            return Err(anyhow::Error::new(e).context(format!("reading {}", source.archive_name)));
+        }
+    };
+    pump.into_pumped(manifest)
+}
+
+impl Pump<'_> {
+    async fn on_event(&mut self, ev: Event) -> anyhow::Result<()> {
+        match ev {
+            Event::Metadata { collection, metadata } => {
+                self.metadata.insert(collection, metadata);
+            }
+            Event::DataStart { collection } if self.opts.wanted(&collection) => {
+                self.start(collection).await?;
+            }
+            Event::DataStart { .. } => {}
+            Event::Batch { collection, docs } => {
+                if let Some(l) = self.loading.get(&collection)
+                    && let Some(tx) = &l.tx
+                    && tx.send(docs).await.is_err()
+                {
+                    anyhow::bail!("insertion workers of {collection} stopped");
+                }
+            }
+            Event::DataEnd { collection, stats, digest } => {
+                tracing::info!(
+                    "{collection}: {} documents read from the archive ({})",
+                    stats.documents,
+                    crate::output::human_bytes(stats.bytes)
+                );
+                if let Some(expected) = self.expected.get(&collection)
+                    && (expected.documents != stats.documents
+                        || expected.sha256.as_deref() != Some(stats.sha256.as_str()))
+                {
+                    return Err(CliError::new(
+                        Outcome::Drift,
+                        format!("collection {collection}: the archive does not match its manifest"),
+                    )
+                    .into());
+                }
+                let action =
+                    if self.opts.wanted(&collection) { Action::Created } else { Action::Skipped };
+                self.reports.insert(
+                    collection.clone(),
+                    CollectionReport {
+                        name: collection.clone(),
+                        documents: stats.documents,
+                        action,
+                        digest,
+                        ..CollectionReport::default()
+                    },
+                );
+                if let Some(l) = self.loading.get_mut(&collection) {
+                    // Closing the channel lets the workers finish what is queued.
+                    l.tx = None;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the temporary collection with the archived options and starts its workers.
+    async fn start(&mut self, collection: String) -> anyhow::Result<()> {
+        let options = match self.metadata.get(&collection) {
+            Some(m) => m.options.clone(),
+            None => {
+                tracing::warn!(
+                    "{collection}: data comes before its metadata in this archive; created without options"
+                );
+                bson::Document::new()
+            }
+        };
+        let temp = self.temps.loading(&collection);
+        load::create_collection(self.db, &temp, &options)
+            .await
+            .with_context(|| format!("creating collection {collection} (options {options})"))?;
+        let permit = Arc::clone(&self.semaphore).acquire_owned().await?;
+        let workers = self.opts.insertion_workers.max(1);
+        let (btx, brx) = mpsc::channel::<Vec<RawDocumentBuf>>(workers * 2);
+        let brx = Arc::new(tokio::sync::Mutex::new(brx));
+        let stats = Arc::new(Mutex::new((0u64, Vec::<String>::new())));
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..workers {
+            let (db, temp, brx, stats) =
+                (self.db.clone(), temp.clone(), Arc::clone(&brx), Arc::clone(&stats));
+            set.spawn(async move {
+                loop {
+                    let batch = brx.lock().await.recv().await;
+                    let Some(batch) = batch else { return };
+                    let (inserted, failures) = load::insert_batch(&db, &temp, batch).await;
+                    let mut s = stats.lock().expect("stats");
+                    s.0 += inserted;
+                    s.1.extend(failures);
+                }
+            });
+        }
+        let done = tokio::spawn(async move {
+            while set.join_next().await.is_some() {}
+            drop(permit);
+        });
+        self.loading.insert(collection, Loading { tx: Some(btx), stats, done });
+        Ok(())
+    }
+
+    /// Closes every channel, waits for the workers and puts their counts in the reports.
+    async fn finish_workers(&mut self) {
+        for l in self.loading.values_mut() {
+            l.tx = None;
+        }
+        for (name, l) in &mut self.loading {
+            let _ = (&mut l.done).await;
+            let (inserted, failures) = std::mem::take(&mut *l.stats.lock().expect("stats"));
+            if let Some(r) = self.reports.get_mut(name) {
+                r.inserted = inserted;
+                r.failed = r.documents.saturating_sub(inserted);
+                r.failures = failures.into_iter().take(20).collect();
+            }
+        }
+    }
+
+    /// The verified result, or the failure: a wanted collection missing from the backup, or
+    /// documents the server refused.
+    fn into_pumped(self, manifest: Manifest) -> anyhow::Result<Pumped> {
+        if let Some(missing) =
+            self.opts.collections.iter().flatten().find(|c| manifest.collection(c).is_none())
+        {
+            return Err(CliError::usage(format!(
+                "collection {missing} is not in backup {}",
+                manifest.id
+            ))
+            .into());
+        }
+        let collections: Vec<CollectionReport> = self.reports.into_values().collect();
+        let failed: u64 = collections.iter().map(|c| c.failed).sum();
+        if failed > 0 {
+            return Err(Failed {
+                message: format!(
+                    "{failed} document(s) failed to insert; nothing in the target database was replaced"
+                ),
+                collections,
+            }
+            .into());
+        }
+        Ok(Pumped { manifest, metadata: self.metadata, collections })
+    }
+}
