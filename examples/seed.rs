@@ -41,15 +41,15 @@ async fn main() -> anyhow::Result<()> {
         client.database(&args.db).drop().await?;
         return Ok(());
     }
-    let opts = daraa_ops::devdata::SeedOptions {
+    let opts = daraa_devdata::SeedOptions {
         database: args.db,
         scale: args.scale,
         seed: args.seed,
-        now_ms: args.now.map_or_else(daraa_ops::devdata::today_ms, jiff::Timestamp::as_millisecond),
+        now_ms: args.now.map_or_else(daraa_devdata::today_ms, jiff::Timestamp::as_millisecond),
         parallel: args.parallel,
         with_zoo: !args.no_zoo,
     };
-    let report = daraa_ops::devdata::seed(&client, &opts).await?;
+    let report = daraa_devdata::seed(&client, &opts).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Test services on loopback for daraa-ops (DESIGN §5): FerretDB v1.24.2 (SQLite, new auth, an admin
+# Test services on loopback for daraa-ops (docs/testing.md): FerretDB v1.24.2 (SQLite, new auth, an admin
 # user), redis-server with a password, and moto's S3 server. Installs what is missing, starts what
 # is not running, waits until each answers.
 #

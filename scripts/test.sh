@@ -13,7 +13,7 @@ eval "$(scripts/services.sh env)"
 
 echo "== cargo fmt --check"
 cargo fmt --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets --quiet -- -D warnings
-echo "== cargo test --all-targets"
-cargo test --all-targets
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== cargo test --workspace --all-targets"
+cargo test --workspace --all-targets

@@ -13,7 +13,6 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod context;
-pub mod devdata;
 pub mod digest;
 pub mod error;
 pub mod files;

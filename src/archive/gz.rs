@@ -6,7 +6,7 @@
 //! rather than freed and reallocated (with glibc, a stream of freed 2 MiB blocks raises the
 //! mmap threshold and the heap then grows with the amount of data compressed). We use our own ~100 lines
 //! rather than a crate because the parallel-gzip crates either bundle C zlib/libdeflate or fall
-//! back to miniz_oxide, while DESIGN §6 picks flate2 with zlib-rs (docs/architecture.md).
+//! back to miniz_oxide, while the project picks flate2 with zlib-rs (docs/architecture.md).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};

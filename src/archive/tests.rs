@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use super::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest};
 use super::reader::{ArchiveError, read_documents, verify};
 use super::writer::ArchiveWriter;
-use crate::devdata::zoo;
 use crate::files::hex;
+use daraa_devdata::zoo;
 
 fn zoo_bson() -> Vec<u8> {
     zoo::documents()

@@ -1,4 +1,4 @@
-//! Every environment variable daraa-ops reads, in one place (DESIGN §3).
+//! Every environment variable daraa-ops reads, in one place (docs/configuration.md).
 //!
 //! The config loader applies them over the file; nothing else in the crate calls `std::env::var`
 //! for configuration.

@@ -1,4 +1,4 @@
-//! Applies `DARAA_OPS_*` variables over the file's values (the middle layer of DESIGN §3).
+//! Applies `DARAA_OPS_*` variables over the file's values (the middle layer of docs/configuration.md).
 
 use std::path::PathBuf;
 

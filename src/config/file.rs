@@ -1,4 +1,4 @@
-//! The shape of `daraa-ops.yaml` (DESIGN §3.1): serde types with defaults, unknown keys refused.
+//! The shape of `daraa-ops.yaml` (docs/configuration.md): serde types with defaults, unknown keys refused.
 //!
 //! These types are the resolved configuration too: the loader fills them from the file, then
 //! applies environment overrides and validates. Secrets are never stored here, only the paths of

@@ -1,4 +1,4 @@
-//! Configuration: find the file, parse it, apply `DARAA_OPS_*` overrides, validate (DESIGN §3).
+//! Configuration: find the file, parse it, apply `DARAA_OPS_*` overrides, validate (docs/configuration.md).
 //!
 //! Layering is file < environment < command flags; commands apply their own flags on top of the
 //! returned [`Config`]. Nothing here connects to anything, and nothing here reads a secret's value

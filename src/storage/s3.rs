@@ -1,5 +1,5 @@
 //! S3 client from the config: region, custom endpoint, path style, retries, and checksum
-//! calculation only when required (DESIGN §6: third-party servers mishandle the SDK default).
+//! calculation only when required (docs/architecture.md: third-party servers mishandle the SDK default).
 //!
 //! Credentials come from the AWS SDK's standard chain, never from the config file.
 //!

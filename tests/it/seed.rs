@@ -2,7 +2,7 @@
 //! bsonzoo documents read back byte-identical (raw BSON).
 
 use bson::{Document, RawDocumentBuf, doc};
-use daraa_ops::devdata::{self, SeedOptions, zoo};
+use daraa_devdata::{self as devdata, SeedOptions, zoo};
 use futures_util::TryStreamExt as _;
 
 use crate::support::{docs_by_id, services, unique};

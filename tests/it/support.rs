@@ -234,9 +234,9 @@ impl Job {
     }
 
     /// Seeds this job's database with the generator (and the zoo when asked).
-    pub async fn seed(&self, scale: f64, zoo: bool) -> daraa_ops::devdata::SeedReport {
+    pub async fn seed(&self, scale: f64, zoo: bool) -> daraa_devdata::SeedReport {
         let client = self.client().await;
-        let opts = daraa_ops::devdata::SeedOptions {
+        let opts = daraa_devdata::SeedOptions {
             database: self.database.clone(),
             scale,
             seed: 7,
@@ -244,7 +244,7 @@ impl Job {
             parallel: 4,
             with_zoo: zoo,
         };
-        daraa_ops::devdata::seed(&client, &opts).await.unwrap()
+        daraa_devdata::seed(&client, &opts).await.unwrap()
     }
 
     pub async fn drop_database(&self) {

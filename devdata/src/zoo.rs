@@ -1,7 +1,7 @@
 //! `bsonzoo`: one document per BSON type or edge value, for archive and round-trip tests.
 //!
 //! Each document has a string `_id` naming what it holds. Some values are refused or changed
-//! by FerretDB (see DESIGN §5); [`expected_on_ferretdb`] lists them, and archive-level tests use
+//! by FerretDB (see docs/testing.md); [`expected_on_ferretdb`] lists them, and archive-level tests use
 //! [`documents`] directly, with no server.
 
 use bson::spec::BinarySubtype;
