@@ -2,9 +2,8 @@
 //! and a node_exporter textfile `daraa_ops_<job>.prom` when `metrics.textfile_dir` is set.
 //! Failures to record are logged, never fatal: the job itself already happened.
 
-use std::fmt::Write as _;
-
 use crate::config::Config;
+use crate::metrics::{Families, sample};
 
 #[derive(Debug, Clone, Default)]
 pub struct Record {
@@ -51,12 +50,7 @@ pub async fn save(cfg: &Config, r: &Record) {
         let path = dir.join(format!("daraa_ops_{}.prom", r.job));
         // Keep the last success time across failed runs.
         let previous_success = std::fs::read_to_string(&path).ok().and_then(|t| {
-            t.lines()
-                .find(|l| {
-                    l.starts_with(&format!("daraa_ops_{}_last_success_timestamp_seconds", r.job))
-                })
-                .and_then(|l| l.rsplit(' ').next())
-                .and_then(|v| v.parse::<f64>().ok())
+            sample(&t, &format!("daraa_ops_{}_last_success_timestamp_seconds", r.job))
         });
         let success = if r.exit_code == 0 { Some(now) } else { previous_success };
         let text = render(r, now, success);
@@ -71,12 +65,10 @@ pub async fn save(cfg: &Config, r: &Record) {
 /// Prometheus text exposition of one job's last run.
 pub fn render(r: &Record, now: f64, last_success: Option<f64>) -> String {
     let job = r.job;
-    let db = &r.database;
-    let mut t = String::new();
+    let labels = [("database", r.database.as_str())];
+    let mut f = Families::default();
     let mut metric = |name: &str, help: &str, value: f64| {
-        let _ = writeln!(t, "# HELP daraa_ops_{job}_{name} {help}");
-        let _ = writeln!(t, "# TYPE daraa_ops_{job}_{name} gauge");
-        let _ = writeln!(t, "daraa_ops_{job}_{name}{{database=\"{db}\"}} {value}");
+        f.add(&format!("{job}_{name}"), "gauge", help, &labels, value);
     };
     metric("last_run_timestamp_seconds", "Unix time the last run ended.", now);
     metric("last_exit_code", "Exit code of the last run.", f64::from(r.exit_code));
@@ -86,5 +78,5 @@ pub fn render(r: &Record, now: f64, last_success: Option<f64>) -> String {
     if let Some(s) = last_success {
         metric("last_success_timestamp_seconds", "Unix time of the last successful run.", s);
     }
-    t
+    f.render()
 }

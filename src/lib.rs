@@ -20,6 +20,7 @@ pub mod indexes;
 pub mod lastrun;
 pub mod lock;
 pub mod logging;
+pub mod metrics;
 pub mod mongo;
 pub mod outcome;
 pub mod output;

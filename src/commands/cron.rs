@@ -33,23 +33,13 @@ pub struct Entry {
     pub args: Vec<String>,
 }
 
-/// Checks a five-field cron expression (minute hour day-of-month month day-of-week).
-pub fn check_expression(expr: &str) -> Result<(), String> {
-    let fields = expr.split_whitespace().count();
-    if fields != 5 {
-        return Err(format!(
-            "{expr:?} has {fields} fields; cron needs 5 (minute hour day month weekday)"
-        ));
-    }
-    croner::parser::CronParser::new().parse(expr).map(|_| ()).map_err(|e| format!("{expr:?}: {e}"))
-}
-
 /// The entries for a config: defaults where `schedule` says nothing.
 pub fn entries(cfg: &Config) -> Result<Vec<Entry>, CliError> {
     let s = &cfg.schedule;
     let pick = |v: &Option<String>, d: &str, key: &str| -> Result<String, CliError> {
         let e = v.clone().unwrap_or_else(|| d.to_owned());
-        check_expression(&e).map_err(|m| CliError::usage(format!("schedule.{key}: {m}")))?;
+        crate::config::check_cron(&e)
+            .map_err(|m| CliError::usage(format!("schedule.{key}: {m}")))?;
         Ok(e)
     };
     let mut out = vec![Entry {
@@ -392,11 +382,11 @@ mod tests {
 
     #[test]
     fn expressions_need_five_valid_fields() {
-        assert!(check_expression("0 1 * * *").is_ok());
-        assert!(check_expression("*/15 2-4 1,15 * 0").is_ok());
-        assert!(check_expression("0 1 * *").unwrap_err().contains("4 fields"));
-        assert!(check_expression("0 0 1 * * *").unwrap_err().contains("6 fields"));
-        assert!(check_expression("61 1 * * *").is_err());
+        assert!(crate::config::check_cron("0 1 * * *").is_ok());
+        assert!(crate::config::check_cron("*/15 2-4 1,15 * 0").is_ok());
+        assert!(crate::config::check_cron("0 1 * *").unwrap_err().contains("4 fields"));
+        assert!(crate::config::check_cron("0 0 1 * * *").unwrap_err().contains("6 fields"));
+        assert!(crate::config::check_cron("61 1 * * *").is_err());
     }
 
     #[test]

@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use indexmap::IndexMap;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mongodb::Database;
 use mongodb::bson::{Bson, doc};
 use serde::Serialize;
@@ -21,6 +20,7 @@ use crate::indexes::diff::{Finding, LiveIndex, Status, compare_collection};
 use crate::indexes::spec::{self, Spec};
 use crate::mongo::{self, Access, Role, dump};
 use crate::outcome::Outcome;
+use crate::output::progress::Progress;
 
 pub async fn run(ctx: &Context, cmd: &IndexesCommand) -> anyhow::Result<Outcome> {
     match cmd {
@@ -186,19 +186,6 @@ fn plan(reports: Vec<CollectionReport>, args: &IndexesApplyArgs) -> Vec<Collecti
     out
 }
 
-fn bar(ctx: &Context, total: usize) -> Option<ProgressBar> {
-    ctx.out.progress_enabled().then(|| {
-        let b = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-        b.set_style(
-            ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} collections {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        b.set_prefix("indexes");
-        b
-    })
-}
-
 async fn apply(ctx: &Context, args: &IndexesApplyArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let spec = load_spec(cfg, &args.spec)?;
@@ -223,86 +210,30 @@ async fn apply(ctx: &Context, args: &IndexesApplyArgs) -> anyhow::Result<Outcome
             ),
         )?;
     }
-    let verb = |v: &str| if args.dry_run { format!("would {v}") } else { v.to_owned() };
     let work: Vec<&CollectionPlan> = plans.iter().filter(|p| !p.is_empty()).collect();
-    let progress = if args.dry_run { None } else { bar(ctx, work.len()) };
+    let progress = Progress::new(&ctx.out);
+    let steps =
+        progress.steps("indexes", if args.dry_run { 0 } else { work.len() as u64 }, "collections");
     let mut failed: Vec<String> = Vec::new();
     let mut created = 0;
     for p in &work {
         crate::signal::check(&ctx.cancel)?;
-        if let Some(b) = &progress {
-            b.set_message(p.collection.clone());
-        }
+        steps.working_on(&p.collection);
         let started = Instant::now();
-        let specs = &spec.collections[&p.collection];
-        let finding = |name: &str| p.findings.iter().find(|f| f.name == name);
-        for name in &p.rebuild {
-            let live_name = finding(name)
-                .and_then(|f| f.live.as_ref())
-                .map_or(name.as_str(), |l| l.name.as_str());
-            ctx.out.line(format!("{} {}.{live_name}", verb("drop (rebuild)"), p.collection));
-            if !args.dry_run
-                && let Err(e) = drop_index(&db, &p.collection, live_name).await
-            {
-                failed.push(e);
-            }
-        }
-        let to_create: Vec<&String> = p.create.iter().chain(&p.rebuild).collect();
-        if !to_create.is_empty() {
-            let mut docs = Vec::new();
-            for name in &to_create {
-                let s = specs.iter().find(|s| &s.name() == *name).expect("planned from the spec");
-                ctx.out.line(format!(
-                    "{} {}.{name} {}",
-                    verb("create"),
-                    p.collection,
-                    crate::indexes::diff::show_keys(&s.keys)
-                ));
-                docs.push(Bson::Document(s.to_create_doc()?));
-            }
-            if !args.dry_run {
-                let refused = create_indexes(&db, &p.collection, &to_create, docs).await;
-                created += to_create.len() - refused.len();
-                failed.extend(refused);
-            }
-        }
-        for name in &p.ttl {
-            let s = specs.iter().find(|s| &s.name() == name).expect("planned from the spec");
-            let ttl = s.expire_after_seconds.unwrap_or_default();
-            ctx.out.line(format!(
-                "{} {}.{name} expireAfterSeconds={ttl}",
-                verb("change TTL of"),
-                p.collection
-            ));
-            if !args.dry_run
-                && let Err(e) = db
-                    .run_command(doc! {"collMod": &p.collection, "index": {"name": name, "expireAfterSeconds": ttl}})
-                    .await
-            {
-                failed.push(format!("collMod on {}.{name}: {}", p.collection, command_error(&e)));
-            }
-        }
-        for name in &p.drop {
-            ctx.out.line(format!("{} {}.{name} (extra)", verb("drop"), p.collection));
-            if !args.dry_run
-                && let Err(e) = drop_index(&db, &p.collection, name).await
-            {
-                failed.push(e);
-            }
-        }
-        match &progress {
-            Some(b) => b.inc(1),
-            None if !args.dry_run => tracing::info!(
+        let (made, refused) =
+            apply_collection(ctx, &db, p, &spec.collections[&p.collection], args).await?;
+        created += made;
+        failed.extend(refused);
+        steps.step_done();
+        if !args.dry_run && !steps.visible() {
+            tracing::info!(
                 "{}: indexes done in {:.1}s",
                 p.collection,
                 started.elapsed().as_secs_f64()
-            ),
-            None => {}
+            );
         }
     }
-    if let Some(b) = progress {
-        b.finish_and_clear();
-    }
+    steps.finish();
     let left: Vec<String> = plans
         .iter()
         .flat_map(|p| p.left.iter().map(move |l| format!("{}.{l}", p.collection)))
@@ -338,6 +269,75 @@ async fn apply(ctx: &Context, args: &IndexesApplyArgs) -> anyhow::Result<Outcome
         .into());
     }
     Ok(if left.is_empty() { Outcome::Ok } else { Outcome::Drift })
+}
+
+/// One collection's plan: rebuilds (drop first), creations, TTL changes, drops. Returns how
+/// many indexes were created and the operations the server refused.
+async fn apply_collection(
+    ctx: &Context,
+    db: &mongodb::Database,
+    p: &CollectionPlan,
+    specs: &[crate::indexes::spec::IndexSpec],
+    args: &IndexesApplyArgs,
+) -> anyhow::Result<(usize, Vec<String>)> {
+    let verb = |v: &str| if args.dry_run { format!("would {v}") } else { v.to_owned() };
+    let mut failed = Vec::new();
+    let mut created = 0;
+    let finding = |name: &str| p.findings.iter().find(|f| f.name == name);
+    for name in &p.rebuild {
+        let live_name =
+            finding(name).and_then(|f| f.live.as_ref()).map_or(name.as_str(), |l| l.name.as_str());
+        ctx.out.line(format!("{} {}.{live_name}", verb("drop (rebuild)"), p.collection));
+        if !args.dry_run
+            && let Err(e) = drop_index(db, &p.collection, live_name).await
+        {
+            failed.push(e);
+        }
+    }
+    let to_create: Vec<&String> = p.create.iter().chain(&p.rebuild).collect();
+    if !to_create.is_empty() {
+        let mut docs = Vec::new();
+        for name in &to_create {
+            let s = specs.iter().find(|s| &s.name() == *name).expect("planned from the spec");
+            ctx.out.line(format!(
+                "{} {}.{name} {}",
+                verb("create"),
+                p.collection,
+                crate::indexes::diff::show_keys(&s.keys)
+            ));
+            docs.push(Bson::Document(s.to_create_doc()?));
+        }
+        if !args.dry_run {
+            let refused = create_indexes(db, &p.collection, &to_create, docs).await;
+            created += to_create.len() - refused.len();
+            failed.extend(refused);
+        }
+    }
+    for name in &p.ttl {
+        let s = specs.iter().find(|s| &s.name() == name).expect("planned from the spec");
+        let ttl = s.expire_after_seconds.unwrap_or_default();
+        ctx.out.line(format!(
+            "{} {}.{name} expireAfterSeconds={ttl}",
+            verb("change TTL of"),
+            p.collection
+        ));
+        if !args.dry_run
+            && let Err(e) = db
+                .run_command(doc! {"collMod": &p.collection, "index": {"name": name, "expireAfterSeconds": ttl}})
+                .await
+        {
+            failed.push(format!("collMod on {}.{name}: {}", p.collection, command_error(&e)));
+        }
+    }
+    for name in &p.drop {
+        ctx.out.line(format!("{} {}.{name} (extra)", verb("drop"), p.collection));
+        if !args.dry_run
+            && let Err(e) = drop_index(db, &p.collection, name).await
+        {
+            failed.push(e);
+        }
+    }
+    Ok((created, failed))
 }
 
 /// Creates a collection's indexes in one command (one scan of the data on MongoDB); when the

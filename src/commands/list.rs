@@ -93,46 +93,39 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
     }
     let rows: Vec<Row> = rows.into_values().rev().collect();
     if !ctx.out.is_json() {
-        if rows.is_empty() {
-            ctx.out.line(format!(
-                "no backups of {} in {}",
-                cfg.mongodb.database,
-                storages.iter().map(Storage::describe).collect::<Vec<_>>().join(" or ")
-            ));
-        } else {
-            let mut t = Table::new();
-            t.load_preset(UTF8_BORDERS_ONLY);
-            t.set_header([
-                "ID",
-                "TIME (UTC)",
-                "SIZE",
-                "COLLECTIONS",
-                "DOCUMENTS",
-                "WHERE",
-                "STATUS",
-            ]);
-            for r in &rows {
-                let opt = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
-                t.add_row([
-                    r.id.clone(),
-                    r.time.clone(),
-                    r.size.map_or_else(|| "-".into(), human_bytes),
-                    opt(r.collections),
-                    opt(r.documents),
-                    r.locations.join("+"),
-                    if r.complete
-                        && !r.status.contains("incomplete")
-                        && !r.status.contains("interrupted")
-                    {
-                        "complete".into()
-                    } else {
-                        r.status.clone()
-                    },
-                ]);
-            }
-            ctx.out.line(t);
-        }
+        print_table(ctx, &rows, cfg, &storages);
     }
     ctx.out.set("backups", &rows);
     Ok(Outcome::Ok)
+}
+
+fn print_table(ctx: &Context, rows: &[Row], cfg: &crate::config::Config, storages: &[Storage]) {
+    if rows.is_empty() {
+        ctx.out.line(format!(
+            "no backups of {} in {}",
+            cfg.mongodb.database,
+            storages.iter().map(Storage::describe).collect::<Vec<_>>().join(" or ")
+        ));
+        return;
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY);
+    t.set_header(["ID", "TIME (UTC)", "SIZE", "COLLECTIONS", "DOCUMENTS", "WHERE", "STATUS"]);
+    for r in rows {
+        let opt = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+        t.add_row([
+            r.id.clone(),
+            r.time.clone(),
+            r.size.map_or_else(|| "-".into(), human_bytes),
+            opt(r.collections),
+            opt(r.documents),
+            r.locations.join("+"),
+            if r.complete && !r.status.contains("incomplete") && !r.status.contains("interrupted") {
+                "complete".into()
+            } else {
+                r.status.clone()
+            },
+        ]);
+    }
+    ctx.out.line(t);
 }

@@ -237,6 +237,12 @@ fn print_table(ctx: &Context, r: &Report, uri: &str) {
         ]);
     }
     ctx.out.line(t);
+    print_index_usage(ctx, m);
+    print_replica_set_and_redis(ctx, r);
+    print_jobs_and_growth(ctx, r);
+}
+
+fn print_index_usage(ctx: &Context, m: &crate::stats::MongoStats) {
     if m.index_usage_available {
         let unused: Vec<String> = m
             .collections
@@ -256,6 +262,9 @@ fn print_table(ctx: &Context, r: &Report, uri: &str) {
     } else {
         ctx.out.line("index usage: not available ($indexStats is not implemented by this server)");
     }
+}
+
+fn print_replica_set_and_redis(ctx: &Context, r: &Report) {
     if let Some(rs) = &r.replica_set {
         ctx.out.line(format!("replica set {}:", rs.set));
         for mem in &rs.members {
@@ -300,6 +309,9 @@ fn print_table(ctx: &Context, r: &Report, uri: &str) {
             r.redis.error.as_deref().unwrap_or("no details")
         )),
     }
+}
+
+fn print_jobs_and_growth(ctx: &Context, r: &Report) {
     for j in &r.jobs {
         ctx.out.line(format!(
             "{}: last success {}, last run {}{}",

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use file::*;
 pub use secrets::SecretFile;
+pub use validate::check_cron;
 
 use env_vars::EnvSource;
 

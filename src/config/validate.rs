@@ -7,14 +7,27 @@ use std::path::Path;
 
 use super::{ArchiveTarget, CleanupAction, Config, ConfigError, STORAGE_CLASSES};
 
+/// Builds the error for a key.
+type Bad<'a> = dyn Fn(&str, String) -> ConfigError + 'a;
+
 pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigError> {
     let bad = |key: &str, message: String| ConfigError::Invalid {
         path: path.map(Path::to_path_buf),
         key: key.to_owned(),
         message,
     };
+    mongodb(c, &bad)?;
+    redis(c, &bad)?;
+    s3(c, &bad)?;
+    backup(c, &bad)?;
+    retention_and_lock(c, &bad)?;
+    users_and_roles(c, &bad)?;
+    cleanup(c, &bad)?;
+    schedule(c, &bad)?;
+    Ok(())
+}
 
-    // mongodb
+fn mongodb(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     let m = &c.mongodb;
     if m.uri.is_empty() {
         return Err(ConfigError::Missing {
@@ -57,8 +70,10 @@ pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigErro
     if m.server_selection_timeout.is_zero() {
         return Err(bad("mongodb.server_selection_timeout", "must be greater than 0".into()));
     }
+    Ok(())
+}
 
-    // redis
+fn redis(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     if let Some(r) = &c.redis {
         if !(r.url.starts_with("redis://") || r.url.starts_with("rediss://")) {
             return Err(bad("redis.url", "must start with redis:// or rediss://".into()));
@@ -70,8 +85,10 @@ pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigErro
             ));
         }
     }
+    Ok(())
+}
 
-    // s3
+fn s3(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     if let Some(s) = &c.s3 {
         if s.bucket.is_empty() {
             return Err(bad("s3.bucket", "must be set when the s3 section is present".into()));
@@ -110,8 +127,10 @@ pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigErro
             return Err(bad("s3.max_attempts", "must be at least 1".into()));
         }
     }
+    Ok(())
+}
 
-    // backup and restore
+fn backup(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     let b = &c.backup;
     if b.name_prefix.is_empty()
         || !b.name_prefix.chars().all(|ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch))
@@ -136,8 +155,10 @@ pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigErro
     if c.restore.insertion_workers == 0 {
         return Err(bad("restore.insertion_workers", "must be at least 1".into()));
     }
+    Ok(())
+}
 
-    // retention and lock
+fn retention_and_lock(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     if c.retention.keep_last == 0 {
         return Err(bad(
             "retention.keep_last",
@@ -147,8 +168,10 @@ pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigErro
     if c.lock.ttl < std::time::Duration::from_secs(10) {
         return Err(bad("lock.ttl", "must be at least 10s".into()));
     }
+    Ok(())
+}
 
-    // users and roles
+fn users_and_roles(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     let mut seen = HashSet::new();
     for (i, u) in c.users.iter().enumerate() {
         let key = |k: &str| format!("users[{i}].{k}");
@@ -212,8 +235,10 @@ pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigErro
             }
         }
     }
+    Ok(())
+}
 
-    // cleanup
+fn cleanup(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     let cl = &c.cleanup;
     if !(1..=100_000).contains(&cl.batch_size) {
         return Err(bad("cleanup.batch_size", "must be between 1 and 100000".into()));
@@ -263,8 +288,10 @@ pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigErro
             _ => {}
         }
     }
+    Ok(())
+}
 
-    // schedule
+fn schedule(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     for (name, expr) in c.schedule.entries() {
         check_cron(expr).map_err(|m| bad(&format!("schedule.{name}"), m))?;
     }
@@ -291,9 +318,10 @@ fn check_collection_name(name: &str) -> Result<(), String> {
 
 /// Five-field cron, as crontab(5) reads it.
 pub fn check_cron(expr: &str) -> Result<(), String> {
-    if expr.split_whitespace().count() != 5 {
+    let fields = expr.split_whitespace().count();
+    if fields != 5 {
         return Err(format!(
-            "{expr:?} must have 5 fields (minute hour day-of-month month day-of-week)"
+            "{expr:?} has {fields} fields; cron needs 5 (minute hour day-of-month month day-of-week)"
         ));
     }
     croner::parser::CronParser::new().parse(expr).map(|_| ()).map_err(|e| format!("{expr:?}: {e}"))

@@ -43,9 +43,58 @@ impl Progress {
         Bar { name: name.to_owned(), bar }
     }
 
+    /// A bar counting steps (`unit`: "collections", "rules") of a job with `total` steps.
+    pub fn steps(&self, name: &str, total: u64, unit: &str) -> Steps {
+        let bar = self.multi.as_ref().map(|m| {
+            let bar = m.add(ProgressBar::new(total.max(1)));
+            bar.set_style(
+                ProgressStyle::with_template(&format!(
+                    "{{prefix:>12}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{msg}}"
+                ))
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(truncate(name, 12));
+            bar
+        });
+        Steps { bar }
+    }
+
     pub fn finish(&self) {
         if let Some(m) = &self.multi {
             let _ = m.clear();
+        }
+    }
+}
+
+/// Progress in steps; on no terminal it draws nothing (the job logs its steps itself).
+#[derive(Debug)]
+pub struct Steps {
+    bar: Option<ProgressBar>,
+}
+
+impl Steps {
+    /// Whether a bar is drawn (else the caller logs its steps).
+    pub fn visible(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// The step now running.
+    pub fn working_on(&self, what: &str) {
+        if let Some(b) = &self.bar {
+            b.set_message(what.to_owned());
+        }
+    }
+
+    pub fn step_done(&self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
         }
     }
 }

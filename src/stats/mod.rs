@@ -261,16 +261,7 @@ pub const JOBS: [&str; 7] =
 
 /// Last-run ages from `daraa_ops_<job>.prom` in the textfile folder, else the Redis hash.
 pub fn job_age_from_textfile(text: &str, job: &str, now: f64) -> JobAge {
-    let value = |name: &str| {
-        text.lines()
-            .filter(|l| !l.starts_with('#'))
-            .find(|l| {
-                l.starts_with(&format!("daraa_ops_{job}_{name}{{"))
-                    || l.starts_with(&format!("daraa_ops_{job}_{name} "))
-            })
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse::<f64>().ok())
-    };
+    let value = |name: &str| crate::metrics::sample(text, &format!("daraa_ops_{job}_{name}"));
     JobAge {
         job: job.to_owned(),
         last_run_age_seconds: value("last_run_timestamp_seconds").map(|t| (now - t).max(0.0)),

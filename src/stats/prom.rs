@@ -5,67 +5,8 @@
 //! Job last-run metrics are not repeated here: each job writes its own
 //! `daraa_ops_<job>.prom`, and node_exporter refuses a series found in two files.
 
-use std::fmt::Write as _;
-
 use super::Report;
-
-#[derive(Default)]
-pub struct Families {
-    order: Vec<String>,
-    families: std::collections::HashMap<String, (String, &'static str, Vec<String>)>,
-}
-
-pub fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-fn value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
-}
-
-impl Families {
-    pub fn add(
-        &mut self,
-        name: &str,
-        kind: &'static str,
-        help: &str,
-        labels: &[(&str, &str)],
-        v: f64,
-    ) {
-        let full = format!("daraa_ops_{name}");
-        let entry = self.families.entry(full.clone()).or_insert_with(|| {
-            self.order.push(full.clone());
-            (help.to_owned(), kind, Vec::new())
-        });
-        let labels = if labels.is_empty() {
-            String::new()
-        } else {
-            let parts: Vec<String> =
-                labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
-            format!("{{{}}}", parts.join(","))
-        };
-        entry.2.push(format!("{full}{labels} {}", value(v)));
-    }
-
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        for name in &self.order {
-            let (help, kind, samples) = &self.families[name];
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {kind}");
-            for s in samples {
-                let _ = writeln!(out, "{s}");
-            }
-        }
-        out
-    }
-}
+use crate::metrics::Families;
 
 #[allow(clippy::too_many_lines, clippy::many_single_char_names)] // one metric per line, in the order people read them
 pub fn render(r: &Report) -> String {

@@ -51,8 +51,17 @@ impl LocalStore {
         Ok(())
     }
 
+    /// Writes `name` atomically and durably; the folder is created (0700) on first write.
     pub fn put_bytes(&self, name: &str, data: &[u8]) -> Result<(), StorageError> {
+        use std::os::unix::fs::DirBuilderExt as _;
         let dest = self.path(name);
+        if !self.dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.dir)
+                .map_err(|e| io_err("create", &self.dir, &e))?;
+        }
         write_atomic(&dest, data).map_err(|e| io_err("write", &dest, &e))
     }
 

@@ -136,6 +136,15 @@ impl Storage {
         }
     }
 
+    /// Writes a small object and makes sure it is stored before returning: locally an
+    /// fsync'd atomic write, in S3 an upload whose size and ETag are checked.
+    pub async fn put_bytes_durable(&self, name: &str, data: &[u8]) -> Result<(), StorageError> {
+        match self {
+            Storage::Local(l) => l.put_bytes(name, data),
+            Storage::S3(s) => s.put_bytes_verified(name, data).await,
+        }
+    }
+
     /// A small object (sidecar manifests), or `None` when it does not exist.
     pub async fn get_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
         match self {

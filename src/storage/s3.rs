@@ -18,6 +18,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata as _, SdkError};
 
 use super::{StorageError, StorageFault};
 use crate::config::S3Config;
+use crate::files::hex;
 
 pub async fn client(cfg: &S3Config) -> Client {
     let region = RegionProviderChain::first_try(cfg.region.clone().map(Region::new))
@@ -152,23 +153,30 @@ impl S3Store {
     /// single-part object, except with SSE-KMS).
     pub async fn put_bytes_verified(&self, name: &str, data: &[u8]) -> Result<(), StorageError> {
         self.put_bytes(name, data).await?;
+        let etag = format!("\"{}\"", hex(&md5(data)));
+        self.check_stored(name, data.len() as u64, &etag).await
+    }
+
+    /// What S3 holds under `name` must have `size` bytes and, where S3 computes ETags from
+    /// MD5s (not with SSE-KMS), the `expected` ETag.
+    async fn check_stored(
+        &self,
+        name: &str,
+        size: u64,
+        expected: &str,
+    ) -> Result<(), StorageError> {
         let key = self.key(name);
         let head =
             self.client.head_object().bucket(&self.bucket).key(&key).send().await.map_err(|e| {
                 classify(&e, &self.cfg).prefixed(&format!("checking the upload of {key}"))
             })?;
-        if head.content_length() != Some(data.len() as i64) {
+        if head.content_length() != Some(size as i64) {
             return Err(StorageError::new(
                 StorageFault::Mismatch,
-                format!(
-                    "upload of {key} is {:?} bytes in S3, {} sent",
-                    head.content_length(),
-                    data.len()
-                ),
+                format!("upload of {key} is {:?} bytes in S3, {size} sent", head.content_length()),
             ));
         }
-        let expected = format!("\"{}\"", crate::files::hex(&md5(data)));
-        if self.cfg.sse.as_deref() != Some("aws:kms") && head.e_tag() != Some(expected.as_str()) {
+        if self.cfg.sse.as_deref() != Some("aws:kms") && head.e_tag() != Some(expected) {
             return Err(StorageError::new(
                 StorageFault::Mismatch,
                 format!("upload of {key}: S3 reports ETag {:?}, expected {expected}", head.e_tag()),
@@ -177,20 +185,23 @@ impl S3Store {
         Ok(())
     }
 
-    /// Uploads a file; multipart above one part. `cancel` aborts the upload.
+    /// Uploads a file; multipart above one part, aborted on any failure or on `cancel`. What
+    /// S3 assembled is checked: size, and the multipart ETag (MD5 of the parts' MD5s).
     pub async fn put_file(
         &self,
         name: &str,
         path: &std::path::Path,
         cancel: &tokio_util::sync::CancellationToken,
     ) -> Result<(), StorageError> {
-        use tokio::io::AsyncReadExt as _;
         let key = self.key(name);
-        let local_err = |e: std::io::Error| StorageError::local("read", path, &e);
-        let size = tokio::fs::metadata(path).await.map_err(local_err)?.len();
+        let size = tokio::fs::metadata(path)
+            .await
+            .map_err(|e| StorageError::local("read", path, &e))?
+            .len();
         let part = part_size(size, self.cfg.part_size_mib);
         if size <= part {
-            let data = tokio::fs::read(path).await.map_err(local_err)?;
+            let data =
+                tokio::fs::read(path).await.map_err(|e| StorageError::local("read", path, &e))?;
             return self.put_bytes(name, &data).await;
         }
         let created = self
@@ -206,107 +217,101 @@ impl S3Store {
             .await
             .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("upload of {key}")))?;
         let upload_id = created.upload_id().unwrap_or_default().to_owned();
-        let result = async {
-            let mut file = tokio::fs::File::open(path).await.map_err(local_err)?;
-            let mut parts = Vec::new();
-            let mut digests = Vec::new();
-            let mut number = 1;
-            let mut sent = 0u64;
-            while sent < size {
-                if cancel.is_cancelled() {
-                    return Err(StorageError::new(
-                        StorageFault::Interrupted,
-                        format!("upload of {key} interrupted"),
-                    ));
+        let (digests, count) =
+            match self.upload_parts(&key, &upload_id, path, size, part, cancel).await {
+                Ok(v) => v,
+                Err(e) => {
+                    self.abort(&key, &upload_id).await;
+                    return Err(e);
                 }
-                let len = part.min(size - sent) as usize;
-                let mut buf = vec![0u8; len];
-                file.read_exact(&mut buf).await.map_err(local_err)?;
-                let digest = md5(&buf);
-                let r = self
-                    .client
-                    .upload_part()
-                    .bucket(&self.bucket)
-                    .key(&key)
-                    .upload_id(&upload_id)
-                    .part_number(number)
-                    .content_md5(aws_smithy_types::base64::encode(digest))
-                    .body(aws_sdk_s3::primitives::ByteStream::from(buf))
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        classify(&e, &self.cfg).prefixed(&format!("upload of {key} part {number}"))
-                    })?;
-                parts.push(
-                    aws_sdk_s3::types::CompletedPart::builder()
-                        .set_e_tag(r.e_tag().map(str::to_owned))
-                        .part_number(number)
-                        .build(),
-                );
-                digests.extend_from_slice(&digest);
-                sent += len as u64;
-                number += 1;
+            };
+        self.check_stored(name, size, &format!("\"{}-{count}\"", hex(&md5(&digests)))).await
+    }
+
+    /// Sends the parts and completes the upload; returns the parts' MD5s and their count.
+    async fn upload_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        path: &std::path::Path,
+        size: u64,
+        part: u64,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<(Vec<u8>, usize), StorageError> {
+        use tokio::io::AsyncReadExt as _;
+        let local_err = |e: std::io::Error| StorageError::local("read", path, &e);
+        let mut file = tokio::fs::File::open(path).await.map_err(local_err)?;
+        let mut parts = Vec::new();
+        let mut digests = Vec::new();
+        let mut sent = 0u64;
+        while sent < size {
+            if cancel.is_cancelled() {
+                return Err(StorageError::new(
+                    StorageFault::Interrupted,
+                    format!("upload of {key} interrupted"),
+                ));
             }
-            self.client
-                .complete_multipart_upload()
+            let number = parts.len() as i32 + 1;
+            let len = part.min(size - sent) as usize;
+            let mut buf = vec![0u8; len];
+            file.read_exact(&mut buf).await.map_err(local_err)?;
+            let digest = md5(&buf);
+            let r = self
+                .client
+                .upload_part()
                 .bucket(&self.bucket)
-                .key(&key)
-                .upload_id(&upload_id)
-                .multipart_upload(
-                    aws_sdk_s3::types::CompletedMultipartUpload::builder()
-                        .set_parts(Some(parts))
-                        .build(),
-                )
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number)
+                .content_md5(aws_smithy_types::base64::encode(digest))
+                .body(aws_sdk_s3::primitives::ByteStream::from(buf))
                 .send()
                 .await
                 .map_err(|e| {
-                    classify(&e, &self.cfg).prefixed(&format!("completing the upload of {key}"))
+                    classify(&e, &self.cfg).prefixed(&format!("upload of {key} part {number}"))
                 })?;
-            Ok((digests, number - 1))
+            parts.push(
+                aws_sdk_s3::types::CompletedPart::builder()
+                    .set_e_tag(r.e_tag().map(str::to_owned))
+                    .part_number(number)
+                    .build(),
+            );
+            digests.extend_from_slice(&digest);
+            sent += len as u64;
         }
-        .await;
-        let (digests, count) = match result {
-            Ok(v) => v,
-            Err(e) => {
-                let abort = self
-                    .client
-                    .abort_multipart_upload()
-                    .bucket(&self.bucket)
-                    .key(&key)
-                    .upload_id(&upload_id)
-                    .send()
-                    .await;
-                if let Err(a) = abort {
-                    tracing::warn!(
-                        "could not abort the multipart upload of {key} (the bucket's lifecycle rule must clean it): {a}"
-                    );
-                }
-                return Err(e);
-            }
-        };
-        // Verify what the server assembled: size, and the multipart ETag (MD5 of the parts'
-        // MD5s) where the server computes it that way (not with SSE-KMS).
-        let head =
-            self.client.head_object().bucket(&self.bucket).key(&key).send().await.map_err(|e| {
-                classify(&e, &self.cfg).prefixed(&format!("checking the upload of {key}"))
+        let count = parts.len();
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                classify(&e, &self.cfg).prefixed(&format!("completing the upload of {key}"))
             })?;
-        if head.content_length() != Some(size as i64) {
-            return Err(StorageError::new(
-                StorageFault::Mismatch,
-                format!(
-                    "upload of {key} is {:?} bytes in S3, {size} locally",
-                    head.content_length()
-                ),
-            ));
+        Ok((digests, count))
+    }
+
+    async fn abort(&self, key: &str, upload_id: &str) {
+        let abort = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await;
+        if let Err(a) = abort {
+            tracing::warn!(
+                "could not abort the multipart upload of {key} (the bucket's lifecycle rule must clean it): {a}"
+            );
         }
-        let expected = format!("\"{}-{count}\"", crate::files::hex(&md5(&digests)));
-        if self.cfg.sse.as_deref() != Some("aws:kms") && head.e_tag() != Some(expected.as_str()) {
-            return Err(StorageError::new(
-                StorageFault::Mismatch,
-                format!("upload of {key}: S3 reports ETag {:?}, expected {expected}", head.e_tag()),
-            ));
-        }
-        Ok(())
     }
 
     pub async fn get_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {

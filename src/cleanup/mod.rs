@@ -18,15 +18,15 @@ use std::time::{Duration, Instant};
 
 use bson::{Bson, Document, RawDocumentBuf, doc};
 use futures_util::TryStreamExt as _;
-use mongodb::{Collection, Database};
+use mongodb::Database;
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 
-use crate::config::{ArchiveTarget, CleanupAction, CleanupConfig, CleanupRule, Config};
+use crate::config::{CleanupAction, CleanupConfig, CleanupRule};
 use crate::error::CliError;
-use crate::files::hex;
-use crate::outcome::Outcome;
-use crate::storage::s3::S3Store;
+
+mod sink;
+
+pub use sink::Sink;
 
 pub const PART_FORMAT: &str = "daraa-ops-cleanup-archive";
 
@@ -80,149 +80,7 @@ pub fn cutoff_for(rule: &CleanupRule, now: jiff::Timestamp) -> anyhow::Result<bs
     Ok(bson::DateTime::from_millis(cutoff.as_millisecond()))
 }
 
-/// Where archived batches go.
-pub enum Sink {
-    Local { dir: std::path::PathBuf },
-    S3 { store: Box<S3Store>, base: String },
-    Collection { coll: Collection<RawDocumentBuf>, name: String },
-}
-
-impl Sink {
-    pub async fn for_rule(
-        cfg: &Config,
-        db: &Database,
-        rule: &CleanupRule,
-        run_id: &str,
-    ) -> Result<Sink, CliError> {
-        let rel = format!("{}/{}/{run_id}", cfg.mongodb.database, rule.name);
-        match rule.archive_to {
-            Some(ArchiveTarget::S3) => {
-                let s3 = cfg.s3.as_ref().ok_or_else(|| {
-                    CliError::usage(format!(
-                        "cleanup rule {}: archive_to s3 needs the s3 section",
-                        rule.name
-                    ))
-                })?;
-                Ok(Sink::S3 {
-                    store: Box::new(S3Store::new(s3).await),
-                    base: format!("cleanup/{rel}"),
-                })
-            }
-            Some(ArchiveTarget::Local) => {
-                let base = rule
-                    .archive_dir
-                    .clone()
-                    .or_else(|| cfg.cleanup.archive_dir.clone())
-                    .unwrap_or_else(|| cfg.backup.dir.join("archive"));
-                Ok(Sink::Local { dir: base.join(rel) })
-            }
-            Some(ArchiveTarget::Collection) => {
-                let name = rule.archive_collection.clone().unwrap_or_default();
-                Ok(Sink::Collection { coll: db.collection(&name), name })
-            }
-            None => Err(CliError::usage(format!("cleanup rule {} has no archive_to", rule.name))),
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            Sink::Local { dir } => dir.display().to_string(),
-            Sink::S3 { store, base } => format!("s3://{}/{}", store.bucket, store.key(base)),
-            Sink::Collection { name, .. } => format!("collection {name}"),
-        }
-    }
-
-    /// Writes one batch and makes sure it is stored; returns only when it is.
-    async fn write_part(&self, part: &PartInfo, docs: &[RawDocumentBuf]) -> anyhow::Result<()> {
-        match self {
-            Sink::Collection { coll, name } => {
-                insert_ignoring_duplicates(coll, docs).await?;
-                let ids: Vec<Bson> = docs.iter().filter_map(id_of).collect();
-                let n = coll.count_documents(doc! {"_id": {"$in": &ids}}).await?;
-                if n != ids.len() as u64 {
-                    anyhow::bail!(
-                        "archive collection {name} holds {n} of the {} documents just written",
-                        ids.len()
-                    );
-                }
-                Ok(())
-            }
-            Sink::Local { dir } => {
-                let (data, meta) = encode_part(part, docs)?;
-                let dir = dir.clone();
-                let name = part.file_stem();
-                tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-                    create_private_dir(&dir)?;
-                    crate::files::write_atomic(&dir.join(format!("{name}.bson.gz")), &data)?;
-                    crate::files::write_atomic(&dir.join(format!("{name}.json")), &meta)
-                })
-                .await?
-                .map_err(|e| {
-                    CliError::new(
-                        Outcome::Failed,
-                        format!("cannot write the archive part in {}: {e}", self.describe()),
-                    )
-                })?;
-                Ok(())
-            }
-            Sink::S3 { store, base } => {
-                let (data, meta) = encode_part(part, docs)?;
-                let name = part.file_stem();
-                store.put_bytes_verified(&format!("{base}/{name}.bson.gz"), &data).await?;
-                store.put_bytes_verified(&format!("{base}/{name}.json"), &meta).await?;
-                Ok(())
-            }
-        }
-    }
-
-    async fn write_manifest(&self, manifest: &RunManifest<'_>) -> anyhow::Result<()> {
-        let data = serde_json::to_vec_pretty(manifest)?;
-        match self {
-            Sink::Collection { .. } => Ok(()),
-            Sink::Local { dir } => {
-                if !dir.exists() {
-                    return Ok(());
-                }
-                let path = dir.join("manifest.json");
-                crate::files::write_atomic(&path, &data)?;
-                Ok(())
-            }
-            Sink::S3 { store, base } => {
-                store.put_bytes_verified(&format!("{base}/manifest.json"), &data).await?;
-                Ok(())
-            }
-        }
-    }
-}
-
-fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt as _;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
-}
-
-async fn insert_ignoring_duplicates(
-    coll: &Collection<RawDocumentBuf>,
-    docs: &[RawDocumentBuf],
-) -> anyhow::Result<()> {
-    match coll.insert_many(docs).ordered(false).await {
-        Ok(_) => Ok(()),
-        Err(e) => match e.kind.as_ref() {
-            // A retry after a crash: the copies already there are the same documents.
-            mongodb::error::ErrorKind::InsertMany(ime)
-                if ime.write_concern_error.is_none()
-                    && ime
-                        .write_errors
-                        .as_ref()
-                        .is_some_and(|w| w.iter().all(|w| w.code == 11000)) =>
-            {
-                Ok(())
-            }
-            _ => Err(e.into()),
-        },
-    }
-}
-
-fn id_of(d: &RawDocumentBuf) -> Option<Bson> {
+pub(crate) fn id_of(d: &RawDocumentBuf) -> Option<Bson> {
     d.get("_id").ok().flatten().and_then(|v| Bson::try_from(v).ok())
 }
 
@@ -248,41 +106,9 @@ pub struct PartInfo {
 }
 
 impl PartInfo {
-    fn file_stem(&self) -> String {
+    pub(crate) fn file_stem(&self) -> String {
         format!("part-{:06}", self.part)
     }
-}
-
-fn encode_part(part: &PartInfo, docs: &[RawDocumentBuf]) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
-    use std::io::Write as _;
-    let mut raw_hash = Sha256::new();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    for d in docs {
-        raw_hash.update(d.as_bytes());
-        gz.write_all(d.as_bytes())?;
-    }
-    let data = gz.finish()?;
-    let mut meta = part.clone();
-    meta.sha256 = hex(&raw_hash.finalize());
-    meta.compressed_bytes = data.len() as u64;
-    meta.compressed_sha256 = hex(&Sha256::digest(&data));
-    Ok((data, serde_json::to_vec_pretty(&meta)?))
-}
-
-/// The run-level manifest, written when a rule ends (also when it stops early).
-#[derive(Debug, Serialize)]
-struct RunManifest<'a> {
-    format: &'static str,
-    database: &'a str,
-    collection: &'a str,
-    rule: &'a str,
-    run: &'a str,
-    cutoff: &'a str,
-    parts: u32,
-    documents: u64,
-    bytes: u64,
-    stopped: &'a str,
-    completed_at: String,
 }
 
 /// Everything a rule run needs besides the rule.
@@ -341,15 +167,11 @@ pub async fn run_rule(
 ) -> anyhow::Result<RuleReport> {
     let started = Instant::now();
     let cutoff = cutoff_for(rule, env.now)?;
-    let cutoff_text = cutoff.try_to_rfc3339_string().unwrap_or_default();
-    let query = rule_query(rule, cutoff)?;
-    let batch_size = rule.batch_size.unwrap_or(env.cfg.batch_size).max(1);
-    let coll = env.db.collection::<RawDocumentBuf>(&rule.collection);
     let mut report = RuleReport {
         rule: rule.name.clone(),
         collection: rule.collection.clone(),
         action: rule.action,
-        cutoff: cutoff_text.clone(),
+        cutoff: cutoff.try_to_rfc3339_string().unwrap_or_default(),
         examined: 0,
         archived: 0,
         deleted: 0,
@@ -360,8 +182,12 @@ pub async fn run_rule(
         first_ids: Vec::new(),
         cache_keys_removed: None,
     };
-    let mut last_id: Option<Bson> = None;
-    let mut part = 0u32;
+    let mut walk = Walk {
+        query: rule_query(rule, cutoff)?,
+        last_id: None,
+        part: 0,
+        batch_size: rule.batch_size.unwrap_or(env.cfg.batch_size).max(1),
+    };
     // Asked once: a standalone server (or FerretDB) is not a replica set between batches either.
     let replica_set = crate::mongo::replset::status(env.client).await?.is_some();
     loop {
@@ -376,66 +202,9 @@ pub async fn run_rule(
         if replica_set {
             wait_for_secondaries(env).await?;
         }
-        let q = match &last_id {
-            Some(id) => doc! {"$and": [query.clone(), {"_id": {"$gt": id.clone()}}]},
-            None => query.clone(),
-        };
-        let docs: Vec<RawDocumentBuf> = coll
-            .find(q)
-            .sort(doc! {"_id": 1})
-            .limit(i64::from(batch_size))
-            .await?
-            .try_collect()
-            .await?;
-        if docs.is_empty() {
-            break;
-        }
-        let ids: Vec<Bson> = docs.iter().filter_map(id_of).collect();
-        if ids.len() != docs.len() {
-            anyhow::bail!("collection {}: a document without a readable _id", rule.collection);
-        }
-        let bytes: u64 = docs.iter().map(|d| d.as_bytes().len() as u64).sum();
-        report.examined += docs.len() as u64;
-        report.bytes += bytes;
-        if rule.action == CleanupAction::Archive {
-            let sink = sink
-                .ok_or_else(|| anyhow::anyhow!("rule {} archives but has no target", rule.name))?;
-            part += 1;
-            let info = PartInfo {
-                format: PART_FORMAT,
-                database: env.db.name().to_owned(),
-                collection: rule.collection.clone(),
-                rule: rule.name.clone(),
-                run: env.run_id.to_owned(),
-                part,
-                documents: docs.len() as u64,
-                bytes,
-                sha256: String::new(),
-                compressed_bytes: 0,
-                compressed_sha256: String::new(),
-                first_id: ids[0].clone().into_relaxed_extjson(),
-                last_id: ids[ids.len() - 1].clone().into_relaxed_extjson(),
-                cutoff: cutoff_text.clone(),
-                created_at: jiff::Timestamp::now().to_string(),
-            };
-            sink.write_part(&info, &docs).await.map_err(|e| {
-                e.context(format!(
-                    "rule {}: archiving batch {part} to {} failed; nothing of it was deleted",
-                    rule.name,
-                    sink.describe()
-                ))
-            })?;
-            report.archived += docs.len() as u64;
-        }
-        let deleted = env
-            .db
-            .collection::<Document>(&rule.collection)
-            .delete_many(doc! {"$and": [query.clone(), {"_id": {"$in": &ids}}]})
-            .await?;
-        report.deleted += deleted.deleted_count;
+        let more = batch(env, rule, sink, &mut walk, &mut report).await?;
         (env.on_batch)(report.deleted, report.bytes);
-        last_id = ids.last().cloned();
-        if docs.len() < batch_size as usize {
+        if !more {
             break;
         }
         if !env.cfg.sleep_between_batches.is_zero() {
@@ -447,16 +216,16 @@ pub async fn run_rule(
     }
     report.duration_seconds = started.elapsed().as_secs_f64();
     if let Some(sink) = sink
-        && part > 0
+        && walk.part > 0
     {
-        let manifest = RunManifest {
+        let manifest = sink::RunManifest {
             format: PART_FORMAT,
             database: env.db.name(),
             collection: &rule.collection,
             rule: &rule.name,
             run: env.run_id,
-            cutoff: &cutoff_text,
-            parts: part,
+            cutoff: &report.cutoff,
+            parts: walk.part,
             documents: report.archived,
             bytes: report.bytes,
             stopped: report.stopped,
@@ -467,6 +236,88 @@ pub async fn run_rule(
         }
     }
     Ok(report)
+}
+
+/// Where a rule's walk over `_id` stands.
+struct Walk {
+    query: Document,
+    last_id: Option<Bson>,
+    /// Archive parts written so far.
+    part: u32,
+    batch_size: u32,
+}
+
+/// One batch: up to `batch_size` matching documents after the last `_id`, archived (when the
+/// rule archives) before exactly those are deleted. Returns whether more may follow.
+async fn batch(
+    env: &RunEnv<'_>,
+    rule: &CleanupRule,
+    sink: Option<&Sink>,
+    walk: &mut Walk,
+    report: &mut RuleReport,
+) -> anyhow::Result<bool> {
+    let q = match &walk.last_id {
+        Some(id) => doc! {"$and": [walk.query.clone(), {"_id": {"$gt": id.clone()}}]},
+        None => walk.query.clone(),
+    };
+    let docs: Vec<RawDocumentBuf> = env
+        .db
+        .collection::<RawDocumentBuf>(&rule.collection)
+        .find(q)
+        .sort(doc! {"_id": 1})
+        .limit(i64::from(walk.batch_size))
+        .await?
+        .try_collect()
+        .await?;
+    if docs.is_empty() {
+        return Ok(false);
+    }
+    let ids: Vec<Bson> = docs.iter().filter_map(id_of).collect();
+    if ids.len() != docs.len() {
+        anyhow::bail!("collection {}: a document without a readable _id", rule.collection);
+    }
+    let bytes: u64 = docs.iter().map(|d| d.as_bytes().len() as u64).sum();
+    report.examined += docs.len() as u64;
+    report.bytes += bytes;
+    if rule.action == CleanupAction::Archive {
+        let sink =
+            sink.ok_or_else(|| anyhow::anyhow!("rule {} archives but has no target", rule.name))?;
+        walk.part += 1;
+        let info = PartInfo {
+            format: PART_FORMAT,
+            database: env.db.name().to_owned(),
+            collection: rule.collection.clone(),
+            rule: rule.name.clone(),
+            run: env.run_id.to_owned(),
+            part: walk.part,
+            documents: docs.len() as u64,
+            bytes,
+            sha256: String::new(),
+            compressed_bytes: 0,
+            compressed_sha256: String::new(),
+            first_id: ids[0].clone().into_relaxed_extjson(),
+            last_id: ids[ids.len() - 1].clone().into_relaxed_extjson(),
+            cutoff: report.cutoff.clone(),
+            created_at: jiff::Timestamp::now().to_string(),
+        };
+        sink.write_part(&info, &docs).await.map_err(|e| {
+            e.context(format!(
+                "rule {}: archiving batch {} to {} failed; nothing of it was deleted",
+                rule.name,
+                walk.part,
+                sink.describe()
+            ))
+        })?;
+        report.archived += docs.len() as u64;
+    }
+    let deleted = env
+        .db
+        .collection::<Document>(&rule.collection)
+        .delete_many(doc! {"$and": [walk.query.clone(), {"_id": {"$in": &ids}}]})
+        .await?;
+    report.deleted += deleted.deleted_count;
+    walk.last_id = ids.last().cloned();
+    Ok(docs.len() >= walk.batch_size as usize)
 }
 
 /// With a replica set, waits while a healthy secondary lags more than `max_secondary_lag`
@@ -497,7 +348,10 @@ async fn wait_for_secondaries(env: &RunEnv<'_>) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use sha2::{Digest as _, Sha256};
+
     use super::*;
+    use crate::files::hex;
 
     fn rule(filter: Option<&str>) -> CleanupRule {
         let yaml = format!(
@@ -539,7 +393,7 @@ mod tests {
             cutoff: String::new(),
             created_at: String::new(),
         };
-        let (data, meta) = encode_part(&info, &docs).unwrap();
+        let (data, meta) = sink::encode_part(&info, &docs).unwrap();
         let mut raw = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&data[..]), &mut raw).unwrap();
         let expected: Vec<u8> = docs.iter().flat_map(|d| d.as_bytes().to_vec()).collect();
