@@ -1466,12 +1466,16 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__lock__subcmd__release)
-            opts="-q -v -h -V --force --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            opts="-q -v -h -V --force --name --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

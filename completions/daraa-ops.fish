@@ -152,7 +152,7 @@ json\t''"
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l drop -d 'Replace collections that exist and are not empty (asks on a terminal unless --yes)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l dry-run -d 'Show what would be restored and what exists in the target; change nothing'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l no-cache-invalidation -d 'Do not delete the application\'s Redis cache keys after restoring the live database'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l force-protected -d 'Write into a database listed in restore.protected_databases without asking (as --yes)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l force-protected -d 'Write into a database listed in restore.protected_databases (the only way in; --yes does not do it)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -s q -l quiet -d 'Only errors on stderr'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
@@ -387,7 +387,7 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -s h -l help -d 'Print help'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -s V -l version -d 'Print version'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -f -a "status" -d 'Show who holds the job lock of the configured database'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -f -a "status" -d 'Show who holds each lock of the configured database (main and drill; file and Redis)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -f -a "release" -d 'Remove the lock of a run that crashed'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
@@ -401,19 +401,20 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_see
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l name -d 'Only this lock (as `lock status` names it, e.g. daraa or daraa_drill) [default: all]' -r
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
 json\t''"
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l force -d 'Required: releasing a lock another run holds lets two jobs overlap'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l force -d 'Required: releasing a lock another run holds lets two jobs overlap. A Redis lock whose holder is alive on this host needs it twice (--force --force)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -s q -l quiet -d 'Only errors on stderr'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -s h -l help -d 'Print help'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -s V -l version -d 'Print version'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show who holds the job lock of the configured database'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show who holds each lock of the configured database (main and drill; file and Redis)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from help" -f -a "release" -d 'Remove the lock of a run that crashed'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
@@ -466,5 +467,5 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_see
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "print" -d 'Print the crontab lines for the config\'s schedule'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "install" -d 'Put the lines in the user\'s crontab (between # BEGIN/# END daraa-ops), idempotently'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "remove" -d 'Take the daraa-ops lines out again'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from lock" -f -a "status" -d 'Show who holds the job lock of the configured database'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from lock" -f -a "status" -d 'Show who holds each lock of the configured database (main and drill; file and Redis)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from lock" -f -a "release" -d 'Remove the lock of a run that crashed'

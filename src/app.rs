@@ -21,7 +21,12 @@ pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
             &loaded.config,
             &crate::lastrun::Record {
                 job,
-                database: loaded.config.mongodb.database.clone(),
+                // The database the job acted on: a restore's target, else the configured one.
+                database: match command {
+                    Command::Restore(a) => a.target_db.clone(),
+                    _ => None,
+                }
+                .unwrap_or_else(|| loaded.config.mongodb.database.clone()),
                 exit_code: code,
                 started_unix,
                 duration_seconds: started.elapsed().as_secs_f64(),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::archive::Sidecar;
 use crate::archive::names::{self, ARCHIVE_SUFFIX, PARTIAL_SUFFIX, SIDECAR_SUFFIX};
-use crate::error::CliError;
+use crate::outcome::CliError;
 use crate::storage::{Storage, StorageError};
 
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +37,12 @@ impl Entry {
 
     pub fn sidecar_name(&self) -> String {
         format!("{}{SIDECAR_SUFFIX}", self.id)
+    }
+
+    /// Complete, holding documents, and not marked as shrunk: a backup that may stand for
+    /// the database (retention counts it, `latest` picks it).
+    pub fn is_good(&self) -> bool {
+        self.complete && self.sidecar.as_ref().is_some_and(|s| s.manifest.is_good())
     }
 }
 
@@ -143,7 +149,8 @@ pub async fn resolve(cfg: &crate::config::Config, target: &str) -> anyhow::Resul
             Err(e) => return Err(e.into()),
         };
         for e in entries {
-            let wanted = if target == "latest" { e.complete } else { e.id == target };
+            // `latest` never picks an empty or shrunk backup.
+            let wanted = if target == "latest" { e.is_good() } else { e.id == target };
             if !wanted {
                 continue;
             }
@@ -173,7 +180,7 @@ pub async fn resolve(cfg: &crate::config::Config, target: &str) -> anyhow::Resul
             Ok(Resolved { archive_name: e.archive_name(), id: e.id, storage, sidecar: e.sidecar })
         }
         None if target == "latest" => Err(anyhow::Error::new(CliError::usage(format!(
-            "no complete backup of {} in {}{}",
+            "no complete, non-empty backup of {} in {}{}",
             cfg.mongodb.database,
             cfg.backup.dir.display(),
             cfg.s3

@@ -214,7 +214,7 @@ pub struct PruneArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum LockCommand {
-    /// Show who holds the job lock of the configured database
+    /// Show who holds each lock of the configured database (main and drill; file and Redis)
     Status,
     /// Remove the lock of a run that crashed
     Release(LockReleaseArgs),
@@ -222,9 +222,13 @@ pub enum LockCommand {
 
 #[derive(Debug, Args)]
 pub struct LockReleaseArgs {
-    /// Required: releasing a lock another run holds lets two jobs overlap
-    #[arg(long)]
-    pub force: bool,
+    /// Required: releasing a lock another run holds lets two jobs overlap. A Redis lock whose
+    /// holder is alive on this host needs it twice (--force --force)
+    #[arg(long, action = clap::ArgAction::Count)]
+    pub force: u8,
+    /// Only this lock (as `lock status` names it, e.g. daraa or daraa_drill) [default: all]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -247,7 +251,8 @@ pub struct RestoreArgs {
     /// Do not delete the application's Redis cache keys after restoring the live database
     #[arg(long)]
     pub no_cache_invalidation: bool,
-    /// Write into a database listed in restore.protected_databases without asking (as --yes)
+    /// Write into a database listed in restore.protected_databases (the only way in; --yes
+    /// does not do it)
     #[arg(long)]
     pub force_protected: bool,
 }

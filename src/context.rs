@@ -19,7 +19,8 @@ pub struct Context {
 
 impl Context {
     pub fn new(global: GlobalArgs, cancel: CancellationToken) -> Self {
-        let out = Printer::new(global.output, global.quiet, global.no_progress);
+        let out = Printer::new(global.output, global.quiet, global.no_progress)
+            .with_json_logs(global.log_format == crate::logging::LogFormat::Json);
         Context { global, out, cancel, config: OnceLock::new() }
     }
 

@@ -1,5 +1,8 @@
-//! The record of a job's last run: a Redis hash `<prefix>last:<job>` when Redis is configured,
-//! and a node_exporter textfile `daraa_ops_<job>.prom` when `metrics.textfile_dir` is set.
+//! The record of a job's last run, per database (the one the job acted on): a Redis hash
+//! `<prefix>last:<job>:<db>` when Redis is configured, and a node_exporter textfile
+//! `daraa_ops_<job>.<db>.prom` (series labelled `database="<db>"`) when
+//! `metrics.textfile_dir` is set. Database names cannot contain dots, so the names are
+//! unambiguous.
 //! Failures to record are logged, never fatal: the job itself already happened.
 
 use crate::config::Config;
@@ -16,12 +19,22 @@ pub struct Record {
     pub documents: u64,
 }
 
+/// The Redis hash of a job's last run on `db`.
+pub fn redis_key(key_prefix: &str, job: &str, db: &str) -> String {
+    format!("{key_prefix}last:{job}:{db}")
+}
+
+/// The textfile of a job's last run on `db`.
+pub fn textfile_name(job: &str, db: &str) -> String {
+    format!("daraa_ops_{job}.{db}.prom")
+}
+
 pub async fn save(cfg: &Config, r: &Record) {
     let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
     if let Some(redis_cfg) = &cfg.redis {
         match crate::cache::connect(redis_cfg).await {
             Ok(mut conn) => {
-                let key = format!("{}last:{}", redis_cfg.key_prefix, r.job);
+                let key = redis_key(&redis_cfg.key_prefix, r.job, &r.database);
                 let mut cmd = redis::cmd("HSET");
                 cmd.arg(&key)
                     .arg("database")
@@ -47,7 +60,7 @@ pub async fn save(cfg: &Config, r: &Record) {
         }
     }
     if let Some(dir) = &cfg.metrics.textfile_dir {
-        let path = dir.join(format!("daraa_ops_{}.prom", r.job));
+        let path = dir.join(textfile_name(r.job, &r.database));
         // Keep the last success time across failed runs.
         let previous_success = std::fs::read_to_string(&path).ok().and_then(|t| {
             sample(&t, &format!("daraa_ops_{}_last_success_timestamp_seconds", r.job))

@@ -14,7 +14,6 @@ pub mod commands;
 pub mod config;
 pub mod context;
 pub mod digest;
-pub mod error;
 pub mod files;
 pub mod indexes;
 pub mod lastrun;
@@ -59,7 +58,9 @@ pub fn main_entry() -> ExitCode {
     let name = cli.command.name();
     let result = runtime.block_on(async {
         signal::install(cancel.clone());
-        app::run(&ctx, &cli.command).await
+        let result = app::run(&ctx, &cli.command).await;
+        mongo::shutdown_all().await;
+        result
     });
     let code = match result {
         Ok(outcome) => {

@@ -88,41 +88,58 @@ pub fn hostname() -> String {
 /// Where the lock lives.
 #[derive(Clone)]
 pub enum Backend {
-    Redis { conn: MultiplexedConnection, key: String },
-    File { path: PathBuf },
+    Redis { conn: MultiplexedConnection, key: String, name: String },
+    File { path: PathBuf, name: String },
 }
 
 impl std::fmt::Debug for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Backend::Redis { key, .. } => write!(f, "redis key {key}"),
-            Backend::File { path } => write!(f, "file {}", path.display()),
+            Backend::File { path, .. } => write!(f, "file {}", path.display()),
         }
     }
 }
 
 impl Backend {
+    /// The lock's name: a database, or `<db>_drill`.
+    pub fn name(&self) -> &str {
+        match self {
+            Backend::Redis { name, .. } | Backend::File { name, .. } => name,
+        }
+    }
+
     pub fn redis(conn: MultiplexedConnection, key_prefix: &str, db: &str) -> Self {
-        Backend::Redis { conn, key: format!("{key_prefix}lock:{db}") }
+        Backend::Redis { conn, key: format!("{key_prefix}lock:{db}"), name: db.to_owned() }
     }
 
     pub fn file(dir: &Path, db: &str) -> Self {
-        Backend::File { path: dir.join(format!(".daraa-ops-{db}.lock")) }
+        Backend::File { path: dir.join(format!(".daraa-ops-{db}.lock")), name: db.to_owned() }
     }
 }
 
-/// The lock backend for `db` (a database, or a series such as `<db>_drill`): Redis when
-/// configured and reachable; when Redis is optional and down, the file lock (with a warning);
-/// when Redis is required and down, the Redis error.
-pub async fn backend(cfg: &Config, db: &str) -> Result<Backend, CacheError> {
+/// The backends of the lock `name` (a database, or `<db>_drill`): always the file lock, and
+/// the Redis lock as well when Redis is configured. Redis configured but unreachable is an
+/// error when `redis.required`; otherwise the file lock alone guards this host (warned).
+pub async fn backends(cfg: &Config, name: &str) -> Result<Vec<Backend>, CacheError> {
+    let mut backends = vec![Backend::file(&dir(cfg), name)];
     if let Some(r) = &cfg.redis {
         match crate::cache::connect(r).await {
-            Ok(conn) => return Ok(Backend::redis(conn, &r.key_prefix, db)),
+            Ok(conn) => backends.push(Backend::redis(conn, &r.key_prefix, name)),
             Err(e) if r.required => return Err(e),
-            Err(e) => tracing::warn!("{e}; using the file lock instead (redis.required is false)"),
+            Err(e) => tracing::warn!(
+                "{e}; locking with the file lock only: runs on other hosts are not excluded (redis.required is false)"
+            ),
         }
     }
-    Ok(Backend::file(&dir(cfg), db))
+    Ok(backends)
+}
+
+/// The lock names daraa-ops takes for the configured database: the main one (backup, prune,
+/// restore, cleanup) and the drill's.
+pub fn names(cfg: &Config) -> Vec<String> {
+    let db = &cfg.mongodb.database;
+    vec![db.clone(), format!("{db}_drill")]
 }
 
 /// Where file locks live: `lock.dir`, else `backup.dir`.
@@ -130,15 +147,53 @@ pub fn dir(cfg: &Config) -> PathBuf {
     cfg.lock.dir.clone().unwrap_or_else(|| cfg.backup.dir.clone())
 }
 
-/// Takes the lock of `db` for `command` with the configured TTL: the one way jobs lock.
+/// Takes the lock `name` for `command` in every backend (file first, then Redis), with the
+/// configured TTL: the one way jobs lock. Held anywhere: exit 4 naming the holder and the
+/// command that frees it.
 pub async fn take(
     cfg: &Config,
-    db: &str,
+    name: &str,
     command: &str,
     cancel: &CancellationToken,
-) -> anyhow::Result<Guard> {
-    let backend = backend(cfg, db).await?;
-    Ok(acquire(backend, command, cfg.lock.ttl, cancel).await?)
+) -> anyhow::Result<JobLock> {
+    let mut guards = Vec::new();
+    for backend in backends(cfg, name).await? {
+        match acquire(backend, command, cfg.lock.ttl, cancel).await {
+            Ok(g) => guards.push(g),
+            Err(e) => {
+                for g in guards {
+                    g.release().await;
+                }
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(JobLock { guards })
+}
+
+/// A job's lock, held in every backend.
+#[derive(Debug)]
+pub struct JobLock {
+    guards: Vec<Guard>,
+}
+
+impl JobLock {
+    /// The holder record (host, pid, command, start), as stored with the lock.
+    pub fn holder(&self) -> &Holder {
+        self.guards[0].holder()
+    }
+
+    pub async fn release(self) {
+        // Redis first: the file lock is what keeps a second run on this host out meanwhile.
+        for g in self.guards.into_iter().rev() {
+            g.release().await;
+        }
+    }
+}
+
+/// Whether the holder's process runs on this host (a live pid here).
+pub fn alive_here(h: &Holder) -> bool {
+    h.host == hostname() && h.pid != 0 && Path::new(&format!("/proc/{}", h.pid)).exists()
 }
 
 /// A held lock. Release it with [`Guard::release`]; dropping it without (a panic) lets the TTL
@@ -148,6 +203,8 @@ pub struct Guard {
     holder: Holder,
     file: Option<File>,
     heartbeat: Option<tokio::task::JoinHandle<()>>,
+    /// A Redis lock is released even on an immediate exit (a second signal).
+    _abort: Option<crate::signal::AbortRegistration>,
 }
 
 impl std::fmt::Debug for Guard {
@@ -162,9 +219,14 @@ const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redi
 fn locked(holder: Option<&Holder>, backend: &Backend) -> LockError {
     let who = holder.map_or_else(|| "an unknown run".to_owned(), Holder::describe);
     LockError::new(
-        LockFault::Held { release: "daraa-ops lock release --force".into() },
-        format!("another run holds the lock ({backend:?}): {who}"),
+        LockFault::Held { release: release_command(backend.name()) },
+        format!("another run holds the lock {} ({backend:?}): {who}", backend.name()),
     )
+}
+
+/// The command that frees the lock `name`.
+pub fn release_command(name: &str) -> String {
+    format!("daraa-ops lock release --force --name {name}")
 }
 
 fn redis_err(e: &redis::RedisError) -> LockError {
@@ -182,7 +244,7 @@ pub async fn acquire(
     let holder = Holder::new(command);
     let value = serde_json::to_string(&holder).expect("holder serializes");
     match &backend {
-        Backend::Redis { conn, key } => {
+        Backend::Redis { conn, key, .. } => {
             let mut conn = conn.clone();
             let set: Option<String> = redis::cmd("SET")
                 .arg(key)
@@ -202,10 +264,28 @@ pub async fn acquire(
                 let current = current.and_then(|v| serde_json::from_str::<Holder>(&v).ok());
                 return Err(locked(current.as_ref(), &backend));
             }
+            let abort = {
+                let (mut conn, key, value) = (conn.clone(), key.clone(), value.clone());
+                crate::signal::on_abort(move || async move {
+                    let _: Result<i64, _> = redis::cmd("EVAL")
+                        .arg(RELEASE)
+                        .arg(1)
+                        .arg(&key)
+                        .arg(&value)
+                        .query_async(&mut conn)
+                        .await;
+                })
+            };
             let heartbeat = tokio::spawn(heartbeat(conn, key.clone(), value, ttl, cancel.clone()));
-            Ok(Guard { backend, holder, file: None, heartbeat: Some(heartbeat) })
+            Ok(Guard {
+                backend,
+                holder,
+                file: None,
+                heartbeat: Some(heartbeat),
+                _abort: Some(abort),
+            })
         }
-        Backend::File { path } => {
+        Backend::File { path, .. } => {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     LockError::new(
@@ -250,7 +330,7 @@ pub async fn acquire(
                         format!("cannot write lock file {}: {e}", path.display()),
                     )
                 })?;
-            Ok(Guard { backend, holder, file: Some(file), heartbeat: None })
+            Ok(Guard { backend, holder, file: Some(file), heartbeat: None, _abort: None })
         }
     }
 }
@@ -317,7 +397,7 @@ impl Guard {
             h.abort();
         }
         match &self.backend {
-            Backend::Redis { conn, key } => {
+            Backend::Redis { conn, key, .. } => {
                 let mut conn = conn.clone();
                 let value = serde_json::to_string(&self.holder).expect("holder serializes");
                 let r: Result<i64, _> = redis::cmd("EVAL")
@@ -352,7 +432,7 @@ impl Drop for Guard {
 /// The current holder, if any.
 pub async fn status(backend: &Backend) -> Result<Option<(Holder, Option<Duration>)>, LockError> {
     match backend {
-        Backend::Redis { conn, key } => {
+        Backend::Redis { conn, key, .. } => {
             let mut conn = conn.clone();
             let value: Option<String> = redis::cmd("GET")
                 .arg(key)
@@ -374,7 +454,7 @@ pub async fn status(backend: &Backend) -> Result<Option<(Holder, Option<Duration
             });
             Ok(Some((holder, u64::try_from(ttl).ok().map(Duration::from_millis))))
         }
-        Backend::File { path } => {
+        Backend::File { path, .. } => {
             let Ok(mut file) = OpenOptions::new().read(true).write(true).open(path) else {
                 return Ok(None);
             };
@@ -393,12 +473,26 @@ pub async fn status(backend: &Backend) -> Result<Option<(Holder, Option<Duration
     }
 }
 
-/// `lock release --force`: deletes a Redis lock whoever holds it. A file lock held by a live
-/// process cannot be taken away (the kernel owns it); that is reported instead.
-pub async fn force_release(backend: &Backend) -> Result<Option<Holder>, LockError> {
+/// `lock release --force`: deletes a Redis lock, unless its holder is a live process on this
+/// host (then only with `twice`: `--force --force`). A file lock held by a live process cannot
+/// be taken away (the kernel owns it, and frees it when the process ends); that is reported.
+pub async fn force_release(backend: &Backend, twice: bool) -> Result<Option<Holder>, LockError> {
     match backend {
-        Backend::Redis { conn, key } => {
+        Backend::Redis { conn, key, .. } => {
             let current = status(backend).await?.map(|(h, _)| h);
+            if let Some(h) = &current
+                && alive_here(h)
+                && !twice
+            {
+                return Err(LockError::new(
+                    LockFault::AliveHere { pid: h.pid },
+                    format!(
+                        "the lock {} is held by a live process on this host: {}",
+                        backend.name(),
+                        h.describe()
+                    ),
+                ));
+            }
             let mut conn = conn.clone();
             let _: i64 = redis::cmd("DEL")
                 .arg(key)
@@ -407,7 +501,7 @@ pub async fn force_release(backend: &Backend) -> Result<Option<Holder>, LockErro
                 .map_err(|e| redis_err(&e))?;
             Ok(current)
         }
-        Backend::File { path } => match status(backend).await? {
+        Backend::File { path, .. } => match status(backend).await? {
             Some((h, _)) => Err(LockError::new(
                 LockFault::AliveHere { pid: h.pid },
                 format!(

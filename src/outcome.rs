@@ -10,7 +10,6 @@
 use crate::archive::ArchiveError;
 use crate::cache::{CacheError, CacheFault};
 use crate::config::ConfigError;
-use crate::error::CliError;
 use crate::lock::{LockError, LockFault};
 use crate::mongo::MongoError;
 use crate::storage::{StorageError, StorageFault};
@@ -111,6 +110,51 @@ pub fn exit_codes_help() -> String {
     }
     text
 }
+
+/// The error commands and engines raise when they know the outcome (a usage error, a refused
+/// target, a failed check), with an optional hint printed under it. Adapters do not use it:
+/// they return their own typed errors, which [`classify`] maps.
+#[derive(Debug)]
+pub struct CliError {
+    pub outcome: Outcome,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl CliError {
+    pub fn new(outcome: Outcome, message: impl Into<String>) -> Self {
+        CliError { outcome, message: message.into(), hint: None }
+    }
+
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Puts what was being done in front of the message.
+    #[must_use]
+    pub fn prefixed(mut self, what: &str) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError::new(Outcome::Usage, message)
+    }
+
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        CliError::new(Outcome::Unreachable, message)
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
 
 /// A failure as the operator sees it: outcome (so exit code), one line, and a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]

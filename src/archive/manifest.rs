@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const FORMAT: &str = "daraa-ops-backup";
 pub const FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub format: String,
     pub format_version: u32,
@@ -23,6 +23,18 @@ pub struct Manifest {
     /// Sorted by name.
     pub collections: Vec<CollectionEntry>,
     pub totals: Totals,
+    /// Set when this backup holds far fewer documents than the previous complete one
+    /// (`backup.max_shrink`): kept, but never counted as a good backup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrunk: Option<Shrunk>,
+}
+
+/// Why a backup is marked as shrunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shrunk {
+    pub previous_id: String,
+    pub previous_documents: u64,
+    pub max_shrink: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,7 +65,7 @@ pub struct Totals {
 }
 
 /// The sidecar: the manifest plus facts about the archive file itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sidecar {
     #[serde(flatten)]
     pub manifest: Manifest,
@@ -80,6 +92,12 @@ impl Manifest {
             t.bytes += c.bytes;
         }
         t
+    }
+
+    /// Whether this backup may stand for the database: it holds documents and is not marked
+    /// as shrunk. Retention counts and `latest` picks only such backups.
+    pub fn is_good(&self) -> bool {
+        self.totals.documents > 0 && self.shrunk.is_none()
     }
 
     pub fn collection(&self, name: &str) -> Option<&CollectionEntry> {

@@ -341,10 +341,10 @@ fn walk_decoded<R: Read>(
         if path == layout::MANIFEST {
             let mut text = Vec::new();
             (&mut entry).take(64 * 1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
-            manifest = Some(
-                serde_json::from_slice(&text)
-                    .map_err(|e| corrupt(format!("manifest.json is not a valid manifest: {e}")))?,
-            );
+            let m: Manifest = serde_json::from_slice(&text)
+                .map_err(|e| corrupt(format!("manifest.json is not a valid manifest: {e}")))?;
+            check_format(&m)?;
+            manifest = Some(m);
         } else if path == layout::PRELUDE {
             let mut text = Vec::new();
             (&mut entry).take(1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
@@ -414,6 +414,26 @@ fn walk_decoded<R: Read>(
     }
     compare(&manifest, &data, &metadata)?;
     Ok(Verified { manifest, members })
+}
+
+/// A manifest of another format, or of a newer version of this one, is refused rather than
+/// read as if it were this version.
+fn check_format(m: &Manifest) -> Result<(), ArchiveError> {
+    use super::manifest::{FORMAT, FORMAT_VERSION};
+    if m.format != FORMAT {
+        return Err(corrupt(format!(
+            "manifest.json is of format {:?}, not {FORMAT:?}: not a daraa-ops backup",
+            m.format
+        )));
+    }
+    if m.format_version > FORMAT_VERSION {
+        return Err(corrupt(format!(
+            "archive format version {} is newer than this daraa-ops {} reads (version {FORMAT_VERSION}): upgrade daraa-ops to read it",
+            m.format_version,
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    Ok(())
 }
 
 fn compare(

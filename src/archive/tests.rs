@@ -41,6 +41,7 @@ fn manifest_for(data: &[u8], docs: u64, meta: &[u8]) -> Manifest {
         server_version: "7.0.0".into(),
         database: "db".into(),
         totals: Manifest::totals_of(&entries),
+        shrunk: None,
         collections: entries,
     }
 }

@@ -81,11 +81,23 @@ impl ArchiveWriter {
 
     /// Appends a file of known size (a staged collection dump).
     pub fn append_file(&mut self, name: &str, path: &Path) -> io::Result<()> {
+        self.append_file_with(name, path, |r| r)
+    }
+
+    /// [`append_file`](Self::append_file) reading through `wrap` (e.g. a reader that stops on
+    /// a signal, so a large member does not delay an interrupted backup).
+    pub fn append_file_with<R: Read>(
+        &mut self,
+        name: &str,
+        path: &Path,
+        wrap: impl FnOnce(io::BufReader<File>) -> R,
+    ) -> io::Result<()> {
         let file = File::open(path)?;
         let size = file.metadata()?.len();
         let mut h = self.header(size);
         // `take` guards against the file growing while it is read.
-        self.tar.append_data(&mut h, name, io::BufReader::with_capacity(1 << 20, file).take(size))
+        let reader = wrap(io::BufReader::with_capacity(1 << 20, file)).take(size);
+        self.tar.append_data(&mut h, name, reader)
     }
 
     /// Ends the tar stream, compresses the rest, fsyncs; returns (size, sha256) of the file.

@@ -21,6 +21,7 @@ use crate::archive::names::{self, ARCHIVE_SUFFIX, PARTIAL_SUFFIX, SIDECAR_SUFFIX
 use crate::archive::{ArchiveInfo, Sidecar, Totals};
 use crate::config::Config;
 use crate::mongo::{self, dump};
+use crate::outcome::CliError;
 use crate::outcome::Outcome;
 use crate::output::progress::Progress;
 use crate::retention::prune;
@@ -67,10 +68,14 @@ pub struct Report {
     pub pruned: Option<Vec<prune::Deleted>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prune_error: Option<String>,
+    /// Far fewer documents than the previous good backup (`backup.max_shrink`): exit 6.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shrunk: Option<crate::archive::manifest::Shrunk>,
     /// Retention per storage, for the lines people read.
     #[serde(skip)]
     pub retention: Vec<prune::StorageResult>,
-    /// `ok`, or `partial` when the upload or retention failed after a complete local archive.
+    /// `ok`; `partial` when the upload or retention failed after a complete local archive;
+    /// `drift` when the backup is marked as shrunk.
     #[serde(skip)]
     pub outcome: Outcome,
 }
@@ -116,7 +121,9 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
     let local = storage::local(cfg)?;
     let guard = crate::lock::take(cfg, &cfg.mongodb.database, "backup", env.cancel).await?;
     let result = async {
-        let mut report = write_and_store(env, req, &db, &specs, &server_version, &local).await?;
+        let previous = previous_good(cfg).await;
+        let mut report =
+            write_and_store(env, req, &db, &specs, &server_version, &local, previous).await?;
         if req.prune && report.outcome == Outcome::Ok {
             match prune::apply(cfg, false).await {
                 Ok(results) => {
@@ -137,7 +144,10 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
     result
 }
 
-/// `system.*` is dropped by the listing; then the include/exclude lists apply.
+/// `system.*` is dropped by the listing; then the include/exclude lists apply. A listed
+/// collection that does not exist is a configuration error, and nothing to back up is a
+/// failure: an empty backup must never count as a good one (a misspelt name reads as an empty
+/// database).
 async fn selected_collections(
     db: &mongodb::Database,
     cfg: &Config,
@@ -145,7 +155,53 @@ async fn selected_collections(
     let all = dump::list_collections(db)
         .await
         .with_context(|| format!("listing the collections of {}", db.name()))?;
-    Ok(select(all, cfg))
+    let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+    if let Some(missing) =
+        cfg.backup.include_collections.iter().find(|c| !names.contains(&c.as_str()))
+    {
+        return Err(CliError::usage(format!(
+            "backup.include_collections names {missing}, which is not a collection of {}",
+            db.name()
+        ))
+        .with_hint(if names.is_empty() {
+            format!("{} has no collections: check mongodb.database", db.name())
+        } else {
+            format!("check the spelling; {} has: {}", db.name(), names.join(", "))
+        })
+        .into());
+    }
+    let selected = select(all, cfg);
+    if selected.is_empty() {
+        return Err(CliError::new(
+            Outcome::Failed,
+            format!("database {} has no collections to back up; no backup was written", db.name()),
+        )
+        .with_hint(
+            "check mongodb.database for a typo (MongoDB shows a misspelt database as an empty one) and backup.include_collections/exclude_collections",
+        )
+        .into());
+    }
+    Ok(selected)
+}
+
+/// The newest good backup in any storage (id, documents), for the `max_shrink` guard. A
+/// storage that cannot be read is skipped: the guard is a safety net, not a dependency.
+async fn previous_good(cfg: &Config) -> Option<(String, u64)> {
+    let mut best: Option<(jiff::Timestamp, String, u64)> = None;
+    for storage in storage::all(cfg).await {
+        let Ok(entries) =
+            crate::catalog::scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await
+        else {
+            continue;
+        };
+        for e in entries.into_iter().filter(crate::catalog::Entry::is_good) {
+            let docs = e.sidecar.as_ref().map_or(0, |s| s.manifest.totals.documents);
+            if best.as_ref().is_none_or(|(t, _, _)| e.time > *t) {
+                best = Some((e.time, e.id, docs));
+            }
+        }
+    }
+    best.map(|(_, id, docs)| (id, docs))
 }
 
 fn select(all: Vec<dump::CollectionSpec>, cfg: &Config) -> Vec<dump::CollectionSpec> {
@@ -163,6 +219,7 @@ async fn write_and_store(
     specs: &[dump::CollectionSpec],
     server_version: &str,
     local: &storage::local::LocalStore,
+    previous: Option<(String, u64)>,
 ) -> anyhow::Result<Report> {
     let cfg = env.cfg;
     let dir = &local.dir;
@@ -177,6 +234,7 @@ async fn write_and_store(
         partial: &partial,
         staging: &dir.join(format!(".{id}.staging")),
         now,
+        previous,
     };
     let written = pipeline::write(env, db, specs, server_version, &target).await;
     let (manifest, size, sha256) = match written {
@@ -207,7 +265,20 @@ async fn write_and_store(
         prune_error: None,
         retention: Vec::new(),
         outcome: Outcome::Ok,
+        shrunk: sidecar.manifest.shrunk.clone(),
     };
+    if let Some(s) = &report.shrunk {
+        // Kept and uploaded (it may be the only copy of what is left), but a failed check.
+        tracing::error!(
+            "backup {} holds {} document(s), fewer than {:.0}% of the {} in {}: kept, marked as shrunk, not counted by retention",
+            report.id,
+            report.totals.documents,
+            (1.0 - s.max_shrink) * 100.0,
+            s.previous_documents,
+            s.previous_id
+        );
+        report.outcome = Outcome::Drift;
+    }
     let remote = if req.upload { storage::remote(cfg).await } else { None };
     if let Some(remote) = remote {
         upload(env, &remote, &mut report, &sidecar_name, &sidecar_bytes, local).await?;
@@ -260,23 +331,63 @@ async fn upload(
     }
 }
 
-/// Staging folders and `.partial` files of runs that crashed (we hold the lock, so none is
-/// being written). Only leftovers of this prefix and database: another database's backup
-/// sharing the folder holds another lock and may be writing right now.
+/// Staging folders and `.partial` files of runs that crashed. Only this prefix and database
+/// (another database's backup holds another lock), and only when their owner is gone: the
+/// staging folder names its host and pid; a live pid on this host keeps them (and the
+/// `.partial` of the same id), a run on another host has lost its lock (we hold it). A folder
+/// without an owner file was killed before it wrote one (or an older version made it); a
+/// `.partial` without a live staging folder was killed after its folder went: both are gone.
 fn remove_leftovers(dir: &Path, prefix: &str, db: &str) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
     let ours = |id: &str| names::parse_backup_id(id, prefix, db).is_some();
-    for e in rd.flatten() {
+    let mut gone: Vec<String> = Vec::new();
+    let mut alive: Vec<String> = Vec::new();
+    let entries: Vec<_> = rd.flatten().collect();
+    for e in &entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(id) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".staging")) else {
+            continue;
+        };
+        if !ours(id) {
+            continue;
+        }
+        if owner_gone(&e.path()) {
+            gone.push(id.to_owned());
+        } else {
+            alive.push(id.to_owned());
+        }
+    }
+    for e in &entries {
         let name = e.file_name().to_string_lossy().into_owned();
         let path = e.path();
         let staging = name.strip_prefix('.').and_then(|n| n.strip_suffix(".staging"));
         let partial = name.strip_suffix(&format!("{ARCHIVE_SUFFIX}{PARTIAL_SUFFIX}"));
-        if staging.is_some_and(ours) {
-            tracing::info!("removing {} left by an interrupted run", path.display());
+        if let Some(id) = staging.filter(|id| gone.iter().any(|g| g == id)) {
+            tracing::info!("removing {} left by an interrupted run ({id})", path.display());
             let _ = std::fs::remove_dir_all(&path);
-        } else if partial.is_some_and(ours) {
+        } else if partial.is_some_and(|id| ours(id) && !alive.iter().any(|a| a == id)) {
             tracing::info!("removing {} left by an interrupted run", path.display());
             let _ = std::fs::remove_file(&path);
         }
+    }
+}
+
+/// Whether the run that made a staging folder has ended.
+fn owner_gone(staging: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Owner {
+        host: String,
+        pid: u32,
+    }
+    let owner = std::fs::read(staging.join(pipeline::OWNER_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Owner>(&b).ok());
+    match owner {
+        Some(o) if o.host == crate::lock::hostname() => {
+            o.pid != std::process::id() && !Path::new(&format!("/proc/{}", o.pid)).exists()
+        }
+        // Another host's run: we hold the lock, so its lock has expired. No owner file: killed
+        // before it wrote one, or made by an older version.
+        Some(_) | None => true,
     }
 }

@@ -12,9 +12,9 @@ use super::Env;
 use crate::archive::layout::{self, CollectionMetadata};
 use crate::archive::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest};
 use crate::archive::writer::ArchiveWriter;
-use crate::error::CliError;
 use crate::files::hex;
 use crate::mongo::dump;
+use crate::outcome::CliError;
 use crate::outcome::Outcome;
 use crate::output::progress::Progress;
 use crate::signal::Interrupted;
@@ -26,6 +26,8 @@ pub(super) struct Target<'a> {
     pub partial: &'a Path,
     pub staging: &'a Path,
     pub now: jiff::Timestamp,
+    /// The newest good backup (id, documents), for the `max_shrink` guard.
+    pub previous: Option<(String, u64)>,
 }
 
 /// Messages to the archive-writing thread.
@@ -41,7 +43,9 @@ fn send(tx: &Sender, member: Member) -> anyhow::Result<()> {
 }
 
 /// Writes the whole archive to `target.partial`; returns its manifest, size and sha256. The
-/// staging folder is removed whatever happens; the `.partial` file is the caller's.
+/// staging folder is removed whatever happens; the `.partial` file is the caller's. Both are
+/// removed even by an immediate exit (a second signal), and the staging folder records its
+/// owner so that no other run mistakes it for a crashed run's leftover.
 pub(super) async fn write(
     env: Env<'_>,
     db: &mongodb::Database,
@@ -54,10 +58,21 @@ pub(super) async fn write(
         .mode(0o700)
         .create(target.staging)
         .with_context(|| format!("cannot create staging folder {}", target.staging.display()))?;
+    let owner = serde_json::json!({"host": crate::lock::hostname(), "pid": std::process::id()});
+    crate::files::write_atomic(&target.staging.join(OWNER_FILE), owner.to_string().as_bytes())
+        .with_context(|| format!("cannot write {}", target.staging.display()))?;
+    let (staging, partial) = (target.staging.to_path_buf(), target.partial.to_path_buf());
+    let _abort = crate::signal::on_abort(move || async move {
+        let _ = std::fs::remove_dir_all(&staging);
+        let _ = std::fs::remove_file(&partial);
+    });
     let result = write_staged(env, db, specs, server_version, target).await;
     let _ = std::fs::remove_dir_all(target.staging);
     result
 }
+
+/// In a staging folder: `{"host": ..., "pid": ...}` of the run writing it.
+pub(super) const OWNER_FILE: &str = "owner.json";
 
 async fn write_staged(
     env: Env<'_>,
@@ -67,7 +82,7 @@ async fn write_staged(
     target: &Target<'_>,
 ) -> anyhow::Result<(Manifest, u64, String)> {
     let cfg = env.cfg;
-    let (tx, writer_task) = spawn_writer(cfg, target)?;
+    let (tx, writer_task) = spawn_writer(cfg, target, env.cancel.clone())?;
     send(
         &tx,
         Member::Bytes { name: layout::PRELUDE.into(), data: layout::prelude_json(server_version) },
@@ -90,6 +105,8 @@ async fn write_staged(
     };
     let now = target.now;
     let second = |t: jiff::Timestamp| t.round(jiff::Unit::Second).unwrap_or(t).to_string();
+    let totals = Manifest::totals_of(&entries);
+    let shrunk = shrink_check(target.previous.as_ref(), totals.documents, cfg.backup.max_shrink);
     let manifest = Manifest {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
@@ -100,8 +117,9 @@ async fn write_staged(
         completed_at: second(jiff::Timestamp::now()),
         server_version: server_version.into(),
         database: cfg.mongodb.database.clone(),
-        totals: Manifest::totals_of(&entries),
+        totals,
         collections: entries,
+        shrunk,
     };
     // manifest.json is the last member; closing the channel then lets the writer finish.
     send(
@@ -119,9 +137,11 @@ async fn write_staged(
 type WriterTask = tokio::task::JoinHandle<anyhow::Result<(u64, String)>>;
 
 /// The thread that appends members to the archive in the order it receives them.
+/// On a signal it stops at once (between members, or inside a staged file's copy).
 fn spawn_writer(
     cfg: &crate::config::Config,
     target: &Target<'_>,
+    cancel: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<(Sender, WriterTask)> {
     let threads = match cfg.backup.compression_threads {
         0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
@@ -138,9 +158,14 @@ fn spawn_writer(
     let (tx, rx) = std::sync::mpsc::channel::<Member>();
     let task = tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, String)> {
         for m in rx {
+            if cancel.is_cancelled() {
+                return Err(Interrupted.into());
+            }
             let written = match m {
                 Member::File { name, path } => {
-                    let r = writer.append_file(&name, &path);
+                    let r = writer.append_file_with(&name, &path, |r| {
+                        crate::signal::CancelReader::new(r, cancel.clone())
+                    });
                     let _ = std::fs::remove_file(&path);
                     r
                 }
@@ -293,4 +318,20 @@ fn disk_error(e: &std::io::Error, path: &Path) -> CliError {
     } else {
         err
     }
+}
+
+/// The `max_shrink` guard: `Some` when `documents` is below `1 - max_shrink` of the previous
+/// good backup's.
+pub(super) fn shrink_check(
+    previous: Option<&(String, u64)>,
+    documents: u64,
+    max_shrink: f64,
+) -> Option<crate::archive::manifest::Shrunk> {
+    let (id, before) = previous?;
+    let floor = *before as f64 * (1.0 - max_shrink);
+    (max_shrink > 0.0 && (documents as f64) < floor).then(|| crate::archive::manifest::Shrunk {
+        previous_id: id.clone(),
+        previous_documents: *before,
+        max_shrink,
+    })
 }

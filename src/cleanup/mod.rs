@@ -22,13 +22,38 @@ use mongodb::Database;
 use serde::Serialize;
 
 use crate::config::{CleanupAction, CleanupConfig, CleanupRule};
-use crate::error::CliError;
+use crate::outcome::CliError;
 
 mod sink;
 
 pub use sink::Sink;
 
 pub const PART_FORMAT: &str = "daraa-ops-cleanup-archive";
+
+/// Why a rule stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stopped {
+    /// Nothing older than the cutoff is left.
+    Done,
+    /// `cleanup.max_run_time` was reached (after a whole batch).
+    MaxRunTime,
+    /// SIGINT/SIGTERM (after a whole batch).
+    Interrupted,
+    /// `--dry-run`: nothing was changed.
+    DryRun,
+}
+
+impl Stopped {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stopped::Done => "done",
+            Stopped::MaxRunTime => "max-run-time",
+            Stopped::Interrupted => "interrupted",
+            Stopped::DryRun => "dry-run",
+        }
+    }
+}
 
 /// What one rule did (or, dry run, would do).
 #[derive(Debug, Clone, Serialize)]
@@ -44,8 +69,7 @@ pub struct RuleReport {
     /// Raw BSON bytes of the examined documents.
     pub bytes: u64,
     pub duration_seconds: f64,
-    /// `done`, `max-run-time`, `interrupted`, or `dry-run`.
-    pub stopped: &'static str,
+    pub stopped: Stopped,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archive: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -149,7 +173,7 @@ pub async fn dry_run(env: &RunEnv<'_>, rule: &CleanupRule) -> anyhow::Result<Rul
         deleted: 0,
         bytes: 0,
         duration_seconds: started.elapsed().as_secs_f64(),
-        stopped: "dry-run",
+        stopped: Stopped::DryRun,
         archive: None,
         first_ids: first
             .iter()
@@ -177,7 +201,7 @@ pub async fn run_rule(
         deleted: 0,
         bytes: 0,
         duration_seconds: 0.0,
-        stopped: "done",
+        stopped: Stopped::Done,
         archive: sink.map(Sink::describe),
         first_ids: Vec::new(),
         cache_keys_removed: None,
@@ -192,11 +216,11 @@ pub async fn run_rule(
     let replica_set = crate::mongo::replset::status(env.client).await?.is_some();
     loop {
         if env.cancel.is_cancelled() {
-            report.stopped = "interrupted";
+            report.stopped = Stopped::Interrupted;
             break;
         }
         if env.deadline.is_some_and(|d| Instant::now() >= d) {
-            report.stopped = "max-run-time";
+            report.stopped = Stopped::MaxRunTime;
             break;
         }
         if replica_set {

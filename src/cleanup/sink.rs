@@ -10,8 +10,8 @@ use sha2::{Digest as _, Sha256};
 
 use super::{PartInfo, id_of};
 use crate::config::{ArchiveTarget, CleanupRule, Config};
-use crate::error::CliError;
 use crate::files::hex;
+use crate::outcome::CliError;
 use crate::storage::Storage;
 use crate::storage::local::LocalStore;
 use crate::storage::s3::S3Store;
@@ -41,7 +41,7 @@ pub(super) struct RunManifest<'a> {
     pub parts: u32,
     pub documents: u64,
     pub bytes: u64,
-    pub stopped: &'a str,
+    pub stopped: super::Stopped,
     pub completed_at: String,
 }
 

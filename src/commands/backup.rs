@@ -14,7 +14,6 @@ use crate::retention::prune;
 
 pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
-    ctx.out.set("database", &cfg.mongodb.database);
     if args.dry_run {
         return dry_run(ctx).await;
     }
@@ -43,10 +42,18 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<Outcome> {
         },
     )
     .await;
-    ctx.out.set("duration_seconds", (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0);
+    let mut summary = Summary {
+        database: &cfg.mongodb.database,
+        dry_run: false,
+        collections: None,
+        duration_seconds: Some((started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0),
+        report: None,
+    };
+    ctx.out.summary(&summary);
     let report = result?;
     print_report(ctx, &report);
-    ctx.out.summary(&report);
+    summary.report = Some(&report);
+    ctx.out.summary(&summary);
     Ok(report.outcome)
 }
 
@@ -62,9 +69,29 @@ async fn dry_run(ctx: &Context) -> anyhow::Result<Outcome> {
         ctx.out
             .line(format!("  {:<32} {:<10} ~{} documents", p.name, p.kind, p.estimated_documents));
     }
-    ctx.out.set("dry_run", true);
-    ctx.out.set("collections", planned);
+    ctx.out.summary(&Summary {
+        database: &cfg.mongodb.database,
+        dry_run: true,
+        collections: Some(planned),
+        duration_seconds: None,
+        report: None,
+    });
     Ok(Outcome::Ok)
+}
+
+/// The JSON summary of `backup` (docs/cli.md): the engine's report, or with `--dry-run` the
+/// collections it would take.
+#[derive(Debug, serde::Serialize)]
+struct Summary<'a> {
+    database: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    collections: Option<Vec<backup::Planned>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_seconds: Option<f64>,
+    #[serde(flatten)]
+    report: Option<&'a backup::Report>,
 }
 
 fn print_report(ctx: &Context, r: &backup::Report) {

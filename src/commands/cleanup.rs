@@ -7,13 +7,13 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use crate::cleanup::{self, RuleReport, RunEnv, Sink};
+use crate::cleanup::{self, RuleReport, RunEnv, Sink, Stopped};
 use crate::cli::CleanupArgs;
 use crate::config::{CleanupAction, CleanupRule, Config};
 use crate::context::Context;
-use crate::error::CliError;
 use crate::lastrun;
 use crate::mongo::{self, Access, Role};
+use crate::outcome::CliError;
 use crate::outcome::Outcome;
 use crate::output::human_bytes;
 use crate::output::progress::Progress;
@@ -42,8 +42,12 @@ fn select<'a>(cfg: &'a Config, only: &[String]) -> Result<Vec<&'a CleanupRule>, 
 pub async fn run(ctx: &Context, args: &CleanupArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let rules = select(cfg, &args.rule)?;
-    ctx.out.set("database", &cfg.mongodb.database);
-    ctx.out.set("dry_run", args.dry_run);
+    ctx.out.summary(&Summary {
+        database: &cfg.mongodb.database,
+        dry_run: args.dry_run,
+        run: None,
+        rules: &[],
+    });
     let started = Instant::now();
     let started_unix = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
     let result = run_inner(ctx, cfg, &rules, args.dry_run).await;
@@ -147,7 +151,7 @@ async fn run_inner(
             }
         }
         ctx.out.line(describe(&report));
-        let stop = matches!(report.stopped, "interrupted" | "max-run-time");
+        let stop = matches!(report.stopped, Stopped::Interrupted | Stopped::MaxRunTime);
         reports.push(report);
         if stop {
             break;
@@ -157,8 +161,12 @@ async fn run_inner(
     if let Some(g) = guard {
         g.release().await;
     }
-    ctx.out.set("run", &run_id);
-    ctx.out.set("rules", &reports);
+    ctx.out.summary(&Summary {
+        database: &cfg.mongodb.database,
+        dry_run,
+        run: Some(&run_id),
+        rules: &reports,
+    });
     if let Some(e) = first_error {
         return Err(e);
     }
@@ -169,7 +177,7 @@ async fn run_inner(
 }
 
 fn describe(r: &RuleReport) -> String {
-    if r.stopped == "dry-run" {
+    if r.stopped == Stopped::DryRun {
         let ids: Vec<String> = r.first_ids.iter().map(ToString::to_string).collect();
         return format!(
             "rule {}: would {} {} document(s) of {} older than {}{}",
@@ -197,7 +205,7 @@ fn describe(r: &RuleReport) -> String {
         human_bytes(r.bytes),
         r.collection,
         r.duration_seconds,
-        r.stopped
+        r.stopped.as_str()
     );
     if let Some(a) = &r.archive {
         let _ = write!(text, "; archive: {a}");
@@ -216,4 +224,15 @@ async fn invalidate(cfg: &Config, prefixes: &[String]) -> anyhow::Result<u64> {
     Ok(crate::cache::invalidate(&mut conn, prefixes)
         .await
         .map_err(|e| CliError::unreachable(format!("Redis: {e}")))?)
+}
+
+/// The JSON summary of `cleanup` (docs/cli.md).
+#[derive(Debug, serde::Serialize)]
+struct Summary<'a> {
+    database: &'a str,
+    dry_run: bool,
+    /// This run's id (archive folders are named after it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<&'a str>,
+    rules: &'a [RuleReport],
 }

@@ -8,10 +8,16 @@ use crate::outcome::Outcome;
 
 pub fn run(ctx: &Context, args: &CompletionsArgs) -> anyhow::Result<Outcome> {
     let script = render(args.shell);
-    ctx.out.set("shell", args.shell.to_string());
-    ctx.out.set("script", &script);
     ctx.out.raw(&script);
+    ctx.out.summary(&Summary { shell: args.shell.to_string(), script });
     Ok(Outcome::Ok)
+}
+
+/// The JSON summary of `completions` (docs/cli.md).
+#[derive(Debug, serde::Serialize)]
+struct Summary {
+    shell: String,
+    script: String,
 }
 
 pub fn render(shell: clap_complete::Shell) -> String {

@@ -6,8 +6,7 @@ use serde::Serialize;
 use crate::cli::{ConfigCheckArgs, ConfigCommand};
 use crate::config::env_vars::ProcessEnv;
 use crate::context::Context;
-use crate::error::CliError;
-use crate::outcome::Outcome;
+use crate::outcome::{CliError, Outcome};
 use crate::{cache, mongo, storage};
 
 pub async fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<Outcome> {
@@ -15,6 +14,25 @@ pub async fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<Outcome> 
         ConfigCommand::Check(args) => check(ctx, args).await,
         ConfigCommand::Show => show(ctx),
     }
+}
+
+/// The JSON summary of `config check` (docs/cli.md).
+#[derive(Debug, Default, Serialize)]
+struct CheckSummary {
+    /// The file read; null when the configuration came from the environment alone.
+    config_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_files_read: Option<usize>,
+    /// With `--connect`: one per dependency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checks: Option<Vec<Check>>,
+}
+
+/// The JSON summary of `config show`: the resolved configuration, secrets redacted.
+#[derive(Debug, Serialize)]
+struct ShowSummary<'a> {
+    config_file: Option<String>,
+    config: &'a crate::config::Config,
 }
 
 #[derive(Debug, Serialize)]
@@ -31,9 +49,11 @@ async fn check(ctx: &Context, args: &ConfigCheckArgs) -> anyhow::Result<Outcome>
         .path
         .as_ref()
         .map_or_else(|| "environment only".to_owned(), |p| p.display().to_string());
-    ctx.out.set("config_file", loaded.path.as_ref().map(|p| p.display().to_string()));
+    let config_file = loaded.path.as_ref().map(|p| p.display().to_string());
+    ctx.out.summary(&CheckSummary { config_file: config_file.clone(), ..CheckSummary::default() });
     let secrets = loaded.check_secrets(&ProcessEnv)?;
-    ctx.out.set("secret_files_read", secrets);
+    let mut summary = CheckSummary { config_file, secret_files_read: Some(secrets), checks: None };
+    ctx.out.summary(&summary);
     if let Some(spec) = &c.indexes.spec
         && !spec.is_file()
     {
@@ -46,15 +66,40 @@ async fn check(ctx: &Context, args: &ConfigCheckArgs) -> anyhow::Result<Outcome>
 
     let mut checks = Vec::new();
     if args.connect {
+        check_backup_dir(&c.backup.dir)?;
         let result = connect_all(ctx, &mut checks).await;
-        ctx.out.set("checks", &checks);
+        summary.checks = Some(checks);
+        ctx.out.summary(&summary);
         result?;
     }
     Ok(Outcome::Ok)
 }
 
-/// Connects to every configured dependency; the first hard failure is returned after all were
-/// tried, so the operator sees the whole picture at once.
+/// `backup.dir` must be a folder this user can write, or one it can create (exit 2).
+fn check_backup_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    let bad = |why: String| {
+        anyhow::Error::new(
+            CliError::usage(format!("backup.dir {}: {why}", dir.display()))
+                .with_hint("point backup.dir at a folder the backup user can write"),
+        )
+    };
+    let existing = dir.ancestors().find(|p| p.exists()).unwrap_or(std::path::Path::new("."));
+    if !existing.is_dir() {
+        return Err(bad(format!("{} is not a folder", existing.display())));
+    }
+    let probe = existing.join(format!(".daraa-ops-write-test-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(bad(format!("cannot write in {}: {e}", existing.display()))),
+    }
+}
+
+/// Connects to every configured dependency; the first failure is returned after all were
+/// tried, so the operator sees the whole picture at once. A configured Redis counts even when
+/// `redis.required` is false: exit 0 here means every dependency answers with its credentials.
 async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<()> {
     let c = &ctx.config()?.config;
     let mut first_error: Option<anyhow::Error> = None;
@@ -65,13 +110,13 @@ async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<(
                       required: bool| {
         let (status, detail) = match result {
             Ok(d) => ("ok", d),
-            Err(e) if !required => {
-                ("unreachable", format!("{e} (not required; continuing without it)"))
-            }
             Err(e) => {
                 let d = e.to_string();
+                let note =
+                    if required { "" } else { " (redis.required is false: jobs go on without it)" };
+                tracing::error!("{name}: {d}{note}");
                 first_error.get_or_insert(e);
-                ("failed", d)
+                ("failed", format!("{d}{note}"))
             }
         };
         ctx.out.line(format!("{name}: {status}: {detail}"));
@@ -124,8 +169,10 @@ async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<(
 
 fn show(ctx: &Context) -> anyhow::Result<Outcome> {
     let loaded = ctx.config()?;
-    ctx.out.set("config_file", loaded.path.as_ref().map(|p| p.display().to_string()));
-    ctx.out.set("config", &loaded.config);
+    ctx.out.summary(&ShowSummary {
+        config_file: loaded.path.as_ref().map(|p| p.display().to_string()),
+        config: &loaded.config,
+    });
     if !ctx.out.is_json() {
         let source =
             loaded.path.as_ref().map_or_else(|| "no file".to_owned(), |p| p.display().to_string());

@@ -14,8 +14,7 @@ use std::process::{Command, Stdio};
 use crate::cli::{CronCommand, CronLinesArgs, CronTargetArgs};
 use crate::config::{CleanupAction, Config};
 use crate::context::Context;
-use crate::error::CliError;
-use crate::outcome::Outcome;
+use crate::outcome::{CliError, Outcome};
 
 pub const BEGIN: &str = "# BEGIN daraa-ops";
 pub const END: &str = "# END daraa-ops";
@@ -24,6 +23,23 @@ pub const DEFAULT_BACKUP: &str = "0 1 * * *";
 pub const DEFAULT_CLEANUP: &str = "0 3 * * *";
 pub const DEFAULT_ARCHIVE: &str = "0 2 * * 0";
 pub const DEFAULT_MAINTENANCE: &str = "0 4 * * 0";
+
+/// The JSON summary of `cron print|install|remove` (docs/cli.md).
+#[derive(Debug, Default, serde::Serialize)]
+struct Summary {
+    /// The scheduled commands (print, install).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    entries: Vec<Entry>,
+    /// The crontab lines (print).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crontab: Option<String>,
+    /// The cron.d file written (install --cron-d).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    /// Whether the crontab changed (install, remove).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed: Option<bool>,
+}
 
 /// One scheduled command.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -175,8 +191,7 @@ pub fn run(ctx: &Context, cmd: &CronCommand) -> anyhow::Result<Outcome> {
         CronCommand::Print(a) => {
             let (text, entries) = render(ctx, a, None)?;
             ctx.out.raw(&text);
-            ctx.out.set("entries", &entries);
-            ctx.out.set("crontab", &text);
+            ctx.out.summary(&Summary { entries, crontab: Some(text), ..Summary::default() });
             Ok(Outcome::Ok)
         }
         CronCommand::Install(a) => install(ctx, &a.lines, &a.target),
@@ -286,9 +301,9 @@ fn install(ctx: &Context, a: &CronLinesArgs, t: &CronTargetArgs) -> anyhow::Resu
         ensure_log_dir(&log_dir)?;
         let text = format!("SHELL=/bin/sh\n{}", block(&body, version));
         write_cron_d(path, &text)?;
-        ctx.out.set("entries", &entries);
-        ctx.out.set("path", path.display().to_string());
         ctx.out.line(format!("wrote {} ({} job(s), as {user})", path.display(), entries.len()));
+        let path = Some(path.display().to_string());
+        ctx.out.summary(&Summary { entries, path, ..Summary::default() });
         return Ok(Outcome::Ok);
     }
     let (body, entries) = render(ctx, a, None)?;
@@ -299,14 +314,13 @@ fn install(ctx: &Context, a: &CronLinesArgs, t: &CronTargetArgs) -> anyhow::Resu
     if changed {
         write_target(t, &after)?;
     }
-    ctx.out.set("entries", &entries);
-    ctx.out.set("changed", changed);
     ctx.out.line(format!(
         "{} {} job(s) in {}",
         if changed { "installed" } else { "already installed:" },
         entries.len(),
         describe(t)
     ));
+    ctx.out.summary(&Summary { entries, changed: Some(changed), ..Summary::default() });
     Ok(Outcome::Ok)
 }
 
@@ -353,7 +367,7 @@ fn remove(ctx: &Context, t: &CronTargetArgs) -> anyhow::Result<Outcome> {
             std::fs::remove_file(path)
                 .map_err(|e| runtime(format!("cannot remove {}: {e}", path.display())))?;
         }
-        ctx.out.set("changed", existed);
+        ctx.out.summary(&Summary { changed: Some(existed), ..Summary::default() });
         ctx.out.line(if existed {
             format!("removed {}", path.display())
         } else {
@@ -367,7 +381,7 @@ fn remove(ctx: &Context, t: &CronTargetArgs) -> anyhow::Result<Outcome> {
     if changed {
         write_target(t, &after)?;
     }
-    ctx.out.set("changed", changed);
+    ctx.out.summary(&Summary { changed: Some(changed), ..Summary::default() });
     ctx.out.line(if changed {
         format!("removed the daraa-ops block from {}", describe(t))
     } else {

@@ -11,10 +11,29 @@ use serde::Serialize;
 use crate::catalog;
 use crate::cli::DrillArgs;
 use crate::context::Context;
-use crate::error::CliError;
 use crate::mongo::{self, dump, load};
+use crate::outcome::CliError;
 use crate::outcome::Outcome;
 use crate::restore::{self, Options};
+
+/// The JSON summary of `drill` (docs/cli.md).
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    id: String,
+    scratch_database: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scratch_dropped: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_seconds: Option<f64>,
+    /// The comparison, per collection (when the restore succeeded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    collections: Option<Vec<CollectionCheck>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queries: Option<Vec<QueryCheck>>,
+    /// The restore's per-collection counts when documents were refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restore_failures: Option<Vec<restore::CollectionReport>>,
+}
 
 #[derive(Debug, Serialize)]
 struct CollectionCheck {
@@ -40,7 +59,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let started = Instant::now();
     let source = catalog::resolve(cfg, &args.target).await?;
-    ctx.out.set("id", &source.id);
+    let mut summary = Summary { id: source.id.clone(), ..Summary::default() };
     let db_name = &cfg.mongodb.database;
     let series = format!("{db_name}_drill_");
     let scratch = format!("{series}{}", jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S"));
@@ -50,7 +69,8 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
         ))
         .into());
     }
-    ctx.out.set("scratch_database", &scratch);
+    summary.scratch_database.clone_from(&scratch);
+    ctx.out.summary(&summary);
     let mongo =
         mongo::connect(&cfg.mongodb, mongo::Role::Operator, mongo::Access::ReadWrite).await?;
     let client = &mongo.client;
@@ -62,7 +82,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
         client.database(&old).drop().await?;
     }
     let db = client.database(&scratch);
-    let result = drill(ctx, cfg, &db, &source).await;
+    let result = drill(ctx, cfg, &db, &source, &mut summary).await;
     // Always drop the scratch database, even after a signal (with a bounded wait).
     let dropped = tokio::time::timeout(Duration::from_secs(60), db.drop()).await;
     let dropped_ok = matches!(dropped, Ok(Ok(())));
@@ -70,8 +90,9 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
         tracing::error!("could not drop scratch database {scratch}: the next drill drops it");
     }
     guard.release().await;
-    ctx.out.set("scratch_dropped", dropped_ok);
-    ctx.out.set("duration_seconds", started.elapsed().as_secs_f64());
+    summary.scratch_dropped = Some(dropped_ok);
+    summary.duration_seconds = Some(started.elapsed().as_secs_f64());
+    ctx.out.summary(&summary);
     let problems = result?;
     let secs = started.elapsed().as_secs_f64();
     if problems.is_empty() {
@@ -94,6 +115,7 @@ async fn drill(
     cfg: &crate::config::Config,
     db: &mongodb::Database,
     source: &catalog::Resolved,
+    summary: &mut Summary,
 ) -> anyhow::Result<Vec<String>> {
     let opts = Options {
         collections: None,
@@ -105,7 +127,7 @@ async fn drill(
         Ok(r) => r,
         Err(e) => {
             if let Some(f) = e.downcast_ref::<restore::Failed>() {
-                ctx.out.set("collections", &f.collections);
+                summary.restore_failures = Some(f.collections.clone());
             }
             // A damaged archive is a failed drill (exit 6); a document the server refused
             // is a runtime failure (exit 1).
@@ -168,19 +190,32 @@ async fn drill(
             if q.ok { "ok" } else { "too few" }
         ));
     }
-    ctx.out.set("collections", &checks);
-    ctx.out.set("queries", &queries);
-    let mut differs: Vec<String> = checks
-        .iter()
-        .filter(|c| !c.problems.is_empty())
-        .map(|c| format!("collection {}: {}", c.name, c.problems.join(", ")))
-        .collect();
+    let mut differs: Vec<String> = Vec::new();
+    if report.manifest.totals.documents == 0 {
+        differs.push(
+            "the backup holds no documents: an empty backup cannot stand for the database".into(),
+        );
+    }
+    if let Some(s) = &report.manifest.shrunk {
+        differs.push(format!(
+            "the backup is marked as shrunk ({} documents, {} in {})",
+            report.manifest.totals.documents, s.previous_documents, s.previous_id
+        ));
+    }
+    differs.extend(
+        checks
+            .iter()
+            .filter(|c| !c.problems.is_empty())
+            .map(|c| format!("collection {}: {}", c.name, c.problems.join(", "))),
+    );
     differs.extend(queries.iter().filter(|q| !q.ok).map(|q| {
         format!(
             "query {} on {} found {} document(s), at least {} expected",
             q.name, q.collection, q.documents, q.min_documents
         )
     }));
+    summary.collections = Some(checks);
+    summary.queries = Some(queries);
     Ok(differs)
 }
 

@@ -15,10 +15,10 @@ use serde::Serialize;
 use crate::cli::{IndexesApplyArgs, IndexesCommand, IndexesExportArgs, IndexesSpecArgs};
 use crate::config::Config;
 use crate::context::Context;
-use crate::error::CliError;
 use crate::indexes::diff::{Finding, LiveIndex, Status, compare_collection};
 use crate::indexes::spec::{self, Spec};
 use crate::mongo::{self, Access, Role, dump};
+use crate::outcome::CliError;
 use crate::outcome::Outcome;
 use crate::output::progress::Progress;
 
@@ -36,6 +36,24 @@ fn load_spec(cfg: &Config, args: &IndexesSpecArgs) -> anyhow::Result<Spec> {
             .with_hint("start from config/indexes.yaml, or write one with: daraa-ops indexes export --out indexes.yaml")
     })?;
     Ok(spec::load(&path)?)
+}
+
+/// The JSON summary of `indexes validate` (docs/cli.md).
+#[derive(Debug, Serialize)]
+struct ValidateSummary<'a> {
+    database: &'a str,
+    spec: String,
+    counts: &'a IndexMap<&'static str, usize>,
+    collections: &'a [CollectionReport],
+}
+
+/// The JSON summary of `indexes apply` (docs/cli.md).
+#[derive(Debug, Serialize)]
+struct ApplySummary<'a> {
+    dry_run: bool,
+    database: &'a str,
+    collections: Vec<&'a CollectionPlan>,
+    failed: &'a [String],
 }
 
 /// One collection's comparison.
@@ -133,10 +151,12 @@ async fn validate(ctx: &Context, args: &IndexesSpecArgs) -> anyhow::Result<Outco
         c["extra"],
         c["different"]
     ));
-    ctx.out.set("database", db.name());
-    ctx.out.set("spec", spec.path.display().to_string());
-    ctx.out.set("counts", &c);
-    ctx.out.set("collections", &reports);
+    ctx.out.summary(&ValidateSummary {
+        database: db.name(),
+        spec: spec.path.display().to_string(),
+        counts: &c,
+        collections: &reports,
+    });
     Ok(if drift == 0 { Outcome::Ok } else { Outcome::Drift })
 }
 
@@ -192,8 +212,6 @@ async fn apply(ctx: &Context, args: &IndexesApplyArgs) -> anyhow::Result<Outcome
     let mongo = mongo::connect(&cfg.mongodb, Role::Operator, Access::ReadWrite).await?;
     let db = mongo.client.database(&cfg.mongodb.database);
     let plans = plan(compare(&db, &spec).await?, args);
-    ctx.out.set("dry_run", args.dry_run);
-    ctx.out.set("database", db.name());
 
     let rebuild: Vec<String> = plans
         .iter()
@@ -252,11 +270,12 @@ async fn apply(ctx: &Context, args: &IndexesApplyArgs) -> anyhow::Result<Outcome
         left.len(),
         failed.len()
     ));
-    ctx.out.set(
-        "collections",
-        plans.iter().filter(|p| !p.is_empty() || !p.left.is_empty()).collect::<Vec<_>>(),
-    );
-    ctx.out.set("failed", &failed);
+    ctx.out.summary(&ApplySummary {
+        dry_run: args.dry_run,
+        database: db.name(),
+        collections: plans.iter().filter(|p| !p.is_empty() || !p.left.is_empty()).collect(),
+        failed: &failed,
+    });
     if !failed.is_empty() {
         for f in &failed {
             tracing::error!("{f}");
@@ -408,15 +427,19 @@ async fn export(ctx: &Context, args: &IndexesExportArgs) -> anyhow::Result<Outco
     );
     let yaml = spec::to_yaml(&out, &header);
     let count: usize = out.values().map(Vec::len).sum();
-    ctx.out.set("database", db.name());
-    ctx.out.set("collections", out.len());
-    ctx.out.set("indexes", count);
+    let mut summary = ExportSummary {
+        database: db.name().to_owned(),
+        collections: out.len(),
+        indexes: count,
+        path: None,
+        spec: None,
+    };
     match &args.out {
         Some(path) => {
             crate::files::write_atomic(path, yaml.as_bytes()).map_err(|e| {
                 CliError::new(Outcome::Failed, format!("cannot write {}: {e}", path.display()))
             })?;
-            ctx.out.set("path", path.display().to_string());
+            summary.path = Some(path.display().to_string());
             ctx.out.line(format!(
                 "wrote {count} index(es) of {} collection(s) to {}",
                 out.len(),
@@ -425,8 +448,23 @@ async fn export(ctx: &Context, args: &IndexesExportArgs) -> anyhow::Result<Outco
         }
         None => {
             ctx.out.raw(&yaml);
-            ctx.out.set("spec", &yaml);
+            summary.spec = Some(yaml);
         }
     }
+    ctx.out.summary(&summary);
     Ok(Outcome::Ok)
+}
+
+/// The JSON summary of `indexes export` (docs/cli.md).
+#[derive(Debug, Serialize)]
+struct ExportSummary {
+    database: String,
+    collections: usize,
+    indexes: usize,
+    /// With `--out`: the file written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    /// Without `--out`: the spec itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spec: Option<String>,
 }

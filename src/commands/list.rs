@@ -12,6 +12,16 @@ use crate::outcome::Outcome;
 use crate::output::human_bytes;
 use crate::storage::Storage;
 
+/// The JSON summary of `list` (docs/cli.md).
+#[derive(Debug, Serialize)]
+struct Summary {
+    /// Newest first.
+    backups: Vec<Row>,
+    /// S3 could not be listed; the local backups are shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote_error: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 struct Row {
     id: String,
@@ -36,7 +46,7 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
         match crate::storage::remote(cfg).await {
             Some(s) => storages.push(s),
             None if args.remote => {
-                return Err(crate::error::CliError::usage(
+                return Err(crate::outcome::CliError::usage(
                     "--remote needs the s3 section in the config",
                 )
                 .into());
@@ -45,6 +55,7 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
         }
     }
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    let mut remote_error = None;
     for storage in &storages {
         let kind = storage.kind();
         let entries =
@@ -53,7 +64,7 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
                 // S3 down: still show the local backups, and say so.
                 Err(e) if kind == "s3" && !args.remote => {
                     tracing::warn!("{e}; showing local backups only");
-                    ctx.out.set("remote_error", e.to_string());
+                    remote_error = Some(e.to_string());
                     continue;
                 }
                 Err(e) => return Err(e.into()),
@@ -95,7 +106,7 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
     if !ctx.out.is_json() {
         print_table(ctx, &rows, cfg, &storages);
     }
-    ctx.out.set("backups", &rows);
+    ctx.out.summary(&Summary { backups: rows, remote_error });
     Ok(Outcome::Ok)
 }
 

@@ -19,8 +19,14 @@ pub fn run(ctx: &Context, args: &ManArgs) -> anyhow::Result<Outcome> {
         ctx.out.line(path.display());
         written.push(path.display().to_string());
     }
-    ctx.out.set("files", written);
+    ctx.out.summary(&Summary { files: written });
     Ok(Outcome::Ok)
+}
+
+/// The JSON summary of `man` (docs/cli.md): the pages written.
+#[derive(Debug, serde::Serialize)]
+struct Summary {
+    files: Vec<String>,
 }
 
 /// `(file name, roff)` for the top command and every subcommand, depth first.
@@ -53,7 +59,9 @@ pub fn cli_markdown() -> String {
     cmd.build();
     let mut out = String::from(
         "# daraa-ops command reference\n\n\
-         Generated from the clap definition by `scripts/gen-docs.sh`; a test fails when this file is stale.\n",
+         Generated from the clap definition by `scripts/gen-docs.sh`; a test fails when this file is stale.\n\n\
+         With `--output json` every command prints one JSON object when it ends; the shape of each\n\
+         command's object is in [json-output.md](json-output.md), checked against the binary by a test.\n",
     );
     markdown(&mut cmd, "daraa-ops", &mut out);
     out

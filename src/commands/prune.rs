@@ -7,7 +7,6 @@ use crate::retention::prune;
 
 pub async fn run(ctx: &Context, args: &PruneArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
-    ctx.out.set("dry_run", args.dry_run);
     let guard = if args.dry_run {
         None
     } else {
@@ -21,7 +20,14 @@ pub async fn run(ctx: &Context, args: &PruneArgs) -> anyhow::Result<Outcome> {
     for line in prune::describe(&results, args.dry_run) {
         ctx.out.line(line);
     }
-    let deleted: Vec<&prune::Deleted> = results.iter().flat_map(|r| &r.deleted).collect();
-    ctx.out.set("deleted", deleted);
+    let deleted = results.iter().flat_map(|r| r.deleted.clone()).collect();
+    ctx.out.summary(&Summary { dry_run: args.dry_run, deleted });
     Ok(Outcome::Ok)
+}
+
+/// The JSON summary of `prune` (docs/cli.md).
+#[derive(Debug, serde::Serialize)]
+struct Summary {
+    dry_run: bool,
+    deleted: Vec<prune::Deleted>,
 }

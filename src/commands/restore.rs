@@ -8,8 +8,8 @@ use crate::archive::{CollectionEntry, Manifest};
 use crate::catalog;
 use crate::cli::RestoreArgs;
 use crate::context::Context;
-use crate::error::CliError;
 use crate::mongo::{self, load};
+use crate::outcome::CliError;
 use crate::outcome::Outcome;
 use crate::restore::{self, Options};
 use serde::Serialize;
@@ -18,14 +18,30 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let started = Instant::now();
     let target_db = args.target_db.clone().unwrap_or_else(|| cfg.mongodb.database.clone());
-    ctx.out.set("target_database", &target_db);
+    // Names are checked before any connection: the server would refuse them half-way.
+    crate::config::check_db_name(&target_db).map_err(|m| {
+        CliError::usage(format!("--target-db {target_db:?}: {m}")).with_hint(
+            "a MongoDB database name is 1 to 63 bytes without / \\ . space \" $ * < > : | ?",
+        )
+    })?;
+    for c in args.collections.iter().flatten() {
+        if c.is_empty() || c.contains('\0') || c.contains('$') {
+            return Err(
+                CliError::usage(format!("--collections: {c:?} is not a collection name")).into()
+            );
+        }
+    }
+    let mut summary = Summary { target_database: target_db.clone(), ..Summary::default() };
+    ctx.out.summary(&summary);
     check_protected(ctx, args, &target_db)?;
     let source = catalog::resolve(cfg, &args.target).await?;
-    ctx.out.set("id", &source.id);
-    ctx.out.set(
-        "source",
-        format!("{}/{}", source.storage.describe().trim_end_matches('/'), source.archive_name),
-    );
+    summary.id = Some(source.id.clone());
+    summary.source = Some(format!(
+        "{}/{}",
+        source.storage.describe().trim_end_matches('/'),
+        source.archive_name
+    ));
+    ctx.out.summary(&summary);
     let mongo =
         mongo::connect(&cfg.mongodb, mongo::Role::Operator, mongo::Access::ReadWrite).await?;
     let db = mongo.client.database(&target_db);
@@ -33,7 +49,11 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     let selected = select(&manifest, args.collections.as_deref())?;
     let existing = load::existing(&db).await?;
     if args.dry_run {
-        dry_run(ctx, args, &target_db, &manifest, &selected, &existing);
+        summary.dry_run = true;
+        summary.collections = Some(Collections::Planned(dry_run(
+            ctx, args, &target_db, &manifest, &selected, &existing,
+        )));
+        ctx.out.summary(&summary);
         return Ok(Outcome::Ok);
     }
     confirm_replace(ctx, args, &target_db, &selected, &existing)?;
@@ -51,35 +71,47 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
         Ok(r) => r,
         Err(e) => {
             if let Some(f) = e.downcast_ref::<restore::Failed>() {
-                ctx.out.set("collections", &f.collections);
+                summary.collections = Some(Collections::Restored(f.collections.clone()));
+                ctx.out.summary(&summary);
             }
             return Err(e);
         }
     };
-    print_report(ctx, &report, &target_db, started.elapsed().as_secs_f64());
+    let secs = started.elapsed().as_secs_f64();
+    print_report(ctx, &report, &target_db, secs);
+    summary.documents = Some(report.collections.iter().map(|c| c.inserted).sum());
+    summary.duration_seconds = Some(secs);
+    summary.collections = Some(Collections::Restored(report.collections));
     // The application's cache holds data of the old database: clear it after a restore into
-    // the live database.
+    // the live database. When that fails the restore is only a partial success (exit 5): the
+    // application would serve stale data until the keys expire.
+    let mut outcome = Outcome::Ok;
     if target_db == cfg.mongodb.database && !args.no_cache_invalidation {
-        invalidate_cache(ctx, cfg).await;
+        match invalidate_cache(ctx, cfg).await {
+            Ok(n) => summary.cache_keys_invalidated = n,
+            Err(e) => {
+                summary.cache_invalidation_error = Some(e);
+                outcome = Outcome::Partial;
+            }
+        }
     }
-    Ok(Outcome::Ok)
+    ctx.out.summary(&summary);
+    Ok(outcome)
 }
 
-/// A protected database is only written after a confirmation (`--yes` in scripts) or with
-/// the explicit `--force-protected`.
+/// A protected database is written only with `--force-protected`: `--yes` does not do it,
+/// because scripts pass `--yes` for `--drop` and the protection must hold exactly there.
 fn check_protected(ctx: &Context, args: &RestoreArgs, target_db: &str) -> anyhow::Result<()> {
     let cfg = &ctx.config()?.config;
     if cfg.restore.protected_databases.iter().any(|p| p == target_db)
         && !args.force_protected
         && !args.dry_run
     {
-        super::confirm(
-            ctx,
-            &format!("Database {target_db} is in restore.protected_databases. Restore into it?"),
-        )
-        .map_err(|e| {
-            e.with_hint("restore into another database with --target-db, or confirm with --yes")
-        })?;
+        return Err(CliError::usage(format!(
+            "database {target_db} is in restore.protected_databases; nothing was restored"
+        ))
+        .with_hint("restore into another database with --target-db, or pass --force-protected")
+        .into());
     }
     Ok(())
 }
@@ -132,7 +164,7 @@ fn dry_run(
     manifest: &Manifest,
     selected: &[&CollectionEntry],
     existing: &Existing,
-) {
+) -> Vec<Planned> {
     ctx.out.line(format!("would restore {} into {target_db}:", manifest.id));
     let mut plan = Vec::new();
     for c in selected {
@@ -158,8 +190,7 @@ fn dry_run(
             action,
         });
     }
-    ctx.out.set("dry_run", true);
-    ctx.out.set("collections", plan);
+    plan
 }
 
 /// One collection of a dry run.
@@ -242,36 +273,65 @@ fn print_report(ctx: &Context, report: &restore::Report, target_db: &str, secs: 
             if c.action == restore::Action::Replaced { "replaced" } else { "created" }
         ));
     }
-    ctx.out.set("collections", &report.collections);
-    ctx.out.set("documents", inserted);
-    ctx.out.set("duration_seconds", secs);
 }
 
-async fn invalidate_cache(ctx: &Context, cfg: &crate::config::Config) {
-    let Some(r) = &cfg.redis else {
-        ctx.out.set("cache_keys_invalidated", serde_json::Value::Null);
-        return;
+/// Deletes the configured cache prefixes; `Ok(None)` when no Redis is configured. The error
+/// is the operator's message: the restore succeeded, the cache did not follow.
+async fn invalidate_cache(
+    ctx: &Context,
+    cfg: &crate::config::Config,
+) -> Result<Option<u64>, String> {
+    let Some(r) = &cfg.redis else { return Ok(None) };
+    let result = match crate::cache::connect(r).await {
+        Ok(mut conn) => crate::cache::invalidate(&mut conn, &r.cache_prefixes)
+            .await
+            .map_err(|e| format!("cache invalidation failed: {e}")),
+        Err(e) => Err(format!("cache invalidation skipped: {e}")),
     };
-    match crate::cache::connect(r).await {
-        Ok(mut conn) => match crate::cache::invalidate(&mut conn, &r.cache_prefixes).await {
-            Ok(n) => {
-                ctx.out.line(format!(
-                    "invalidated {n} cache key(s) under {}",
-                    r.cache_prefixes.join(" ")
-                ));
-                ctx.out.set("cache_keys_invalidated", n);
-            }
-            Err(e) => {
-                cache_failed(ctx, &format!("cache invalidation failed: {e}"), &r.cache_prefixes);
-            }
-        },
-        Err(e) => cache_failed(ctx, &format!("cache invalidation skipped: {e}"), &r.cache_prefixes),
+    match result {
+        Ok(n) => {
+            ctx.out
+                .line(format!("invalidated {n} cache key(s) under {}", r.cache_prefixes.join(" ")));
+            Ok(Some(n))
+        }
+        Err(what) => {
+            tracing::error!(
+                "{what}; the restore is complete but the application may serve stale data: clear the keys under {:?} by hand",
+                r.cache_prefixes
+            );
+            Err(what)
+        }
     }
 }
 
-/// The restore itself succeeded; the stale cache is reported in the log and the JSON summary
-/// so that an operator or CI job clears it.
-fn cache_failed(ctx: &Context, what: &str, prefixes: &[String]) {
-    tracing::error!("{what}; clear the keys under {prefixes:?} by hand");
-    ctx.out.set("cache_invalidation_error", what);
+/// The JSON summary of `restore` (docs/cli.md).
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    target_database: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    collections: Option<Collections>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    documents: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_seconds: Option<f64>,
+    /// Keys deleted after a restore into the live database (null: no Redis configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_keys_invalidated: Option<u64>,
+    /// Why the cache could not be invalidated (exit 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_invalidation_error: Option<String>,
+}
+
+/// The plan of a dry run, or what the restore did.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Collections {
+    Planned(Vec<Planned>),
+    Restored(Vec<restore::CollectionReport>),
 }

@@ -7,8 +7,8 @@ use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use crate::cli::{StatsArgs, StatsFormat};
 use crate::config::Config;
 use crate::context::Context;
-use crate::error::CliError;
 use crate::mongo::{self, Access, Role};
+use crate::outcome::CliError;
 use crate::outcome::Outcome;
 use crate::output::human_bytes;
 use crate::stats::{self, JobAge, RedisSection, Report, history, prom, redis_info};
@@ -63,13 +63,14 @@ pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<Outcome> {
         StatsFormat::Json => Some(serde_json::to_string_pretty(&report)? + "\n"),
         StatsFormat::Table => None,
     };
+    let mut written = None;
     match (&args.out, text) {
         (Some(path), Some(text)) => {
             crate::files::write_atomic(path, text.as_bytes()).map_err(|e| {
                 CliError::new(Outcome::Failed, format!("cannot write {}: {e}", path.display()))
                     .with_hint("for node_exporter, --out must be in its textfile folder (writable by this user)")
             })?;
-            ctx.out.set("path", path.display().to_string());
+            written = Some(path.display().to_string());
             ctx.out.line(format!("wrote {}", path.display()));
         }
         (Some(_), None) => {
@@ -80,12 +81,17 @@ pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<Outcome> {
         }
         _ => print_table(ctx, &report, &m.display_uri),
     }
-    ctx.out.set("mongodb", &report.mongodb);
-    ctx.out.set("replica_set", &report.replica_set);
-    ctx.out.set("redis", &report.redis);
-    ctx.out.set("jobs", &report.jobs);
-    ctx.out.set("growth", &report.growth);
+    ctx.out.summary(&Summary { report: &report, path: written });
     Ok(Outcome::Ok)
+}
+
+/// The JSON summary of `stats` (docs/cli.md): the report, and the file written with `--out`.
+#[derive(Debug, serde::Serialize)]
+struct Summary<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
 }
 
 async fn redis_section(
@@ -151,7 +157,9 @@ async fn job_ages(
     let mut out = Vec::new();
     if let Some(dir) = &cfg.metrics.textfile_dir {
         for job in stats::JOBS {
-            if let Ok(text) = std::fs::read_to_string(dir.join(format!("daraa_ops_{job}.prom"))) {
+            if let Ok(text) = std::fs::read_to_string(
+                dir.join(crate::lastrun::textfile_name(job, &cfg.mongodb.database)),
+            ) {
                 out.push(stats::job_age_from_textfile(&text, job, now));
             }
         }
@@ -159,7 +167,7 @@ async fn job_ages(
     }
     let (Some(conn), Some(rc)) = (conn, &cfg.redis) else { return out };
     for job in stats::JOBS {
-        let key = format!("{}last:{job}", rc.key_prefix);
+        let key = crate::lastrun::redis_key(&rc.key_prefix, job, &cfg.mongodb.database);
         let Ok(h) = redis::cmd("HGETALL")
             .arg(&key)
             .query_async::<std::collections::HashMap<String, String>>(conn)

@@ -17,8 +17,8 @@ use serde::Serialize;
 use crate::cli::{UsersCommand, UsersProvisionArgs};
 use crate::config::{Config, ConfigError, SecretFile, UserSpec, env_vars::ProcessEnv};
 use crate::context::Context;
-use crate::error::CliError;
 use crate::mongo::{self, Access, Role};
+use crate::outcome::CliError;
 use crate::outcome::Outcome;
 use crate::users::{
     self, Action, PasswordCheck, PasswordPolicy, RolePlan, UserPlan, role_name, server,
@@ -156,6 +156,28 @@ struct Row {
     in_config: bool,
 }
 
+/// The JSON summary of `users provision` and `users check` (docs/cli.md).
+#[derive(Debug, Serialize)]
+struct PlanSummary<'a> {
+    /// provision only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dry_run: Option<bool>,
+    /// provision only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_passwords: Option<PasswordPolicy>,
+    roles: &'a [crate::users::RolePlan],
+    users: &'a [crate::users::UserPlan],
+    /// check only: how many users and roles differ from the config.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drift: Option<usize>,
+}
+
+/// The JSON summary of `users list` (docs/cli.md).
+#[derive(Serialize)]
+struct ListSummary {
+    users: Vec<Row>,
+}
+
 struct Planned {
     roles: Vec<RolePlan>,
     users: Vec<UserPlan>,
@@ -205,8 +227,6 @@ async fn provision(ctx: &Context, args: &UsersProvisionArgs) -> anyhow::Result<O
             .with_hint("see config/daraa-ops.example.yaml")
             .into());
     }
-    ctx.out.set("dry_run", args.dry_run);
-    ctx.out.set("update_passwords", crate::users::PasswordPolicy::from(args.update_passwords));
     let passwords = load_passwords(cfg, args.generate_missing, args.dry_run, ctx)?;
     let mongo = mongo::connect(&cfg.mongodb, Role::Admin, Access::ReadWrite).await?;
     let client = &mongo.client;
@@ -248,8 +268,13 @@ async fn provision(ctx: &Context, args: &UsersProvisionArgs) -> anyhow::Result<O
         }
     }
     let count = |a: Action| plan.users.iter().filter(|p| p.action == a).count();
-    ctx.out.set("roles", &plan.roles);
-    ctx.out.set("users", &plan.users);
+    ctx.out.summary(&PlanSummary {
+        dry_run: Some(args.dry_run),
+        update_passwords: Some(args.update_passwords.into()),
+        roles: &plan.roles,
+        users: &plan.users,
+        drift: None,
+    });
     ctx.out.line(format!(
         "{} {} created, {} updated, {} unchanged",
         if args.dry_run { "plan:" } else { "users:" },
@@ -296,9 +321,13 @@ async fn check(ctx: &Context) -> anyhow::Result<Outcome> {
     for d in &diffs {
         ctx.out.line(format!("{} {}: {}", d.kind, d.name, d.differences.join("; ")));
     }
-    ctx.out.set("roles", &plan.roles);
-    ctx.out.set("users", &plan.users);
-    ctx.out.set("drift", diffs.len());
+    ctx.out.summary(&PlanSummary {
+        dry_run: None,
+        update_passwords: None,
+        roles: &plan.roles,
+        users: &plan.users,
+        drift: Some(diffs.len()),
+    });
     if diffs.is_empty() {
         ctx.out.line(format!(
             "{} user(s) and {} role(s) match the config",
@@ -343,6 +372,6 @@ async fn list(ctx: &Context) -> anyhow::Result<Outcome> {
         }
         ctx.out.line(t);
     }
-    ctx.out.set("users", &rows);
+    ctx.out.summary(&ListSummary { users: rows });
     Ok(Outcome::Ok)
 }

@@ -10,8 +10,8 @@ use crate::archive::reader::{self, ArchiveError};
 use crate::catalog;
 use crate::cli::VerifyArgs;
 use crate::context::Context;
-use crate::error::CliError;
 use crate::files::hex;
+use crate::outcome::CliError;
 use crate::outcome::Outcome;
 
 /// Hashes and counts what is read through it.
@@ -35,8 +35,10 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let resolved = catalog::resolve(cfg, &args.target).await?;
     let source =
         format!("{}/{}", resolved.storage.describe().trim_end_matches('/'), resolved.archive_name);
-    ctx.out.set("id", &resolved.id);
-    ctx.out.set("source", &source);
+    let mut summary =
+        Summary { id: resolved.id.clone(), source: source.clone(), ..Summary::default() };
+    // Emitted now so that a failed verify still names what it read.
+    ctx.out.summary(&summary);
     let started = Instant::now();
     let reader = resolved.storage.reader(&resolved.archive_name).await?;
     let expected = resolved.sidecar.as_ref().map(|s| s.manifest.clone());
@@ -91,9 +93,32 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
             " (no sidecar: checked against the archive's own manifest)"
         }
     ));
-    ctx.out.set("totals", &m.totals);
-    ctx.out.set("archive", serde_json::json!({"size": size, "sha256": sha}));
-    ctx.out.set("sidecar_checked", resolved.sidecar.is_some());
-    ctx.out.set("duration_seconds", secs);
+    summary.totals = Some(m.totals.clone());
+    summary.archive = Some(ArchiveChecked { size, sha256: sha });
+    summary.sidecar_checked = Some(resolved.sidecar.is_some());
+    summary.duration_seconds = Some(secs);
+    ctx.out.summary(&summary);
     Ok(Outcome::Ok)
+}
+
+/// The JSON summary of `verify` (docs/cli.md); a failed verify has only `id` and `source`.
+#[derive(Debug, Default, serde::Serialize)]
+struct Summary {
+    id: String,
+    source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    totals: Option<crate::archive::Totals>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    archive: Option<ArchiveChecked>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sidecar_checked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_seconds: Option<f64>,
+}
+
+/// The archive file as read: its size and SHA-256.
+#[derive(Debug, serde::Serialize)]
+struct ArchiveChecked {
+    size: u64,
+    sha256: String,
 }

@@ -211,6 +211,10 @@ pub struct BackupConfig {
     pub compression_level: u32,
     /// Compression threads; 0 means one per core.
     pub compression_threads: usize,
+    /// A backup holding fewer documents than `1 - max_shrink` of the previous complete one is
+    /// kept but marked `shrunk`, exits 6 and does not count towards `keep_last` or `latest`
+    /// (an accidental mass delete cannot rotate the good backups away). 0 turns it off.
+    pub max_shrink: f64,
 }
 
 impl Default for BackupConfig {
@@ -225,6 +229,7 @@ impl Default for BackupConfig {
             batch_size: 1000,
             compression_level: 5,
             compression_threads: 0,
+            max_shrink: 0.5,
         }
     }
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use file::*;
 pub use secrets::SecretFile;
-pub use validate::check_cron;
+pub use validate::{check_collection_name, check_cron, check_db_name};
 
 use env_vars::EnvSource;
 
@@ -101,8 +101,19 @@ pub fn load(explicit: Option<&Path>, env: &dyn EnvSource) -> Result<Loaded, Conf
         None => Config::default(),
     };
     env_vars_apply::apply(&mut config, env)?;
+    normalise(&mut config);
     validate::validate(&config, path.as_deref())?;
     Ok(Loaded { config, path })
+}
+
+/// `s3.prefix` is a folder: without a trailing slash, keys would read `prefixdaraa-...`.
+fn normalise(config: &mut Config) {
+    if let Some(s3) = &mut config.s3
+        && !s3.prefix.is_empty()
+        && !s3.prefix.ends_with('/')
+    {
+        s3.prefix.push('/');
+    }
 }
 
 /// Parses YAML text into a [`Config`], naming file, line and column on any error.
@@ -111,7 +122,42 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
     if text.trim().is_empty() {
         return Ok(Config::default());
     }
-    serde_saphyr::from_str::<Config>(text).map_err(|e| parse_error(&e, path))
+    serde_saphyr::from_str::<Config>(text).map_err(|e| with_key(parse_error(&e, path), text))
+}
+
+/// Puts the dotted key of the line a value error points at into the message: serde-saphyr
+/// says `invalid u32` where the operator needs `retention.keep_last`. The key path is read
+/// from the line and the less-indented lines above it (block-style YAML, as configs are).
+fn with_key(err: ConfigError, text: &str) -> ConfigError {
+    let ConfigError::Parse { path, line, column, message } = err else { return err };
+    let key_of = |l: &str| -> Option<(usize, String)> {
+        let indent = l.len() - l.trim_start().len();
+        let body = l.trim_start().trim_start_matches("- ");
+        let (key, _) = body.split_once(':')?;
+        let key = key.trim();
+        (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .then(|| (indent, key.to_owned()))
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let Some((mut indent, key)) =
+        lines.get((line as usize).wrapping_sub(1)).and_then(|l| key_of(l))
+    else {
+        return ConfigError::Parse { path, line, column, message };
+    };
+    if message.contains(&format!("`{key}`")) {
+        // "unknown field `databse`" names it already.
+        return ConfigError::Parse { path, line, column, message };
+    }
+    let mut parts = vec![key];
+    for l in lines[..line as usize - 1].iter().rev() {
+        if let Some((i, k)) = key_of(l).filter(|(i, _)| *i < indent) {
+            parts.push(k);
+            indent = i;
+        }
+    }
+    parts.reverse();
+    let message = format!("{}: {message}", parts.join("."));
+    ConfigError::Parse { path, line, column, message }
 }
 
 /// Parses and validates text as [`load`] does, without environment overrides (the fuzz target).
@@ -133,6 +179,8 @@ fn first_line(e: &serde_saphyr::Error) -> String {
     let text = e.to_string();
     let mut line = text.lines().next().unwrap_or("invalid YAML").trim();
     line = line.strip_prefix("error: ").unwrap_or(line);
+    // The library's advice is for programmers, not for whoever edits the file.
+    line = line.strip_suffix(", set DuplicateKeyPolicy in Options if acceptable").unwrap_or(line);
     // "line 3 column 5: ..." repeats what the file:line:column prefix already says.
     if line.starts_with("line ")
         && let Some((_, rest)) = line.split_once(": ")

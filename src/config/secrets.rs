@@ -23,6 +23,8 @@ impl SecretFile {
 
     /// Reads the secret: the file's content without one trailing newline (`echo pw > file`).
     pub fn read(&self, key: &str) -> Result<SecretString, ConfigError> {
+        // Warned once per file and process, however often the file is read.
+        static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
         let path = &self.0;
         let meta = std::fs::metadata(path).map_err(|source| ConfigError::SecretFile {
             key: key.to_owned(),
@@ -30,7 +32,14 @@ impl SecretFile {
             source,
         })?;
         let mode = meta.permissions().mode();
-        if mode & 0o077 != 0 {
+        let first = WARNED.lock().is_ok_and(|mut w| {
+            let new = !w.contains(path);
+            if new {
+                w.push(path.clone());
+            }
+            new
+        });
+        if mode & 0o077 != 0 && first {
             tracing::warn!(
                 "secret file {} ({key}) is readable by group or others (mode {:o}); run: chmod 600 {}",
                 path.display(),

@@ -78,7 +78,7 @@ fn redis(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
         if !(r.url.starts_with("redis://") || r.url.starts_with("rediss://")) {
             return Err(bad("redis.url", "must start with redis:// or rediss://".into()));
         }
-        if let Some(i) = r.cache_prefixes.iter().position(String::is_empty) {
+        if let Some(i) = r.cache_prefixes.iter().position(|p| p.trim().is_empty()) {
             return Err(bad(
                 &format!("redis.cache_prefixes[{i}]"),
                 "must not be empty (it would match every key)".into(),
@@ -145,6 +145,12 @@ fn backup(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     }
     if !(1..=100_000).contains(&b.batch_size) {
         return Err(bad("backup.batch_size", "must be between 1 and 100000".into()));
+    }
+    if !(0.0..1.0).contains(&b.max_shrink) {
+        return Err(bad(
+            "backup.max_shrink",
+            format!("{} is not a fraction from 0 (off) to below 1, e.g. 0.5", b.max_shrink),
+        ));
     }
     if b.parallel_collections == 0 {
         return Err(bad("backup.parallel_collections", "must be at least 1".into()));
@@ -259,6 +265,13 @@ fn cleanup(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
         if r.older_than.is_zero() {
             return Err(bad(&key("older_than"), "must be greater than 0".into()));
         }
+        // A blank prefix matches every Redis key, daraa-ops' own locks included.
+        if let Some(j) = r.invalidate_prefixes.iter().position(|p| p.trim().is_empty()) {
+            return Err(bad(
+                &key(&format!("invalidate_prefixes[{j}]")),
+                "must not be blank (it would match every key, the job's own lock included)".into(),
+            ));
+        }
         if let Some(b) = r.batch_size
             && !(1..=100_000).contains(&b)
         {
@@ -299,7 +312,7 @@ fn schedule(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
 }
 
 /// MongoDB database name rules (the server refuses these characters on Unix).
-fn check_db_name(name: &str) -> Result<(), String> {
+pub fn check_db_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 63 {
         return Err("must be 1 to 63 bytes".into());
     }
@@ -309,7 +322,7 @@ fn check_db_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_collection_name(name: &str) -> Result<(), String> {
+pub fn check_collection_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.contains('\0') || name.starts_with("system.") || name.contains('$') {
         return Err(format!("{name:?} is not a collection name a rule may touch"));
     }

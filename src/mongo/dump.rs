@@ -87,10 +87,13 @@ pub async fn dump_collection(
     let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
     let mut hasher = Sha256::new();
     let mut stats = MemberStats::default();
-    while let Some(batch) = cursor.try_next().await? {
-        if cancel.is_cancelled() {
-            return Err(Interrupted.into());
-        }
+    loop {
+        // A batch can take seconds to arrive: a signal must not wait for it.
+        let batch = tokio::select! {
+            next = cursor.try_next() => next?,
+            () = cancel.cancelled() => return Err(Interrupted.into()),
+        };
+        let Some(batch) = batch else { break };
         let docs = batch.doc_slices()?;
         tokio::task::block_in_place(|| -> anyhow::Result<()> {
             for item in docs {

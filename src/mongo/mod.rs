@@ -137,12 +137,27 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
     }
     let client = Client::with_options(options)
         .map_err(|e| classify(&e, &display_uri, user.as_deref(), &secret_values))?;
+    if let Ok(mut open) = OPEN.lock() {
+        open.push(client.clone());
+    }
     client
         .database("admin")
         .run_command(doc! {"ping": 1})
         .await
         .map_err(|e| classify(&e, &display_uri, user.as_deref(), &secret_values))?;
     Ok(Mongo { client, display_uri, user })
+}
+
+/// Every client this process opened, so that their pools end before the runtime does.
+static OPEN: std::sync::Mutex<Vec<Client>> = std::sync::Mutex::new(Vec::new());
+
+/// Shuts down every client's connection pool (bounded wait). Called once at the end of the
+/// process: dropping a pool while the runtime stops made the driver panic now and then.
+pub async fn shutdown_all() {
+    let clients: Vec<Client> = OPEN.lock().map(|mut v| v.drain(..).collect()).unwrap_or_default();
+    let all =
+        futures_util::future::join_all(clients.into_iter().map(|c| c.shutdown().into_future()));
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), all).await;
 }
 
 /// Removes `authMechanism` and `authSource` from a URI's query, returning them.

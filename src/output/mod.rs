@@ -1,9 +1,10 @@
 //! All terminal output: data on stdout, everything else on stderr (STYLE §5).
 //!
 //! In text mode commands print lines for people with [`Printer::line`]. In JSON mode those lines
-//! are swallowed and, when the command ends, exactly one JSON object is printed: the fields the
-//! command recorded with [`Printer::set`], plus `command`, `status` and `exit_code`. This is the
-//! only module allowed to write to stdout.
+//! are swallowed and, when the command ends, exactly one JSON object is printed: the fields of
+//! the command's typed summary ([`Printer::summary`], docs/json-output.md), plus `command`,
+//! `status`, `exit_code` and `schema_version`. This is the only module allowed to write to
+//! stdout.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod progress;
@@ -27,6 +28,8 @@ pub enum OutputFormat {
 pub struct Printer {
     format: OutputFormat,
     progress: bool,
+    /// `--log-format json`: the final error goes to stderr as a JSON log line too.
+    json_logs: bool,
     summary: Mutex<Map<String, Value>>,
 }
 
@@ -40,7 +43,14 @@ impl Printer {
             && !no_progress
             && format == OutputFormat::Text
             && std::io::stderr().is_terminal();
-        Printer { format, progress, summary: Mutex::new(Map::new()) }
+        Printer { format, progress, json_logs: false, summary: Mutex::new(Map::new()) }
+    }
+
+    /// With `--log-format json`, the final error is a JSON log line like every other.
+    #[must_use]
+    pub fn with_json_logs(mut self, json_logs: bool) -> Self {
+        self.json_logs = json_logs;
+        self
     }
 
     /// Whether progress bars may be drawn.
@@ -64,12 +74,6 @@ impl Printer {
         if !self.is_json() {
             write_stdout(text);
         }
-    }
-
-    /// Records a field of the JSON summary.
-    pub fn set(&self, key: &str, value: impl serde::Serialize) {
-        let value = serde_json::to_value(value).unwrap_or(Value::Null);
-        self.summary.lock().expect("summary lock").insert(key.to_owned(), value);
     }
 
     /// Records every field of a command's summary type (a struct serializing to an object).
@@ -112,9 +116,22 @@ impl Printer {
             write_stdout(&format!("{}\n", Value::Object(obj)));
         }
         if let Some((message, hint)) = error {
-            eprintln!("error: {message}");
-            if let Some(h) = hint {
-                eprintln!("hint: {h}");
+            if self.json_logs {
+                let mut line = serde_json::json!({
+                    "timestamp": jiff::Timestamp::now().to_string(),
+                    "level": "ERROR",
+                    "message": message,
+                    "exit_code": exit_code,
+                });
+                if let Some(h) = hint {
+                    line["hint"] = h.into();
+                }
+                eprintln!("{line}");
+            } else {
+                eprintln!("error: {message}");
+                if let Some(h) = hint {
+                    eprintln!("hint: {h}");
+                }
             }
         }
     }

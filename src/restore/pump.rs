@@ -15,8 +15,8 @@ use super::{Action, CollectionReport, Failed, Options};
 use crate::archive::reader::{self, ArchiveError, Event};
 use crate::archive::{CollectionEntry, CollectionMetadata, Manifest};
 use crate::catalog::Resolved;
-use crate::error::CliError;
 use crate::mongo::load;
+use crate::outcome::CliError;
 use crate::outcome::Outcome;
 use crate::signal::Interrupted;
 

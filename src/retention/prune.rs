@@ -46,14 +46,24 @@ pub async fn apply(cfg: &Config, dry_run: bool) -> Result<Vec<StorageResult>, St
     for storage in &storage::all(cfg).await {
         let entries =
             catalog::scan(storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
-        let complete: Vec<(String, jiff::Timestamp)> =
-            entries.iter().filter(|e| e.complete).map(|e| (e.id.clone(), e.time)).collect();
-        let plan = super::plan(&complete, &cfg.retention, now);
+        let good: Vec<(String, jiff::Timestamp)> =
+            entries.iter().filter(|e| e.is_good()).map(|e| (e.id.clone(), e.time)).collect();
+        let plan = super::plan(&good, &cfg.retention, now);
         let mut doomed: Vec<(&catalog::Entry, Reason)> = plan
             .iter()
             .filter(|d| !d.keep)
             .filter_map(|d| entries.iter().find(|e| e.id == d.id).map(|e| (e, Reason::Expired)))
             .collect();
+        // Empty or shrunk backups never count towards keep_last: they stay until keep_days
+        // has passed (forever when keep_days is 0), so they cannot push good ones out.
+        let days = jiff::SignedDuration::from_hours(24 * i64::from(cfg.retention.keep_days));
+        doomed.extend(
+            entries
+                .iter()
+                .filter(|e| e.complete && !e.is_good())
+                .filter(|e| cfg.retention.keep_days > 0 && e.time < now - days)
+                .map(|e| (e, Reason::Expired)),
+        );
         let day_ago = now - jiff::SignedDuration::from_hours(24);
         doomed.extend(
             entries

@@ -155,7 +155,7 @@ async fn backup_is_mongodump_layout_with_exact_bytes_and_is_in_s3() {
     // Last-run record in Redis.
     let mut conn = job.redis().await;
     let last: BTreeMap<String, String> = redis::cmd("HGETALL")
-        .arg(format!("{}:last:backup", job.database))
+        .arg(format!("{0}:last:backup:{0}", job.database))
         .query_async(&mut conn)
         .await
         .unwrap();
@@ -258,7 +258,7 @@ fn fake_backup(dir: &std::path::Path, db: &str, time: &str) -> String {
     let sidecar = serde_json::json!({
         "format": "daraa-ops-backup", "format_version": 1, "tool_version": "t", "id": id,
         "created_at": time, "completed_at": time, "server_version": "7.0.0", "database": db,
-        "collections": [], "totals": {"collections": 0, "views": 0, "documents": 0, "bytes": 0},
+        "collections": [], "totals": {"collections": 1, "views": 0, "documents": 5, "bytes": 100},
         "archive": {"file": format!("{id}.tar.gz"), "size": 21, "sha256": "00"}
     });
     std::fs::write(dir.join(format!("{id}.manifest.json")), sidecar.to_string()).unwrap();
@@ -355,7 +355,8 @@ async fn a_held_lock_gives_exit_4_naming_the_holder() {
         )
         .unwrap()
         .config;
-        let backend = daraa_ops::lock::backend(&cfg, &cfg.mongodb.database).await.unwrap();
+        let backend =
+            daraa_ops::lock::backends(&cfg, &cfg.mongodb.database).await.unwrap().pop().unwrap();
         let cancel = tokio_util::sync::CancellationToken::new();
         let guard = daraa_ops::lock::acquire(backend, "backup", Duration::from_secs(30), &cancel)
             .await

@@ -108,16 +108,23 @@ fn wrong_redis_password_exits_3() {
     assert!(v["error"]["message"].as_str().unwrap().contains("Redis authentication failed"), "{v}");
 }
 
+/// `config check --connect` answers "does every configured dependency answer?": an optional
+/// Redis that does not is still exit 3 (jobs would go on without it, and the output says so).
 #[test]
-fn optional_redis_unreachable_is_reported_not_fatal() {
+fn optional_redis_unreachable_is_exit_3_and_says_jobs_go_on() {
     let Some(s) = services() else { return };
     let st = setup(&s);
     let r = check(
         &st,
         &[("DARAA_OPS_REDIS_URL", "redis://127.0.0.1:1/0"), ("DARAA_OPS_REDIS_REQUIRED", "false")],
     );
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(status_of(&r.json(), "redis"), "unreachable");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot reach Redis") && r.stderr.contains("jobs go on"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(status_of(&r.json(), "redis"), "failed");
 }
 
 #[test]

@@ -3,16 +3,19 @@
 // Test diagnostics go to stderr; a scenario test reads top to bottom, so it may be long.
 #![allow(clippy::print_stderr, clippy::format_push_string, clippy::too_many_lines)]
 
+mod architecture;
 mod backup;
 mod cleanup;
 mod cli;
 mod config_services;
 mod crashes;
 mod faults;
+mod first_hour;
 mod generated;
 mod hostile;
 mod indexes;
 mod interop;
+mod json_shapes;
 mod restore;
 mod security;
 mod seed;

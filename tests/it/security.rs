@@ -106,7 +106,8 @@ async fn files_are_private_and_protected_databases_need_confirmation() {
     assert_eq!(job.run(&["stats", "--history", hist.to_str().unwrap()], &[]).code, 0);
     assert_eq!(mode(&hist), 0o600);
 
-    // restore.protected_databases: refused without a confirmation, done with --yes.
+    // restore.protected_databases: refused without --force-protected, even with --yes (the
+    // flag scripts pass for --drop); done with it.
     let text = std::fs::read_to_string(&job.config).unwrap();
     std::fs::write(
         &job.config,
@@ -115,13 +116,19 @@ async fn files_are_private_and_protected_databases_need_confirmation() {
     .unwrap();
     let r = job.run(&["restore", "latest", "--drop"], &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("protected_databases") && r.stderr.contains("--yes"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("protected_databases") && r.stderr.contains("--force-protected"),
+        "{}",
+        r.stderr
+    );
+    let r = job.run(&["--yes", "restore", "latest", "--drop"], &[]);
+    assert_eq!(r.code, 2, "--yes alone does not open a protected database: {}", r.stderr);
     assert_eq!(
         db.collection::<Document>("events").count_documents(doc! {}).await.unwrap(),
         0,
         "nothing restored"
     );
-    let r = job.run(&["--yes", "restore", "latest", "--drop"], &[]);
+    let r = job.run(&["--yes", "restore", "latest", "--drop", "--force-protected"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(db.collection::<Document>("events").count_documents(doc! {}).await.unwrap(), 10);
     job.drop_database().await;

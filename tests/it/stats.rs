@@ -124,8 +124,10 @@ async fn stats_match_the_server_and_prometheus_output_parses() {
     assert!(backup["last_success_age_seconds"].as_f64().unwrap() < 120.0, "{v}");
     // Every job records its last run there, e.g. prune.
     assert_eq!(job.run(&["prune"], &[]).code, 0);
-    let prune = std::fs::read_to_string(job.dir.path().join(textfile).join("daraa_ops_prune.prom"))
-        .unwrap();
+    let prune = std::fs::read_to_string(
+        job.dir.path().join(textfile).join(format!("daraa_ops_prune.{}.prom", job.database)),
+    )
+    .unwrap();
     assert!(
         prune.contains("daraa_ops_prune_last_exit_code{database=")
             && prune.contains("daraa_ops_prune_last_success_timestamp_seconds"),

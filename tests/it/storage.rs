@@ -66,7 +66,8 @@ async fn redis_lock_is_renewed_while_held_and_only_its_owner_releases_it() {
     )
     .unwrap()
     .config;
-    let backend = daraa_ops::lock::backend(&cfg, &cfg.mongodb.database).await.unwrap();
+    let backend =
+        daraa_ops::lock::backends(&cfg, &cfg.mongodb.database).await.unwrap().pop().unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
     // A TTL far shorter than the test: without renewal the key would be gone.
     let ttl = Duration::from_millis(600);
@@ -81,8 +82,11 @@ async fn redis_lock_is_renewed_while_held_and_only_its_owner_releases_it() {
         daraa_ops::lock::acquire(backend.clone(), "cleanup", ttl, &cancel).await.unwrap_err();
     assert!(matches!(other.fault, daraa_ops::lock::LockFault::Held { .. }), "{other}");
     assert!(other.message.contains(&format!("pid {}", std::process::id())));
+    // The holder is alive on this host: one --force is refused, two release it.
+    let refused = daraa_ops::lock::force_release(&backend, false).await.unwrap_err();
+    assert!(matches!(refused.fault, daraa_ops::lock::LockFault::AliveHere { .. }), "{refused}");
     // Forced release by someone else makes the owner's heartbeat notice and cancel its job.
-    daraa_ops::lock::force_release(&backend).await.unwrap();
+    daraa_ops::lock::force_release(&backend, true).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(cancel.is_cancelled(), "the job is stopped when its lock is taken away");
     guard.release().await;
@@ -99,8 +103,10 @@ async fn backup_writes_job_metrics_for_node_exporter() {
     );
     job.seed(0.005, false).await;
     assert_eq!(job.run(&["backup"], &[]).code, 0);
-    let text =
-        std::fs::read_to_string(job.dir.path().join("metrics/daraa_ops_backup.prom")).unwrap();
+    let text = std::fs::read_to_string(
+        job.dir.path().join(format!("metrics/daraa_ops_backup.{}.prom", job.database)),
+    )
+    .unwrap();
     let db = &job.database;
     for metric in
         ["last_success_timestamp_seconds", "last_duration_seconds", "last_bytes", "last_exit_code"]
@@ -117,8 +123,10 @@ async fn backup_writes_job_metrics_for_node_exporter() {
         &[("DARAA_OPS_MONGODB_URI", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300")],
     );
     assert_eq!(r.code, 3);
-    let after =
-        std::fs::read_to_string(job.dir.path().join("metrics/daraa_ops_backup.prom")).unwrap();
+    let after = std::fs::read_to_string(
+        job.dir.path().join(format!("metrics/daraa_ops_backup.{}.prom", job.database)),
+    )
+    .unwrap();
     assert!(
         after.contains(&format!("daraa_ops_backup_last_exit_code{{database=\"{db}\"}} 3\n")),
         "{after}"

@@ -334,6 +334,7 @@ pub fn write_test_archive_with(
         server_version: "7.0.14".into(),
         database: db.into(),
         totals: Manifest::totals_of(&entries),
+        shrunk: None,
         collections: entries,
     };
     tweak(&mut manifest);
