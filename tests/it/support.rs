@@ -33,7 +33,9 @@ pub fn services() -> Option<Services> {
     ) else {
         let ci = get("CI").is_some_and(|v| v == "true");
         if !ci && get("DARAA_TEST_SKIP_SERVICES").as_deref() == Some("1") {
-            eprintln!("SKIPPED (DARAA_TEST_SKIP_SERVICES=1): this test needs the test services");
+            eprintln!(
+                "SKIPPED outside CI (DARAA_TEST_SKIP_SERVICES=1): this test needs the test services"
+            );
             return None;
         }
         panic!(
@@ -394,4 +396,28 @@ pub async fn contents(
         out.insert(name.clone(), docs_by_id(db, &name).await);
     }
     out
+}
+
+/// A MongoDB Database Tools binary (`mongodump`, `mongorestore`, `bsondump`):
+/// `DARAA_TEST_<NAME>`, then PATH, then `../shared/peers/bin` beside the repository. Missing
+/// under `CI=true` fails the test; elsewhere the test says so and returns.
+pub fn peer(name: &str) -> Option<PathBuf> {
+    let var = format!("DARAA_TEST_{}", name.to_uppercase());
+    let found = std::env::var_os(&var)
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file())
+            })
+        })
+        .or_else(|| Some(repo_path("../shared/peers/bin").join(name)).filter(|p| p.is_file()));
+    if found.is_none() {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        assert!(
+            !ci,
+            "{name} not found under CI=true: set {var}, put it on PATH, or provide ../shared/peers/bin"
+        );
+        eprintln!("SKIPPED outside CI: no {name} ({var}, PATH, ../shared/peers/bin)");
+    }
+    found
 }
