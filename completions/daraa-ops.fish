@@ -104,7 +104,7 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s q -l quie
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s V -l version -d 'Print version'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand list" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''

@@ -63,6 +63,13 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Dump the database into a mongorestore-compatible .tar.gz, upload it, apply retention
+    ///
+    /// Consistency: collections are read in parallel while the application writes, so a backup
+    /// of a live database is consistent per document, not across collections (an order may be
+    /// in it without its wallet transaction). The manifest records each collection's window in
+    /// cluster time (replica sets). For a consistent backup today, stop the writers, or back up
+    /// a hidden secondary locked with fsyncLock; a point-in-time backup needs the oplog, which
+    /// only replica sets have (docs/operations.md, "Consistency").
     #[command(after_help = exit_codes_help())]
     Backup(BackupArgs),
     /// List backups (local and S3) with id, time, size, collections, documents, status

@@ -231,6 +231,12 @@ fn storage(e: &StorageError) -> Decision {
             Outcome::Unreachable,
             hint("check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the profile/role in use"),
         ),
+        StorageFault::Forbidden => (
+            Outcome::Unreachable,
+            hint(
+                "the credentials work but may not do this: check the bucket policy and the IAM permissions for this prefix",
+            ),
+        ),
         StorageFault::NoBucket => {
             (Outcome::Unreachable, hint("create the bucket or fix s3.bucket"))
         }

@@ -54,6 +54,24 @@ pub struct CollectionEntry {
     pub sha256: Option<String>,
     /// sha256 of the `.metadata.json` member, hex.
     pub metadata_sha256: String,
+    /// The cluster time (`operationTime`) when this collection's dump started and ended, on
+    /// servers that report one (replica sets): how wide the backup's window was. A backup of a
+    /// live database is not a point-in-time snapshot across collections (docs/operations.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_time: Option<ClusterWindow>,
+}
+
+/// A dump's window in cluster time: `{t: seconds, i: increment}` at its start and end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterWindow {
+    pub start: ClusterTime,
+    pub end: ClusterTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterTime {
+    pub t: u32,
+    pub i: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,6 +29,7 @@ fn manifest_for(data: &[u8], docs: u64, meta: &[u8]) -> Manifest {
         bytes: data.len() as u64,
         sha256: Some(hex(&Sha256::digest(data))),
         metadata_sha256: hex(&Sha256::digest(meta)),
+        cluster_time: None,
     }];
     Manifest {
         format: FORMAT.into(),

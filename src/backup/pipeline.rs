@@ -10,7 +10,9 @@ use tokio::sync::Semaphore;
 
 use super::Env;
 use crate::archive::layout::{self, CollectionMetadata};
-use crate::archive::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest};
+use crate::archive::manifest::{
+    ClusterTime, ClusterWindow, CollectionEntry, FORMAT, FORMAT_VERSION, Manifest,
+};
 use crate::archive::writer::ArchiveWriter;
 use crate::files::hex;
 use crate::mongo::dump;
@@ -269,6 +271,7 @@ impl Dumper {
             bytes: 0,
             sha256: None,
             metadata_sha256: hex(&<sha2::Sha256 as sha2::Digest>::digest(&metadata)),
+            cluster_time: None,
         };
         // Metadata first: a restore creates the collection with its options (capped,
         // collation, validator) before inserting the data.
@@ -283,6 +286,7 @@ impl Dumper {
             .await
             .unwrap_or(0);
         let bar = self.progress.collection(&spec.name, total);
+        let started_at = dump::operation_time(&self.db).await;
         let staged = self
             .staging
             .join(format!("{}.bson", crate::archive::names::escape_collection(&spec.name)));
@@ -298,6 +302,10 @@ impl Dumper {
         )
         .await
         .with_context(|| format!("dumping collection {}", spec.name))?;
+        let ended_at = dump::operation_time(&self.db).await;
+        let ct = |t: bson::Timestamp| ClusterTime { t: t.time, i: t.increment };
+        entry.cluster_time =
+            started_at.zip(ended_at).map(|(s, e)| ClusterWindow { start: ct(s), end: ct(e) });
         bar.done(&stats);
         let data_file = layout::data_member(&self.db_dir, &spec.name);
         send(&self.tx, Member::File { name: data_file.clone(), path: staged })?;

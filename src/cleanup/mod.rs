@@ -213,7 +213,14 @@ pub async fn run_rule(
         batch_size: rule.batch_size.unwrap_or(env.cfg.batch_size).max(1),
     };
     // Asked once: a standalone server (or FerretDB) is not a replica set between batches either.
-    let replica_set = crate::mongo::replset::status(env.client).await?.is_some();
+    let replica_set = match crate::mongo::replset::status(env.client).await {
+        Ok(s) => s.is_some(),
+        Err(e @ crate::mongo::replset::ReplSetError::Unauthorized(_)) => {
+            tracing::warn!("rule {}: the replica-set lag pause is off: {e}", rule.name);
+            false
+        }
+        Err(e) => return Err(e.into()),
+    };
     loop {
         if env.cancel.is_cancelled() {
             report.stopped = Stopped::Interrupted;

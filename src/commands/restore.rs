@@ -81,6 +81,7 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     print_report(ctx, &report, &target_db, secs);
     summary.documents = Some(report.collections.iter().map(|c| c.inserted).sum());
     summary.duration_seconds = Some(secs);
+    summary.swap = Some(report.swap);
     summary.collections = Some(Collections::Restored(report.collections));
     // The application's cache holds data of the old database: clear it after a restore into
     // the live database. When that fails the restore is only a partial success (exit 5): the
@@ -318,6 +319,9 @@ struct Summary {
     collections: Option<Collections>,
     #[serde(skip_serializing_if = "Option::is_none")]
     documents: Option<u64>,
+    /// `atomic` (renameCollection with dropTarget) or `two-step` (the server lacks it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    swap: Option<restore::swap::SwapMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     duration_seconds: Option<f64>,
     /// Keys deleted after a restore into the live database (null: no Redis configured).

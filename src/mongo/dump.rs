@@ -60,6 +60,18 @@ pub async fn list_collections(db: &Database) -> mongodb::error::Result<Vec<Colle
     Ok(out)
 }
 
+/// The server's `operationTime` now (replica sets and sharded clusters report one with every
+/// reply; a standalone server or FerretDB does not: `None`).
+pub async fn operation_time(db: &Database) -> Option<bson::Timestamp> {
+    let reply = db.run_command(doc! {"ping": 1}).await.ok()?;
+    operation_time_of(&reply)
+}
+
+/// `operationTime` of a command reply.
+pub fn operation_time_of(reply: &Document) -> Option<bson::Timestamp> {
+    reply.get_timestamp("operationTime").ok()
+}
+
 pub async fn list_indexes(
     db: &Database,
     collection: &str,
@@ -119,4 +131,25 @@ pub async fn dump_collection(
     })?;
     stats.sha256 = hex(&hasher.finalize());
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A MongoDB 7 replica-set member's reply to `ping` (tests/fixtures/mongodb7/ping.json)
+    /// carries the cluster time the backup records; FerretDB's does not.
+    #[test]
+    fn operation_time_from_a_recorded_reply() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/mongodb7/ping.json");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let Bson::Document(reply) = Bson::try_from(v).unwrap() else { panic!("not a document") };
+        assert_eq!(
+            operation_time_of(&reply),
+            Some(bson::Timestamp { time: 1_764_363_600, increment: 7 })
+        );
+        assert_eq!(operation_time_of(&doc! {"ok": 1.0}), None);
+    }
 }

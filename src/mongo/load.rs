@@ -69,14 +69,53 @@ pub async fn create_indexes(
 }
 
 pub async fn rename(db: &Database, from: &str, to: &str) -> mongodb::error::Result<()> {
+    rename_with(db, from, to, false).await
+}
+
+/// `renameCollection` with `dropTarget`: the target is replaced in one step on the server
+/// (MongoDB), so no moment exists where the name is free.
+pub async fn rename_replacing(db: &Database, from: &str, to: &str) -> mongodb::error::Result<()> {
+    rename_with(db, from, to, true).await
+}
+
+async fn rename_with(
+    db: &Database,
+    from: &str,
+    to: &str,
+    drop_target: bool,
+) -> mongodb::error::Result<()> {
     let name = db.name();
-    db.client()
-        .database("admin")
-        .run_command(
-            doc! {"renameCollection": format!("{name}.{from}"), "to": format!("{name}.{to}")},
-        )
-        .await
-        .map(|_| ())
+    let mut cmd = doc! {"renameCollection": format!("{name}.{from}"), "to": format!("{name}.{to}")};
+    if drop_target {
+        cmd.insert("dropTarget", true);
+    }
+    db.client().database("admin").run_command(cmd).await.map(|_| ())
+}
+
+/// Whether the server replaces a rename's target atomically (`dropTarget`), found out by
+/// doing it with two scratch collections: FerretDB 1.x answers that it does not implement it,
+/// MongoDB does it. The scratch collections are dropped either way.
+pub async fn supports_drop_target(
+    db: &Database,
+    scratch_a: &str,
+    scratch_b: &str,
+) -> mongodb::error::Result<bool> {
+    db.run_command(doc! {"create": scratch_a}).await?;
+    db.run_command(doc! {"create": scratch_b}).await?;
+    let result = rename_replacing(db, scratch_a, scratch_b).await;
+    let _ = db.collection::<Document>(scratch_a).drop().await;
+    let _ = db.collection::<Document>(scratch_b).drop().await;
+    match result {
+        Ok(()) => Ok(true),
+        Err(e) => match e.kind.as_ref() {
+            mongodb::error::ErrorKind::Command(c)
+                if c.code == 238 || c.code == 115 || c.message.contains("dropTarget") =>
+            {
+                Ok(false)
+            }
+            _ => Err(e),
+        },
+    }
 }
 
 /// Collections of a database with their estimated document counts (views count 0). A

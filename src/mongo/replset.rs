@@ -71,24 +71,69 @@ pub fn parse(reply: &Document) -> Option<ReplStatus> {
 
 /// The replica-set status, or `None` when the server is not a replica-set member (standalone
 /// MongoDB answers `NoReplicationEnabled`; FerretDB has no such command).
-pub async fn status(client: &mongodb::Client) -> Result<Option<ReplStatus>, mongodb::error::Error> {
+pub async fn status(client: &mongodb::Client) -> Result<Option<ReplStatus>, ReplSetError> {
     match client.database("admin").run_command(doc! {"replSetGetStatus": 1}).await {
         Ok(reply) => Ok(parse(&reply)),
         Err(e) => match e.kind.as_ref() {
-            mongodb::error::ErrorKind::Command(c)
-                if matches!(c.code, 76 | 59 | 238 | 13 | 94)
-                    || c.code_name == "NotYetInitialized" =>
-            {
-                Ok(None)
-            }
-            _ => Err(e),
+            mongodb::error::ErrorKind::Command(c) => match refusal(c.code, &c.code_name) {
+                Refusal::NotAReplicaSet => Ok(None),
+                Refusal::Unauthorized => Err(ReplSetError::Unauthorized(c.message.clone())),
+                Refusal::Other => Err(ReplSetError::Driver(e)),
+            },
+            _ => Err(ReplSetError::Driver(e)),
         },
+    }
+}
+
+/// `replSetGetStatus` could not say whether this is a replica set.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplSetError {
+    /// The user lacks the `replSetGetStatus` action on the cluster resource: it is unknown
+    /// whether secondaries lag, and that must never read as "not a replica set".
+    #[error(
+        "replSetGetStatus refused ({0}): the user lacks the replSetGetStatus privilege action on the cluster resource (built-in role clusterMonitor, or daraa-ops' job roles in config/daraa-ops.example.yaml)"
+    )]
+    Unauthorized(String),
+    #[error(transparent)]
+    Driver(#[from] mongodb::error::Error),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Refusal {
+    NotAReplicaSet,
+    Unauthorized,
+    Other,
+}
+
+/// What a refused `replSetGetStatus` means. 76 NoReplicationEnabled, 94 NotYetInitialized,
+/// 59 CommandNotFound and 238 NotImplemented (FerretDB): not a replica set. 13 Unauthorized:
+/// the question was not answered.
+fn refusal(code: i32, code_name: &str) -> Refusal {
+    match code {
+        13 => Refusal::Unauthorized,
+        76 | 59 | 238 | 94 => Refusal::NotAReplicaSet,
+        _ if code_name == "NotYetInitialized" => Refusal::NotAReplicaSet,
+        _ => Refusal::Other,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// MongoDB 7 answers an unauthorized replSetGetStatus with code 13 (Unauthorized): that
+    /// is not "no replica set".
+    #[test]
+    fn unauthorized_is_not_standalone() {
+        assert_eq!(refusal(13, "Unauthorized"), Refusal::Unauthorized);
+        assert_eq!(refusal(76, "NoReplicationEnabled"), Refusal::NotAReplicaSet);
+        assert_eq!(refusal(238, "NotImplemented"), Refusal::NotAReplicaSet);
+        assert_eq!(refusal(11600, "InterruptedAtShutdown"), Refusal::Other);
+        let msg = ReplSetError::Unauthorized("not authorized on admin".into()).to_string();
+        assert!(
+            msg.contains("replSetGetStatus privilege action") && msg.contains("clusterMonitor")
+        );
+    }
 
     /// A `replSetGetStatus` reply in the shape MongoDB 7 documents for Daraa's planned primary
     /// + secondary + arbiter (tests/fixtures/mongodb7/replSetGetStatus.json).

@@ -12,7 +12,7 @@
 //! was.
 
 mod pump;
-mod swap;
+pub mod swap;
 pub mod temps;
 
 use std::collections::BTreeMap;
@@ -87,6 +87,8 @@ pub struct Report {
     pub collections: Vec<CollectionReport>,
     /// Each collection's `metadata.json`.
     pub metadata: BTreeMap<String, CollectionMetadata>,
+    /// How collections were replaced (atomic where the server has `dropTarget`).
+    pub swap: swap::SwapMode,
 }
 
 /// A restore failure that carries the per-collection report for the JSON summary.
@@ -131,12 +133,13 @@ async fn load(
     crate::signal::check(cancel)?;
     // The swap. Signals are not checked from here on: it is quick, and stopping half-way
     // would leave some collections old and some new.
+    let mode = swap::swap_mode(db, temps).await?;
     let live: Vec<String> = db.list_collection_names().await?;
     if !opts.replace {
         swap::check_still_empty(db, &collections, &live).await?;
     }
-    swap::swap(db, &mut collections, &live, temps).await?;
+    swap::swap(db, &mut collections, &live, temps, mode).await?;
     swap::create_views(db, &pumped.manifest, &pumped.metadata, opts, &live, &mut collections)
         .await?;
-    Ok(Report { manifest: pumped.manifest, collections, metadata: pumped.metadata })
+    Ok(Report { manifest: pumped.manifest, collections, metadata: pumped.metadata, swap: mode })
 }

@@ -54,33 +54,83 @@ pub(super) async fn check_still_empty(
     Ok(())
 }
 
+/// How the server lets a restore replace a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SwapMode {
+    /// `renameCollection` with `dropTarget` (MongoDB): one server-side step per collection.
+    Atomic,
+    /// Without `dropTarget` (FerretDB): the live collection is renamed aside, the new one
+    /// into place, then the old one dropped.
+    TwoStep,
+}
+
+/// Finds out (by doing it on scratch collections) whether `dropTarget` works here.
+pub(super) async fn swap_mode(db: &Database, temps: &Temps) -> anyhow::Result<SwapMode> {
+    let atomic =
+        load::supports_drop_target(db, &temps.loading("__probe_a"), &temps.loading("__probe_b"))
+            .await
+            .context("probing renameCollection with dropTarget")?;
+    Ok(if atomic { SwapMode::Atomic } else { SwapMode::TwoStep })
+}
+
 pub(super) async fn swap(
     db: &Database,
     collections: &mut [CollectionReport],
     live: &[String],
     temps: &Temps,
+    mode: SwapMode,
 ) -> anyhow::Result<()> {
     for c in restored(collections) {
         let temp = temps.loading(&c.name);
-        if live.contains(&c.name) {
-            let old = temps.aside(&c.name);
-            load::rename(db, &c.name, &old)
+        let existed = live.contains(&c.name);
+        match mode {
+            // Even where the collection did not exist before, an application may have
+            // created it meanwhile: dropTarget replaces whatever holds the name then.
+            SwapMode::Atomic => load::rename_replacing(db, &temp, &c.name)
                 .await
-                .with_context(|| format!("moving the live {} aside", c.name))?;
-            load::rename(db, &temp, &c.name)
-                .await
-                .with_context(|| format!("moving the restored {} into place", c.name))?;
-            db.collection::<Document>(&old)
-                .drop()
-                .await
-                .with_context(|| format!("dropping the previous {}", c.name))?;
+                .with_context(|| format!("moving the restored {} into place", c.name))?,
+            SwapMode::TwoStep if existed => two_step(db, &c.name, &temp, temps).await?,
+            SwapMode::TwoStep => load::rename(db, &temp, &c.name).await.with_context(|| {
+                format!(
+                    "moving the restored {} into place (did an application create it during the restore?)",
+                    c.name
+                )
+            })?,
+        }
+        if existed {
             c.action = Action::Replaced;
-        } else {
-            load::rename(db, &temp, &c.name)
-                .await
-                .with_context(|| format!("moving the restored {} into place", c.name))?;
         }
     }
+    Ok(())
+}
+
+/// Live aside, new into place, old dropped. If the second rename fails (an application wrote
+/// to the name in between and so recreated it), the original data is put back when the name
+/// is free again, and otherwise kept under its aside name: it is never dropped while it may be
+/// the only copy.
+async fn two_step(db: &Database, name: &str, temp: &str, temps: &Temps) -> anyhow::Result<()> {
+    let aside = temps.aside(name);
+    load::rename(db, name, &aside)
+        .await
+        .with_context(|| format!("moving the live {name} aside"))?;
+    if let Err(e) = load::rename(db, temp, name).await {
+        let restored_back = load::rename(db, &aside, name).await.is_ok();
+        let whereabouts = if restored_back {
+            format!("{name} holds its original data again")
+        } else {
+            format!(
+                "{name} was recreated by a writer during the swap; its original data is kept in {aside}"
+            )
+        };
+        return Err(anyhow::Error::new(e).context(format!(
+            "moving the restored {name} into place failed: {whereabouts}; stop the application's writers and restore again"
+        )));
+    }
+    db.collection::<Document>(&aside)
+        .drop()
+        .await
+        .with_context(|| format!("dropping the previous {name}"))?;
     Ok(())
 }
 

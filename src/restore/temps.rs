@@ -71,7 +71,14 @@ pub async fn recover(db: &Database) -> mongodb::error::Result<Vec<String>> {
                 load::rename(db, n, orig).await?;
                 actions.push(format!("renamed {n} back to {orig}"));
             }
-            _ => {
+            // Its name was taken again (a writer recreated the collection): this may be the
+            // only copy of the original data, so it stays, and says so every time.
+            Some(orig) => {
+                actions.push(format!(
+                    "kept {n}: it holds what {orig} had before an interrupted restore, and {orig} exists again; compare them and drop one by hand"
+                ));
+            }
+            None => {
                 db.collection::<Document>(n).drop().await?;
                 actions.push(format!("dropped {n}"));
             }

@@ -188,9 +188,19 @@ async fn coll_stats(db: &mongodb::Database, name: &str) -> anyhow::Result<Collec
     Ok(parse_coll_stats(name, &reply))
 }
 
+/// `$indexStats` counters are per member: they are read from the primary, whatever
+/// `mongodb.read_preference` says, or a secondary's idle counters would call every index
+/// unused.
 async fn index_stats(db: &mongodb::Database, name: &str) -> Option<Vec<IndexUsage>> {
-    let cursor =
-        db.collection::<Document>(name).aggregate([doc! {"$indexStats": {}}]).await.ok()?;
+    let primary = mongodb::options::SelectionCriteria::ReadPreference(
+        mongodb::options::ReadPreference::Primary,
+    );
+    let cursor = db
+        .collection::<Document>(name)
+        .aggregate([doc! {"$indexStats": {}}])
+        .selection_criteria(primary)
+        .await
+        .ok()?;
     let docs: Vec<Document> = cursor.try_collect().await.ok()?;
     Some(parse_index_stats(&docs))
 }

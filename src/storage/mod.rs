@@ -49,6 +49,8 @@ pub enum StorageFault {
     Unreachable,
     /// S3 refused the credentials.
     Denied,
+    /// The credentials work, but a policy denies this request.
+    Forbidden,
     /// The bucket does not exist.
     NoBucket,
     /// S3 answered with another error.

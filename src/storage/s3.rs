@@ -56,20 +56,27 @@ pub fn classify<E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug>(
         SdkError::ServiceError(se) => {
             let status = se.raw().status().as_u16();
             let code = e.code().unwrap_or("");
+            // What S3 said, always: a 403 is not always about credentials (an archive in
+            // GLACIER answers InvalidObjectState, a bucket policy AccessDenied).
+            let said = format!("{status} {code}: {}", e.message().unwrap_or("no message"));
             match (status, code) {
-                (403, _) | (_, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "AccessDenied") => {
+                (_, "InvalidAccessKeyId" | "SignatureDoesNotMatch") | (403, "") => {
                     StorageError::new(
                         StorageFault::Denied,
-                        format!("S3 refused the credentials for {where_} ({status} {code})"),
+                        format!("S3 refused the credentials for {where_} ({said})"),
                     )
                 }
-                (404, _) | (_, "NoSuchBucket") => StorageError::new(
+                (_, "AccessDenied") => StorageError::new(
+                    StorageFault::Forbidden,
+                    format!("S3 denied the request for {where_} ({said})"),
+                ),
+                (_, "NoSuchBucket") | (404, "") => StorageError::new(
                     StorageFault::NoBucket,
-                    format!("S3 bucket {where_} does not exist"),
+                    format!("S3 bucket {where_} does not exist ({said})"),
                 ),
                 _ => StorageError::new(
                     StorageFault::Service,
-                    format!("S3 error for {where_}: {status} {code} {}", e.message().unwrap_or("")),
+                    format!("S3 error for {where_}: {said}"),
                 ),
             }
         }
@@ -132,7 +139,18 @@ impl S3Store {
         self.cfg.storage_class.as_deref().map(aws_sdk_s3::types::StorageClass::from)
     }
 
+    /// A small object (sidecar, manifest): always the default storage class, so that `list`,
+    /// `prune` and `restore` can read it even when archives go to GLACIER.
     pub async fn put_bytes(&self, name: &str, data: &[u8]) -> Result<(), StorageError> {
+        self.put_object(name, data, None).await
+    }
+
+    async fn put_object(
+        &self,
+        name: &str,
+        data: &[u8],
+        class: Option<aws_sdk_s3::types::StorageClass>,
+    ) -> Result<(), StorageError> {
         let key = self.key(name);
         self.client
             .put_object()
@@ -142,7 +160,7 @@ impl S3Store {
             .content_md5(aws_smithy_types::base64::encode(md5(data)))
             .set_server_side_encryption(self.sse())
             .set_ssekms_key_id(self.cfg.kms_key_id.clone())
-            .set_storage_class(self.storage_class())
+            .set_storage_class(class)
             .send()
             .await
             .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("upload of {key}")))?;
@@ -202,7 +220,8 @@ impl S3Store {
         if size <= part {
             let data =
                 tokio::fs::read(path).await.map_err(|e| StorageError::local("read", path, &e))?;
-            return self.put_bytes(name, &data).await;
+            // An archive: s3.storage_class applies (to archives only).
+            return self.put_object(name, &data, self.storage_class()).await;
         }
         let created = self
             .client

@@ -478,3 +478,62 @@ async fn a_document_the_server_refuses_fails_the_restore_with_counts() {
     assert_eq!(snapshot(&db).await, before, "the live collection was not replaced");
     job.drop_database().await;
 }
+
+/// An application writing into the live collection while a restore swaps it. On FerretDB (no
+/// `dropTarget`) the two-step swap has an instant where the name is free and a write recreates
+/// the collection: the restore must then fail naming where the original data is, and never
+/// drop it. On MongoDB the swap is one atomic rename. Either way every original document is
+/// still in the database afterwards (in the live collection or the one set aside).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_during_the_swap_never_loses_the_original_data() {
+    let Some(s) = services() else { return };
+    let job = Job::new("swapw", &s, &JobOptions::default());
+    job.seed(0.01, false).await;
+    assert_eq!(job.run(&["backup"], &[]).code, 0);
+    let client = job.client().await;
+    let db = client.database(&job.database);
+    let original: Vec<String> = docs_by_id(&db, "orders").await.into_keys().collect();
+    assert!(!original.is_empty());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (coll, stop) = (db.collection::<Document>("orders"), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = coll.insert_one(doc! {"writer": "app", "n": n as i64}).await;
+                n += 1;
+            }
+            n
+        })
+    };
+    let r = job.run(&["--yes", "restore", "latest", "--drop"], &[]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let inserted = writer.await.unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for name in db.list_collection_names().await.unwrap() {
+        if name == "orders" || (name.starts_with("daraa_restore_") && name.ends_with("_old_orders"))
+        {
+            seen.extend(docs_by_id(&db, &name).await.into_keys());
+        }
+    }
+    let lost: Vec<&String> = original.iter().filter(|id| !seen.contains(*id)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} original documents lost (exit {}): {}",
+        lost.len(),
+        r.code,
+        r.stderr
+    );
+    match r.code {
+        0 => eprintln!("swap under {inserted} concurrent writes: restored"),
+        1 => {
+            assert!(r.stderr.contains("original data"), "{}", r.stderr);
+            eprintln!(
+                "swap under {inserted} concurrent writes: refused, original kept: {}",
+                r.stderr
+            );
+        }
+        other => panic!("exit {other}: {}", r.stderr),
+    }
+    job.drop_database().await;
+}

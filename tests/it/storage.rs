@@ -139,3 +139,39 @@ async fn backup_writes_job_metrics_for_node_exporter() {
     assert_eq!(success(&after), success(&text), "the last success time survives a failed run");
     job.drop_database().await;
 }
+
+/// `s3.storage_class` applies to archives only: with GLACIER the sidecars stay readable, so
+/// `list --remote` works, and reading the archive fails with what S3 said (not a word about
+/// credentials).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn glacier_archives_keep_readable_sidecars_and_errors_say_what_s3_said() {
+    let Some(s) = services() else { return };
+    let job = Job::new("glacier", &s, &JobOptions { s3: true, ..Default::default() });
+    let text = std::fs::read_to_string(&job.config).unwrap();
+    std::fs::write(
+        &job.config,
+        text.replacen(
+            "  force_path_style: true\n",
+            "  force_path_style: true\n  storage_class: GLACIER\n",
+            1,
+        ),
+    )
+    .unwrap();
+    job.seed(0.005, false).await;
+    let (code, v, stderr) = job.json(&["backup", "--no-prune"]);
+    assert_eq!(code, 0, "{stderr}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let (code, listed, stderr) = job.json(&["list", "--remote"]);
+    assert_eq!(code, 0, "sidecars are not in GLACIER: {stderr}");
+    assert_eq!(listed["backups"][0]["id"], id.as_str());
+    assert_eq!(listed["backups"][0]["complete"], true);
+    // Only in S3 now: the archive read hits GLACIER.
+    for f in job.local_files() {
+        std::fs::remove_file(job.backup_dir.join(f)).unwrap();
+    }
+    let r = job.run(&["verify", &id], &[]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("InvalidObjectState"), "{}", r.stderr);
+    assert!(!r.stderr.contains("credentials"), "{}", r.stderr);
+    job.drop_database().await;
+}

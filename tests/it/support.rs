@@ -323,6 +323,7 @@ pub fn write_test_archive_with(
             bytes: c.data.as_ref().map_or(0, |d| d.len() as u64),
             sha256: c.data.as_ref().map(|d| sha(d)),
             metadata_sha256: sha(c.metadata.as_bytes()),
+            cluster_time: None,
         })
         .collect();
     let mut manifest = Manifest {
