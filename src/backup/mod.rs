@@ -90,8 +90,12 @@ pub struct Env<'a> {
 
 /// The collections a backup would take, with estimated counts; writes nothing.
 pub async fn plan(cfg: &Config) -> anyhow::Result<(String, Vec<Planned>)> {
-    let mongo =
-        mongo::connect(&cfg.mongodb, mongo::Role::Operator, mongo::Access::ReadOnly).await?;
+    let mongo = mongo::connect(
+        &cfg.mongodb,
+        mongo::Role::Job(mongo::privileges::Job::Backup),
+        mongo::Access::ReadOnly,
+    )
+    .await?;
     let db = mongo.client.database(&cfg.mongodb.database);
     let mut planned = Vec::new();
     for s in selected_collections(&db, cfg).await? {
@@ -109,8 +113,12 @@ pub async fn plan(cfg: &Config) -> anyhow::Result<(String, Vec<Planned>)> {
 /// retention. A failed upload or retention after a complete local archive is `Partial`.
 pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
     let cfg = env.cfg;
-    let mongo =
-        mongo::connect(&cfg.mongodb, mongo::Role::Operator, mongo::Access::ReadOnly).await?;
+    let mongo = mongo::connect(
+        &cfg.mongodb,
+        mongo::Role::Job(mongo::privileges::Job::Backup),
+        mongo::Access::ReadOnly,
+    )
+    .await?;
     let db = mongo.client.database(&cfg.mongodb.database);
     let server_version = mongo::build_info(&mongo.client)
         .await

@@ -84,7 +84,12 @@ async fn run_inner(
     rules: &[&CleanupRule],
     dry_run: bool,
 ) -> anyhow::Result<(Outcome, Vec<RuleReport>)> {
-    let mongo = mongo::connect(&cfg.mongodb, Role::Operator, Access::ReadWrite).await?;
+    let mongo = mongo::connect(
+        &cfg.mongodb,
+        Role::Job(crate::mongo::privileges::Job::Cleanup),
+        Access::ReadWrite,
+    )
+    .await?;
     let db = mongo.client.database(&cfg.mongodb.database);
     let guard = if dry_run {
         None

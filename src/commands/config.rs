@@ -37,7 +37,7 @@ struct ShowSummary<'a> {
 
 #[derive(Debug, Serialize)]
 struct Check {
-    name: &'static str,
+    name: String,
     status: &'static str,
     detail: String,
 }
@@ -75,6 +75,60 @@ async fn check(ctx: &Context, args: &ConfigCheckArgs) -> anyhow::Result<Outcome>
     Ok(Outcome::Ok)
 }
 
+/// For each job: connect with its account (`mongodb.jobs.<job>`, else the default one), ask
+/// `connectionStatus` for the user's privileges, and name the actions the job needs that the
+/// user lacks (exit 6). A server that reports no privileges (FerretDB) is said to, not passed.
+async fn job_privileges(
+    c: &crate::config::Config,
+) -> Vec<(mongo::privileges::Job, anyhow::Result<String>)> {
+    use mongo::privileges::{Job, granted, missing};
+    let mut out = Vec::new();
+    for job in Job::ALL {
+        let result = async {
+            let m = mongo::connect(&c.mongodb, mongo::Role::Job(job), mongo::Access::ReadOnly).await?;
+            let reply = match m
+                .client
+                .database("admin")
+                .run_command(bson::doc! {"connectionStatus": 1, "showPrivileges": true})
+                .await
+            {
+                Ok(r) => r,
+                Err(e) if matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 59 || c.code == 238) => {
+                    bson::Document::new()
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let who = m.user.clone().unwrap_or_else(|| "(no user)".into());
+            let db = job.database(&c.mongodb.database);
+            let Some(g) = granted(&reply, &db) else {
+                return anyhow::Ok(format!(
+                    "as {who}: the server does not report privileges (FerretDB); not checked"
+                ));
+            };
+            let lacking = missing(job, &g);
+            if lacking.is_empty() {
+                return Ok(format!("as {who}: every action the job needs is granted"));
+            }
+            let list: Vec<String> = lacking
+                .iter()
+                .map(|(on, a)| match on {
+                    mongo::privileges::On::Database => format!("{a} on {db}"),
+                    mongo::privileges::On::Cluster => format!("{a} on the cluster"),
+                })
+                .collect();
+            Err(CliError::new(
+                Outcome::Drift,
+                format!("the {} job's user {who} lacks: {}", job.name(), list.join(", ")),
+            )
+            .with_hint("grant the job's role from config/daraa-ops.example.yaml (`daraa-ops users provision` creates it), or set mongodb.jobs.<job> to a user that has it")
+            .into())
+        }
+        .await;
+        out.push((job, result));
+    }
+    out
+}
+
 /// `backup.dir` must be a folder this user can write, or one it can create (exit 2).
 fn check_backup_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     let bad = |why: String| {
@@ -105,7 +159,7 @@ async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<(
     let mut first_error: Option<anyhow::Error> = None;
     let mut record = |ctx: &Context,
                       checks: &mut Vec<Check>,
-                      name,
+                      name: String,
                       result: anyhow::Result<String>,
                       required: bool| {
         let (status, detail) = match result {
@@ -134,14 +188,14 @@ async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<(
         anyhow::Ok(format!("{} (server {version}){who}", m.display_uri))
     }
     .await;
-    record(ctx, checks, "mongodb", r, true);
+    record(ctx, checks, "mongodb".to_owned(), r, true);
 
     if c.mongodb.admin.is_some() {
         let r = mongo::connect(&c.mongodb, mongo::Role::Admin, mongo::Access::ReadWrite)
             .await
             .map(|m| format!("{} as {}", m.display_uri, m.user.unwrap_or_default()))
             .map_err(anyhow::Error::from);
-        record(ctx, checks, "mongodb-admin", r, true);
+        record(ctx, checks, "mongodb-admin".to_owned(), r, true);
     }
     if let Some(r) = &c.redis {
         let res = async {
@@ -150,7 +204,7 @@ async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<(
             anyhow::Ok(format!("{} (redis {v})", crate::config::redact::redact_uri(&r.url)))
         }
         .await;
-        record(ctx, checks, "redis", res, r.required);
+        record(ctx, checks, "redis".to_owned(), res, r.required);
     }
     if let Some(s) = &c.s3 {
         let client = storage::s3::client(s).await;
@@ -159,7 +213,10 @@ async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<(
             format!("s3://{}/{}{at}", s.bucket, s.prefix)
         });
         let res = res.map_err(anyhow::Error::from);
-        record(ctx, checks, "s3", res, true);
+        record(ctx, checks, "s3".to_owned(), res, true);
+    }
+    for (job, result) in job_privileges(c).await {
+        record(ctx, checks, format!("privileges {}", job.name()), result, true);
     }
     match first_error {
         Some(e) => Err(e).context("config check --connect"),

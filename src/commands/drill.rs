@@ -1,4 +1,4 @@
-//! `drill [ID|latest|PATH]`: restore into a scratch database `<db>_drill_<timestamp>`, compare
+//! `drill [ID|latest|PATH]`: restore into the scratch database `<db>_drill`, compare
 //! every collection's count and document digest with the archive, the indexes with
 //! `metadata.json`, run the configured sample queries, and always drop the scratch database
 //! (on success, on failure and on SIGINT/SIGTERM). Exit 0 or 6, with a JSON report.
@@ -61,8 +61,9 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
     let source = catalog::resolve(cfg, &args.target).await?;
     let mut summary = Summary { id: source.id.clone(), ..Summary::default() };
     let db_name = &cfg.mongodb.database;
-    let series = format!("{db_name}_drill_");
-    let scratch = format!("{series}{}", jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S"));
+    // A fixed name (one drill at a time, under the drill lock): the drill's role can grant
+    // dropDatabase on exactly this database and nothing else (least privilege).
+    let scratch = crate::mongo::privileges::Job::Drill.database(db_name);
     if scratch.len() > 63 {
         return Err(CliError::usage(format!(
             "scratch database name {scratch} is longer than 63 bytes"
@@ -71,17 +72,23 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
     }
     summary.scratch_database.clone_from(&scratch);
     ctx.out.summary(&summary);
-    let mongo =
-        mongo::connect(&cfg.mongodb, mongo::Role::Operator, mongo::Access::ReadWrite).await?;
+    let mongo = mongo::connect(
+        &cfg.mongodb,
+        mongo::Role::Job(mongo::privileges::Job::Drill),
+        mongo::Access::ReadWrite,
+    )
+    .await?;
     let client = &mongo.client;
 
-    // One drill at a time per database, so scratch databases of crashed drills can be dropped.
-    let guard = crate::lock::take(cfg, &format!("{db_name}_drill"), "drill", &ctx.cancel).await?;
-    for old in client.list_database_names().await?.into_iter().filter(|n| n.starts_with(&series)) {
-        tracing::warn!("dropping scratch database {old} left by an interrupted drill");
-        client.database(&old).drop().await?;
-    }
+    // One drill at a time per database; a crashed drill's scratch database is dropped first.
+    let guard = crate::lock::take(cfg, &scratch, "drill", &ctx.cancel).await?;
     let db = client.database(&scratch);
+    if let Err(e) = db.drop().await {
+        guard.release().await;
+        return Err(anyhow::Error::new(e)
+            .context(format!("dropping the scratch database {scratch} of an earlier drill")));
+    }
+
     let result = drill(ctx, cfg, &db, &source, &mut summary).await;
     // Always drop the scratch database, even after a signal (with a bounded wait).
     let dropped = tokio::time::timeout(Duration::from_secs(60), db.drop()).await;

@@ -137,7 +137,12 @@ fn print_table(ctx: &Context, reports: &[CollectionReport]) {
 async fn validate(ctx: &Context, args: &IndexesSpecArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let spec = load_spec(cfg, args)?;
-    let mongo = mongo::connect(&cfg.mongodb, Role::Operator, Access::ReadOnly).await?;
+    let mongo = mongo::connect(
+        &cfg.mongodb,
+        Role::Job(crate::mongo::privileges::Job::Indexes),
+        Access::ReadOnly,
+    )
+    .await?;
     let db = mongo.client.database(&cfg.mongodb.database);
     let reports = compare(&db, &spec).await?;
     print_table(ctx, &reports);
@@ -209,7 +214,12 @@ fn plan(reports: Vec<CollectionReport>, args: &IndexesApplyArgs) -> Vec<Collecti
 async fn apply(ctx: &Context, args: &IndexesApplyArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let spec = load_spec(cfg, &args.spec)?;
-    let mongo = mongo::connect(&cfg.mongodb, Role::Operator, Access::ReadWrite).await?;
+    let mongo = mongo::connect(
+        &cfg.mongodb,
+        Role::Job(crate::mongo::privileges::Job::Indexes),
+        Access::ReadWrite,
+    )
+    .await?;
     let db = mongo.client.database(&cfg.mongodb.database);
     let plans = plan(compare(&db, &spec).await?, args);
 
@@ -406,7 +416,12 @@ fn command_error(e: &mongodb::error::Error) -> String {
 
 async fn export(ctx: &Context, args: &IndexesExportArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
-    let mongo = mongo::connect(&cfg.mongodb, Role::Operator, Access::ReadOnly).await?;
+    let mongo = mongo::connect(
+        &cfg.mongodb,
+        Role::Job(crate::mongo::privileges::Job::Indexes),
+        Access::ReadOnly,
+    )
+    .await?;
     let db = mongo.client.database(&cfg.mongodb.database);
     let collections = dump::list_collections(&db)
         .await

@@ -42,12 +42,16 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
         source.archive_name
     ));
     ctx.out.summary(&summary);
-    let mongo =
-        mongo::connect(&cfg.mongodb, mongo::Role::Operator, mongo::Access::ReadWrite).await?;
+    let mongo = mongo::connect(
+        &cfg.mongodb,
+        mongo::Role::Job(mongo::privileges::Job::Restore),
+        mongo::Access::ReadWrite,
+    )
+    .await?;
     let db = mongo.client.database(&target_db);
     let manifest = manifest_of(&source).await?;
     let selected = select(&manifest, args.collections.as_deref())?;
-    let existing = load::existing(&db).await?;
+    let existing = load::existing(&db, args.dry_run).await?;
     if args.dry_run {
         summary.dry_run = true;
         summary.collections = Some(Collections::Planned(dry_run(
@@ -238,8 +242,8 @@ fn confirm_replace(
 ) -> anyhow::Result<()> {
     let occupied: Vec<String> = selected
         .iter()
-        .filter_map(|c| live_count(existing, &c.name).filter(|n| *n > 0).map(|n| (c, n)))
-        .map(|(c, n)| format!("{} ({n} documents)", c.name))
+        .filter(|c| live_count(existing, &c.name).is_some_and(|n| n > 0))
+        .map(|c| c.name.clone())
         .collect();
     if occupied.is_empty() {
         return Ok(());

@@ -18,7 +18,12 @@ const PREFIX_SCAN_CAP: u64 = 100_000;
 
 pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
-    let m = mongo::connect(&cfg.mongodb, Role::Operator, Access::ReadOnly).await?;
+    let m = mongo::connect(
+        &cfg.mongodb,
+        Role::Job(crate::mongo::privileges::Job::Stats),
+        Access::ReadOnly,
+    )
+    .await?;
     let mongodb = stats::mongo_stats(&m.client, &cfg.mongodb.database).await.map_err(|e| {
         e.context(format!("reading statistics of {} at {}", cfg.mongodb.database, m.display_uri))
     })?;

@@ -5,6 +5,9 @@
 
 pub const CONFIG: &str = "DARAA_OPS_CONFIG";
 pub const LOG: &str = "DARAA_OPS_LOG";
+/// A file to which every MongoDB command name sent is appended (privilege audits and the
+/// suite's least-privilege test; names only, never arguments).
+pub const COMMAND_LOG: &str = "DARAA_OPS_COMMAND_LOG";
 
 pub const MONGODB_URI: &str = "DARAA_OPS_MONGODB_URI";
 pub const MONGODB_USERNAME: &str = "DARAA_OPS_MONGODB_USERNAME";

@@ -72,6 +72,21 @@ pub struct MongoConfig {
     #[serde(with = "humantime_serde_compat")]
     pub connect_timeout: std::time::Duration,
     pub admin: Option<AdminCredentials>,
+    /// Per-job accounts (least privilege): a job without an entry uses `username` above.
+    pub jobs: JobAccounts,
+}
+
+/// `mongodb.jobs`: one account per job, each with exactly the role its job needs
+/// (config/daraa-ops.example.yaml defines the roles; docs/troubleshooting.md lists the actions).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobAccounts {
+    pub backup: Option<AdminCredentials>,
+    pub restore: Option<AdminCredentials>,
+    pub drill: Option<AdminCredentials>,
+    pub cleanup: Option<AdminCredentials>,
+    pub stats: Option<AdminCredentials>,
+    pub indexes: Option<AdminCredentials>,
 }
 
 impl Default for MongoConfig {
@@ -87,6 +102,7 @@ impl Default for MongoConfig {
             server_selection_timeout: std::time::Duration::from_secs(10),
             connect_timeout: std::time::Duration::from_secs(5),
             admin: None,
+            jobs: JobAccounts::default(),
         }
     }
 }

@@ -205,6 +205,20 @@ fn resolve_relative_paths(config: &mut Config, base: &Path) {
     if let Some(admin) = &mut config.mongodb.admin {
         fix_secret(&mut admin.password_file);
     }
+    let jobs = &mut config.mongodb.jobs;
+    for account in [
+        &mut jobs.backup,
+        &mut jobs.restore,
+        &mut jobs.drill,
+        &mut jobs.cleanup,
+        &mut jobs.stats,
+        &mut jobs.indexes,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        fix_secret(&mut account.password_file);
+    }
     if let Some(redis) = &mut config.redis {
         fix_secret(&mut redis.password_file);
     }
@@ -245,6 +259,19 @@ impl Loaded {
         }
         if let Some(f) = c.redis.as_ref().and_then(|r| r.password_file.clone()) {
             out.push(("redis.password_file".to_owned(), f));
+        }
+        let j = &c.mongodb.jobs;
+        for (job, account) in [
+            ("backup", &j.backup),
+            ("restore", &j.restore),
+            ("drill", &j.drill),
+            ("cleanup", &j.cleanup),
+            ("stats", &j.stats),
+            ("indexes", &j.indexes),
+        ] {
+            if let Some(f) = account.as_ref().and_then(|a| a.password_file.clone()) {
+                out.push((format!("mongodb.jobs.{job}.password_file"), f));
+            }
         }
         for (i, u) in c.users.iter().enumerate() {
             if let Some(f) = user_password_file(u, env) {

@@ -21,7 +21,14 @@ fn example_config_parses_and_validates() {
     let loaded = load(Some(&path), &env(&[])).unwrap();
     let c = &loaded.config;
     assert_eq!(c.mongodb.database, "daraa");
-    assert_eq!(c.users.len(), 3);
+    assert_eq!(c.users.len(), 8);
+    // Every job runs as its own user, each provisioned with its job's role.
+    let j = &c.mongodb.jobs;
+    for a in [&j.backup, &j.restore, &j.drill, &j.cleanup, &j.stats, &j.indexes] {
+        let a = a.as_ref().unwrap();
+        let u = c.users.iter().find(|u| u.name == a.username).unwrap();
+        assert!(c.roles.iter().any(|r| u.roles.iter().any(|x| x.role == r.role)), "{}", u.name);
+    }
     assert_eq!(c.cleanup.rules.len(), 4);
     assert_eq!(c.retention.keep_last, 3);
     assert_eq!(c.mongodb.read_preference, Some(ReadPreference::SecondaryPreferred));

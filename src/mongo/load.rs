@@ -118,18 +118,22 @@ pub async fn supports_drop_target(
     }
 }
 
-/// Collections of a database with their estimated document counts (views count 0). A
-/// non-empty collection never reports 0: emptiness is checked with one `findOne`, not a count,
-/// which on MongoDB would scan every document of every collection.
-pub async fn existing(db: &Database) -> mongodb::error::Result<Vec<(String, String, u64)>> {
+/// Collections of a database: name, kind, and whether they hold documents (one `findOne`
+/// each, cheap on every server). With `counts`, non-empty collections also get their
+/// estimated document count (for people reading a dry run): FerretDB answers that with a
+/// full scan, so a real restore never asks.
+pub async fn existing(
+    db: &Database,
+    counts: bool,
+) -> mongodb::error::Result<Vec<(String, String, u64)>> {
     let mut out = Vec::new();
     for spec in super::dump::list_collections(db).await? {
-        let n = if spec.kind == "view" {
+        let n = if spec.kind == "view" || is_empty(db, &spec.name).await? {
             0
+        } else if counts {
+            db.collection::<Document>(&spec.name).estimated_document_count().await?.max(1)
         } else {
-            let coll = db.collection::<Document>(&spec.name);
-            let estimate = coll.estimated_document_count().await?;
-            if is_empty(db, &spec.name).await? { 0 } else { estimate.max(1) }
+            1
         };
         out.push((spec.name, spec.kind, n));
     }

@@ -5,6 +5,7 @@
 
 pub mod dump;
 pub mod load;
+pub mod privileges;
 pub mod replset;
 
 use mongodb::bson::{Document, doc};
@@ -36,10 +37,29 @@ pub enum MongoError {
 /// Which account a connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// `mongodb.username` (or the URI's credentials): backups, restores, stats.
+    /// `mongodb.username` (or the URI's credentials).
     Operator,
+    /// `mongodb.jobs.<job>` when configured, else the operator account.
+    Job(privileges::Job),
     /// `mongodb.admin`: user provisioning.
     Admin,
+}
+
+impl Role {
+    /// The job's own account, if the config names one.
+    fn job_account(self, cfg: &MongoConfig) -> Option<(&crate::config::AdminCredentials, String)> {
+        let Role::Job(job) = self else { return None };
+        let j = &cfg.jobs;
+        let account = match job {
+            privileges::Job::Backup => &j.backup,
+            privileges::Job::Restore => &j.restore,
+            privileges::Job::Drill => &j.drill,
+            privileges::Job::Cleanup => &j.cleanup,
+            privileges::Job::Stats => &j.stats,
+            privileges::Job::Indexes => &j.indexes,
+        };
+        account.as_ref().map(|a| (a, format!("mongodb.jobs.{}.password_file", job.name())))
+    }
 }
 
 /// Whether the command only reads: then `mongodb.read_preference` applies.
@@ -64,6 +84,7 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
     // driver refuses `authMechanism` in a URI that has no user name.
     let config_has_account = match role {
         Role::Operator => cfg.username.is_some(),
+        Role::Job(_) => role.job_account(cfg).is_some() || cfg.username.is_some(),
         Role::Admin => true,
     };
     let (uri, uri_mechanism, uri_source) = if config_has_account {
@@ -80,29 +101,7 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
         ),
     })?;
     let mut secret_values: Vec<String> = Vec::new();
-    let account = match role {
-        Role::Operator => cfg
-            .username
-            .clone()
-            .zip(cfg.password_file.clone())
-            .map(|(u, f)| (u, f, cfg.auth_source.clone(), "mongodb.password_file")),
-        Role::Admin => {
-            let admin = cfg.admin.as_ref().ok_or_else(|| ConfigError::Missing {
-                key: "mongodb.admin".into(),
-                hint: "add mongodb.admin: {username: ..., password_file: ...} to the config".into(),
-            })?;
-            let file = admin.password_file.clone().ok_or_else(|| ConfigError::Missing {
-                key: "mongodb.admin.password_file".into(),
-                hint: "name the file that holds the admin password".into(),
-            })?;
-            Some((
-                admin.username.clone(),
-                file,
-                Some(admin.auth_source.clone()),
-                "mongodb.admin.password_file",
-            ))
-        }
-    };
+    let account = account_of(cfg, role)?;
     if let Some((username, file, source, key)) = account {
         let password = file.read(key)?;
         secret_values.push(password.expose_secret().to_owned());
@@ -135,6 +134,9 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
         options.selection_criteria =
             Some(SelectionCriteria::ReadPreference(driver_read_preference(rp)));
     }
+    if let Some(path) = std::env::var_os(crate::config::env_vars::COMMAND_LOG) {
+        options.command_event_handler = Some(command_log(path.into()));
+    }
     let client = Client::with_options(options)
         .map_err(|e| classify(&e, &display_uri, user.as_deref(), &secret_values))?;
     if let Ok(mut open) = OPEN.lock() {
@@ -148,6 +150,22 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
     Ok(Mongo { client, display_uri, user })
 }
 
+/// Appends the name of every command sent (`aggregate:$stage` for stages with their own
+/// privilege) to a file, one per line; for privilege audits.
+fn command_log(
+    path: std::path::PathBuf,
+) -> mongodb::event::EventHandler<mongodb::event::command::CommandEvent> {
+    mongodb::event::EventHandler::callback(move |ev| {
+        use std::io::Write as _;
+        if let mongodb::event::command::CommandEvent::Started(s) = ev {
+            let name = privileges::recorded_name(&s.command_name, &s.command);
+            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+                let _ = writeln!(f, "{name}");
+            }
+        }
+    })
+}
+
 /// Every client this process opened, so that their pools end before the runtime does.
 static OPEN: std::sync::Mutex<Vec<Client>> = std::sync::Mutex::new(Vec::new());
 
@@ -158,6 +176,51 @@ pub async fn shutdown_all() {
     let all =
         futures_util::future::join_all(clients.into_iter().map(|c| c.shutdown().into_future()));
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), all).await;
+}
+
+/// An account from the config: user, password file, auth source, and the key naming the file.
+type Account = (String, crate::config::SecretFile, Option<String>, &'static str);
+
+/// The account `role` uses: the job's own (`mongodb.jobs.<job>`), else the default one, or
+/// the administrator's; `None` when the URI carries the credentials.
+fn account_of(cfg: &MongoConfig, role: Role) -> Result<Option<Account>, ConfigError> {
+    let job_account = role.job_account(cfg);
+    Ok(match role {
+        Role::Job(_) if job_account.is_some() => {
+            let (a, key) = job_account.expect("checked");
+            let file = a.password_file.clone().ok_or_else(|| ConfigError::Missing {
+                key: key.clone(),
+                hint: "name the file that holds this job's password".into(),
+            })?;
+            Some((
+                a.username.clone(),
+                file,
+                Some(a.auth_source.clone()),
+                "mongodb.jobs password_file",
+            ))
+        }
+        Role::Operator | Role::Job(_) => cfg
+            .username
+            .clone()
+            .zip(cfg.password_file.clone())
+            .map(|(u, f)| (u, f, cfg.auth_source.clone(), "mongodb.password_file")),
+        Role::Admin => {
+            let admin = cfg.admin.as_ref().ok_or_else(|| ConfigError::Missing {
+                key: "mongodb.admin".into(),
+                hint: "add mongodb.admin: {username: ..., password_file: ...} to the config".into(),
+            })?;
+            let file = admin.password_file.clone().ok_or_else(|| ConfigError::Missing {
+                key: "mongodb.admin.password_file".into(),
+                hint: "name the file that holds the admin password".into(),
+            })?;
+            Some((
+                admin.username.clone(),
+                file,
+                Some(admin.auth_source.clone()),
+                "mongodb.admin.password_file",
+            ))
+        }
+    })
 }
 
 /// Removes `authMechanism` and `authSource` from a URI's query, returning them.
@@ -254,10 +317,32 @@ pub fn describe_error(e: &mongodb::error::Error) -> String {
     }
 }
 
-fn first_clause(text: &str) -> &str {
+/// The part of a driver message worth showing: up to the topology description or the
+/// debug dump of a nested error (`, labels: {}, source: ...`), without its `Kind: ` prefixes.
+fn first_clause(text: &str) -> String {
     let t = text.trim();
-    let cut = t.find(", Topology:").or_else(|| t.find(". Topology")).unwrap_or(t.len());
-    &t[..cut.min(300)]
+    let cut = [", Topology:", ". Topology", ", labels:"]
+        .iter()
+        .filter_map(|m| t.find(m))
+        .min()
+        .unwrap_or(t.len());
+    let mut end = cut.min(300);
+    while !t.is_char_boundary(end) {
+        end -= 1;
+    }
+    t[..end].replace("Kind: ", "")
+}
+
+#[cfg(test)]
+mod clause_tests {
+    #[test]
+    fn nested_driver_errors_lose_their_debug_dump() {
+        let m = "Connection pool for 127.0.0.1:1 cleared because another operation failed with: Kind: I/O error: unexpected end of file, labels: {}, source: None, server response: None";
+        assert_eq!(
+            super::first_clause(m),
+            "Connection pool for 127.0.0.1:1 cleared because another operation failed with: I/O error: unexpected end of file"
+        );
+    }
 }
 
 /// Server facts for messages and `prelude.json`.

@@ -70,7 +70,8 @@ pub fn classify<E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug>(
                     StorageFault::Forbidden,
                     format!("S3 denied the request for {where_} ({said})"),
                 ),
-                (_, "NoSuchBucket") | (404, "") => StorageError::new(
+                // HeadBucket answers a missing bucket with a bare 404 (`NotFound`).
+                (_, "NoSuchBucket") | (404, "" | "NotFound") => StorageError::new(
                     StorageFault::NoBucket,
                     format!("S3 bucket {where_} does not exist ({said})"),
                 ),

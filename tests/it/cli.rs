@@ -114,6 +114,11 @@ fn example_config_checks_ok() {
     }
     for name in [
         "daraa_backup_password",
+        "daraa_restore_password",
+        "daraa_drill_password",
+        "daraa_cleanup_password",
+        "daraa_stats_password",
+        "daraa_indexes_password",
         "mongo_root_password",
         "redis_password",
         "daraa_app_password",

@@ -254,7 +254,7 @@ async fn drill_databases(job: &Job) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .filter(|n| n.starts_with(&format!("{}_drill_", job.database)))
+        .filter(|n| n.starts_with(&format!("{}_drill", job.database)))
         .collect()
 }
 
