@@ -274,7 +274,7 @@ pub fn classify(
         | DriverErrorKind::Io(_)
         | DriverErrorKind::DnsResolve { .. } => {
             // Authentication failures during the handshake surface as server-selection errors.
-            let detail = first_clause(&detail).to_owned();
+            let detail = first_clause(&detail);
             if detail.contains("Authentication failed") || detail.contains("AuthenticationFailed") {
                 MongoError::AuthFailed { who, uri, detail }
             } else {
