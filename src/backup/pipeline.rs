@@ -206,8 +206,16 @@ async fn dump_all(
         };
         let (sem, spec) = (Arc::clone(&semaphore), spec.clone());
         tasks.spawn(async move {
-            let _permit = sem.acquire_owned().await?;
-            dumper.dump(&spec).await
+            // A signal stops a task wherever it is: waiting for its turn, listing indexes,
+            // counting (a full scan on some servers) or reading a batch.
+            let cancel = dumper.cancel.clone();
+            tokio::select! {
+                r = async {
+                    let _permit = sem.acquire_owned().await?;
+                    dumper.dump(&spec).await
+                } => r,
+                () = cancel.cancelled() => Err(Interrupted.into()),
+            }
         });
     }
     let mut entries = Vec::new();
