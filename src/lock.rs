@@ -229,6 +229,55 @@ pub fn release_command(name: &str) -> String {
     format!("daraa-ops lock release --force --name {name}")
 }
 
+/// A holder on this host whose process is gone (killed, crashed) can neither renew nor release
+/// its key: it is taken over at once instead of after the TTL. Only that exact value is
+/// deleted, so a holder that arrived meanwhile is never removed. Returns whether the lock is
+/// now ours, and the holder found.
+async fn take_over_if_dead(
+    conn: &mut MultiplexedConnection,
+    key: &str,
+    value: &str,
+    ttl: Duration,
+) -> Result<(bool, Option<Holder>), LockError> {
+    let raw: Option<String> =
+        redis::cmd("GET").arg(key).query_async(conn).await.map_err(|e| redis_err(&e))?;
+    let current = raw.as_deref().and_then(|v| serde_json::from_str::<Holder>(v).ok());
+    let dead_here =
+        current.as_ref().is_some_and(|h| h.host == hostname() && h.pid != 0 && !alive_here(h));
+    if !dead_here {
+        return Ok((false, current));
+    }
+    let deleted: i64 = redis::cmd("EVAL")
+        .arg(RELEASE)
+        .arg(1)
+        .arg(key)
+        .arg(raw.as_deref().unwrap_or_default())
+        .query_async(conn)
+        .await
+        .map_err(|e| redis_err(&e))?;
+    let ours = deleted == 1 && set_nx(conn, key, value, ttl).await?;
+    Ok((ours, current))
+}
+
+/// `SET key value NX PX ttl`: whether the key was free and is now ours.
+async fn set_nx(
+    conn: &mut MultiplexedConnection,
+    key: &str,
+    value: &str,
+    ttl: Duration,
+) -> Result<bool, LockError> {
+    let set: Option<String> = redis::cmd("SET")
+        .arg(key)
+        .arg(value)
+        .arg("NX")
+        .arg("PX")
+        .arg(ttl.as_millis() as u64)
+        .query_async(conn)
+        .await
+        .map_err(|e| redis_err(&e))?;
+    Ok(set.is_some())
+}
+
 fn redis_err(e: &redis::RedisError) -> LockError {
     LockError::new(LockFault::Redis, format!("Redis failed while handling the lock: {e}"))
 }
@@ -246,23 +295,15 @@ pub async fn acquire(
     match &backend {
         Backend::Redis { conn, key, .. } => {
             let mut conn = conn.clone();
-            let set: Option<String> = redis::cmd("SET")
-                .arg(key)
-                .arg(&value)
-                .arg("NX")
-                .arg("PX")
-                .arg(ttl.as_millis() as u64)
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| redis_err(&e))?;
-            if set.is_none() {
-                let current: Option<String> = redis::cmd("GET")
-                    .arg(key)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(|e| redis_err(&e))?;
-                let current = current.and_then(|v| serde_json::from_str::<Holder>(&v).ok());
-                return Err(locked(current.as_ref(), &backend));
+            if !set_nx(&mut conn, key, &value, ttl).await? {
+                let (taken_over, current) = take_over_if_dead(&mut conn, key, &value, ttl).await?;
+                if !taken_over {
+                    return Err(locked(current.as_ref(), &backend));
+                }
+                tracing::warn!(
+                    "took over the lock {key} of {}: its process is gone",
+                    current.as_ref().map_or_else(String::new, Holder::describe)
+                );
             }
             let abort = {
                 let (mut conn, key, value) = (conn.clone(), key.clone(), value.clone());
