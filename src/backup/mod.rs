@@ -88,8 +88,8 @@ pub struct Env<'a> {
     pub progress: &'a Progress,
 }
 
-/// The collections a backup would take, with estimated counts; writes nothing.
-pub async fn plan(cfg: &Config) -> anyhow::Result<(String, Vec<Planned>)> {
+/// The backup job's connection (read preference applies) and the database it dumps.
+async fn connect(cfg: &Config) -> anyhow::Result<(mongo::Mongo, mongodb::Database)> {
     let mongo = mongo::connect(
         &cfg.mongodb,
         mongo::Role::Job(mongo::privileges::Job::Backup),
@@ -97,6 +97,12 @@ pub async fn plan(cfg: &Config) -> anyhow::Result<(String, Vec<Planned>)> {
     )
     .await?;
     let db = mongo.client.database(&cfg.mongodb.database);
+    Ok((mongo, db))
+}
+
+/// The collections a backup would take, with estimated counts; writes nothing.
+pub async fn plan(cfg: &Config) -> anyhow::Result<(String, Vec<Planned>)> {
+    let (mongo, db) = connect(cfg).await?;
     let mut planned = Vec::new();
     for s in selected_collections(&db, cfg).await? {
         let estimated_documents = if s.is_view() {
@@ -113,13 +119,7 @@ pub async fn plan(cfg: &Config) -> anyhow::Result<(String, Vec<Planned>)> {
 /// retention. A failed upload or retention after a complete local archive is `Partial`.
 pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
     let cfg = env.cfg;
-    let mongo = mongo::connect(
-        &cfg.mongodb,
-        mongo::Role::Job(mongo::privileges::Job::Backup),
-        mongo::Access::ReadOnly,
-    )
-    .await?;
-    let db = mongo.client.database(&cfg.mongodb.database);
+    let (mongo, db) = connect(cfg).await?;
     let server_version = mongo::build_info(&mongo.client)
         .await
         .ok()
