@@ -59,6 +59,9 @@ async fn json_shape_of_every_command() {
     db.collection("orders").insert_many(docs).await.unwrap();
 
     let out = job.dir.path().join("man");
+    let crontab = job.dir.path().join("crontab");
+    let logs = job.dir.path().join("logs");
+    std::fs::write(&crontab, "# mine\n").unwrap();
     let restore_db = format!("{}_r", job.database);
     let commands: Vec<(&str, Vec<&str>)> = vec![
         ("config-check", vec!["config", "check", "--connect"]),
@@ -80,7 +83,20 @@ async fn json_shape_of_every_command() {
         ("cleanup", vec!["cleanup"]),
         ("stats", vec!["stats"]),
         ("cron-print", vec!["cron", "print"]),
+        (
+            "cron-install",
+            vec![
+                "cron",
+                "install",
+                "--crontab-file",
+                crontab.to_str().unwrap(),
+                "--log-dir",
+                logs.to_str().unwrap(),
+            ],
+        ),
+        ("cron-remove", vec!["cron", "remove", "--crontab-file", crontab.to_str().unwrap()]),
         ("lock-status", vec!["lock", "status"]),
+        ("lock-release", vec!["lock", "release", "--force"]),
         ("completions", vec!["completions", "bash"]),
         ("man", vec!["man", "--out-dir", out.to_str().unwrap()]),
     ];
@@ -100,8 +116,12 @@ async fn json_shape_of_every_command() {
         } else if std::fs::read_to_string(&path).ok().as_deref() != Some(shape.as_str()) {
             stale.push(format!("{rel}:\n{shape}"));
         }
-        let shown =
-            args.join(" ").replace(&restore_db, "OTHER_DB").replace(out.to_str().unwrap(), "DIR");
+        let shown = args
+            .join(" ")
+            .replace(&restore_db, "OTHER_DB")
+            .replace(out.to_str().unwrap(), "DIR")
+            .replace(crontab.to_str().unwrap(), "FILE")
+            .replace(logs.to_str().unwrap(), "LOGDIR");
         shapes.insert((*name).to_owned(), (shown, shape));
     }
     let doc = json_output_doc(&shapes);
