@@ -27,7 +27,7 @@ pub async fn run(ctx: &Context, cmd: &LockCommand) -> anyhow::Result<Outcome> {
                         None => format!("{name} ({backend:?}): free"),
                     };
                     ctx.out.line(line);
-                    summary.held |= state.is_some();
+                    summary.held = Some(summary.held.unwrap_or(false) || state.is_some());
                     summary.locks.push(LockState {
                         name: name.clone(),
                         backend: format!("{backend:?}"),
@@ -82,7 +82,8 @@ pub async fn run(ctx: &Context, cmd: &LockCommand) -> anyhow::Result<Outcome> {
 #[derive(Debug, Default, Serialize)]
 struct Summary {
     /// Whether any lock is held (status).
-    held: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held: Option<bool>,
     /// Each lock in each backend (status).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     locks: Vec<LockState>,
