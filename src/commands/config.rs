@@ -83,22 +83,19 @@ async fn job_privileges(
 ) -> Vec<(mongo::privileges::Job, anyhow::Result<String>)> {
     use mongo::privileges::{Job, granted, missing};
     let mut out = Vec::new();
+    // One connection per distinct account: jobs without their own share the default one.
+    let mut replies: Vec<(Option<String>, String, bson::Document)> = Vec::new();
     for job in Job::ALL {
         let result = async {
-            let m = mongo::connect(&c.mongodb, mongo::Role::Job(job), mongo::Access::ReadOnly).await?;
-            let reply = match m
-                .client
-                .database("admin")
-                .run_command(bson::doc! {"connectionStatus": 1, "showPrivileges": true})
-                .await
-            {
-                Ok(r) => r,
-                Err(e) if matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 59 || c.code == 238) => {
-                    bson::Document::new()
+            let account = c.mongodb.jobs.get(job.name()).map(|(a, _)| a.username.clone());
+            let (who, reply) = match replies.iter().find(|(a, _, _)| *a == account) {
+                Some((_, who, reply)) => (who.clone(), reply.clone()),
+                None => {
+                    let (who, reply) = connection_status(c, job).await?;
+                    replies.push((account, who.clone(), reply.clone()));
+                    (who, reply)
                 }
-                Err(e) => return Err(e.into()),
             };
-            let who = m.user.clone().unwrap_or_else(|| "(no user)".into());
             let db = job.database(&c.mongodb.database);
             let Some(g) = granted(&reply, &db) else {
                 return anyhow::Ok(format!(
@@ -127,6 +124,28 @@ async fn job_privileges(
         out.push((job, result));
     }
     out
+}
+
+/// Connects as `job`'s account and asks for its privileges: (user, `connectionStatus` reply).
+/// A server without the command answers with no privileges (an empty reply).
+async fn connection_status(
+    c: &crate::config::Config,
+    job: mongo::privileges::Job,
+) -> anyhow::Result<(String, bson::Document)> {
+    let m = mongo::connect(&c.mongodb, mongo::Role::Job(job), mongo::Access::ReadOnly).await?;
+    let reply = match m
+        .client
+        .database("admin")
+        .run_command(bson::doc! {"connectionStatus": 1, "showPrivileges": true})
+        .await
+    {
+        Ok(r) => r,
+        Err(e) if matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 59 || c.code == 238) => {
+            bson::Document::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok((m.user.clone().unwrap_or_else(|| "(no user)".into()), reply))
 }
 
 /// `backup.dir` must be a folder this user can write, or one it can create (exit 2).

@@ -89,6 +89,28 @@ pub struct JobAccounts {
     pub indexes: Option<AdminCredentials>,
 }
 
+impl JobAccounts {
+    /// `(job, account, key of its password file)` for every job, in a fixed order.
+    pub fn all(&self) -> [(&'static str, Option<&AdminCredentials>, &'static str); 6] {
+        [
+            ("backup", self.backup.as_ref(), "mongodb.jobs.backup.password_file"),
+            ("restore", self.restore.as_ref(), "mongodb.jobs.restore.password_file"),
+            ("drill", self.drill.as_ref(), "mongodb.jobs.drill.password_file"),
+            ("cleanup", self.cleanup.as_ref(), "mongodb.jobs.cleanup.password_file"),
+            ("stats", self.stats.as_ref(), "mongodb.jobs.stats.password_file"),
+            ("indexes", self.indexes.as_ref(), "mongodb.jobs.indexes.password_file"),
+        ]
+    }
+
+    /// A job's own account, with the key of its password file.
+    pub fn get(&self, job: &str) -> Option<(&AdminCredentials, &'static str)> {
+        self.all()
+            .into_iter()
+            .find(|(j, _, _)| *j == job)
+            .and_then(|(_, a, key)| a.map(|a| (a, key)))
+    }
+}
+
 impl Default for MongoConfig {
     fn default() -> Self {
         MongoConfig {

@@ -217,6 +217,7 @@ fn resolve_relative_paths(config: &mut Config, base: &Path) {
     .into_iter()
     .flatten()
     {
+        // (mutable, so not through JobAccounts::all)
         fix_secret(&mut account.password_file);
     }
     if let Some(redis) = &mut config.redis {
@@ -260,17 +261,9 @@ impl Loaded {
         if let Some(f) = c.redis.as_ref().and_then(|r| r.password_file.clone()) {
             out.push(("redis.password_file".to_owned(), f));
         }
-        let j = &c.mongodb.jobs;
-        for (job, account) in [
-            ("backup", &j.backup),
-            ("restore", &j.restore),
-            ("drill", &j.drill),
-            ("cleanup", &j.cleanup),
-            ("stats", &j.stats),
-            ("indexes", &j.indexes),
-        ] {
-            if let Some(f) = account.as_ref().and_then(|a| a.password_file.clone()) {
-                out.push((format!("mongodb.jobs.{job}.password_file"), f));
+        for (_, account, key) in c.mongodb.jobs.all() {
+            if let Some(f) = account.and_then(|a| a.password_file.clone()) {
+                out.push((key.to_owned(), f));
             }
         }
         for (i, u) in c.users.iter().enumerate() {

@@ -47,18 +47,12 @@ pub enum Role {
 
 impl Role {
     /// The job's own account, if the config names one.
-    fn job_account(self, cfg: &MongoConfig) -> Option<(&crate::config::AdminCredentials, String)> {
+    fn job_account(
+        self,
+        cfg: &MongoConfig,
+    ) -> Option<(&crate::config::AdminCredentials, &'static str)> {
         let Role::Job(job) = self else { return None };
-        let j = &cfg.jobs;
-        let account = match job {
-            privileges::Job::Backup => &j.backup,
-            privileges::Job::Restore => &j.restore,
-            privileges::Job::Drill => &j.drill,
-            privileges::Job::Cleanup => &j.cleanup,
-            privileges::Job::Stats => &j.stats,
-            privileges::Job::Indexes => &j.indexes,
-        };
-        account.as_ref().map(|a| (a, format!("mongodb.jobs.{}.password_file", job.name())))
+        cfg.jobs.get(job.name())
     }
 }
 
@@ -184,43 +178,31 @@ type Account = (String, crate::config::SecretFile, Option<String>, &'static str)
 /// The account `role` uses: the job's own (`mongodb.jobs.<job>`), else the default one, or
 /// the administrator's; `None` when the URI carries the credentials.
 fn account_of(cfg: &MongoConfig, role: Role) -> Result<Option<Account>, ConfigError> {
-    let job_account = role.job_account(cfg);
-    Ok(match role {
-        Role::Job(_) if job_account.is_some() => {
-            let (a, key) = job_account.expect("checked");
-            let file = a.password_file.clone().ok_or_else(|| ConfigError::Missing {
-                key: key.clone(),
-                hint: "name the file that holds this job's password".into(),
-            })?;
-            Some((
-                a.username.clone(),
-                file,
-                Some(a.auth_source.clone()),
-                "mongodb.jobs password_file",
-            ))
-        }
-        Role::Operator | Role::Job(_) => cfg
+    match (role, role.job_account(cfg)) {
+        (Role::Job(_), Some((a, key))) => named(a, key).map(Some),
+        (Role::Operator | Role::Job(_), _) => Ok(cfg
             .username
             .clone()
             .zip(cfg.password_file.clone())
-            .map(|(u, f)| (u, f, cfg.auth_source.clone(), "mongodb.password_file")),
-        Role::Admin => {
+            .map(|(u, f)| (u, f, cfg.auth_source.clone(), "mongodb.password_file"))),
+        (Role::Admin, _) => {
             let admin = cfg.admin.as_ref().ok_or_else(|| ConfigError::Missing {
                 key: "mongodb.admin".into(),
                 hint: "add mongodb.admin: {username: ..., password_file: ...} to the config".into(),
             })?;
-            let file = admin.password_file.clone().ok_or_else(|| ConfigError::Missing {
-                key: "mongodb.admin.password_file".into(),
-                hint: "name the file that holds the admin password".into(),
-            })?;
-            Some((
-                admin.username.clone(),
-                file,
-                Some(admin.auth_source.clone()),
-                "mongodb.admin.password_file",
-            ))
+            named(admin, "mongodb.admin.password_file").map(Some)
         }
-    })
+    }
+}
+
+/// An account section of the config (`mongodb.admin`, `mongodb.jobs.<job>`); its password
+/// file is required.
+fn named(a: &crate::config::AdminCredentials, key: &'static str) -> Result<Account, ConfigError> {
+    let file = a.password_file.clone().ok_or_else(|| ConfigError::Missing {
+        key: key.into(),
+        hint: "name the file that holds this account's password".into(),
+    })?;
+    Ok((a.username.clone(), file, Some(a.auth_source.clone()), key))
 }
 
 /// Removes `authMechanism` and `authSource` from a URI's query, returning them.

@@ -15,16 +15,11 @@ fn granted_by_example(job: Job) -> BTreeSet<(On, String)> {
     let path = repo_path("config/daraa-ops.example.yaml");
     let cfg =
         daraa_ops::config::parse_str(&std::fs::read_to_string(&path).unwrap(), &path).unwrap();
-    let j = &cfg.mongodb.jobs;
-    let account = match job {
-        Job::Backup => &j.backup,
-        Job::Restore => &j.restore,
-        Job::Drill => &j.drill,
-        Job::Cleanup => &j.cleanup,
-        Job::Stats => &j.stats,
-        Job::Indexes => &j.indexes,
-    };
-    let user = account.as_ref().unwrap_or_else(|| panic!("mongodb.jobs.{} is not set", job.name()));
+    let (user, _) = cfg
+        .mongodb
+        .jobs
+        .get(job.name())
+        .unwrap_or_else(|| panic!("mongodb.jobs.{} is not set", job.name()));
     let spec =
         cfg.users.iter().find(|u| u.name == user.username).expect("the job's user is provisioned");
     let db = job.database(&cfg.mongodb.database);
