@@ -37,6 +37,9 @@ _daraa__ops() {
             daraa__ops,help)
                 cmd="daraa__ops__subcmd__help"
                 ;;
+            daraa__ops,import)
+                cmd="daraa__ops__subcmd__import"
+                ;;
             daraa__ops,indexes)
                 cmd="daraa__ops__subcmd__indexes"
                 ;;
@@ -126,6 +129,9 @@ _daraa__ops() {
                 ;;
             daraa__ops__subcmd__help,help)
                 cmd="daraa__ops__subcmd__help__subcmd__help"
+                ;;
+            daraa__ops__subcmd__help,import)
+                cmd="daraa__ops__subcmd__help__subcmd__import"
                 ;;
             daraa__ops__subcmd__help,indexes)
                 cmd="daraa__ops__subcmd__help__subcmd__indexes"
@@ -266,7 +272,7 @@ _daraa__ops() {
 
     case "${cmd}" in
         daraa__ops)
-            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help"
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list verify import prune restore drill users indexes cleanup stats cron lock completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -752,7 +758,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__help)
-            opts="config backup list verify prune restore drill users indexes cleanup stats cron lock completions man help"
+            opts="config backup list verify import prune restore drill users indexes cleanup stats cron lock completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -920,6 +926,20 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1164,6 +1184,40 @@ _daraa__ops() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__import)
+            opts="-q -v -h -V --time --label --no-upload --no-prune --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

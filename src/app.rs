@@ -58,6 +58,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
         Command::Backup(args) => commands::backup::run(ctx, args).await,
         Command::List(args) => commands::list::run(ctx, args).await,
         Command::Verify(args) => commands::verify::run(ctx, args).await,
+        Command::Import(args) => commands::import::run(ctx, args).await,
         Command::Prune(args) => commands::prune::run(ctx, args).await,
         Command::Restore(args) => commands::restore::run(ctx, args).await,
         Command::Drill(args) => commands::drill::run(ctx, args).await,

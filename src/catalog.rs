@@ -106,17 +106,68 @@ pub struct Resolved {
     pub storage: Storage,
     pub archive_name: String,
     pub sidecar: Option<Sidecar>,
+    /// A mongodump `--out` folder given by path: read as a tar stream made on the fly.
+    pub directory: Option<std::path::PathBuf>,
 }
 
-/// Finds a backup: a path to a `.tar.gz` (its sidecar beside it is used when present), a backup
-/// id (local first, then S3), or `latest` (the newest complete backup in either).
+impl Resolved {
+    /// The backup's bytes as a stream: the stored file, or a tar of the folder.
+    pub async fn reader(&self) -> Result<Box<dyn std::io::Read + Send>, StorageError> {
+        match &self.directory {
+            Some(dir) => Ok(Box::new(crate::archive::foreign::directory_stream(dir.clone()))),
+            None => self.storage.reader(&self.archive_name).await,
+        }
+    }
+
+    /// Where it is read from, for messages: a path or URL.
+    pub fn describe(&self) -> String {
+        match &self.directory {
+            Some(dir) => dir.display().to_string(),
+            None => {
+                format!("{}/{}", self.storage.describe().trim_end_matches('/'), self.archive_name)
+            }
+        }
+    }
+}
+
+/// File name endings of backups given by path, longest first: the id is the name without it.
+const PATH_SUFFIXES: [&str; 7] =
+    [ARCHIVE_SUFFIX, ".archive.gz", ".tgz", ".tar", ".archive", ".gz", ".bson"];
+
+/// Finds a backup: a path (a daraa-ops `.tar.gz`, whose sidecar beside it is used when
+/// present; a mongodump `--archive` file; a mongodump `--out` folder or a tar of one), a
+/// backup id (local first, then S3), or `latest` (the newest complete backup in either).
 pub async fn resolve(cfg: &crate::config::Config, target: &str) -> anyhow::Result<Resolved> {
+    let path = std::path::Path::new(target);
+    let by_path = target.contains('/')
+        || PATH_SUFFIXES.iter().any(|s| target.ends_with(s))
+        || (target != "latest" && path.exists());
+    if by_path {
+        return resolve_path(target).await;
+    }
+    resolve_id(cfg, target).await
+}
+
+/// A backup given by path: a file (with the sidecar beside a daraa-ops `.tar.gz`) or a folder.
+async fn resolve_path(target: &str) -> anyhow::Result<Resolved> {
     use crate::storage::local::LocalStore;
     let path = std::path::Path::new(target);
-    if target.contains('/') || target.ends_with(ARCHIVE_SUFFIX) {
+    {
+        if path.is_dir() {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or(target).to_owned();
+            return Ok(Resolved {
+                id: name.clone(),
+                storage: Storage::Local(LocalStore::new(path.to_path_buf())),
+                archive_name: name,
+                sidecar: None,
+                directory: Some(path.to_path_buf()),
+            });
+        }
         if !path.is_file() {
-            return Err(CliError::usage(format!("{target} is not a file"))
-                .with_hint("give a backup id, `latest`, or the path of a .tar.gz")
+            return Err(CliError::usage(format!("{target} is not a file or folder"))
+                .with_hint(
+                    "give a backup id, `latest`, the path of a backup file, or a mongodump --out folder",
+                )
                 .into());
         }
         let dir = path
@@ -125,14 +176,23 @@ pub async fn resolve(cfg: &crate::config::Config, target: &str) -> anyhow::Resul
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| ".".into());
         let file = path.file_name().and_then(|n| n.to_str()).unwrap_or(target).to_owned();
-        let id = file.strip_suffix(ARCHIVE_SUFFIX).unwrap_or(&file).to_owned();
+        let id =
+            PATH_SUFFIXES.iter().find_map(|s| file.strip_suffix(s)).unwrap_or(&file).to_owned();
         let storage = Storage::Local(LocalStore::new(dir));
-        let sidecar = match storage.get_bytes(&format!("{id}{SIDECAR_SUFFIX}")).await? {
-            Some(b) => serde_json::from_slice(&b).ok(),
-            None => None,
+        let sidecar = if file.ends_with(ARCHIVE_SUFFIX) {
+            storage
+                .get_bytes(&format!("{id}{SIDECAR_SUFFIX}"))
+                .await?
+                .and_then(|b| serde_json::from_slice(&b).ok())
+        } else {
+            None
         };
-        return Ok(Resolved { id, storage, archive_name: file, sidecar });
+        Ok(Resolved { id, storage, archive_name: file, sidecar, directory: None })
     }
+}
+
+/// A backup id or `latest`, from the catalogs of the configured storages.
+async fn resolve_id(cfg: &crate::config::Config, target: &str) -> anyhow::Result<Resolved> {
     let storages = crate::storage::all(cfg).await;
     let mut best: Option<(Entry, Storage)> = None;
     for storage in storages {
@@ -177,7 +237,13 @@ pub async fn resolve(cfg: &crate::config::Config, target: &str) -> anyhow::Resul
                 )
                 .into());
             }
-            Ok(Resolved { archive_name: e.archive_name(), id: e.id, storage, sidecar: e.sidecar })
+            Ok(Resolved {
+                archive_name: e.archive_name(),
+                id: e.id,
+                storage,
+                sidecar: e.sidecar,
+                directory: None,
+            })
         }
         None if target == "latest" => Err(anyhow::Error::new(CliError::usage(format!(
             "no complete, non-empty backup of {} in {}{}",

@@ -77,6 +77,14 @@ pub enum Command {
     /// Re-read an archive and check every checksum, count and BSON document (exit 6 if bad)
     #[command(after_help = exit_codes_help())]
     Verify(VerifyArgs),
+    /// Make a backup daraa-ops did not write (mongodump --archive, a --out folder, a tar of one)
+    /// into a daraa-ops backup: verified, manifest, sidecar, upload, retention
+    ///
+    /// The backup's time, which names it in the catalog, comes from --time, else from a date in
+    /// its name (dump_20261128, daraa-2026-11-28T03-00-00), else from its modification time. A
+    /// backup already in the catalog under that time is left alone (exit 0).
+    #[command(after_help = exit_codes_help())]
+    Import(ImportArgs),
     /// Apply retention to the local directory and S3
     Prune(PruneArgs),
     /// Restore a backup (local, S3 or a path); live collections are replaced only once the new
@@ -147,6 +155,7 @@ impl Command {
             Command::Backup(_) => "backup",
             Command::List(_) => "list",
             Command::Verify(_) => "verify",
+            Command::Import(_) => "import",
             Command::Prune(_) => "prune",
             Command::Restore(_) => "restore",
             Command::Drill(_) => "drill",
@@ -207,9 +216,28 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A backup id, `latest`, or the path of a .tar.gz
+    /// A backup id, `latest`, or a path: a .tar.gz, a mongodump --archive file, --out folder or tar of one
     #[arg(value_name = "ID|latest|PATH")]
     pub target: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The path of a mongodump --archive file (gzip'd or not), a --out folder, or a tar(.gz) of one
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// When the backup was taken, in UTC: 2026-11-28, 2026-11-28T03:00:00 or RFC 3339
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
+    /// Free text stored in the manifest
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+    /// Keep the imported backup local only, even when S3 is configured
+    #[arg(long)]
+    pub no_upload: bool,
+    /// Do not apply retention after the import
+    #[arg(long)]
+    pub no_prune: bool,
 }
 
 #[derive(Debug, Args)]
@@ -240,7 +268,7 @@ pub struct LockReleaseArgs {
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// A backup id, `latest`, or the path of a .tar.gz
+    /// A backup id, `latest`, or a path: a .tar.gz, a mongodump --archive file, --out folder or tar of one
     #[arg(value_name = "ID|latest|PATH")]
     pub target: String,
     /// Restore into this database instead of the configured one
@@ -266,7 +294,7 @@ pub struct RestoreArgs {
 
 #[derive(Debug, Args)]
 pub struct DrillArgs {
-    /// A backup id, `latest` (default), or the path of a .tar.gz
+    /// A backup id, `latest` (default), or a path: a .tar.gz, a mongodump --archive file, --out folder or tar of one
     #[arg(value_name = "ID|latest|PATH", default_value = "latest")]
     pub target: String,
 }

@@ -47,6 +47,79 @@ pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> io::Result<()> 
     sync_dir(dir)
 }
 
+/// A reader of what `produce` writes on a thread of its own, through a bounded queue of
+/// chunks: a stream made on the fly (a tar of a folder) read like a file. An error of
+/// `produce` reaches the reader as its read error.
+pub fn spawn_reader(
+    produce: impl FnOnce(&mut dyn io::Write) -> io::Result<()> + Send + 'static,
+) -> impl io::Read + Send {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+    std::thread::spawn(move || {
+        let mut w = ChunkWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
+        let result = produce(&mut w).and_then(|()| w.send());
+        if let Err(e) = result {
+            let _ = tx.send(Err(e));
+        }
+    });
+    ChunkReader { rx, current: Vec::new(), pos: 0 }
+}
+
+const CHUNK: usize = 1 << 20;
+
+struct ChunkWriter {
+    tx: std::sync::mpsc::SyncSender<io::Result<Vec<u8>>>,
+    buf: Vec<u8>,
+}
+
+impl ChunkWriter {
+    fn send(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.tx.send(Ok(chunk)).map_err(|_| io::Error::other("the reader stopped"))
+    }
+}
+
+impl io::Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+struct ChunkReader {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl io::Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.current.len() {
+            match self.rx.recv() {
+                Ok(Ok(next)) => {
+                    self.current = next;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len() - self.pos);
+        out[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -27,6 +27,26 @@ pub struct Manifest {
     /// (`backup.max_shrink`): kept, but never counted as a good backup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shrunk: Option<Shrunk>,
+    /// Set when `import` made this backup from one daraa-ops did not write (a mongodump):
+    /// `created_at` is then the original backup's time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<Imported>,
+}
+
+/// Where an imported backup came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Imported {
+    /// The file or folder name it was imported from.
+    pub source: String,
+    /// `mongodump-directory` or `mongodump-archive` (or `daraa-ops-backup`).
+    pub source_format: String,
+    /// The tool that wrote it, as it says (mongodump's version), when it says.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_tool: String,
+    /// RFC 3339: when the import ran.
+    pub imported_at: String,
+    /// How `created_at` was found: `--time`, `name` (a date in the file name) or `mtime`.
+    pub time_from: String,
 }
 
 /// Why a backup is marked as shrunk.

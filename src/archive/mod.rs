@@ -4,6 +4,7 @@
 //! `names` holds mongodump's file-name escaping and backup ids, `manifest` the manifest and
 //! sidecar.
 
+pub mod foreign;
 pub mod gz;
 pub mod layout;
 pub mod manifest;
@@ -11,6 +12,7 @@ pub mod names;
 pub mod reader;
 pub mod writer;
 
+pub use foreign::SourceFormat;
 pub use layout::CollectionMetadata;
 pub use manifest::{ArchiveInfo, CollectionEntry, Manifest, Sidecar, Totals};
 pub use reader::ArchiveError;

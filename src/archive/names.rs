@@ -11,14 +11,17 @@ pub const ARCHIVE_SUFFIX: &str = ".tar.gz";
 pub const SIDECAR_SUFFIX: &str = ".manifest.json";
 pub const PARTIAL_SUFFIX: &str = ".partial";
 
-/// Escapes a collection name the way mongodump names its files (Go's `url.PathEscape`):
-/// everything but `A-Z a-z 0-9 - . _ ~ $ & + , ; = : @` is percent-encoded, UTF-8 byte by byte.
+/// Escapes a collection name the way mongodump 100.x names its files (seen from the real
+/// mongodump 100.18.0: Go's `url.QueryEscape`): `A-Z a-z 0-9 - . _ ~` stay, a space becomes
+/// `+`, everything else is percent-encoded, UTF-8 byte by byte. mongorestore reads names back
+/// with the inverse, so `+` must never stand for itself.
 pub fn escape_collection(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for b in name.bytes() {
-        let keep = b.is_ascii_alphanumeric() || b"-._~$&+,;=:@".contains(&b);
-        if keep {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
             out.push(b as char);
+        } else if b == b' ' {
+            out.push('+');
         } else {
             let _ = write!(out, "%{b:02X}");
         }
@@ -26,7 +29,8 @@ pub fn escape_collection(name: &str) -> String {
     out
 }
 
-/// The inverse of [`escape_collection`]; `None` for malformed escapes or invalid UTF-8.
+/// The inverse of [`escape_collection`] (`+` is a space); `None` for malformed escapes or
+/// invalid UTF-8.
 pub fn unescape_collection(escaped: &str) -> Option<String> {
     let bytes = escaped.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -36,6 +40,9 @@ pub fn unescape_collection(escaped: &str) -> Option<String> {
             let hex = escaped.get(i + 1..i + 3)?;
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
+        } else if bytes[i] == b'+' {
+            out.push(b' ');
+            i += 1;
         } else {
             out.push(bytes[i]);
             i += 1;
@@ -69,14 +76,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping_matches_go_path_escape() {
-        // Expected values computed with Go's url.PathEscape.
+    fn escaping_matches_mongodump() {
+        // File names the real mongodump 100.18.0 wrote for these collections.
         assert_eq!(escape_collection("orders"), "orders");
-        assert_eq!(escape_collection("order events/2024 50%?"), "order%20events%2F2024%2050%25%3F");
-        assert_eq!(escape_collection("a$b&c+d,e;f=g:h@i~j"), "a$b&c+d,e;f=g:h@i~j");
+        assert_eq!(escape_collection("order events/2024 50%?"), "order+events%2F2024+50%25%3F");
+        assert_eq!(escape_collection("a+b"), "a%2Bb");
+        assert_eq!(escape_collection("a b"), "a+b");
+        assert_eq!(escape_collection("c~d@e"), "c~d%40e");
+        assert_eq!(escape_collection("a$b&c,d;f=g:h"), "a%24b%26c%2Cd%3Bf%3Dg%3Ah");
         assert_eq!(escape_collection("طلبات"), "%D8%B7%D9%84%D8%A8%D8%A7%D8%AA");
         assert_eq!(escape_collection("x#y"), "x%23y");
-        for n in ["order events/2024 50%?", "طلبات", "plain", "a%2Fb"] {
+        for n in ["order events/2024 50%?", "طلبات", "plain", "a%2Fb", "a+b", "a b"] {
             assert_eq!(unescape_collection(&escape_collection(n)).as_deref(), Some(n));
         }
         assert_eq!(unescape_collection("bad%zz"), None);

@@ -6,11 +6,12 @@
 //! Memory stays bounded by the largest document (16 MiB), whatever the archive size.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read};
+use std::io::{self, BufRead as _, Read};
 
 use bson::RawDocument;
 use sha2::{Digest, Sha256};
 
+use super::foreign;
 use super::layout::{self, CollectionMetadata};
 use super::manifest::Manifest;
 pub use crate::digest::{MemberStats, SetDigest};
@@ -29,22 +30,25 @@ pub enum ArchiveError {
     Io(#[from] io::Error),
 }
 
-fn corrupt(msg: impl Into<String>) -> ArchiveError {
+pub(super) fn corrupt(msg: impl Into<String>) -> ArchiveError {
     ArchiveError::Corrupt(msg.into())
 }
 
 #[derive(Debug)]
 pub struct Verified {
+    /// The archive's own manifest, or for a backup mongodump wrote (no manifest), one made
+    /// from what was read: counts and SHA-256 as found, `id` and times empty.
     pub manifest: Manifest,
     pub members: usize,
+    pub format: foreign::SourceFormat,
 }
 
-/// Checks a member path: relative, no `.`/`..`, at most `<dir>/<file>`.
-pub fn check_member_path(path: &str) -> Result<(), ArchiveError> {
+/// Checks a member path: relative, no `.`/`..`, at most `depth` parts.
+pub fn check_member_path(path: &str, depth: usize) -> Result<(), ArchiveError> {
     let parts: Vec<&str> = path.split('/').collect();
     let bad = path.starts_with('/')
         || path.contains('\\')
-        || parts.len() > 2
+        || parts.len() > depth
         || parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..");
     if bad { Err(corrupt(format!("unsafe member path {path:?}"))) } else { Ok(()) }
 }
@@ -99,44 +103,45 @@ pub fn read_documents<R: Read>(
                 )));
             }
         }
-        let len = i32::from_le_bytes(len_bytes);
-        let Ok(len) = usize::try_from(len) else {
-            return Err(corrupt(format!(
-                "{member}: document {} has a negative length",
-                stats.documents + 1
-            )));
-        };
-        if !(5..=MAX_DOCUMENT).contains(&len) {
-            return Err(corrupt(format!(
-                "{member}: document {} claims {len} bytes",
-                stats.documents + 1
-            )));
-        }
-        buf.clear();
-        buf.extend_from_slice(&len_bytes);
-        buf.resize(len, 0);
-        if read_full(&mut r, &mut buf[4..])? != len - 4 {
-            return Err(corrupt(format!(
-                "{member}: document {} is truncated",
-                stats.documents + 1
-            )));
-        }
-        let doc = RawDocument::from_bytes(&buf).map_err(|e| {
-            corrupt(format!("{member}: document {} is not valid BSON: {e}", stats.documents + 1))
-        })?;
-        validate_document(doc, 0).map_err(|e| {
-            corrupt(format!("{member}: document {} is not valid BSON: {e}", stats.documents + 1))
-        })?;
+        read_document(&mut r, len_bytes, &mut buf, member, stats.documents + 1)?;
         hasher.update(&buf);
         stats.documents += 1;
-        stats.bytes += len as u64;
+        stats.bytes += buf.len() as u64;
         each(&buf)?;
     }
     stats.sha256 = hex(&hasher.finalize());
     Ok(stats)
 }
 
-fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<usize, ArchiveError> {
+/// Reads the rest of a document whose first four bytes (its length) were read, into `buf`
+/// (all of it, length included), and validates it; `number` counts from 1, for messages.
+pub(super) fn read_document<R: Read>(
+    r: &mut R,
+    len_bytes: [u8; 4],
+    buf: &mut Vec<u8>,
+    member: &str,
+    number: u64,
+) -> Result<(), ArchiveError> {
+    let len = i32::from_le_bytes(len_bytes);
+    let Ok(len) = usize::try_from(len) else {
+        return Err(corrupt(format!("{member}: document {number} has a negative length")));
+    };
+    if !(5..=MAX_DOCUMENT).contains(&len) {
+        return Err(corrupt(format!("{member}: document {number} claims {len} bytes")));
+    }
+    buf.clear();
+    buf.extend_from_slice(&len_bytes);
+    buf.resize(len, 0);
+    if read_full(r, &mut buf[4..])? != len - 4 {
+        return Err(corrupt(format!("{member}: document {number} is truncated")));
+    }
+    let doc = RawDocument::from_bytes(buf)
+        .map_err(|e| corrupt(format!("{member}: document {number} is not valid BSON: {e}")))?;
+    validate_document(doc, 0)
+        .map_err(|e| corrupt(format!("{member}: document {number} is not valid BSON: {e}")))
+}
+
+pub(super) fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<usize, ArchiveError> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
@@ -195,6 +200,9 @@ pub fn map_read_error(e: io::Error) -> ArchiveError {
 /// What [`walk`] reports to its visitor, in archive order.
 #[derive(Debug)]
 pub enum Event {
+    /// Sent first by a stream whose collections interleave (mongodump's archive format):
+    /// documents of several collections arrive before any of them ends.
+    Interleaved,
     /// A collection's `.metadata.json`, parsed and checked.
     Metadata { collection: String, metadata: CollectionMetadata },
     /// A `.bson` member begins.
@@ -228,28 +236,30 @@ pub fn verify<R: Read + Send>(
 /// Streams the archive, checking it as [`verify`] does, and hands each collection's metadata
 /// and (with `documents`) its documents in batches to `visit`, in archive order.
 ///
-/// Decompression runs on its own thread, ahead of the tar, BSON and SHA-256 work on this one
-/// (about half of the time each): verify and restore use both cores.
+/// The stream may be a daraa-ops archive or a backup mongodump wrote (see [`foreign`]): the
+/// first bytes tell gzip or not, the first decoded bytes tell a tar from mongodump's archive
+/// format. Decompression runs on its own thread, ahead of the tar, BSON and SHA-256 work on
+/// this one (about half of the time each): verify and restore use both cores.
 pub fn walk<R: Read + Send>(
     reader: R,
     expected: Option<&Manifest>,
     documents: bool,
     visit: impl FnMut(Event) -> Result<(), ArchiveError>,
 ) -> Result<Verified, ArchiveError> {
+    let mut raw = io::BufReader::with_capacity(1 << 20, Source(reader));
+    let gzip = raw.fill_buf().map_err(map_read_error)?.starts_with(&[0x1f, 0x8b]);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
         let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         scope.spawn(move || {
-            let mut gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(
-                1 << 20,
-                Source(reader),
-            ));
+            let mut input: Box<dyn Read + Send> =
+                if gzip { Box::new(flate2::read::MultiGzDecoder::new(raw)) } else { Box::new(raw) };
             loop {
                 let mut buf = free_rx.try_recv().unwrap_or_default();
                 buf.resize(DECODED_CHUNK, 0);
                 let mut n = 0;
                 let result = loop {
-                    match gz.read(&mut buf[n..]) {
+                    match input.read(&mut buf[n..]) {
                         Ok(0) => break Ok(()),
                         Ok(k) => {
                             n += k;
@@ -275,8 +285,24 @@ pub fn walk<R: Read + Send>(
                 }
             }
         });
-        let decoded = ChannelReader { rx, free: free_tx, current: Vec::new(), pos: 0 };
-        walk_decoded(decoded, expected, documents, visit)
+        let mut decoded = ChannelReader { rx, free: free_tx, current: Vec::new(), pos: 0 };
+        let mut head = Vec::with_capacity(512);
+        (&mut decoded).take(512).read_to_end(&mut head).map_err(map_read_error)?;
+        let shape = foreign::detect(&head);
+        let stream = io::Cursor::new(head).chain(decoded);
+        match shape {
+            foreign::Shape::Tar => walk_tar(stream, expected, documents, visit),
+            foreign::Shape::MongodumpArchive if expected.is_none() => {
+                foreign::walk_mongodump_archive(stream, documents, visit)
+            }
+            foreign::Shape::MongodumpArchive => Err(corrupt(
+                "the file is a mongodump --archive stream, but its sidecar describes a daraa-ops archive",
+            )),
+            foreign::Shape::Unknown(what) => Err(corrupt(format!(
+                "{}{what}, not a backup: expected a daraa-ops .tar.gz, a mongodump --archive file (gzip'd or not), a mongodump --out directory, or a tar(.gz) of one",
+                if gzip { "gzip-compressed " } else { "" }
+            ))),
+        }
     })
 }
 
@@ -311,7 +337,85 @@ impl Read for ChannelReader {
     }
 }
 
-fn walk_decoded<R: Read>(
+/// Where a tar member belongs, once its path is understood.
+enum Member {
+    Prelude,
+    Manifest,
+    /// `stem` is `<db>/<escaped name>`, shared by a collection's two members.
+    Metadata {
+        db: String,
+        collection: String,
+        stem: String,
+        gzip: bool,
+    },
+    Data {
+        db: String,
+        collection: String,
+        stem: String,
+        gzip: bool,
+    },
+    /// Read past: directories, mongodump's `oplog.bson`.
+    Skip,
+}
+
+/// Classifies a tar member path. Besides daraa-ops' own layout (`prelude.json`,
+/// `<db>/<file>`, `manifest.json`), a tar of a mongodump `--out` folder is read: members may
+/// sit under one top-level folder (`dump_20261128/<db>/<file>`), start with `./`, be
+/// `--gzip`ped (`.bson.gz`, `.metadata.json.gz`), and directories have entries of their own.
+fn classify(path: &str, directory: bool, top: &mut Option<String>) -> Result<Member, ArchiveError> {
+    let trimmed = path.strip_prefix("./").unwrap_or(path);
+    let trimmed = trimmed.trim_end_matches('/');
+    if directory && (trimmed.is_empty() || trimmed == ".") {
+        return Ok(Member::Skip);
+    }
+    check_member_path(trimmed, 3)?;
+    if directory {
+        return Ok(Member::Skip);
+    }
+    let mut parts: Vec<&str> = trimmed.split('/').collect();
+    if parts.len() == 3 {
+        match top {
+            Some(t) if t != parts[0] => {
+                return Err(corrupt(format!(
+                    "member {path:?} is under another top-level folder than {t:?}"
+                )));
+            }
+            Some(_) => {}
+            None => *top = Some(parts[0].to_owned()),
+        }
+        parts.remove(0);
+    }
+    let file = *parts.last().expect("one part at least");
+    if file.strip_suffix(".gz").unwrap_or(file) == layout::PRELUDE {
+        return Ok(Member::Prelude);
+    }
+    if parts.len() == 1 {
+        return match file {
+            layout::MANIFEST => Ok(Member::Manifest),
+            "oplog.bson" | "oplog.bson.gz" => Ok(Member::Skip),
+            _ => Err(corrupt(format!("unexpected member {path:?}"))),
+        };
+    }
+    let db = parts[0].to_owned();
+    if top.as_deref() == Some(parts[0]) && matches!(file, "oplog.bson" | "oplog.bson.gz") {
+        return Ok(Member::Skip);
+    }
+    let (file, gzip) = match file.strip_suffix(".gz") {
+        Some(f) => (f, true),
+        None => (file, false),
+    };
+    if let Some(stem) = file.strip_suffix(layout::METADATA_SUFFIX) {
+        let collection = collection_of(file, layout::METADATA_SUFFIX)?;
+        Ok(Member::Metadata { stem: format!("{db}/{stem}"), db, collection, gzip })
+    } else if let Some(stem) = file.strip_suffix(layout::DATA_SUFFIX) {
+        let collection = collection_of(file, layout::DATA_SUFFIX)?;
+        Ok(Member::Data { stem: format!("{db}/{stem}"), db, collection, gzip })
+    } else {
+        Err(corrupt(format!("unexpected member {path:?}")))
+    }
+}
+
+fn walk_tar<R: Read>(
     decoded: R,
     expected: Option<&Manifest>,
     documents: bool,
@@ -321,14 +425,26 @@ fn walk_decoded<R: Read>(
     let mut data: BTreeMap<String, MemberStats> = BTreeMap::new();
     let mut metadata: BTreeMap<String, String> = BTreeMap::new();
     let mut manifest: Option<Manifest> = None;
+    // Set by a daraa-ops prelude or a sidecar: such an archive must end with its manifest.
+    let mut ours = expected.is_some();
+    let mut top: Option<String> = None;
+    let mut found = foreign::Found::default();
+    // A collection's name as its metadata gives it (`collectionName`), by member stem: file
+    // names are escaped, and tools have escaped them differently over time.
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut members = 0;
     for entry in tar.entries().map_err(map_read_error)? {
         let mut entry = entry.map_err(map_read_error)?;
         members += 1;
         let path = String::from_utf8(entry.path_bytes().into_owned())
             .map_err(|_| corrupt("a member name is not valid UTF-8"))?;
-        check_member_path(&path)?;
-        if entry.header().entry_type() != tar::EntryType::Regular {
+        let kind = entry.header().entry_type();
+        let directory = kind == tar::EntryType::Directory;
+        let member = classify(&path, directory, &mut top)?;
+        if directory {
+            continue;
+        }
+        if kind != tar::EntryType::Regular {
             return Err(corrupt(format!(
                 "member {path:?} is not a regular file (links are refused)"
             )));
@@ -338,82 +454,158 @@ fn walk_decoded<R: Read>(
                 "member {path:?} follows manifest.json, which must be last"
             )));
         }
-        if path == layout::MANIFEST {
-            let mut text = Vec::new();
-            (&mut entry).take(64 * 1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
-            let m: Manifest = serde_json::from_slice(&text)
-                .map_err(|e| corrupt(format!("manifest.json is not a valid manifest: {e}")))?;
-            check_format(&m)?;
-            manifest = Some(m);
-        } else if path == layout::PRELUDE {
-            let mut text = Vec::new();
-            (&mut entry).take(1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
-            serde_json::from_slice::<serde_json::Value>(&text)
-                .map_err(|e| corrupt(format!("prelude.json: {e}")))?;
-        } else if path.ends_with(layout::METADATA_SUFFIX) {
-            let mut text = Vec::new();
-            (&mut entry).take(64 * 1024 * 1024).read_to_end(&mut text).map_err(map_read_error)?;
-            let collection = collection_of(&path, layout::METADATA_SUFFIX)?;
-            let parsed = CollectionMetadata::parse(&path, &collection, &text)?;
-            metadata.insert(path.clone(), hex(&Sha256::digest(&text)));
-            visit(Event::Metadata { collection, metadata: parsed })?;
-        } else if path.ends_with(layout::DATA_SUFFIX) {
-            let collection = collection_of(&path, layout::DATA_SUFFIX)?;
-            let claimed = entry.header().size().map_err(map_read_error)?;
-            if documents {
-                visit(Event::DataStart { collection: collection.clone() })?;
+        match member {
+            Member::Skip => {}
+            Member::Manifest => {
+                let text = read_small(&mut entry, false, 64 * 1024 * 1024)?;
+                let m: Manifest = serde_json::from_slice(&text)
+                    .map_err(|e| corrupt(format!("manifest.json is not a valid manifest: {e}")))?;
+                check_format(&m)?;
+                manifest = Some(m);
             }
-            let mut digest = SetDigest::default();
-            let mut batch: Vec<bson::RawDocumentBuf> = Vec::new();
-            let mut batch_bytes = 0;
-            let stats = read_documents(&mut entry, &path, |doc| {
-                if documents {
-                    digest.add(doc);
-                    batch_bytes += doc.len();
-                    batch.push(
-                        bson::RawDocumentBuf::from_bytes(doc.to_vec())
-                            .map_err(|e| corrupt(format!("{path}: {e}")))?,
-                    );
-                    if batch.len() >= BATCH_DOCS || batch_bytes >= BATCH_BYTES {
-                        batch_bytes = 0;
-                        visit(Event::Batch {
-                            collection: collection.clone(),
-                            docs: std::mem::take(&mut batch),
-                        })?;
-                    }
+            Member::Prelude => {
+                let text = read_small(&mut entry, path.ends_with(".gz"), 1024 * 1024)?;
+                let prelude = serde_json::from_slice::<serde_json::Value>(&text)
+                    .map_err(|e| corrupt(format!("{path}: {e}")))?;
+                let tool = prelude["ToolVersion"].as_str().unwrap_or_default();
+                ours |= tool.starts_with("daraa-ops");
+                found.versions(prelude["ServerVersion"].as_str().unwrap_or_default(), tool);
+            }
+            Member::Metadata { db, collection, stem, gzip } => {
+                if !ours && !found.database(&db)? {
+                    continue;
                 }
-                Ok(())
-            })?;
-            if stats.bytes != claimed {
-                return Err(corrupt(format!(
-                    "{path} is truncated: {} of the {claimed} bytes its header claims",
-                    stats.bytes
-                )));
+                let text = read_small(&mut entry, gzip, 64 * 1024 * 1024)?;
+                let parsed = CollectionMetadata::parse(&path, &collection, &text)?;
+                let collection = parsed.name.clone();
+                names.insert(stem, collection.clone());
+                let sha = hex(&Sha256::digest(&text));
+                metadata.insert(path.clone(), sha.clone());
+                found.metadata(&collection, &parsed, sha);
+                visit(Event::Metadata { collection, metadata: parsed })?;
             }
-            if documents {
-                if !batch.is_empty() {
-                    visit(Event::Batch { collection: collection.clone(), docs: batch })?;
+            Member::Data { db, collection, stem, gzip } => {
+                if !ours && !found.database(&db)? {
+                    continue;
                 }
-                visit(Event::DataEnd { collection, stats: stats.clone(), digest: digest.hex() })?;
+                let collection = names.get(&stem).cloned().unwrap_or(collection);
+                let claimed = entry.header().size().map_err(map_read_error)?;
+                let stats = read_collection(
+                    member_reader(&mut entry, gzip),
+                    &path,
+                    &collection,
+                    documents,
+                    &mut visit,
+                )?;
+                if !gzip && stats.bytes != claimed {
+                    return Err(corrupt(format!(
+                        "{path} is truncated: {} of the {claimed} bytes its header claims",
+                        stats.bytes
+                    )));
+                }
+                found.data(&collection, &stats)?;
+                data.insert(path, stats);
             }
-            data.insert(path, stats);
-        } else {
-            return Err(corrupt(format!("unexpected member {path:?}")));
         }
     }
     // Read to the end of the gzip stream: the tar reader stops at its end blocks, and damage in
     // the padding or in the last member's CRC would otherwise go unnoticed.
     let mut rest = tar.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(map_read_error)?;
-    let manifest =
-        manifest.ok_or_else(|| corrupt("manifest.json is missing: the archive is incomplete"))?;
+    let Some(manifest) = manifest else {
+        if ours {
+            return Err(corrupt("manifest.json is missing: the archive is incomplete"));
+        }
+        return found.into_verified(foreign::SourceFormat::MongodumpDirectory, members);
+    };
     if let Some(expected) = expected
         && expected != &manifest
     {
         return Err(corrupt("the archive's manifest.json differs from its sidecar manifest"));
     }
     compare(&manifest, &data, &metadata)?;
-    Ok(Verified { manifest, members })
+    Ok(Verified { manifest, members, format: foreign::SourceFormat::Daraa })
+}
+
+/// A small member (JSON) whole, at most `limit` bytes of it.
+fn read_small<R: Read>(entry: &mut R, gzip: bool, limit: u64) -> Result<Vec<u8>, ArchiveError> {
+    let mut text = Vec::new();
+    member_reader(entry, gzip).take(limit).read_to_end(&mut text).map_err(map_read_error)?;
+    Ok(text)
+}
+
+/// A member's bytes, gunzipped when mongodump wrote it with `--gzip`.
+fn member_reader<'a, R: Read + 'a>(entry: &'a mut R, gzip: bool) -> Box<dyn Read + 'a> {
+    if gzip { Box::new(flate2::read::MultiGzDecoder::new(entry)) } else { Box::new(entry) }
+}
+
+/// Reads one collection's documents, handing them to `visit` in batches (with `documents`)
+/// between a `DataStart` and a `DataEnd`.
+fn read_collection<R: Read>(
+    input: R,
+    member: &str,
+    collection: &str,
+    documents: bool,
+    visit: &mut impl FnMut(Event) -> Result<(), ArchiveError>,
+) -> Result<MemberStats, ArchiveError> {
+    if documents {
+        visit(Event::DataStart { collection: collection.to_owned() })?;
+    }
+    let mut digest = SetDigest::default();
+    let mut batch = Batcher::default();
+    let stats = read_documents(input, member, |doc| {
+        if documents {
+            digest.add(doc);
+            if let Some(docs) = batch.push(doc, member)? {
+                visit(Event::Batch { collection: collection.to_owned(), docs })?;
+            }
+        }
+        Ok(())
+    })?;
+    if documents {
+        if let Some(docs) = batch.take() {
+            visit(Event::Batch { collection: collection.to_owned(), docs })?;
+        }
+        visit(Event::DataEnd {
+            collection: collection.to_owned(),
+            stats: stats.clone(),
+            digest: digest.hex(),
+        })?;
+    }
+    Ok(stats)
+}
+
+/// Collects documents into batches of at most `BATCH_DOCS` documents or `BATCH_BYTES` bytes.
+#[derive(Default)]
+pub(super) struct Batcher {
+    docs: Vec<bson::RawDocumentBuf>,
+    bytes: usize,
+}
+
+impl Batcher {
+    /// Adds a document; returns a full batch.
+    pub(super) fn push(
+        &mut self,
+        doc: &[u8],
+        member: &str,
+    ) -> Result<Option<Vec<bson::RawDocumentBuf>>, ArchiveError> {
+        self.bytes += doc.len();
+        self.docs.push(
+            bson::RawDocumentBuf::from_bytes(doc.to_vec())
+                .map_err(|e| corrupt(format!("{member}: {e}")))?,
+        );
+        Ok(if self.docs.len() >= BATCH_DOCS || self.bytes >= BATCH_BYTES {
+            self.take()
+        } else {
+            None
+        })
+    }
+
+    /// What is left, if anything.
+    pub(super) fn take(&mut self) -> Option<Vec<bson::RawDocumentBuf>> {
+        self.bytes = 0;
+        if self.docs.is_empty() { None } else { Some(std::mem::take(&mut self.docs)) }
+    }
 }
 
 /// A manifest of another format, or of a newer version of this one, is refused rather than

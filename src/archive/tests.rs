@@ -43,6 +43,7 @@ fn manifest_for(data: &[u8], docs: u64, meta: &[u8]) -> Manifest {
         database: "db".into(),
         totals: Manifest::totals_of(&entries),
         shrunk: None,
+        imported: None,
         collections: entries,
     }
 }
@@ -197,12 +198,20 @@ fn hostile_members_are_refused() {
     });
     assert!(corrupt_message(verify(&huge_arc[..], None)).contains("claims"));
 
-    // No manifest: incomplete.
+    // A daraa-ops archive (its prelude says so) without its manifest: incomplete.
+    let prelude = br#"{"ServerVersion":"7.0.14","ToolVersion":"daraa-ops 0.1.0"}"#;
     let no_manifest = raw_archive(|b| {
-        let mut h = header(2);
-        b.append_data(&mut h, "prelude.json", &b"{}"[..]).unwrap();
+        let mut h = header(prelude.len() as u64);
+        b.append_data(&mut h, "prelude.json", &prelude[..]).unwrap();
     });
     assert!(corrupt_message(verify(&no_manifest[..], None)).contains("manifest.json is missing"));
+    // Anything else without a manifest is read as a mongodump folder, which must hold a
+    // collection.
+    let empty_dump = raw_archive(|b| {
+        let mut h = header(2);
+        b.append_data(&mut h, "dump/prelude.json", &b"{}"[..]).unwrap();
+    });
+    assert!(corrupt_message(verify(&empty_dump[..], None)).contains("holds no collection"));
 }
 
 #[test]

@@ -7,9 +7,12 @@
 //! and the sidecar last, for the same reason. Retention runs inside the lock, after a complete
 //! backup.
 
+mod import;
 mod pipeline;
 #[cfg(test)]
 mod tests;
+
+pub use import::{ImportReport, TimeFrom, import};
 
 use std::path::Path;
 
@@ -80,6 +83,43 @@ pub struct Report {
     pub outcome: Outcome,
 }
 
+impl Report {
+    /// The report for people, a line each: what was written where, and what failed after.
+    pub fn describe(&self) -> Vec<String> {
+        use crate::output::human_bytes;
+        let t = &self.totals;
+        let local_path = self.locations.iter().find_map(|l| match l {
+            Location::Local { path } => Some(path.clone()),
+            Location::S3 { .. } => None,
+        });
+        let mut lines = vec![format!(
+            "backup {}: {} collection(s), {} document(s), {} of BSON, archive {} ({})",
+            self.id,
+            t.collections + t.views,
+            t.documents,
+            human_bytes(t.bytes),
+            local_path.as_deref().unwrap_or(&self.archive.file),
+            human_bytes(self.archive.size)
+        )];
+        for l in &self.locations {
+            if let Location::S3 { url } = l {
+                lines.push(format!("uploaded to {url}"));
+            }
+        }
+        if local_path.is_none() {
+            lines.push("local copy removed (backup.keep_local: false)".into());
+        }
+        if let Some(e) = &self.upload_error {
+            lines.push(format!(
+                "upload failed: {e}; the local archive {} is complete",
+                local_path.as_deref().unwrap_or(&self.archive.file)
+            ));
+        }
+        lines.extend(prune::describe(&self.retention, false));
+        lines
+    }
+}
+
 /// What the engine needs from its caller.
 #[derive(Debug, Clone, Copy)]
 pub struct Env<'a> {
@@ -130,26 +170,51 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
     let guard = crate::lock::take(cfg, &cfg.mongodb.database, "backup", env.cancel).await?;
     let result = async {
         let previous = previous_good(cfg).await;
-        let mut report =
-            write_and_store(env, req, &db, &specs, &server_version, &local, previous).await?;
-        if req.prune && report.outcome == Outcome::Ok {
-            match prune::apply(cfg, false).await {
-                Ok(results) => {
-                    report.pruned = Some(results.iter().flat_map(|r| r.deleted.clone()).collect());
-                    report.retention = results;
-                }
-                Err(e) => {
-                    tracing::error!("retention failed after a complete backup: {e}");
-                    report.prune_error = Some(e.to_string());
-                    report.outcome = Outcome::Partial;
-                }
-            }
-        }
+        let target = Naming { now: jiff::Timestamp::now(), previous, imported: None };
+        let mut report = write_and_store(
+            env,
+            req,
+            &local,
+            &server_version,
+            target,
+            async |staging: &Path, tx: &pipeline::Sender| {
+                pipeline::dump(env, &db, &specs, staging, tx).await
+            },
+        )
+        .await?;
+        retention(cfg, req, &mut report).await;
         anyhow::Ok(report)
     }
     .await;
     guard.release().await;
     result
+}
+
+/// Retention after a complete backup (unless `--no-prune`); its failure makes the backup a
+/// partial success.
+async fn retention(cfg: &Config, req: &Request, report: &mut Report) {
+    if !req.prune || report.outcome != Outcome::Ok {
+        return;
+    }
+    match prune::apply(cfg, false).await {
+        Ok(results) => {
+            report.pruned = Some(results.iter().flat_map(|r| r.deleted.clone()).collect());
+            report.retention = results;
+        }
+        Err(e) => {
+            tracing::error!("retention failed after a complete backup: {e}");
+            report.prune_error = Some(e.to_string());
+            report.outcome = Outcome::Partial;
+        }
+    }
+}
+
+/// What names and marks a new backup: its time (the id), the previous good backup for the
+/// shrink guard, and where an imported one came from.
+struct Naming {
+    now: jiff::Timestamp,
+    previous: Option<(String, u64)>,
+    imported: Option<crate::archive::manifest::Imported>,
 }
 
 /// `system.*` is dropped by the listing; then the include/exclude lists apply. A listed
@@ -223,16 +288,18 @@ fn select(all: Vec<dump::CollectionSpec>, cfg: &Config) -> Vec<dump::CollectionS
 async fn write_and_store(
     env: Env<'_>,
     req: &Request,
-    db: &mongodb::Database,
-    specs: &[dump::CollectionSpec],
-    server_version: &str,
     local: &storage::local::LocalStore,
-    previous: Option<(String, u64)>,
+    server_version: &str,
+    naming: Naming,
+    produce: impl AsyncFnOnce(
+        &Path,
+        &pipeline::Sender,
+    ) -> anyhow::Result<Vec<crate::archive::CollectionEntry>>,
 ) -> anyhow::Result<Report> {
     let cfg = env.cfg;
     let dir = &local.dir;
     remove_leftovers(dir, &cfg.backup.name_prefix, &cfg.mongodb.database);
-    let now = jiff::Timestamp::now();
+    let Naming { now, previous, imported } = naming;
     let id = names::backup_id(&cfg.backup.name_prefix, &cfg.mongodb.database, now);
     let archive_name = format!("{id}{ARCHIVE_SUFFIX}");
     let partial = dir.join(format!("{archive_name}{PARTIAL_SUFFIX}"));
@@ -243,8 +310,9 @@ async fn write_and_store(
         staging: &dir.join(format!(".{id}.staging")),
         now,
         previous,
+        imported,
     };
-    let written = pipeline::write(env, db, specs, server_version, &target).await;
+    let written = pipeline::write(env, server_version, &target, produce).await;
     let (manifest, size, sha256) = match written {
         Ok(v) => v,
         Err(e) => {

@@ -30,17 +30,19 @@ pub(super) struct Target<'a> {
     pub now: jiff::Timestamp,
     /// The newest good backup (id, documents), for the `max_shrink` guard.
     pub previous: Option<(String, u64)>,
+    /// Set for a backup made by `import` from one daraa-ops did not write.
+    pub imported: Option<crate::archive::manifest::Imported>,
 }
 
 /// Messages to the archive-writing thread.
-enum Member {
+pub(super) enum Member {
     File { name: String, path: PathBuf },
     Bytes { name: String, data: Vec<u8> },
 }
 
-type Sender = std::sync::mpsc::Sender<Member>;
+pub(super) type Sender = std::sync::mpsc::Sender<Member>;
 
-fn send(tx: &Sender, member: Member) -> anyhow::Result<()> {
+pub(super) fn send(tx: &Sender, member: Member) -> anyhow::Result<()> {
     tx.send(member).map_err(|_| anyhow::anyhow!("archive writer stopped"))
 }
 
@@ -48,12 +50,15 @@ fn send(tx: &Sender, member: Member) -> anyhow::Result<()> {
 /// staging folder is removed whatever happens; the `.partial` file is the caller's. Both are
 /// removed even by an immediate exit (a second signal), and the staging folder records its
 /// owner so that no other run mistakes it for a crashed run's leftover.
+///
+/// `produce` fills the archive: it gets the staging folder and the writer's queue, sends
+/// each collection's members (metadata then documents, in name order when it can) and
+/// returns their manifest entries.
 pub(super) async fn write(
     env: Env<'_>,
-    db: &mongodb::Database,
-    specs: &[dump::CollectionSpec],
     server_version: &str,
     target: &Target<'_>,
+    produce: impl AsyncFnOnce(&Path, &Sender) -> anyhow::Result<Vec<CollectionEntry>>,
 ) -> anyhow::Result<(Manifest, u64, String)> {
     use std::os::unix::fs::DirBuilderExt as _;
     std::fs::DirBuilder::new()
@@ -68,9 +73,20 @@ pub(super) async fn write(
         let _ = std::fs::remove_dir_all(&staging);
         let _ = std::fs::remove_file(&partial);
     });
-    let result = write_staged(env, db, specs, server_version, target).await;
+    let result = write_staged(env, server_version, target, produce).await;
     let _ = std::fs::remove_dir_all(target.staging);
     result
+}
+
+/// The backup's producer: every collection dumped from the server.
+pub(super) async fn dump(
+    env: Env<'_>,
+    db: &mongodb::Database,
+    specs: &[dump::CollectionSpec],
+    staging: &Path,
+    tx: &Sender,
+) -> anyhow::Result<Vec<CollectionEntry>> {
+    dump_all(env, db, specs, staging, tx).await
 }
 
 /// In a staging folder: `{"host": ..., "pid": ...}` of the run writing it.
@@ -78,10 +94,9 @@ pub(super) const OWNER_FILE: &str = "owner.json";
 
 async fn write_staged(
     env: Env<'_>,
-    db: &mongodb::Database,
-    specs: &[dump::CollectionSpec],
     server_version: &str,
     target: &Target<'_>,
+    produce: impl AsyncFnOnce(&Path, &Sender) -> anyhow::Result<Vec<CollectionEntry>>,
 ) -> anyhow::Result<(Manifest, u64, String)> {
     let cfg = env.cfg;
     let (tx, writer_task) = spawn_writer(cfg, target, env.cancel.clone())?;
@@ -89,7 +104,7 @@ async fn write_staged(
         &tx,
         Member::Bytes { name: layout::PRELUDE.into(), data: layout::prelude_json(server_version) },
     )?;
-    let dumped = dump_all(env, db, specs, target.staging, &tx).await;
+    let dumped = produce(target.staging, &tx).await;
     let entries = match dumped {
         Ok(entries) if !env.cancel.is_cancelled() => entries,
         other => {
@@ -122,6 +137,7 @@ async fn write_staged(
         totals,
         collections: entries,
         shrunk,
+        imported: target.imported.clone(),
     };
     // manifest.json is the last member; closing the channel then lets the writer finish.
     send(

@@ -3,14 +3,12 @@
 
 use std::time::Instant;
 
-use crate::backup::{self, Env, Location, Request};
+use crate::backup::{self, Env, Request};
 use crate::cli::BackupArgs;
 use crate::context::Context;
 use crate::lastrun;
 use crate::outcome::Outcome;
-use crate::output::human_bytes;
 use crate::output::progress::Progress;
-use crate::retention::prune;
 
 pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
@@ -95,35 +93,7 @@ struct Summary<'a> {
 }
 
 fn print_report(ctx: &Context, r: &backup::Report) {
-    let t = &r.totals;
-    let local_path = r.locations.iter().find_map(|l| match l {
-        Location::Local { path } => Some(path.clone()),
-        Location::S3 { .. } => None,
-    });
-    ctx.out.line(format!(
-        "backup {}: {} collection(s), {} document(s), {} of BSON, archive {} ({})",
-        r.id,
-        t.collections + t.views,
-        t.documents,
-        human_bytes(t.bytes),
-        local_path.as_deref().unwrap_or(&r.archive.file),
-        human_bytes(r.archive.size)
-    ));
-    for l in &r.locations {
-        if let Location::S3 { url } = l {
-            ctx.out.line(format!("uploaded to {url}"));
-        }
-    }
-    if local_path.is_none() {
-        ctx.out.line("local copy removed (backup.keep_local: false)");
-    }
-    if let Some(e) = &r.upload_error {
-        ctx.out.line(format!(
-            "upload failed: {e}; the local archive {} is complete",
-            local_path.as_deref().unwrap_or(&r.archive.file)
-        ));
-    }
-    for line in prune::describe(&r.retention, false) {
+    for line in r.describe() {
         ctx.out.line(line);
     }
 }

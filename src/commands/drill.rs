@@ -124,23 +124,7 @@ async fn drill(
     source: &catalog::Resolved,
     summary: &mut Summary,
 ) -> anyhow::Result<Vec<String>> {
-    let opts = Options {
-        collections: None,
-        replace: false,
-        parallel_collections: cfg.restore.parallel_collections,
-        insertion_workers: cfg.restore.insertion_workers,
-    };
-    let report = match restore::restore(db, source, &opts, &ctx.cancel).await {
-        Ok(r) => r,
-        Err(e) => {
-            if let Some(f) = e.downcast_ref::<restore::Failed>() {
-                summary.restore_failures = Some(f.collections.clone());
-            }
-            // A damaged archive is a failed drill (exit 6); a document the server refused
-            // is a runtime failure (exit 1).
-            return Err(e);
-        }
-    };
+    let report = restore_scratch(ctx, cfg, db, source, summary).await?;
     let mut checks = Vec::new();
     for entry in report.manifest.collections.iter().filter(|c| c.kind != "view") {
         crate::signal::check(&ctx.cancel)?;
@@ -224,6 +208,32 @@ async fn drill(
     summary.collections = Some(checks);
     summary.queries = Some(queries);
     Ok(differs)
+}
+
+/// The restore into the scratch database (a backup without a sidecar is surveyed first).
+async fn restore_scratch(
+    ctx: &Context,
+    cfg: &crate::config::Config,
+    db: &mongodb::Database,
+    source: &catalog::Resolved,
+    summary: &mut Summary,
+) -> anyhow::Result<restore::Report> {
+    let opts = Options {
+        collections: None,
+        replace: false,
+        parallel_collections: cfg.restore.parallel_collections,
+        insertion_workers: cfg.restore.insertion_workers,
+    };
+    let survey = restore::survey(source, &ctx.cancel).await?;
+    let restored = restore::restore(db, source, &survey, &opts, &ctx.cancel).await;
+    if let Err(e) = &restored
+        && let Some(f) = e.downcast_ref::<restore::Failed>()
+    {
+        summary.restore_failures = Some(f.collections.clone());
+    }
+    // A damaged archive is a failed drill (exit 6); a document the server refused is a
+    // runtime failure (exit 1).
+    restored
 }
 
 /// The restored indexes against `metadata.json`, as the server lists them, compared by the

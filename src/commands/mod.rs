@@ -5,6 +5,7 @@ pub mod completions;
 pub mod config;
 pub mod cron;
 pub mod drill;
+pub mod import;
 pub mod indexes;
 pub mod list;
 pub mod lock;

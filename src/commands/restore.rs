@@ -36,11 +36,7 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     check_protected(ctx, args, &target_db)?;
     let source = catalog::resolve(cfg, &args.target).await?;
     summary.id = Some(source.id.clone());
-    summary.source = Some(format!(
-        "{}/{}",
-        source.storage.describe().trim_end_matches('/'),
-        source.archive_name
-    ));
+    summary.source = Some(source.describe());
     ctx.out.summary(&summary);
     let mongo = mongo::connect(
         &cfg.mongodb,
@@ -49,13 +45,14 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     )
     .await?;
     let db = mongo.client.database(&target_db);
-    let manifest = manifest_of(&source).await?;
-    let selected = select(&manifest, args.collections.as_deref())?;
+    let survey = restore::survey(&source, &ctx.cancel).await?;
+    let manifest = &survey.manifest;
+    let selected = select(manifest, args.collections.as_deref())?;
     let existing = load::existing(&db, args.dry_run).await?;
     if args.dry_run {
         summary.dry_run = true;
         summary.collections = Some(Collections::Planned(dry_run(
-            ctx, args, &target_db, &manifest, &selected, &existing,
+            ctx, args, &target_db, manifest, &selected, &existing,
         )));
         ctx.out.summary(&summary);
         return Ok(Outcome::Ok);
@@ -69,7 +66,7 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
         parallel_collections: cfg.restore.parallel_collections,
         insertion_workers: cfg.restore.insertion_workers,
     };
-    let result = restore::restore(&db, &source, &opts, &ctx.cancel).await;
+    let result = restore::restore(&db, &source, &survey, &opts, &ctx.cancel).await;
     guard.release().await;
     let report = match result {
         Ok(r) => r,
@@ -119,19 +116,6 @@ fn check_protected(ctx: &Context, args: &RestoreArgs, target_db: &str) -> anyhow
         .into());
     }
     Ok(())
-}
-
-/// What the backup holds: the sidecar, or (a bare path) the archive's own manifest.
-async fn manifest_of(source: &catalog::Resolved) -> anyhow::Result<Manifest> {
-    if let Some(s) = &source.sidecar {
-        return Ok(s.manifest.clone());
-    }
-    let reader = source.storage.reader(&source.archive_name).await?;
-    let name = source.archive_name.clone();
-    Ok(tokio::task::spawn_blocking(move || crate::archive::reader::verify(reader, None))
-        .await?
-        .map_err(|e| CliError::new(Outcome::Drift, format!("{name}: {e}")))?
-        .manifest)
 }
 
 /// The collections `--collections` picks (all without it); each named one must exist.

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+use crate::archive::SourceFormat;
+use crate::archive::foreign::Checksums;
 use crate::archive::reader::{self, ArchiveError};
 use crate::catalog;
 use crate::cli::VerifyArgs;
@@ -33,14 +35,13 @@ impl<R: Read> Read for HashingReader<R> {
 pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let resolved = catalog::resolve(cfg, &args.target).await?;
-    let source =
-        format!("{}/{}", resolved.storage.describe().trim_end_matches('/'), resolved.archive_name);
+    let source = resolved.describe();
     let mut summary =
         Summary { id: resolved.id.clone(), source: source.clone(), ..Summary::default() };
     // Emitted now so that a failed verify still names what it read.
     ctx.out.summary(&summary);
     let started = Instant::now();
-    let reader = resolved.storage.reader(&resolved.archive_name).await?;
+    let reader = resolved.reader().await?;
     let expected = resolved.sidecar.as_ref().map(|s| s.manifest.clone());
     let cancel = ctx.cancel.clone();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -79,6 +80,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     }
     let m = &verified.manifest;
     let secs = started.elapsed().as_secs_f64();
+    let checksums = verified.format.checksums();
     ctx.out.line(format!(
         "verified {}: {} collection(s), {} document(s), {} of BSON, {} members, {:.1} MB/s{}",
         resolved.id,
@@ -87,12 +89,23 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         crate::output::human_bytes(m.totals.bytes),
         verified.members,
         m.totals.bytes as f64 / 1e6 / secs.max(1e-6),
-        if resolved.sidecar.is_some() {
-            ""
-        } else {
-            " (no sidecar: checked against the archive's own manifest)"
+        match (verified.format, checksums) {
+            (_, Checksums::Sha256) if resolved.sidecar.is_some() => String::new(),
+            (_, Checksums::Sha256) => {
+                " (no sidecar: checked against the archive's own manifest)".to_owned()
+            }
+            (format, Checksums::Crc64) => format!(
+                " ({}: no daraa-ops manifest; checked structure, BSON, metadata, counts and each collection's CRC-64; `daraa-ops import` records SHA-256 checksums)",
+                format.describe()
+            ),
+            (format, Checksums::None) => format!(
+                " ({}: no checksums were recorded; checked structure, BSON, metadata and counts only; `daraa-ops import` records them)",
+                format.describe()
+            ),
         }
     ));
+    summary.format = Some(verified.format);
+    summary.checksums = Some(checksums);
     summary.totals = Some(m.totals.clone());
     summary.archive = Some(ArchiveChecked { size, sha256: sha });
     summary.sidecar_checked = Some(resolved.sidecar.is_some());
@@ -106,6 +119,12 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
 struct Summary {
     id: String,
     source: String,
+    /// What the backup is: a daraa-ops archive or one of mongodump's shapes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<SourceFormat>,
+    /// What its documents were checked against: `sha256`, `crc64` or `none` (counts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checksums: Option<Checksums>,
     #[serde(skip_serializing_if = "Option::is_none")]
     totals: Option<crate::archive::Totals>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -22,8 +22,10 @@ use mongodb::Database;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::archive::{CollectionMetadata, Manifest};
+use crate::archive::reader::{self, ArchiveError, Event};
+use crate::archive::{CollectionMetadata, Manifest, SourceFormat};
 use crate::catalog::Resolved;
+use crate::outcome::{CliError, Outcome};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -99,9 +101,73 @@ pub struct Failed {
     pub collections: Vec<CollectionReport>,
 }
 
+/// What a restore knows before it writes: the backup's manifest and, for a backup without a
+/// sidecar (given by path, or written by mongodump), every collection's metadata, from a
+/// first pass over the whole archive that also verifies it. A mongodump tar may hold a
+/// collection's documents before its metadata; knowing the metadata first lets the restore
+/// create every collection with its options.
+#[derive(Debug)]
+pub struct Survey {
+    pub manifest: Manifest,
+    pub metadata: BTreeMap<String, CollectionMetadata>,
+    pub format: SourceFormat,
+}
+
+pub async fn survey(source: &Resolved, cancel: &CancellationToken) -> anyhow::Result<Survey> {
+    if let Some(s) = &source.sidecar {
+        return Ok(Survey {
+            manifest: s.manifest.clone(),
+            metadata: BTreeMap::new(),
+            format: SourceFormat::Daraa,
+        });
+    }
+    let reader = source.reader().await?;
+    let walk_cancel = cancel.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut metadata = BTreeMap::new();
+        let reader = crate::signal::CancelReader::new(reader, walk_cancel);
+        let verified = reader::walk(reader, None, false, |ev| {
+            if let Event::Metadata { collection, metadata: m } = ev {
+                metadata.insert(collection, m);
+            }
+            Ok(())
+        })?;
+        Ok::<_, ArchiveError>((verified, metadata))
+    })
+    .await
+    .context("archive reader panicked")?;
+    let (verified, metadata) = result.map_err(|e| archive_error(source, e, cancel))?;
+    let mut manifest = verified.manifest;
+    if manifest.id.is_empty() {
+        manifest.id.clone_from(&source.id);
+    }
+    Ok(Survey { manifest, metadata, format: verified.format })
+}
+
+/// A damaged archive is exit 6 with nothing changed; a read failure is the source's.
+fn archive_error(source: &Resolved, e: ArchiveError, cancel: &CancellationToken) -> anyhow::Error {
+    if cancel.is_cancelled() {
+        return crate::signal::Interrupted.into();
+    }
+    match e {
+        ArchiveError::Corrupt(msg) => CliError::new(
+            Outcome::Drift,
+            format!("{}: {msg}", source.describe()),
+        )
+        .with_hint(
+            "nothing in the target database was changed; restore another backup (`daraa-ops list`)",
+        )
+        .into(),
+        ArchiveError::Io(e) => {
+            anyhow::Error::new(e).context(format!("reading {}", source.describe()))
+        }
+    }
+}
+
 pub async fn restore(
     db: &Database,
     source: &Resolved,
+    survey: &Survey,
     opts: &Options,
     cancel: &CancellationToken,
 ) -> anyhow::Result<Report> {
@@ -111,7 +177,7 @@ pub async fn restore(
         tracing::warn!("{}: {r} (left by an interrupted restore)", db.name());
     }
     let temps = temps::Temps::new();
-    let result = load(db, source, opts, cancel, &temps).await;
+    let result = load(db, source, survey, opts, cancel, &temps).await;
     if result.is_err() {
         // Nothing live was touched before the swap: drop what we created.
         temps.drop_loading(db).await;
@@ -122,11 +188,12 @@ pub async fn restore(
 async fn load(
     db: &Database,
     source: &Resolved,
+    survey: &Survey,
     opts: &Options,
     cancel: &CancellationToken,
     temps: &temps::Temps,
 ) -> anyhow::Result<Report> {
-    let pumped = pump::pump(db, source, opts, cancel, temps).await?;
+    let pumped = pump::pump(db, source, survey, opts, cancel, temps).await?;
     crate::signal::check(cancel)?;
     let mut collections = pumped.collections;
     swap::build_indexes(db, &mut collections, &pumped.metadata, temps).await?;

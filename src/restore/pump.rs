@@ -47,16 +47,20 @@ struct Pump<'a> {
     metadata: BTreeMap<String, CollectionMetadata>,
     loading: BTreeMap<String, Loading>,
     reports: BTreeMap<String, CollectionReport>,
+    /// Collections interleave in the stream: every collection loads as its documents come,
+    /// since waiting for a slot would wait for a collection whose documents come later.
+    interleaved: bool,
 }
 
 pub(super) async fn pump(
     db: &Database,
     source: &Resolved,
+    survey: &super::Survey,
     opts: &Options,
     cancel: &CancellationToken,
     temps: &Temps,
 ) -> anyhow::Result<Pumped> {
-    let reader = source.storage.reader(&source.archive_name).await?;
+    let reader = source.reader().await?;
     let expected = source.sidecar.as_ref().map(|s| s.manifest.clone());
     let mut pump = Pump {
         db,
@@ -67,9 +71,10 @@ pub(super) async fn pump(
             .flat_map(|m| m.collections.iter().map(|c| (c.name.clone(), c.clone())))
             .collect(),
         semaphore: Arc::new(Semaphore::new(opts.parallel_collections.max(1))),
-        metadata: BTreeMap::new(),
+        metadata: survey.metadata.clone(),
         loading: BTreeMap::new(),
         reports: BTreeMap::new(),
+        interleaved: false,
     };
     let (tx, mut rx) = mpsc::channel::<Event>(4);
     let walk_cancel = cancel.clone();
@@ -97,24 +102,17 @@ pub(super) async fn pump(
     if let Some(e) = stream_error {
         return Err(e);
     }
-    let manifest = match stream_result {
-        Ok(v) => v.manifest,
-        Err(_) if cancel.is_cancelled() => return Err(Interrupted.into()),
-        Err(ArchiveError::Corrupt(msg)) => {
-            return Err(CliError::new(Outcome::Drift, format!("{}: {msg}", source.archive_name))
-                .with_hint("nothing in the target database was changed; restore another backup (`daraa-ops list`)")
-                .into());
-        }
-        Err(ArchiveError::Io(e)) => {
-            return Err(anyhow::Error::new(e).context(format!("reading {}", source.archive_name)));
-        }
-    };
+    let mut manifest = stream_result.map_err(|e| super::archive_error(source, e, cancel))?.manifest;
+    if manifest.id.is_empty() {
+        manifest.id.clone_from(&source.id);
+    }
     pump.into_pumped(manifest)
 }
 
 impl Pump<'_> {
     async fn on_event(&mut self, ev: Event) -> anyhow::Result<()> {
         match ev {
+            Event::Interleaved => self.interleaved = true,
             Event::Metadata { collection, metadata } => {
                 self.metadata.insert(collection, metadata);
             }
@@ -182,7 +180,11 @@ impl Pump<'_> {
         load::create_collection(self.db, &temp, &options)
             .await
             .with_context(|| format!("creating collection {collection} (options {options})"))?;
-        let permit = Arc::clone(&self.semaphore).acquire_owned().await?;
+        let permit = if self.interleaved {
+            None
+        } else {
+            Some(Arc::clone(&self.semaphore).acquire_owned().await?)
+        };
         let workers = self.opts.insertion_workers.max(1);
         let (btx, brx) = mpsc::channel::<Vec<RawDocumentBuf>>(workers * 2);
         let brx = Arc::new(tokio::sync::Mutex::new(brx));

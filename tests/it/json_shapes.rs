@@ -63,11 +63,26 @@ async fn json_shape_of_every_command() {
     let logs = job.dir.path().join("logs");
     std::fs::write(&crontab, "# mine\n").unwrap();
     let restore_db = format!("{}_r", job.database);
+    // A mongodump --out folder of the orders, for `import`.
+    let dump = job.dir.path().join("dump_20260101");
+    let db_dir = dump.join(&job.database);
+    std::fs::create_dir_all(&db_dir).unwrap();
+    let mut bson_bytes = Vec::new();
+    for i in 0..3 {
+        bson_bytes.extend_from_slice(bson::rawdoc! {"_id": i, "n": i}.as_bytes());
+    }
+    std::fs::write(db_dir.join("orders.bson"), bson_bytes).unwrap();
+    std::fs::write(
+        db_dir.join("orders.metadata.json"),
+        r#"{"options":{},"indexes":[{"v":2,"key":{"_id":1},"name":"_id_"}],"collectionName":"orders","type":"collection"}"#,
+    )
+    .unwrap();
     let commands: Vec<(&str, Vec<&str>)> = vec![
         ("config-check", vec!["config", "check", "--connect"]),
         ("config-show", vec!["config", "show"]),
         ("backup", vec!["backup"]),
         ("backup-dry-run", vec!["backup", "--dry-run"]),
+        ("import", vec!["import", dump.to_str().unwrap()]),
         ("list", vec!["list"]),
         ("verify", vec!["verify", "latest"]),
         ("prune", vec!["prune", "--dry-run"]),
@@ -120,6 +135,7 @@ async fn json_shape_of_every_command() {
             .join(" ")
             .replace(&restore_db, "OTHER_DB")
             .replace(out.to_str().unwrap(), "DIR")
+            .replace(dump.to_str().unwrap(), "PATH")
             .replace(crontab.to_str().unwrap(), "FILE")
             .replace(logs.to_str().unwrap(), "LOGDIR");
         shapes.insert((*name).to_owned(), (shown, shape));
