@@ -52,6 +52,9 @@ _daraa__ops() {
             daraa__ops,man)
                 cmd="daraa__ops__subcmd__man"
                 ;;
+            daraa__ops,mask)
+                cmd="daraa__ops__subcmd__mask"
+                ;;
             daraa__ops,prune)
                 cmd="daraa__ops__subcmd__prune"
                 ;;
@@ -145,6 +148,9 @@ _daraa__ops() {
             daraa__ops__subcmd__help,man)
                 cmd="daraa__ops__subcmd__help__subcmd__man"
                 ;;
+            daraa__ops__subcmd__help,mask)
+                cmd="daraa__ops__subcmd__help__subcmd__mask"
+                ;;
             daraa__ops__subcmd__help,prune)
                 cmd="daraa__ops__subcmd__help__subcmd__prune"
                 ;;
@@ -189,6 +195,9 @@ _daraa__ops() {
                 ;;
             daraa__ops__subcmd__help__subcmd__lock,status)
                 cmd="daraa__ops__subcmd__help__subcmd__lock__subcmd__status"
+                ;;
+            daraa__ops__subcmd__help__subcmd__mask,check)
+                cmd="daraa__ops__subcmd__help__subcmd__mask__subcmd__check"
                 ;;
             daraa__ops__subcmd__help__subcmd__users,check)
                 cmd="daraa__ops__subcmd__help__subcmd__users__subcmd__check"
@@ -241,6 +250,18 @@ _daraa__ops() {
             daraa__ops__subcmd__lock__subcmd__help,status)
                 cmd="daraa__ops__subcmd__lock__subcmd__help__subcmd__status"
                 ;;
+            daraa__ops__subcmd__mask,check)
+                cmd="daraa__ops__subcmd__mask__subcmd__check"
+                ;;
+            daraa__ops__subcmd__mask,help)
+                cmd="daraa__ops__subcmd__mask__subcmd__help"
+                ;;
+            daraa__ops__subcmd__mask__subcmd__help,check)
+                cmd="daraa__ops__subcmd__mask__subcmd__help__subcmd__check"
+                ;;
+            daraa__ops__subcmd__mask__subcmd__help,help)
+                cmd="daraa__ops__subcmd__mask__subcmd__help__subcmd__help"
+                ;;
             daraa__ops__subcmd__users,check)
                 cmd="daraa__ops__subcmd__users__subcmd__check"
                 ;;
@@ -272,7 +293,7 @@ _daraa__ops() {
 
     case "${cmd}" in
         daraa__ops)
-            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list verify import prune restore drill users indexes cleanup stats cron lock completions man help"
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list verify import prune restore drill users indexes cleanup stats cron lock mask completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -732,7 +753,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__drill)
-            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            opts="-q -v -h -V --mask --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -758,7 +779,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__help)
-            opts="config backup list verify import prune restore drill users indexes cleanup stats cron lock completions man help"
+            opts="config backup list verify import prune restore drill users indexes cleanup stats cron lock mask completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1068,6 +1089,34 @@ _daraa__ops() {
         daraa__subcmd__ops__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__mask)
+            opts="check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__mask__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1605,6 +1654,108 @@ _daraa__ops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        daraa__subcmd__ops__subcmd__mask)
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__mask__subcmd__check)
+            opts="-q -v -h -V --backup --sample --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --backup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sample)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__mask__subcmd__help)
+            opts="check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__mask__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__mask__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         daraa__subcmd__ops__subcmd__prune)
             opts="-q -v -h -V --dry-run --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1632,7 +1783,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__restore)
-            opts="-q -v -h -V --target-db --collections --drop --dry-run --no-cache-invalidation --force-protected --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            opts="-q -v -h -V --target-db --collections --drop --dry-run --no-cache-invalidation --force-protected --mask --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

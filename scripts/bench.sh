@@ -3,6 +3,18 @@
 # test suite. Prints a markdown table.
 #
 #   scripts/bench.sh [--scales "1 10"] [--reps 3] [--pipeline-only] [--raw-mb 300]
+#   scripts/bench.sh --peers [--scales "0.3 3"] [--reps 3]
+#   scripts/bench.sh --masking [--scales 3] [--reps 3]
+#
+# --masking: restore vs restore --mask (the example config's masking rules) of the same archive.
+#
+# --peers: daraa-ops side by side with the real mongodump/mongorestore (MongoDB Database Tools
+# 100.18.0: DARAA_TEST_MONGODUMP/DARAA_TEST_MONGORESTORE, PATH, or ../shared/peers/bin) on the
+# same data and server in one run: backup vs `mongodump --archive --gzip` and vs
+# `mongodump --gzip --out` + tar (the replaced script); restore into an empty database, with
+# --drop over existing data and with --collections, vs mongorestore with its defaults and with
+# the workers matched. Wall, client CPU, peak RSS, and the server's (FerretDB's) CPU in the same
+# interval, which shows which side bounds the wall time.
 #
 # --pipeline-only: scale 1 only (backup, restore), then the archive-pipeline comparison with
 # gzip -6 and pigz -6 -p 2 on --raw-mb MB of raw BSON, and verify throughput.
@@ -14,20 +26,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scales="1 10"
+scales=""
 reps=3
 pipeline_only=false
+peers=false
+masking=false
 raw_mb=300
 while [[ $# -gt 0 ]]; do
   case $1 in
     --scales) scales=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
     --pipeline-only) pipeline_only=true; shift ;;
+    --peers) peers=true; shift ;;
+    --masking) masking=true; shift ;;
     --raw-mb) raw_mb=$2; shift 2 ;;
     *) echo "usage: $0 [--scales \"1 10\"] [--reps N] [--pipeline-only] [--raw-mb N]" >&2; exit 2 ;;
   esac
 done
 $pipeline_only && scales=1
+if [[ -z $scales ]]; then
+  if $peers; then scales="0.3 3"; elif $masking; then scales=3; else scales="1 10"; fi
+fi
 
 command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
 cargo build --release --quiet --bin daraa-ops --example seed --example pipeline
@@ -42,21 +61,153 @@ uri="mongodb://127.0.0.1:${DARAA_TEST_MONGODB_URI##*@127.0.0.1:}"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-# mongodump/mongorestore for the side-by-side rows: built from the Go module proxy when it
-# serves github.com/mongodb/mongo-tools; otherwise say so and measure the rest.
-tools="${DARAA_OPS_CACHE:-$HOME/.cache/daraa-ops}/mongo-tools"
-have_mongodump=false
-if [[ -x $tools/bin/mongodump ]]; then
-  have_mongodump=true
-elif command -v go >/dev/null; then
-  if out=$(GOBIN="$tools/bin" GOFLAGS=-mod=mod go install github.com/mongodb/mongo-tools/mongodump@latest 2>&1) &&
-     GOBIN="$tools/bin" GOFLAGS=-mod=mod go install github.com/mongodb/mongo-tools/mongorestore@latest >/dev/null 2>&1; then
-    have_mongodump=true
-  else
-    echo "bench: mongodump/mongorestore cannot be built here, comparison rows skipped: $(echo "$out" | grep -m1 -E 'Forbidden|not available|error' || echo "$out" | tail -1)" >&2
-  fi
-else
-  echo "bench: no Go toolchain, mongodump/mongorestore comparison rows skipped" >&2
+# The real MongoDB Database Tools, for --peers.
+peer() {
+  local name=$1 var="DARAA_TEST_${1^^}"
+  if [[ -n ${!var:-} ]]; then echo "${!var}"; return; fi
+  if command -v "$name" >/dev/null; then command -v "$name"; return; fi
+  [[ -x ../shared/peers/bin/$name ]] && { echo "$PWD/../shared/peers/bin/$name"; return; }
+  echo "bench: $name not found ($var, PATH, ../shared/peers/bin)" >&2; exit 1
+}
+
+# CPU seconds the FerretDB process has used so far (utime + stime).
+server_cpu() {
+  local pid; pid=$(scripts/services.sh status | sed -n 's/^ferretdb: running (pid \([0-9]*\)).*/\1/p')
+  awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat"
+}
+
+# timed LABEL SCALE CMD...: runs CMD under /usr/bin/time, appends a row to $work/runs.tsv:
+# label, scale, wall s, client CPU s, peak RSS MiB, server CPU s.
+timed() {
+  local label=$1 scale=$2; shift 2
+  local before after; before=$(server_cpu)
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" > "$work/out.txt" 2> "$work/err.txt" ||
+    { echo "bench: $label failed:" >&2; tail -5 "$work/err.txt" >&2; exit 1; }
+  after=$(server_cpu)
+  local wall user sys maxkb; read -r wall user sys maxkb < "$work/time"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$scale" "$wall" "$(echo "$user + $sys" | bc)" \
+    "$((maxkb / 1024))" "$(echo "$after - $before" | bc)" >> "$work/runs.tsv"
+}
+
+peers_bench() {
+  local mongodump mongorestore; mongodump=$(peer mongodump); mongorestore=$(peer mongorestore)
+  local tools="$work/tools.yaml"
+  ( umask 077; printf "uri: '%s'\n" "$DARAA_TEST_MONGODB_URI" > "$tools" )
+  : > "$work/runs.tsv"
+  local scale
+  for scale in $scales; do
+    local db="bench_p${scale//./_}"
+    target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --scale "$scale" --seed 42 --no-zoo > "$work/seed.json"
+    cat > "$work/c.yaml" <<YAML
+mongodb: {uri: "$uri", username: admin, password_file: "$pw", database: "$db"}
+backup: {dir: "$work/backups"}
+restore: {protected_databases: []}
+YAML
+    local rep t
+    for rep in $(seq "$reps"); do
+      rm -rf "$work/backups" "$work/md" "$work/dump_x" "$work"/*.archive.gz "$work"/dump_x.tar.gz
+      timed "backup: daraa-ops" "$scale" "$bin" --config "$work/c.yaml" -q backup --no-upload --no-prune
+      timed "backup: mongodump --archive --gzip" "$scale" "$mongodump" --config="$tools" --db="$db" --archive="$work/md.archive.gz" --gzip --quiet
+      timed "backup: mongodump --gzip --out + tar" "$scale" bash -c "'$mongodump' --config='$tools' --db='$db' --gzip --out='$work/dump_x' --quiet && tar -C '$work' -czf '$work/dump_x.tar.gz' dump_x"
+    done
+    local archive; archive=$(ls "$work"/backups/*.tar.gz)
+    for rep in $(seq "$reps"); do
+      t="${db}_r"
+      timed "restore empty: daraa-ops" "$scale" "$bin" --config "$work/c.yaml" -q restore "$archive" --target-db "$t"
+      timed "restore --drop: daraa-ops" "$scale" "$bin" --config "$work/c.yaml" -q --yes restore "$archive" --target-db "$t" --drop
+      target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$t" --drop-only >/dev/null
+      timed "restore --collections: daraa-ops" "$scale" "$bin" --config "$work/c.yaml" -q restore "$archive" --target-db "$t" --collections orders,notifications,wallettransactions
+      target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$t" --drop-only >/dev/null
+      local mr=("$mongorestore" --config="$tools" --archive="$work/md.archive.gz" --gzip --noIndexRestore --quiet --nsFrom="$db.*" --nsTo="$t.*")
+      timed "restore empty: mongorestore (defaults)" "$scale" "${mr[@]}"
+      timed "restore --drop: mongorestore (defaults)" "$scale" "${mr[@]}" --drop
+      target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$t" --drop-only >/dev/null
+      timed "restore --collections: mongorestore (defaults)" "$scale" "${mr[@]}" --nsInclude="$db.orders" --nsInclude="$db.notifications" --nsInclude="$db.wallettransactions"
+      target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$t" --drop-only >/dev/null
+      timed "restore empty: mongorestore (2 collections x 2 workers)" "$scale" "${mr[@]}" --numParallelCollections=2 --numInsertionWorkersPerCollection=2
+      timed "restore --drop: mongorestore (2 collections x 2 workers)" "$scale" "${mr[@]}" --numParallelCollections=2 --numInsertionWorkersPerCollection=2 --drop
+      target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$t" --drop-only >/dev/null
+    done
+    # Client-only: the same archives read without a server (decompress, parse, check).
+    for rep in $(seq "$reps"); do
+      timed "read only: daraa-ops verify" "$scale" "$bin" --config "$work/c.yaml" -q verify "$archive"
+      timed "read only: daraa-ops verify (mongodump archive)" "$scale" "$bin" --config "$work/c.yaml" -q verify "$work/md.archive.gz"
+    done
+    target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --drop-only >/dev/null
+    echo "scale $scale: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["documents"], "documents")' "$work/seed.json"), archive $(stat -c %s "$archive") bytes" >&2
+  done
+  python3 - "$work/runs.tsv" <<'PY'
+import collections, statistics, sys
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    label, scale, wall, cpu, rss, server = line.rstrip("\n").split("\t")
+    rows[(label, scale)].append((float(wall), float(cpu), float(rss), float(server)))
+med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
+peer_of = {
+    "backup: daraa-ops": "backup: mongodump --archive --gzip",
+    "restore empty: daraa-ops": "restore empty: mongorestore (defaults)",
+    "restore --drop: daraa-ops": "restore --drop: mongorestore (defaults)",
+    "restore --collections: daraa-ops": "restore --collections: mongorestore (defaults)",
+}
+print("| run | scale | wall s | client CPU s | peak RSS MiB | server CPU s | wall / peer | client CPU / peer |")
+print("|---|---|---|---|---|---|---|---|")
+for (label, scale), (wall, cpu, rss, server) in med.items():
+    p = med.get((peer_of.get(label, ""), scale))
+    ratio = f"{wall / p[0]:.2f}" if p else ""
+    cratio = f"{cpu / p[1]:.2f}" if p and p[1] else ""
+    print(f"| {label} | {scale} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {server:.2f} | {ratio} | {cratio} |")
+PY
+}
+
+masking_bench() {
+  : > "$work/runs.tsv"
+  local scale
+  for scale in $scales; do
+    local db="bench_m${scale//./_}"
+    target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --scale "$scale" --seed 42 --no-zoo > /dev/null
+    ( umask 077; head -c 32 /dev/urandom | base64 > "$work/mask_key" )
+    # The example config's masking block, with this run's key and no staging database.
+    local block
+    block=$(awk '/^masking:/{on=1} on&&/^$/{exit} on' config/daraa-ops.example.yaml | grep -v '^ *#' |
+      sed -e "s|key_file: .*|key_file: $work/mask_key|" -e 's|staging_databases: .*|staging_databases: []|')
+    cat > "$work/c.yaml" <<YAML
+mongodb: {uri: "$uri", username: admin, password_file: "$pw", database: "$db"}
+backup: {dir: "$work/backups"}
+$block
+YAML
+    rm -rf "$work/backups"
+    "$bin" --config "$work/c.yaml" -q backup --no-upload --no-prune > /dev/null
+    local archive rep; archive=$(ls "$work"/backups/*.tar.gz)
+    for rep in $(seq "$reps"); do
+      timed "restore" "$scale" "$bin" --config "$work/c.yaml" -q restore "$archive" --target-db "${db}_r"
+      target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "${db}_r" --drop-only >/dev/null
+      timed "restore --mask" "$scale" "$bin" --config "$work/c.yaml" -q restore "$archive" --target-db "${db}_r" --mask
+      target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "${db}_r" --drop-only >/dev/null
+    done
+    target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --drop-only >/dev/null
+  done
+  python3 - "$work/runs.tsv" <<'PY'
+import collections, statistics, sys
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    label, scale, wall, cpu, rss, server = line.rstrip("\n").split("\t")
+    rows[(label, scale)].append((float(wall), float(cpu), float(rss), float(server)))
+med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
+print("| run | scale | wall s | client CPU s | peak RSS MiB | server CPU s | client CPU / plain |")
+print("|---|---|---|---|---|---|---|")
+for (label, scale), (wall, cpu, rss, server) in med.items():
+    plain = med[("restore", scale)]
+    print(f"| {label} | {scale} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {server:.2f} | {cpu / plain[1]:.2f} |")
+PY
+}
+
+if $peers; then
+  peers_bench
+  exit 0
+fi
+if $masking; then
+  masking_bench
+  exit 0
 fi
 
 pipeline() {

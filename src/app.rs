@@ -68,6 +68,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
         Command::Stats(args) => commands::stats::run(ctx, args).await,
         Command::Cron(cmd) => commands::cron::run(ctx, cmd),
         Command::Lock(cmd) => commands::lock::run(ctx, cmd).await,
+        Command::Mask(cmd) => commands::mask::run(ctx, cmd).await,
         Command::Completions(args) => commands::completions::run(ctx, args),
         Command::Man(args) => commands::man::run(ctx, args),
     }

@@ -111,6 +111,9 @@ pub enum Command {
     /// Inspect or release the job lock (one backup, restore or cleanup at a time)
     #[command(subcommand)]
     Lock(LockCommand),
+    /// Check that the masking rules cover every field holding personal data
+    #[command(subcommand)]
+    Mask(MaskCommand),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
     /// Write man pages (one per command) into a folder
@@ -172,6 +175,7 @@ impl Command {
             Command::Cron(CronCommand::Remove(_)) => "cron remove",
             Command::Lock(LockCommand::Status) => "lock status",
             Command::Lock(LockCommand::Release(_)) => "lock release",
+            Command::Mask(MaskCommand::Check(_)) => "mask check",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -290,6 +294,10 @@ pub struct RestoreArgs {
     /// does not do it)
     #[arg(long)]
     pub force_protected: bool,
+    /// Apply the config's masking rules while restoring (never into the live or a protected
+    /// database; required for masking.staging_databases)
+    #[arg(long)]
+    pub mask: bool,
 }
 
 #[derive(Debug, Args)]
@@ -297,6 +305,27 @@ pub struct DrillArgs {
     /// A backup id, `latest` (default), or a path: a .tar.gz, a mongodump --archive file, --out folder or tar of one
     #[arg(value_name = "ID|latest|PATH", default_value = "latest")]
     pub target: String,
+    /// Apply the config's masking rules while restoring into the scratch database
+    #[arg(long)]
+    pub mask: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MaskCommand {
+    /// Sample every collection and list fields that look like personal data without a masking
+    /// rule (exit 6 if any)
+    #[command(after_help = exit_codes_help())]
+    Check(MaskCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MaskCheckArgs {
+    /// Sample a backup (id, `latest` or a path) instead of the live database
+    #[arg(long, value_name = "ID|latest|PATH")]
+    pub backup: Option<String>,
+    /// Documents sampled per collection
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub sample: u64,
 }
 
 #[derive(Debug, Subcommand)]

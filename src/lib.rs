@@ -19,6 +19,7 @@ pub mod indexes;
 pub mod lastrun;
 pub mod lock;
 pub mod logging;
+pub mod mask;
 pub mod metrics;
 pub mod mongo;
 pub mod outcome;

@@ -25,6 +25,9 @@ struct Summary {
     scratch_dropped: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     duration_seconds: Option<f64>,
+    /// `--mask`: the masking rules were applied; digests compare the masked documents.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    masked: bool,
     /// The comparison, per collection (when the restore succeeded).
     #[serde(skip_serializing_if = "Option::is_none")]
     collections: Option<Vec<CollectionCheck>>,
@@ -44,6 +47,9 @@ struct CollectionCheck {
     indexes_match: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<String>,
+    /// With `--mask`: per field path, the rule and how many values it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    masked: Option<crate::mask::Counts>,
 }
 
 #[derive(Debug, Serialize)]
@@ -59,6 +65,8 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let started = Instant::now();
     let source = catalog::resolve(cfg, &args.target).await?;
+    // The key is read before anything connects: a missing key file is exit 2, nothing touched.
+    let mask = if args.mask { Some(crate::mask::load(&cfg.masking)?) } else { None };
     let mut summary = Summary { id: source.id.clone(), ..Summary::default() };
     let db_name = &cfg.mongodb.database;
     // A fixed name (one drill at a time, under the drill lock): the drill's role can grant
@@ -89,7 +97,8 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
             .context(format!("dropping the scratch database {scratch} of an earlier drill")));
     }
 
-    let result = drill(ctx, cfg, &db, &source, &mut summary).await;
+    summary.masked = mask.is_some();
+    let result = drill(ctx, cfg, &db, &source, mask, &mut summary).await;
     // Always drop the scratch database, even after a signal (with a bounded wait).
     let dropped = tokio::time::timeout(Duration::from_secs(60), db.drop()).await;
     let dropped_ok = matches!(dropped, Ok(Ok(())));
@@ -122,9 +131,10 @@ async fn drill(
     cfg: &crate::config::Config,
     db: &mongodb::Database,
     source: &catalog::Resolved,
+    mask: Option<std::sync::Arc<crate::mask::Masker>>,
     summary: &mut Summary,
 ) -> anyhow::Result<Vec<String>> {
-    let report = restore_scratch(ctx, cfg, db, source, summary).await?;
+    let report = restore_scratch(ctx, cfg, db, source, mask, summary).await?;
     let mut checks = Vec::new();
     for entry in report.manifest.collections.iter().filter(|c| c.kind != "view") {
         crate::signal::check(&ctx.cancel)?;
@@ -152,6 +162,7 @@ async fn drill(
             digest_matches,
             indexes_match,
             problems,
+            masked: restored.and_then(|r| r.masked.clone()),
         });
     }
     let mut queries = Vec::new();
@@ -216,6 +227,7 @@ async fn restore_scratch(
     cfg: &crate::config::Config,
     db: &mongodb::Database,
     source: &catalog::Resolved,
+    mask: Option<std::sync::Arc<crate::mask::Masker>>,
     summary: &mut Summary,
 ) -> anyhow::Result<restore::Report> {
     let opts = Options {
@@ -223,6 +235,7 @@ async fn restore_scratch(
         replace: false,
         parallel_collections: cfg.restore.parallel_collections,
         insertion_workers: cfg.restore.insertion_workers,
+        mask,
     };
     let survey = restore::survey(source, &ctx.cancel).await?;
     let restored = restore::restore(db, source, &survey, &opts, &ctx.cancel).await;

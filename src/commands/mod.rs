@@ -10,6 +10,7 @@ pub mod indexes;
 pub mod list;
 pub mod lock;
 pub mod man;
+pub mod mask;
 pub mod prune;
 pub mod restore;
 pub mod stats;

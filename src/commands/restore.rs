@@ -33,6 +33,8 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     }
     let mut summary = Summary { target_database: target_db.clone(), ..Summary::default() };
     ctx.out.summary(&summary);
+    let mask = check_masking(cfg, args, &target_db)?;
+    summary.masked = args.mask;
     check_protected(ctx, args, &target_db)?;
     let source = catalog::resolve(cfg, &args.target).await?;
     summary.id = Some(source.id.clone());
@@ -65,6 +67,7 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
         replace: args.drop,
         parallel_collections: cfg.restore.parallel_collections,
         insertion_workers: cfg.restore.insertion_workers,
+        mask,
     };
     let result = restore::restore(&db, &source, &survey, &opts, &ctx.cancel).await;
     guard.release().await;
@@ -99,6 +102,41 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     }
     ctx.out.summary(&summary);
     Ok(outcome)
+}
+
+/// Masked data never goes into the live database or a protected one (not even with
+/// `--force-protected`), and a staging database only ever receives masked data. Checked, and the
+/// key read, before anything connects.
+fn check_masking(
+    cfg: &crate::config::Config,
+    args: &RestoreArgs,
+    target_db: &str,
+) -> anyhow::Result<Option<std::sync::Arc<crate::mask::Masker>>> {
+    let staging = cfg.masking.staging_databases.iter().any(|s| s == target_db);
+    if !args.mask {
+        if staging && !args.dry_run {
+            return Err(CliError::usage(format!(
+                "database {target_db} is in masking.staging_databases: it only receives masked data; nothing was restored"
+            ))
+            .with_hint("add --mask")
+            .into());
+        }
+        return Ok(None);
+    }
+    if target_db == cfg.mongodb.database {
+        return Err(CliError::usage(format!(
+            "refusing to write masked data into the live database {target_db}; nothing was restored"
+        ))
+        .with_hint("restore into a staging or scratch database with --target-db")
+        .into());
+    }
+    if cfg.restore.protected_databases.iter().any(|p| p == target_db) {
+        return Err(CliError::usage(format!(
+            "refusing to write masked data into {target_db}, a protected database (restore.protected_databases); nothing was restored"
+        ))
+        .into());
+    }
+    crate::mask::load(&cfg.masking).map(Some)
 }
 
 /// A protected database is written only with `--force-protected`: `--yes` does not do it,
@@ -303,6 +341,9 @@ struct Summary {
     source: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     dry_run: bool,
+    /// `--mask`: the masking rules were applied (per collection counts in `collections`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    masked: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     collections: Option<Collections>,
     #[serde(skip_serializing_if = "Option::is_none")]

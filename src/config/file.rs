@@ -29,6 +29,57 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub metrics: MetricsConfig,
     pub drill: DrillConfig,
+    pub masking: MaskingConfig,
+}
+
+/// `masking:` — rules applied by `restore --mask` and `drill --mask` (docs/masking.md).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaskingConfig {
+    /// The HMAC key (a secret, at least 16 bytes): the same key gives the same masked values.
+    pub key_file: Option<SecretFile>,
+    /// Databases that must only ever hold masked data: a restore into one without `--mask` is
+    /// refused.
+    pub staging_databases: Vec<String>,
+    /// Per collection, per field path (dotted; arrays on the way apply to each element): the rule.
+    pub collections: IndexMap<String, IndexMap<String, MaskRuleSpec>>,
+}
+
+/// A rule: its name (`hash`), or a map with the name and its options
+/// (`{rule: shift_date, max_days: 30}`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum MaskRuleSpec {
+    Short(MaskKind),
+    Full(MaskRuleFull),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaskKind {
+    Hash,
+    Fake,
+    Redact,
+    Null,
+    Remove,
+    ShiftDate,
+    RoundGeo,
+    Keep,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaskRuleFull {
+    pub rule: MaskKind,
+    /// `shift_date`: the largest shift, in days (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_days: Option<u32>,
+    /// `round_geo`: the grid, in degrees (default 0.01, about 1 km).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid: Option<f64>,
+    /// `redact`: the constant (default `REDACTED`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -226,6 +226,7 @@ fn resolve_relative_paths(config: &mut Config, base: &Path) {
     for user in &mut config.users {
         fix_secret(&mut user.password_file);
     }
+    fix_secret(&mut config.masking.key_file);
     if config.backup.dir != BackupConfig::default().dir {
         fix(&mut config.backup.dir);
     }
@@ -265,6 +266,9 @@ impl Loaded {
             if let Some(f) = account.and_then(|a| a.password_file.clone()) {
                 out.push((key.to_owned(), f));
             }
+        }
+        if let Some(f) = &c.masking.key_file {
+            out.push(("masking.key_file".to_owned(), f.clone()));
         }
         for (i, u) in c.users.iter().enumerate() {
             if let Some(f) = user_password_file(u, env) {

@@ -24,6 +24,59 @@ pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigErro
     users_and_roles(c, &bad)?;
     cleanup(c, &bad)?;
     schedule(c, &bad)?;
+    masking(c, &bad)?;
+    Ok(())
+}
+
+fn masking(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
+    use super::{MaskKind, MaskRuleSpec};
+    let m = &c.masking;
+    if !m.collections.is_empty() && m.key_file.is_none() {
+        return Err(bad(
+            "masking.key_file",
+            "is required when masking.collections has rules (a secret of at least 16 bytes)".into(),
+        ));
+    }
+    for (i, db) in m.staging_databases.iter().enumerate() {
+        check_db_name(db).map_err(|msg| bad(&format!("masking.staging_databases[{i}]"), msg))?;
+        if *db == c.mongodb.database {
+            return Err(bad(
+                &format!("masking.staging_databases[{i}]"),
+                format!(
+                    "{db} is mongodb.database, the live database; masked data never goes there"
+                ),
+            ));
+        }
+    }
+    for (collection, fields) in &m.collections {
+        check_collection_name(collection)
+            .map_err(|msg| bad(&format!("masking.collections.{collection}"), msg))?;
+        for (path, spec) in fields {
+            let key = format!("masking.collections.{collection}.{path}");
+            if path.is_empty() || path.split('.').any(|p| p.is_empty() || p.starts_with('$')) {
+                return Err(bad(&key, "is not a field path (a.b.c, no empty part, no $)".into()));
+            }
+            let MaskRuleSpec::Full(f) = spec else { continue };
+            let allowed = match f.rule {
+                MaskKind::ShiftDate => f.grid.is_none() && f.value.is_none(),
+                MaskKind::RoundGeo => f.max_days.is_none() && f.value.is_none(),
+                MaskKind::Redact => f.max_days.is_none() && f.grid.is_none(),
+                _ => f.max_days.is_none() && f.grid.is_none() && f.value.is_none(),
+            };
+            if !allowed {
+                return Err(bad(
+                    &key,
+                    "has an option its rule does not take (max_days: shift_date, grid: round_geo, value: redact)".into(),
+                ));
+            }
+            if f.max_days == Some(0) {
+                return Err(bad(&key, "max_days must be at least 1".into()));
+            }
+            if f.grid.is_some_and(|g| !(g > 0.0 && g <= 10.0)) {
+                return Err(bad(&key, "grid must be more than 0 and at most 10 degrees".into()));
+            }
+        }
+    }
     Ok(())
 }
 

@@ -35,6 +35,8 @@ pub struct Options {
     pub replace: bool,
     pub parallel_collections: usize,
     pub insertion_workers: usize,
+    /// Masking rules applied to documents before they are inserted (`--mask`).
+    pub mask: Option<std::sync::Arc<crate::mask::Masker>>,
 }
 
 impl Options {
@@ -76,6 +78,9 @@ pub struct CollectionReport {
     pub failed: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
+    /// With `--mask`: per field path, the rule and how many values it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masked: Option<crate::mask::Counts>,
     pub indexes: usize,
     pub action: Action,
     /// Order-independent digest of the archived documents (see `digest::SetDigest`).

@@ -78,12 +78,19 @@ pub(super) async fn pump(
     };
     let (tx, mut rx) = mpsc::channel::<Event>(4);
     let walk_cancel = cancel.clone();
+    let mut masking = opts.mask.clone().map(Masking::new);
     let walker = tokio::task::spawn_blocking(move || {
         let reader = crate::signal::CancelReader::new(reader, walk_cancel);
-        reader::walk(reader, expected.as_ref(), true, |ev| {
+        // Masking runs here, on the reading thread, before documents reach the workers.
+        let walked = reader::walk(reader, expected.as_ref(), true, |ev| {
+            let ev = match &mut masking {
+                Some(m) => m.apply(ev)?,
+                None => ev,
+            };
             tx.blocking_send(ev)
                 .map_err(|_| ArchiveError::Io(std::io::Error::other("restore stopped reading")))
-        })
+        });
+        (walked, masking.map(|m| m.counts))
     });
     let mut stream_error: Option<anyhow::Error> = None;
     while let Some(ev) = rx.recv().await {
@@ -97,7 +104,7 @@ pub(super) async fn pump(
         }
     }
     drop(rx);
-    let stream_result = walker.await.context("archive reader panicked")?;
+    let (stream_result, mask_counts) = walker.await.context("archive reader panicked")?;
     pump.finish_workers().await;
     if let Some(e) = stream_error {
         return Err(e);
@@ -106,7 +113,51 @@ pub(super) async fn pump(
     if manifest.id.is_empty() {
         manifest.id.clone_from(&source.id);
     }
+    for (collection, counts) in mask_counts.into_iter().flatten() {
+        if let Some(r) = pump.reports.get_mut(&collection) {
+            r.masked = Some(counts);
+        }
+    }
     pump.into_pumped(manifest)
+}
+
+/// The masking of a restore: documents of masked collections are replaced before they are
+/// inserted, and each such collection's digest is the masked documents' (what the server will
+/// hold, for the drill's comparison).
+struct Masking {
+    masker: Arc<crate::mask::Masker>,
+    counts: BTreeMap<String, crate::mask::Counts>,
+    digests: HashMap<String, crate::digest::SetDigest>,
+}
+
+impl Masking {
+    fn new(masker: Arc<crate::mask::Masker>) -> Self {
+        Masking { masker, counts: BTreeMap::new(), digests: HashMap::new() }
+    }
+
+    fn apply(&mut self, ev: Event) -> Result<Event, ArchiveError> {
+        Ok(match ev {
+            Event::Batch { collection, docs } if self.masker.masks(&collection) => {
+                let counts = self.counts.entry(collection.clone()).or_default();
+                let digest = self.digests.entry(collection.clone()).or_default();
+                let mut masked = Vec::with_capacity(docs.len());
+                for d in &docs {
+                    let m = self.masker.mask(&collection, d, counts).map_err(|e| {
+                        ArchiveError::Corrupt(format!("collection {collection}: masking: {e}"))
+                    })?;
+                    digest.add(m.as_bytes());
+                    masked.push(m);
+                }
+                Event::Batch { collection, docs: masked }
+            }
+            Event::DataEnd { collection, stats, digest: _ } if self.masker.masks(&collection) => {
+                self.counts.entry(collection.clone()).or_default();
+                let masked = self.digests.remove(&collection).unwrap_or_default().hex();
+                Event::DataEnd { collection, stats, digest: masked }
+            }
+            other => other,
+        })
+    }
 }
 
 impl Pump<'_> {

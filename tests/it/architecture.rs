@@ -8,7 +8,7 @@ use crate::support::repo_path;
 const ENTRY: &[&str] = &["app", "cli", "outcome", "context"];
 const COMMANDS: &[&str] = &["commands"];
 const ENGINES: &[&str] =
-    &["backup", "restore", "retention", "catalog", "cleanup", "users", "indexes", "stats"];
+    &["backup", "restore", "retention", "catalog", "cleanup", "users", "indexes", "stats", "mask"];
 const ADAPTERS: &[&str] = &["mongo", "cache", "lock", "storage", "archive", "lastrun"];
 const INFRA: &[&str] = &["config", "output", "logging", "signal", "files", "digest", "metrics"];
 

@@ -123,6 +123,7 @@ fn example_config_checks_ok() {
         "redis_password",
         "daraa_app_password",
         "daraa_readonly_password",
+        "masking_key",
     ] {
         crate::support::secret_file(
             &dir.path().join("secrets"),

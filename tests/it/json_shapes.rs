@@ -111,6 +111,7 @@ async fn json_shape_of_every_command() {
         ),
         ("cron-remove", vec!["cron", "remove", "--crontab-file", crontab.to_str().unwrap()]),
         ("lock-status", vec!["lock", "status"]),
+        ("mask-check", vec!["mask", "check"]),
         ("lock-release", vec!["lock", "release", "--force"]),
         ("completions", vec!["completions", "bash"]),
         ("man", vec!["man", "--out-dir", out.to_str().unwrap()]),

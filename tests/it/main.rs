@@ -16,6 +16,7 @@ mod hostile;
 mod indexes;
 mod interop;
 mod json_shapes;
+mod masking;
 mod privileges;
 mod restore;
 mod security;

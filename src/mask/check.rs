@@ -1,0 +1,189 @@
+//! `mask check`: samples every collection (of the live database, or of a backup) and lists the
+//! fields whose values look like personal data, with the masking rule that covers each. A
+//! field no rule covers fails the check, so a schema change that adds personal data turns the
+//! CI drill red before it reaches a staging copy.
+
+use std::collections::BTreeMap;
+
+use bson::{RawBsonRef, RawDocument};
+use serde::Serialize;
+
+use super::detect::{self, Kind};
+use crate::config::MaskingConfig;
+use crate::mongo;
+
+/// One field that held personal-looking values.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldFinding {
+    /// Dotted path; arrays add no segment (as in masking rules and MongoDB queries).
+    pub field: String,
+    pub kind: Kind,
+    /// Sampled values that looked so.
+    pub values: u64,
+    /// The rule that covers it: `<rule>` at the field, or `<rule> on <path>` at a parent.
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionFindings {
+    pub name: String,
+    pub sampled: u64,
+    pub fields: Vec<FieldFinding>,
+}
+
+/// Per (field path, kind): how many sampled values.
+type Found = BTreeMap<(String, Kind), u64>;
+
+/// Collects samples, then reports.
+#[derive(Debug, Default)]
+pub struct Scanner {
+    /// Per collection: documents sampled, and what was found.
+    collections: BTreeMap<String, (u64, Found)>,
+}
+
+impl Scanner {
+    /// Documents sampled so far from `collection`.
+    pub fn sampled(&self, collection: &str) -> u64 {
+        self.collections.get(collection).map_or(0, |c| c.0)
+    }
+
+    pub fn add(&mut self, collection: &str, doc: &RawDocument) {
+        let entry = self.collections.entry(collection.to_owned()).or_default();
+        entry.0 += 1;
+        walk(collection, "", doc, &mut entry.1);
+    }
+
+    /// Every collection seen (also those without findings), with the covering rules.
+    pub fn report(self, cfg: &MaskingConfig) -> Vec<CollectionFindings> {
+        self.collections
+            .into_iter()
+            .map(|(name, (sampled, found))| {
+                let fields = found
+                    .into_iter()
+                    .map(|((field, kind), values)| FieldFinding {
+                        rule: covering_rule(cfg, &name, &field),
+                        field,
+                        kind,
+                        values,
+                    })
+                    .collect();
+                CollectionFindings { name, sampled, fields }
+            })
+            .collect()
+    }
+}
+
+fn walk(collection: &str, prefix: &str, doc: &RawDocument, out: &mut Found) {
+    for element in doc {
+        let Ok((key, value)) = element else { continue };
+        let key = key.as_str();
+        let path = if prefix.is_empty() { key.to_owned() } else { format!("{prefix}.{key}") };
+        visit(collection, key, &path, value, out);
+    }
+}
+
+fn visit(collection: &str, key: &str, path: &str, value: RawBsonRef<'_>, out: &mut Found) {
+    if let Some(kind) = detect::classify(collection, key, value) {
+        *out.entry((path.to_owned(), kind)).or_default() += 1;
+        return;
+    }
+    match value {
+        RawBsonRef::Document(d) => walk(collection, path, d, out),
+        RawBsonRef::Array(items) => {
+            for item in items.into_iter().flatten() {
+                visit(collection, key, path, item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The rule at `field` or at one of its parents (a `remove` of `address` covers
+/// `address.street`).
+fn covering_rule(cfg: &MaskingConfig, collection: &str, field: &str) -> Option<String> {
+    let rules = cfg.collections.get(collection)?;
+    if let Some(spec) = rules.get(field) {
+        return Some(super::Rule::from_spec(spec).name().to_owned());
+    }
+    rules.iter().find_map(|(path, spec)| {
+        field
+            .strip_prefix(path.as_str())
+            .is_some_and(|rest| rest.starts_with('.'))
+            .then(|| format!("{} on {path}", super::Rule::from_spec(spec).name()))
+    })
+}
+
+/// Samples the first `sample` documents of every collection of the configured database (not
+/// views), connected as the backup job (it reads what a backup reads).
+pub async fn sample_live(cfg: &crate::config::Config, sample: u64) -> anyhow::Result<Scanner> {
+    use futures_util::TryStreamExt as _;
+    use mongo::privileges::Job;
+    let mongo =
+        mongo::connect(&cfg.mongodb, mongo::Role::Job(Job::Backup), mongo::Access::ReadOnly)
+            .await?;
+    let db = mongo.client.database(&cfg.mongodb.database);
+    let mut scanner = Scanner::default();
+    for spec in mongo::dump::list_collections(&db).await? {
+        if spec.is_view() {
+            continue;
+        }
+        let mut cursor = db
+            .collection::<bson::RawDocumentBuf>(&spec.name)
+            .find(bson::doc! {})
+            .limit(i64::try_from(sample).unwrap_or(i64::MAX))
+            .await?;
+        scanner.collections.entry(spec.name.clone()).or_default();
+        while let Some(doc) = cursor.try_next().await? {
+            scanner.add(&spec.name, &doc);
+        }
+    }
+    Ok(scanner)
+}
+
+/// Samples the first `sample` documents of every collection of a backup (read to its end, so
+/// it is verified too).
+pub async fn sample_backup(
+    source: &crate::catalog::Resolved,
+    sample: u64,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<Scanner> {
+    use crate::archive::reader::{self, ArchiveError, Event};
+    let input = source.reader().await?;
+    let expected = source.sidecar.as_ref().map(|s| s.manifest.clone());
+    let walk_cancel = cancel.clone();
+    let walked = tokio::task::spawn_blocking(move || {
+        let mut scanner = Scanner::default();
+        let input = crate::signal::CancelReader::new(input, walk_cancel);
+        reader::walk(input, expected.as_ref(), true, |ev| {
+            match ev {
+                Event::DataStart { collection } => {
+                    scanner.collections.entry(collection).or_default();
+                }
+                Event::Batch { collection, docs } => {
+                    for d in docs {
+                        if scanner.sampled(&collection) >= sample {
+                            break;
+                        }
+                        scanner.add(&collection, &d);
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok::<_, ArchiveError>(scanner)
+    })
+    .await?;
+    match walked {
+        Ok(s) => Ok(s),
+        Err(_) if cancel.is_cancelled() => Err(crate::signal::Interrupted.into()),
+        Err(ArchiveError::Corrupt(m)) => Err(crate::outcome::CliError::new(
+            crate::outcome::Outcome::Drift,
+            format!("{}: {m}", source.describe()),
+        )
+        .into()),
+        Err(ArchiveError::Io(e)) => {
+            Err(anyhow::Error::new(e).context(format!("reading {}", source.describe())))
+        }
+    }
+}

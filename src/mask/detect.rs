@@ -1,0 +1,189 @@
+//! What looks like personal data, for `mask check`: e-mail addresses, phone numbers, card and
+//! IBAN numbers (checksums verified, so order numbers and amounts do not count), GeoJSON points,
+//! and strings in fields that hold people's names. Pure code.
+
+use bson::RawBsonRef;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Email,
+    Phone,
+    CardNumber,
+    Iban,
+    GeoPoint,
+    PersonName,
+}
+
+impl Kind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Email => "e-mail addresses",
+            Kind::Phone => "phone numbers",
+            Kind::CardNumber => "card numbers",
+            Kind::Iban => "IBANs",
+            Kind::GeoPoint => "GeoJSON points",
+            Kind::PersonName => "people's names",
+        }
+    }
+}
+
+/// Field names that hold a person's name wherever they are.
+const NAME_FIELDS: [&str; 16] = [
+    "firstname",
+    "lastname",
+    "fullname",
+    "givenname",
+    "familyname",
+    "middlename",
+    "surname",
+    "first_name",
+    "last_name",
+    "full_name",
+    "contactname",
+    "customername",
+    "recipientname",
+    "displayname",
+    "ownername",
+    "holdername",
+];
+
+/// Collections whose plain `name` is a person's (users, customers, couriers, ...).
+const PEOPLE: [&str; 12] = [
+    "user", "customer", "member", "profile", "contact", "employee", "courier", "driver", "person",
+    "people", "client", "staff",
+];
+
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && s.len() <= 254
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+pub fn is_phone(s: &str) -> bool {
+    let t = s.trim();
+    if !t.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+        return false;
+    }
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    let international = t.starts_with('+') || t.starts_with("00");
+    let separated = t.chars().any(|c| " -().".contains(c));
+    (international && (8..=15).contains(&digits)) || (separated && (9..=15).contains(&digits))
+}
+
+fn luhn(digits: &[u8]) -> bool {
+    let mut sum = 0;
+    for (i, d) in digits.iter().rev().enumerate() {
+        let mut x = u32::from(*d);
+        if i % 2 == 1 {
+            x *= 2;
+            if x > 9 {
+                x -= 9;
+            }
+        }
+        sum += x;
+    }
+    sum % 10 == 0
+}
+
+pub fn is_card_number(s: &str) -> bool {
+    if !s.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-') {
+        return false;
+    }
+    let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
+    (13..=19).contains(&digits.len()) && digits.iter().any(|d| *d != 0) && luhn(&digits)
+}
+
+pub fn is_iban(s: &str) -> bool {
+    let compact: String = s.chars().filter(|c| *c != ' ').collect();
+    let b = compact.as_bytes();
+    if !(15..=34).contains(&b.len())
+        || !b[..2].iter().all(u8::is_ascii_uppercase)
+        || !b[2..4].iter().all(u8::is_ascii_digit)
+        || !b.iter().all(u8::is_ascii_alphanumeric)
+    {
+        return false;
+    }
+    // ISO 13616: move the first four characters to the end, letters as 10..35, mod 97 == 1.
+    let mut rem: u32 = 0;
+    for c in b[4..].iter().chain(&b[..4]) {
+        let v = if c.is_ascii_digit() {
+            u32::from(c - b'0')
+        } else {
+            u32::from(c.to_ascii_uppercase() - b'A') + 10
+        };
+        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+    }
+    rem == 1
+}
+
+fn is_geo_point(v: RawBsonRef<'_>) -> bool {
+    let RawBsonRef::Document(d) = v else { return false };
+    let point = d.get_str("type").is_ok_and(|t| t == "Point");
+    let coords = d.get_array("coordinates").ok().map(|a| a.into_iter().flatten().count());
+    point && coords == Some(2)
+}
+
+/// What a value at `field` (its last path segment) of `collection` looks like, if personal.
+pub fn classify(collection: &str, field: &str, v: RawBsonRef<'_>) -> Option<Kind> {
+    if is_geo_point(v) {
+        return Some(Kind::GeoPoint);
+    }
+    let RawBsonRef::String(s) = v else { return None };
+    if is_email(s) {
+        Some(Kind::Email)
+    } else if is_iban(s) {
+        Some(Kind::Iban)
+    } else if is_card_number(s) {
+        Some(Kind::CardNumber)
+    } else if is_phone(s) {
+        Some(Kind::Phone)
+    } else if is_name_field(collection, field) && !s.trim().is_empty() {
+        Some(Kind::PersonName)
+    } else {
+        None
+    }
+}
+
+fn is_name_field(collection: &str, field: &str) -> bool {
+    let f = field.to_lowercase();
+    let c = collection.to_lowercase();
+    NAME_FIELDS.contains(&f.as_str()) || (f == "name" && PEOPLE.iter().any(|p| c.contains(p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_personal_data_and_not_lookalikes() {
+        assert!(is_email("user1@daraa.example"));
+        assert!(!is_email("not an @email.com") && !is_email("a@b") && !is_email("@x.com"));
+        assert!(
+            is_phone("+963912345678")
+                && is_phone("(011) 555-1234 567")
+                && is_phone("0096391234567")
+        );
+        assert!(!is_phone("12345678") && !is_phone("TX-00000001") && !is_phone("+12"));
+        assert!(is_card_number("4111 1111 1111 1111") && !is_card_number("4111 1111 1111 1112"));
+        assert!(is_iban("DE89 3704 0044 0532 0130 00") && !is_iban("DE89 3704 0044 0532 0130 01"));
+        let point = bson::rawdoc! {"type": "Point", "coordinates": [36.2, 32.6]};
+        assert_eq!(
+            classify("stores", "location", RawBsonRef::Document(&point)),
+            Some(Kind::GeoPoint)
+        );
+        assert_eq!(classify("users", "name", RawBsonRef::String("User 7")), Some(Kind::PersonName));
+        assert_eq!(classify("products", "name", RawBsonRef::String("Product 7")), None);
+        assert_eq!(
+            classify("orders", "customerName", RawBsonRef::String("Dina")),
+            Some(Kind::PersonName)
+        );
+        assert_eq!(classify("orders", "status", RawBsonRef::String("delivered")), None);
+    }
+}

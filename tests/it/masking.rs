@@ -1,0 +1,231 @@
+//! Masked restores on the seed data (docs/masking.md), with the example config's masking rules:
+//! `mask check` passes on them and fails on a new personal field; after `restore --mask` no
+//! original value of a masked field is anywhere in the target, counts are equal, unique indexes
+//! hold, a value masks alike across collections, and a second run is byte-identical; the
+//! refusals (live, protected, staging without --mask, missing key) write nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bson::{Bson, doc};
+
+use crate::support::{Job, JobOptions, contents, repo_path, secret_file, services};
+
+/// The `masking:` block of config/daraa-ops.example.yaml, its key file replaced.
+fn example_masking(key_file: &str) -> String {
+    let text = std::fs::read_to_string(repo_path("config/daraa-ops.example.yaml")).unwrap();
+    let start = text.find("\nmasking:\n").expect("the example config has a masking block") + 1;
+    let end = start + text[start..].find("\n\n").unwrap();
+    text[start..end]
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .map(|l| {
+            if l.trim_start().starts_with("key_file:") {
+                format!("  key_file: {key_file}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// Every string anywhere in a document (keys excluded).
+fn strings(v: &Bson, out: &mut BTreeSet<String>) {
+    match v {
+        Bson::String(s) => {
+            out.insert(s.clone());
+        }
+        Bson::Document(d) => d.values().for_each(|x| strings(x, out)),
+        Bson::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn masked_restores_keep_no_original_value_and_stay_consistent() {
+    let Some(s) = services() else { return };
+    let staging = format!("{}_staging", crate::support::unique("mask"));
+    let extra = format!(
+        "{}restore:\n  protected_databases: [{staging}_prot]\nindexes:\n  spec: '{}'\n",
+        example_masking("mask_key").replace("[daraa_staging]", &format!("[{staging}]")),
+        repo_path("config/indexes.yaml").display()
+    );
+    let job = Job::new("mask", &s, &JobOptions { extra, ..JobOptions::default() });
+    secret_file(job.dir.path(), "mask_key", "a-masking-key-of-32-bytes-000001");
+    job.seed(0.01, false).await;
+    let (code, _, stderr) = job.json(&["indexes", "apply"]);
+    assert!(code == 0 || code == 5, "{stderr}");
+    let client = job.client().await;
+    let src = client.database(&job.database);
+
+    // The example rules cover every personal field of the seed data.
+    let (code, v, stderr) = job.json(&["mask", "check"]);
+    assert_eq!(code, 0, "{v} {stderr}");
+    assert_eq!(v["uncovered"], 0);
+    let users = v["collections"].as_array().unwrap().iter().find(|c| c["name"] == "users").unwrap();
+    let kinds: BTreeSet<&str> =
+        users["fields"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, BTreeSet::from(["email", "person_name", "phone"]), "{users}");
+
+    // A denormalised copy of a user's e-mail in orders, with a rule of its own.
+    let first_user: bson::Document =
+        src.collection("users").find_one(doc! {}).await.unwrap().unwrap();
+    let first_email = first_user.get_str("email").unwrap().to_owned();
+    src.collection::<bson::Document>("orders")
+        .update_one(doc! {}, doc! {"$set": {"customerEmail": &first_email}})
+        .await
+        .unwrap();
+    // A new personal field without a rule fails the check.
+    let (code, v, _) = job.json(&["mask", "check"]);
+    assert_eq!(code, 6, "{v}");
+    assert_eq!(v["uncovered"], 1);
+    let text = std::fs::read_to_string(&job.config).unwrap();
+    std::fs::write(
+        &job.config,
+        text.replace("    orders:\n", "    orders:\n      customerEmail: hash\n"),
+    )
+    .unwrap();
+    assert_eq!(job.json(&["mask", "check"]).0, 0);
+
+    let (code, _, stderr) = job.json(&["backup", "--no-prune"]);
+    assert_eq!(code, 0, "{stderr}");
+    let source = contents(&src).await;
+
+    // Refusals write nothing: the live database, a protected one, staging without --mask.
+    for (args, says) in [
+        (vec!["restore", "latest", "--mask", "--drop", "--yes"], "live database"),
+        (
+            vec![
+                "restore",
+                "latest",
+                "--mask",
+                "--target-db",
+                &format!("{staging}_prot"),
+                "--force-protected",
+            ],
+            "protected",
+        ),
+        (vec!["restore", "latest", "--target-db", &staging], "masking.staging_databases"),
+    ] {
+        let (code, _, stderr) = job.json(&args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert!(contents(&src).await == source, "a refused restore changed the live database");
+    let dbs = client.list_database_names().await.unwrap();
+    assert!(!dbs.contains(&staging) && !dbs.contains(&format!("{staging}_prot")));
+
+    // The masked restore.
+    let (code, v, stderr) = job.json(&["restore", "latest", "--mask", "--target-db", &staging]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(v["masked"], true);
+    let reports = v["collections"].as_array().unwrap();
+    let users_report = reports.iter().find(|c| c["name"] == "users").unwrap();
+    let n_users = source["users"].len() as u64;
+    for field in ["name", "email", "phone"] {
+        assert_eq!(users_report["masked"][field]["values"], n_users, "{users_report}");
+    }
+    let masked_db = client.database(&staging);
+    let masked = contents(&masked_db).await;
+    for (name, docs) in &source {
+        assert_eq!(masked[name].len(), docs.len(), "{name}: count");
+    }
+    // No original value of a masked field is anywhere in the target.
+    let mut originals = BTreeSet::new();
+    for (collection, fields) in [
+        ("users", &["name", "email", "phone"][..]),
+        ("addresses", &["street"]),
+        ("auditlogs", &["ip"]),
+    ] {
+        for raw in source[collection].values() {
+            let d = bson::Document::from_reader(&mut raw.as_slice()).unwrap();
+            for f in fields {
+                if let Ok(s) = d.get_str(f) {
+                    originals.insert(s.to_owned());
+                }
+            }
+        }
+    }
+    assert!(originals.len() > 3 * n_users as usize);
+    let mut seen = BTreeSet::new();
+    for docs in masked.values() {
+        for raw in docs.values() {
+            strings(
+                &Bson::Document(bson::Document::from_reader(&mut raw.as_slice()).unwrap()),
+                &mut seen,
+            );
+        }
+    }
+    let leaked: Vec<&String> = originals.intersection(&seen).collect();
+    assert!(
+        leaked.is_empty(),
+        "original values in the masked database: {:?}",
+        &leaked[..leaked.len().min(5)]
+    );
+    // Points are on the grid.
+    let address: bson::Document =
+        masked_db.collection("addresses").find_one(doc! {}).await.unwrap().unwrap();
+    for c in address.get_document("location").unwrap().get_array("coordinates").unwrap() {
+        let x = c.as_f64().unwrap() * 100.0;
+        assert!((x - x.round()).abs() < 1e-6, "{address}");
+    }
+    // The same e-mail masks alike in users and orders.
+    let masked_first: bson::Document = masked_db
+        .collection("users")
+        .find_one(doc! {"_id": first_user.get("_id").unwrap()})
+        .await
+        .unwrap()
+        .unwrap();
+    let masked_email = masked_first.get_str("email").unwrap();
+    assert!(masked_email.ends_with("@example.com"));
+    let order: bson::Document = masked_db
+        .collection("orders")
+        .find_one(doc! {"customerEmail": {"$exists": true}})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(order.get_str("customerEmail").unwrap(), masked_email);
+    // Unique indexes were built on the masked data, as on the source.
+    let unique = |db: mongodb::Database| async move {
+        let mut out = BTreeMap::new();
+        for name in db.list_collection_names().await.unwrap() {
+            let reply = db.run_command(doc! {"listIndexes": &name}).await.unwrap();
+            let batch =
+                reply.get_document("cursor").unwrap().get_array("firstBatch").unwrap().clone();
+            let u: BTreeSet<String> = batch
+                .iter()
+                .filter_map(|i| i.as_document())
+                .filter(|i| i.get_bool("unique").unwrap_or(false))
+                .map(|i| i.get_str("name").unwrap().to_owned())
+                .collect();
+            out.insert(name, u);
+        }
+        out
+    };
+    let source_unique = unique(src.clone()).await;
+    assert!(source_unique.values().any(|u| !u.is_empty()), "the seed has unique indexes");
+    assert_eq!(unique(masked_db.clone()).await, source_unique);
+
+    // The same key again: byte-identical documents.
+    let again = format!("{staging}2");
+    let (code, _, stderr) = job.json(&["restore", "latest", "--mask", "--target-db", &again]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(contents(&client.database(&again)).await == masked, "a second masked restore differs");
+    client.database(&again).drop().await.unwrap();
+
+    // The drill restores masked and compares with the masked documents.
+    let (code, v, stderr) = job.json(&["drill", "--mask"]);
+    assert_eq!(code, 0, "{v} {stderr}");
+    assert!(v["collections"].as_array().unwrap().iter().all(|c| c["digest_matches"] == true));
+
+    // A missing key file: exit 2, nothing written.
+    std::fs::remove_file(job.dir.path().join("mask_key")).unwrap();
+    let fresh = format!("{staging}3");
+    let (code, _, stderr) = job.json(&["restore", "latest", "--mask", "--target-db", &fresh]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("masking.key_file"), "{stderr}");
+    assert!(!client.list_database_names().await.unwrap().contains(&fresh));
+    masked_db.drop().await.unwrap();
+    job.drop_database().await;
+}
