@@ -102,6 +102,7 @@ json\t''"
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l no-upload -d 'Keep the archive local only, even when S3 is configured'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l no-prune -d 'Do not apply retention after the backup'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l dry-run -d 'List what would be backed up; write nothing'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l stdout -d 'Stream the backup to standard output in mongodump\'s archive format (gzip), for pipes (`… | aws s3 cp - s3://…`); nothing is written locally, the report goes to stderr'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s q -l quiet -d 'Only errors on stderr'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'

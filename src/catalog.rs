@@ -8,7 +8,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::archive::Sidecar;
-use crate::archive::names::{self, ARCHIVE_SUFFIX, PARTIAL_SUFFIX, SIDECAR_SUFFIX};
+use crate::archive::names::{
+    self, ARCHIVE_SUFFIX, ARCHIVE_SUFFIXES, PARTIAL_SUFFIX, SIDECAR_SUFFIX,
+};
 use crate::outcome::CliError;
 use crate::storage::{Storage, StorageError};
 
@@ -22,6 +24,9 @@ pub struct Entry {
     pub complete: bool,
     /// A `.partial` archive: a run in progress, or one that crashed.
     pub partial: bool,
+    /// `.tar.gz`, or `.archive.gz` for mongodump's archive format.
+    #[serde(skip)]
+    pub suffix: &'static str,
     #[serde(skip)]
     pub sidecar: Option<Sidecar>,
 }
@@ -32,7 +37,7 @@ fn ser_ts<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> 
 
 impl Entry {
     pub fn archive_name(&self) -> String {
-        format!("{}{ARCHIVE_SUFFIX}", self.id)
+        format!("{}{}", self.id, self.suffix)
     }
 
     pub fn sidecar_name(&self) -> String {
@@ -51,16 +56,20 @@ pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry
     let mut by_id: BTreeMap<String, Entry> = BTreeMap::new();
     let mut sidecars = Vec::new();
     for o in storage.list().await? {
-        let (id, kind) =
-            if let Some(id) = o.name.strip_suffix(&format!("{ARCHIVE_SUFFIX}{PARTIAL_SUFFIX}")) {
-                (id, 'p')
-            } else if let Some(id) = o.name.strip_suffix(ARCHIVE_SUFFIX) {
-                (id, 'a')
-            } else if let Some(id) = o.name.strip_suffix(SIDECAR_SUFFIX) {
-                (id, 's')
-            } else {
-                continue;
-            };
+        let archive = ARCHIVE_SUFFIXES.iter().find_map(|s| {
+            o.name
+                .strip_suffix(PARTIAL_SUFFIX)
+                .and_then(|n| n.strip_suffix(s))
+                .map(|id| (id, 'p', *s))
+                .or_else(|| o.name.strip_suffix(s).map(|id| (id, 'a', *s)))
+        });
+        let (id, kind, suffix) = match archive {
+            Some(found) => found,
+            None => match o.name.strip_suffix(SIDECAR_SUFFIX) {
+                Some(id) => (id, 's', ARCHIVE_SUFFIX),
+                None => continue,
+            },
+        };
         let Some(time) = names::parse_backup_id(id, prefix, db) else { continue };
         let e = by_id.entry(id.to_owned()).or_insert_with(|| Entry {
             id: id.to_owned(),
@@ -68,11 +77,15 @@ pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry
             archive_size: None,
             complete: false,
             partial: false,
+            suffix,
             sidecar: None,
         });
         match kind {
             'p' => e.partial = true,
-            'a' => e.archive_size = Some(o.size),
+            'a' => {
+                e.archive_size = Some(o.size);
+                e.suffix = suffix;
+            }
             _ => sidecars.push(id.to_owned()),
         }
     }
@@ -108,11 +121,16 @@ pub struct Resolved {
     pub sidecar: Option<Sidecar>,
     /// A mongodump `--out` folder given by path: read as a tar stream made on the fly.
     pub directory: Option<std::path::PathBuf>,
+    /// `-`: standard input, readable once (no survey, no sidecar).
+    pub stdin: bool,
 }
 
 impl Resolved {
     /// The backup's bytes as a stream: the stored file, or a tar of the folder.
     pub async fn reader(&self) -> Result<Box<dyn std::io::Read + Send>, StorageError> {
+        if self.stdin {
+            return Ok(Box::new(std::io::stdin()));
+        }
         match &self.directory {
             Some(dir) => Ok(Box::new(crate::archive::foreign::directory_stream(dir.clone()))),
             None => self.storage.reader(&self.archive_name).await,
@@ -121,6 +139,9 @@ impl Resolved {
 
     /// Where it is read from, for messages: a path or URL.
     pub fn describe(&self) -> String {
+        if self.stdin {
+            return "standard input".into();
+        }
         match &self.directory {
             Some(dir) => dir.display().to_string(),
             None => {
@@ -138,6 +159,16 @@ const PATH_SUFFIXES: [&str; 7] =
 /// present; a mongodump `--archive` file; a mongodump `--out` folder or a tar of one), a
 /// backup id (local first, then S3), or `latest` (the newest complete backup in either).
 pub async fn resolve(cfg: &crate::config::Config, target: &str) -> anyhow::Result<Resolved> {
+    if target == "-" {
+        return Ok(Resolved {
+            id: "stdin".into(),
+            storage: Storage::Local(crate::storage::local::LocalStore::new(".".into())),
+            archive_name: "-".into(),
+            sidecar: None,
+            directory: None,
+            stdin: true,
+        });
+    }
     let path = std::path::Path::new(target);
     let by_path = target.contains('/')
         || PATH_SUFFIXES.iter().any(|s| target.ends_with(s))
@@ -161,6 +192,7 @@ async fn resolve_path(target: &str) -> anyhow::Result<Resolved> {
                 archive_name: name,
                 sidecar: None,
                 directory: Some(path.to_path_buf()),
+                stdin: false,
             });
         }
         if !path.is_file() {
@@ -179,7 +211,7 @@ async fn resolve_path(target: &str) -> anyhow::Result<Resolved> {
         let id =
             PATH_SUFFIXES.iter().find_map(|s| file.strip_suffix(s)).unwrap_or(&file).to_owned();
         let storage = Storage::Local(LocalStore::new(dir));
-        let sidecar = if file.ends_with(ARCHIVE_SUFFIX) {
+        let sidecar = if ARCHIVE_SUFFIXES.iter().any(|s| file.ends_with(s)) {
             storage
                 .get_bytes(&format!("{id}{SIDECAR_SUFFIX}"))
                 .await?
@@ -187,7 +219,7 @@ async fn resolve_path(target: &str) -> anyhow::Result<Resolved> {
         } else {
             None
         };
-        Ok(Resolved { id, storage, archive_name: file, sidecar, directory: None })
+        Ok(Resolved { id, storage, archive_name: file, sidecar, directory: None, stdin: false })
     }
 }
 
@@ -243,6 +275,7 @@ async fn resolve_id(cfg: &crate::config::Config, target: &str) -> anyhow::Result
                 storage,
                 sidecar: e.sidecar,
                 directory: None,
+                stdin: false,
             })
         }
         None if target == "latest" => Err(anyhow::Error::new(CliError::usage(format!(

@@ -206,6 +206,10 @@ pub struct BackupArgs {
     /// List what would be backed up; write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Stream the backup to standard output in mongodump's archive format (gzip), for pipes
+    /// (`… | aws s3 cp - s3://…`); nothing is written locally, the report goes to stderr
+    #[arg(long, conflicts_with_all = ["dry_run", "no_upload"])]
+    pub stdout: bool,
 }
 
 #[derive(Debug, Args)]

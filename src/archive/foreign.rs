@@ -35,6 +35,8 @@ use crate::files::hex;
 pub enum SourceFormat {
     /// A daraa-ops `.tar.gz` with its manifest.
     Daraa,
+    /// A daraa-ops `.archive.gz` (mongodump's archive format) checked against its sidecar.
+    DaraaArchive,
     /// A mongodump `--out` folder, or a tar(.gz) of one.
     MongodumpDirectory,
     /// A mongodump `--archive` stream.
@@ -57,6 +59,7 @@ impl SourceFormat {
     pub fn describe(self) -> &'static str {
         match self {
             SourceFormat::Daraa => "daraa-ops archive",
+            SourceFormat::DaraaArchive => "daraa-ops archive in mongodump's archive format",
             SourceFormat::MongodumpDirectory => "mongodump --out dump",
             SourceFormat::MongodumpArchive => "mongodump --archive",
         }
@@ -64,7 +67,7 @@ impl SourceFormat {
 
     pub fn checksums(self) -> Checksums {
         match self {
-            SourceFormat::Daraa => Checksums::Sha256,
+            SourceFormat::Daraa | SourceFormat::DaraaArchive => Checksums::Sha256,
             SourceFormat::MongodumpArchive => Checksums::Crc64,
             SourceFormat::MongodumpDirectory => Checksums::None,
         }
@@ -73,7 +76,7 @@ impl SourceFormat {
     /// The `format` of the manifest made for such a backup.
     fn manifest_format(self) -> &'static str {
         match self {
-            SourceFormat::Daraa => super::manifest::FORMAT,
+            SourceFormat::Daraa | SourceFormat::DaraaArchive => super::manifest::FORMAT,
             SourceFormat::MongodumpDirectory => "mongodump-directory",
             SourceFormat::MongodumpArchive => "mongodump-archive",
         }
@@ -321,9 +324,50 @@ impl Found {
             totals,
             shrunk: None,
             imported: None,
+            container: None,
         };
         Ok(Verified { manifest, members, format })
     }
+}
+
+/// A daraa-ops `.archive.gz` read against its sidecar: what was found must be what the
+/// sidecar says, collection by collection (documents, bytes, SHA-256 of the documents and of
+/// the metadata).
+pub(super) fn compare_with_sidecar(
+    found: &Verified,
+    expected: &Manifest,
+) -> Result<Verified, ArchiveError> {
+    if expected.container.as_deref() != Some("archive") {
+        return Err(corrupt(
+            "the file is in mongodump's archive format, but its sidecar describes a tar archive",
+        ));
+    }
+    let got = &found.manifest;
+    for c in &expected.collections {
+        let g = got.collection(&c.name).ok_or_else(|| {
+            corrupt(format!("collection {}: not in the archive, the sidecar lists it", c.name))
+        })?;
+        if g.documents != c.documents || g.bytes != c.bytes {
+            return Err(corrupt(format!(
+                "collection {}: {} documents ({} bytes) in the archive, the sidecar says {} ({})",
+                c.name, g.documents, g.bytes, c.documents, c.bytes
+            )));
+        }
+        if g.sha256 != c.sha256 || g.metadata_sha256 != c.metadata_sha256 {
+            return Err(corrupt(format!("collection {}: checksum mismatch", c.name)));
+        }
+    }
+    if let Some(extra) = got.collections.iter().find(|g| expected.collection(&g.name).is_none()) {
+        return Err(corrupt(format!(
+            "collection {} is in the archive, not in the sidecar",
+            extra.name
+        )));
+    }
+    Ok(Verified {
+        manifest: expected.clone(),
+        members: found.members,
+        format: SourceFormat::DaraaArchive,
+    })
 }
 
 /// What comes next in the archive format.

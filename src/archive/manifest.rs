@@ -31,6 +31,10 @@ pub struct Manifest {
     /// `created_at` is then the original backup's time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported: Option<Imported>,
+    /// `archive` when the backup is in mongodump's archive format (`.archive.gz`, no
+    /// `manifest.json` inside: this sidecar is its manifest); absent for the tar layout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
 }
 
 /// Where an imported backup came from.

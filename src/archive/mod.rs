@@ -6,6 +6,7 @@
 
 pub mod foreign;
 pub mod gz;
+pub mod interleaved;
 pub mod layout;
 pub mod manifest;
 pub mod names;

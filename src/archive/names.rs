@@ -8,6 +8,10 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 pub const ARCHIVE_SUFFIX: &str = ".tar.gz";
+/// A backup in mongodump's archive format (`backup.format: archive`).
+pub const STREAM_SUFFIX: &str = ".archive.gz";
+/// Every name a backup archive can have, tar first.
+pub const ARCHIVE_SUFFIXES: [&str; 2] = [ARCHIVE_SUFFIX, STREAM_SUFFIX];
 pub const SIDECAR_SUFFIX: &str = ".manifest.json";
 pub const PARTIAL_SUFFIX: &str = ".partial";
 

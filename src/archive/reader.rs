@@ -292,12 +292,13 @@ pub fn walk<R: Read + Send>(
         let stream = io::Cursor::new(head).chain(decoded);
         match shape {
             foreign::Shape::Tar => walk_tar(stream, expected, documents, visit),
-            foreign::Shape::MongodumpArchive if expected.is_none() => {
-                foreign::walk_mongodump_archive(stream, documents, visit)
+            foreign::Shape::MongodumpArchive => {
+                let found = foreign::walk_mongodump_archive(stream, documents, visit)?;
+                match expected {
+                    Some(m) => foreign::compare_with_sidecar(&found, m),
+                    None => Ok(found),
+                }
             }
-            foreign::Shape::MongodumpArchive => Err(corrupt(
-                "the file is a mongodump --archive stream, but its sidecar describes a daraa-ops archive",
-            )),
             foreign::Shape::Unknown(what) => Err(corrupt(format!(
                 "{}{what}, not a backup: expected a daraa-ops .tar.gz, a mongodump --archive file (gzip'd or not), a mongodump --out directory, or a tar(.gz) of one",
                 if gzip { "gzip-compressed " } else { "" }

@@ -44,6 +44,7 @@ fn manifest_for(data: &[u8], docs: u64, meta: &[u8]) -> Manifest {
         totals: Manifest::totals_of(&entries),
         shrunk: None,
         imported: None,
+        container: None,
         collections: entries,
     }
 }

@@ -115,20 +115,22 @@ pub async fn import(
         let db = cfg.mongodb.database.clone();
         let reader = source.reader().await?;
         let cancel = env.cancel.clone();
+        let sv = first.manifest.server_version.as_str();
+        let produce = async move |staging: &Path, tx: &pipeline::Sender| {
+            let (staging, tx) = (staging.to_path_buf(), tx.clone());
+            tokio::task::spawn_blocking(move || {
+                stage(reader, &staging, &tx, &db, &metadata, &cancel)
+            })
+            .await
+            .context("import reader panicked")?
+        };
         let mut backup = super::write_and_store(
             env,
             req,
             &local,
-            &first.manifest.server_version,
             naming,
-            async move |staging: &Path, tx: &pipeline::Sender| {
-                let (staging, tx) = (staging.to_path_buf(), tx.clone());
-                tokio::task::spawn_blocking(move || {
-                    stage(reader, &staging, &tx, &db, &metadata, &cancel)
-                })
-                .await
-                .context("import reader panicked")?
-            },
+            crate::archive::names::ARCHIVE_SUFFIX,
+            async |target| pipeline::write(env, sv, target, produce).await,
         )
         .await?;
         super::retention(cfg, req, &mut backup).await;

@@ -9,6 +9,7 @@
 
 mod import;
 mod pipeline;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -20,8 +21,11 @@ use anyhow::Context as _;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::archive::names::{self, ARCHIVE_SUFFIX, PARTIAL_SUFFIX, SIDECAR_SUFFIX};
+use crate::archive::names::{
+    self, ARCHIVE_SUFFIX, ARCHIVE_SUFFIXES, PARTIAL_SUFFIX, SIDECAR_SUFFIX, STREAM_SUFFIX,
+};
 use crate::archive::{ArchiveInfo, Sidecar, Totals};
+use crate::config::BackupFormat;
 use crate::config::Config;
 use crate::mongo::{self, dump};
 use crate::outcome::CliError;
@@ -38,6 +42,9 @@ pub struct Request {
     pub upload: bool,
     /// Apply retention after a complete backup.
     pub prune: bool,
+    /// Stream the archive (mongodump's archive format) to standard output instead: no local
+    /// file, no sidecar, no upload, no retention.
+    pub stdout: bool,
 }
 
 /// One collection a dry run would back up.
@@ -53,8 +60,14 @@ pub struct Planned {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Location {
-    Local { path: String },
-    S3 { url: String },
+    Local {
+        path: String,
+    },
+    S3 {
+        url: String,
+    },
+    /// Written to standard output (`backup --stdout`).
+    Stdout,
 }
 
 /// What a backup did: the `backup` command's JSON summary.
@@ -90,7 +103,7 @@ impl Report {
         let t = &self.totals;
         let local_path = self.locations.iter().find_map(|l| match l {
             Location::Local { path } => Some(path.clone()),
-            Location::S3 { .. } => None,
+            Location::S3 { .. } | Location::Stdout => None,
         });
         let mut lines = vec![format!(
             "backup {}: {} collection(s), {} document(s), {} of BSON, archive {} ({})",
@@ -106,7 +119,9 @@ impl Report {
                 lines.push(format!("uploaded to {url}"));
             }
         }
-        if local_path.is_none() {
+        if self.locations.iter().any(|l| matches!(l, Location::Stdout)) {
+            lines.push("written to standard output (mongodump's archive format, gzip)".into());
+        } else if local_path.is_none() {
             lines.push("local copy removed (backup.keep_local: false)".into());
         }
         if let Some(e) = &self.upload_error {
@@ -168,26 +183,142 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
     let specs = selected_collections(&db, cfg).await?;
     let local = storage::local(cfg)?;
     let guard = crate::lock::take(cfg, &cfg.mongodb.database, "backup", env.cancel).await?;
+    if req.stdout {
+        let result = to_stdout(env, req, &db, &specs, &server_version, &local).await;
+        guard.release().await;
+        return result;
+    }
     let result = async {
         let previous = previous_good(cfg).await;
-        let target = Naming { now: jiff::Timestamp::now(), previous, imported: None };
-        let mut report = write_and_store(
-            env,
-            req,
-            &local,
-            &server_version,
-            target,
-            async |staging: &Path, tx: &pipeline::Sender| {
-                pipeline::dump(env, &db, &specs, staging, tx).await
-            },
-        )
-        .await?;
+        let naming = Naming { now: jiff::Timestamp::now(), previous, imported: None };
+        let sv = server_version.as_str();
+        let mut report = match cfg.backup.format {
+            BackupFormat::Tar => {
+                write_and_store(env, req, &local, naming, ARCHIVE_SUFFIX, async |target| {
+                    pipeline::write(env, sv, target, async |staging: &Path, tx| {
+                        pipeline::dump(env, &db, &specs, staging, tx).await
+                    })
+                    .await
+                })
+                .await?
+            }
+            BackupFormat::Archive if req.upload && !cfg.backup.keep_local && cfg.s3.is_some() => {
+                to_s3(env, req, &db, &specs, sv, &local, naming).await?
+            }
+            BackupFormat::Archive => {
+                write_and_store(env, req, &local, naming, STREAM_SUFFIX, async |target| {
+                    stream::write(env, &db, &specs, sv, target, stream::Dest::File).await
+                })
+                .await?
+            }
+        };
         retention(cfg, req, &mut report).await;
         anyhow::Ok(report)
     }
     .await;
     guard.release().await;
     result
+}
+
+/// `backup.format: archive` with `keep_local: false`: streamed straight to S3 (nothing on the
+/// local disk), then the sidecar, which makes it complete. A failed or interrupted upload is
+/// aborted and leaves nothing complete-looking.
+async fn to_s3(
+    env: Env<'_>,
+    req: &Request,
+    db: &mongodb::Database,
+    specs: &[dump::CollectionSpec],
+    server_version: &str,
+    local: &storage::local::LocalStore,
+    naming: Naming,
+) -> anyhow::Result<Report> {
+    let cfg = env.cfg;
+    let Some(Storage::S3(remote)) = storage::remote(cfg).await else {
+        anyhow::bail!("S3 is not configured");
+    };
+    let id = names::backup_id(&cfg.backup.name_prefix, &cfg.mongodb.database, naming.now);
+    let archive_name = format!("{id}{STREAM_SUFFIX}");
+    let writer = remote.stream_writer(&archive_name, env.cancel).await?;
+    let target = pipeline::Target {
+        id: &id,
+        label: req.label.clone(),
+        partial: &local.dir.join(&archive_name),
+        staging: &local.dir.join(format!(".{id}.staging")),
+        now: naming.now,
+        previous: naming.previous,
+        imported: None,
+    };
+    let dest = stream::Dest::S3(Box::new(writer));
+    let (manifest, size, sha256) = stream::write(env, db, specs, server_version, &target, dest)
+        .await
+        .map_err(|e| match e.downcast::<crate::storage::StorageError>() {
+            Ok(s) if s.fault == StorageFault::Interrupted => {
+                anyhow::Error::new(crate::signal::Interrupted).context(s.message)
+            }
+            Ok(s) => anyhow::Error::new(s),
+            Err(e) => e,
+        })?;
+    let sidecar =
+        Sidecar { manifest, archive: ArchiveInfo { file: archive_name.clone(), size, sha256 } };
+    let remote = Storage::S3(remote);
+    remote
+        .put_bytes(&format!("{id}{SIDECAR_SUFFIX}"), &serde_json::to_vec_pretty(&sidecar)?)
+        .await?;
+    let mut report = Report {
+        id,
+        label: sidecar.manifest.label.clone(),
+        archive: sidecar.archive.clone(),
+        totals: sidecar.manifest.totals.clone(),
+        locations: vec![Location::S3 { url: format!("{}{archive_name}", remote.describe()) }],
+        upload_error: None,
+        pruned: None,
+        prune_error: None,
+        retention: Vec::new(),
+        outcome: Outcome::Ok,
+        shrunk: sidecar.manifest.shrunk.clone(),
+    };
+    if report.shrunk.is_some() {
+        report.outcome = Outcome::Drift;
+    }
+    Ok(report)
+}
+
+/// `backup --stdout`: the archive format streamed to standard output, nothing on disk.
+async fn to_stdout(
+    env: Env<'_>,
+    req: &Request,
+    db: &mongodb::Database,
+    specs: &[dump::CollectionSpec],
+    server_version: &str,
+    local: &storage::local::LocalStore,
+) -> anyhow::Result<Report> {
+    let cfg = env.cfg;
+    let now = jiff::Timestamp::now();
+    let id = names::backup_id(&cfg.backup.name_prefix, &cfg.mongodb.database, now);
+    let target = pipeline::Target {
+        id: &id,
+        label: req.label.clone(),
+        partial: &local.dir.join("-"),
+        staging: &local.dir.join("-"),
+        now,
+        previous: None,
+        imported: None,
+    };
+    let (manifest, size, sha256) =
+        stream::write(env, db, specs, server_version, &target, stream::Dest::Stdout).await?;
+    Ok(Report {
+        id,
+        label: manifest.label.clone(),
+        archive: ArchiveInfo { file: "-".into(), size, sha256 },
+        totals: manifest.totals,
+        locations: vec![Location::Stdout],
+        upload_error: None,
+        pruned: None,
+        prune_error: None,
+        retention: Vec::new(),
+        outcome: Outcome::Ok,
+        shrunk: None,
+    })
 }
 
 /// Retention after a complete backup (unless `--no-prune`); its failure makes the backup a
@@ -289,19 +420,18 @@ async fn write_and_store(
     env: Env<'_>,
     req: &Request,
     local: &storage::local::LocalStore,
-    server_version: &str,
     naming: Naming,
-    produce: impl AsyncFnOnce(
-        &Path,
-        &pipeline::Sender,
-    ) -> anyhow::Result<Vec<crate::archive::CollectionEntry>>,
+    suffix: &str,
+    write: impl AsyncFnOnce(
+        &pipeline::Target<'_>,
+    ) -> anyhow::Result<(crate::archive::Manifest, u64, String)>,
 ) -> anyhow::Result<Report> {
     let cfg = env.cfg;
     let dir = &local.dir;
     remove_leftovers(dir, &cfg.backup.name_prefix, &cfg.mongodb.database);
     let Naming { now, previous, imported } = naming;
     let id = names::backup_id(&cfg.backup.name_prefix, &cfg.mongodb.database, now);
-    let archive_name = format!("{id}{ARCHIVE_SUFFIX}");
+    let archive_name = format!("{id}{suffix}");
     let partial = dir.join(format!("{archive_name}{PARTIAL_SUFFIX}"));
     let target = pipeline::Target {
         id: &id,
@@ -312,7 +442,7 @@ async fn write_and_store(
         previous,
         imported,
     };
-    let written = pipeline::write(env, server_version, &target, produce).await;
+    let written = write(&target).await;
     let (manifest, size, sha256) = match written {
         Ok(v) => v,
         Err(e) => {
@@ -437,7 +567,9 @@ fn remove_leftovers(dir: &Path, prefix: &str, db: &str) {
         let name = e.file_name().to_string_lossy().into_owned();
         let path = e.path();
         let staging = name.strip_prefix('.').and_then(|n| n.strip_suffix(".staging"));
-        let partial = name.strip_suffix(&format!("{ARCHIVE_SUFFIX}{PARTIAL_SUFFIX}"));
+        let partial = name
+            .strip_suffix(PARTIAL_SUFFIX)
+            .and_then(|n| ARCHIVE_SUFFIXES.iter().find_map(|s| n.strip_suffix(s)));
         if let Some(id) = staging.filter(|id| gone.iter().any(|g| g == id)) {
             tracing::info!("removing {} left by an interrupted run ({id})", path.display());
             let _ = std::fs::remove_dir_all(&path);

@@ -60,6 +60,15 @@ pub(super) async fn write(
     target: &Target<'_>,
     produce: impl AsyncFnOnce(&Path, &Sender) -> anyhow::Result<Vec<CollectionEntry>>,
 ) -> anyhow::Result<(Manifest, u64, String)> {
+    with_staging(target, async || write_staged(env, server_version, target, produce).await).await
+}
+
+/// Runs `work` with the run's staging folder in place (owner recorded, removed afterwards and
+/// on an immediate exit, with the `.partial` file).
+pub(super) async fn with_staging<T>(
+    target: &Target<'_>,
+    work: impl AsyncFnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     use std::os::unix::fs::DirBuilderExt as _;
     std::fs::DirBuilder::new()
         .mode(0o700)
@@ -73,7 +82,7 @@ pub(super) async fn write(
         let _ = std::fs::remove_dir_all(&staging);
         let _ = std::fs::remove_file(&partial);
     });
-    let result = write_staged(env, server_version, target, produce).await;
+    let result = work().await;
     let _ = std::fs::remove_dir_all(target.staging);
     result
 }
@@ -120,25 +129,7 @@ async fn write_staged(
             });
         }
     };
-    let now = target.now;
-    let second = |t: jiff::Timestamp| t.round(jiff::Unit::Second).unwrap_or(t).to_string();
-    let totals = Manifest::totals_of(&entries);
-    let shrunk = shrink_check(target.previous.as_ref(), totals.documents, cfg.backup.max_shrink);
-    let manifest = Manifest {
-        format: FORMAT.into(),
-        format_version: FORMAT_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        id: target.id.into(),
-        label: target.label.clone(),
-        created_at: second(now),
-        completed_at: second(jiff::Timestamp::now()),
-        server_version: server_version.into(),
-        database: cfg.mongodb.database.clone(),
-        totals,
-        collections: entries,
-        shrunk,
-        imported: target.imported.clone(),
-    };
+    let manifest = manifest(cfg, target, server_version, entries, None);
     // manifest.json is the last member; closing the channel then lets the writer finish.
     send(
         &tx,
@@ -150,6 +141,36 @@ async fn write_staged(
     drop(tx);
     let (size, sha) = writer_task.await.context("archive writer panicked")??;
     Ok((manifest, size, sha))
+}
+
+/// The manifest of a backup whose collections are written (`container`: `archive` for
+/// mongodump's archive format).
+pub(super) fn manifest(
+    cfg: &crate::config::Config,
+    target: &Target<'_>,
+    server_version: &str,
+    entries: Vec<CollectionEntry>,
+    container: Option<&str>,
+) -> Manifest {
+    let second = |t: jiff::Timestamp| t.round(jiff::Unit::Second).unwrap_or(t).to_string();
+    let totals = Manifest::totals_of(&entries);
+    let shrunk = shrink_check(target.previous.as_ref(), totals.documents, cfg.backup.max_shrink);
+    Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        id: target.id.into(),
+        label: target.label.clone(),
+        created_at: second(target.now),
+        completed_at: second(jiff::Timestamp::now()),
+        server_version: server_version.into(),
+        database: cfg.mongodb.database.clone(),
+        totals,
+        collections: entries,
+        shrunk,
+        imported: target.imported.clone(),
+        container: container.map(str::to_owned),
+    }
 }
 
 type WriterTask = tokio::task::JoinHandle<anyhow::Result<(u64, String)>>;
@@ -341,7 +362,7 @@ impl Dumper {
     }
 }
 
-fn disk_error(e: &std::io::Error, path: &Path) -> CliError {
+pub(super) fn disk_error(e: &std::io::Error, path: &Path) -> CliError {
     let err = CliError::new(Outcome::Failed, format!("cannot write {}: {e}", path.display()));
     if e.raw_os_error() == Some(28) {
         err.with_hint(

@@ -15,12 +15,27 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<Outcome> {
     if args.dry_run {
         return dry_run(ctx).await;
     }
+    if args.stdout {
+        use std::io::IsTerminal as _;
+        if std::io::stdout().is_terminal() {
+            return Err(crate::outcome::CliError::usage(
+                "refusing to write a compressed archive to a terminal",
+            )
+            .with_hint("redirect it: daraa-ops backup --stdout > file.archive.gz, or pipe it")
+            .into());
+        }
+        ctx.out.keep_stdout_for_data();
+    }
     let started = Instant::now();
     let started_unix = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
     let progress = Progress::new(&ctx.out);
     let env = Env { cfg, cancel: &ctx.cancel, progress: &progress };
-    let request =
-        Request { label: args.label.clone(), upload: !args.no_upload, prune: !args.no_prune };
+    let request = Request {
+        label: args.label.clone(),
+        upload: !args.no_upload,
+        prune: !args.no_prune,
+        stdout: args.stdout,
+    };
     let result = backup::run(env, &request).await;
     // Every real run is recorded, failed ones too: monitoring alerts on those.
     let (code, bytes, documents) = match &result {

@@ -19,8 +19,12 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> anyhow::Result<Outcome> {
     }
     let progress = Progress::new(&ctx.out);
     let env = Env { cfg, cancel: &ctx.cancel, progress: &progress };
-    let request =
-        Request { label: args.label.clone(), upload: !args.no_upload, prune: !args.no_prune };
+    let request = Request {
+        label: args.label.clone(),
+        upload: !args.no_upload,
+        prune: !args.no_prune,
+        stdout: false,
+    };
     let report = backup::import(env, &source, time, &request).await?;
     let outcome = report.backup.as_ref().map_or(Outcome::Ok, |b| b.outcome);
     if report.already_present {

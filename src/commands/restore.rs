@@ -48,8 +48,12 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     .await?;
     let db = mongo.client.database(&target_db);
     let survey = restore::survey(&source, &ctx.cancel).await?;
+    if survey.streamed {
+        check_streamed(ctx, args)?;
+    }
     let manifest = &survey.manifest;
-    let selected = select(manifest, args.collections.as_deref())?;
+    let selected =
+        if survey.streamed { Vec::new() } else { select(manifest, args.collections.as_deref())? };
     let existing = load::existing(&db, args.dry_run).await?;
     if args.dry_run {
         summary.dry_run = true;
@@ -102,6 +106,21 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     }
     ctx.out.summary(&summary);
     Ok(outcome)
+}
+
+/// From standard input the backup is known only as it is read: no dry run, and `--drop` only
+/// with `--yes` (there is no list of collections to confirm).
+fn check_streamed(ctx: &Context, args: &RestoreArgs) -> Result<(), CliError> {
+    if args.dry_run {
+        return Err(CliError::usage("--dry-run needs a backup file, not standard input")
+            .with_hint("save the stream to a file first, or restore into an empty --target-db"));
+    }
+    if args.drop && !ctx.global.yes {
+        return Err(CliError::usage(
+            "--drop from standard input needs --yes: its collections are not known before it is read",
+        ));
+    }
+    Ok(())
 }
 
 /// Masked data never goes into the live database or a protected one (not even with

@@ -304,6 +304,18 @@ pub struct BackupConfig {
     /// kept but marked `shrunk`, exits 6 and does not count towards `keep_last` or `latest`
     /// (an accidental mass delete cannot rotate the good backups away). 0 turns it off.
     pub max_shrink: f64,
+    /// `tar` (default): a `.tar.gz` in mongodump's folder layout; `archive`: a `.archive.gz` in
+    /// mongodump's archive format, written as the dump runs (no raw collection staged on disk).
+    pub format: BackupFormat,
+}
+
+/// The container of a backup (docs/archive-format.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupFormat {
+    #[default]
+    Tar,
+    Archive,
 }
 
 impl Default for BackupConfig {
@@ -319,6 +331,7 @@ impl Default for BackupConfig {
             compression_level: 5,
             compression_threads: 0,
             max_shrink: 0.5,
+            format: BackupFormat::Tar,
         }
     }
 }

@@ -88,17 +88,41 @@ pub async fn dump_collection(
     file: &Path,
     batch_size: u32,
     cancel: &CancellationToken,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<MemberStats> {
-    let coll = db.collection::<RawDocumentBuf>(name);
-    let mut cursor = coll.find(doc! {}).batch_size(batch_size).batch().await?;
     // A plain file and a small buffer, written from the async task with `block_in_place`: a
     // tokio File keeps its own copy buffer per file, which with several collections at once
     // made a dump's memory grow with the data (docs/benchmarks.md).
     let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(file)?;
     let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
+    let stats = dump_collection_to(db, name, batch_size, cancel, progress, |bytes| {
+        out.write_all(bytes)?;
+        Ok(())
+    })
+    .await?;
+    tokio::task::block_in_place(|| -> std::io::Result<()> {
+        let file = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        file.sync_all()
+    })?;
+    Ok(stats)
+}
+
+/// Reads a collection as raw BSON and hands each cursor batch (its documents concatenated)
+/// to `sink`, which runs where blocking is allowed; returns the counts and the SHA-256 of all
+/// the bytes.
+pub async fn dump_collection_to(
+    db: &Database,
+    name: &str,
+    batch_size: u32,
+    cancel: &CancellationToken,
+    mut progress: impl FnMut(u64, u64),
+    mut sink: impl FnMut(&[u8]) -> anyhow::Result<()>,
+) -> anyhow::Result<MemberStats> {
+    let coll = db.collection::<RawDocumentBuf>(name);
+    let mut cursor = coll.find(doc! {}).batch_size(batch_size).batch().await?;
     let mut hasher = Sha256::new();
     let mut stats = MemberStats::default();
+    let mut buf = Vec::with_capacity(256 * 1024);
     loop {
         // A batch can take seconds to arrive: a signal must not wait for it.
         let batch = tokio::select! {
@@ -106,29 +130,23 @@ pub async fn dump_collection(
             () = cancel.cancelled() => return Err(Interrupted.into()),
         };
         let Some(batch) = batch else { break };
-        let docs = batch.doc_slices()?;
-        tokio::task::block_in_place(|| -> anyhow::Result<()> {
-            for item in docs {
-                let item = item?;
-                let bytes = item
-                    .as_document()
-                    .ok_or_else(|| {
-                        anyhow::anyhow!("collection {name}: the server returned a non-document")
-                    })?
-                    .as_bytes();
-                hasher.update(bytes);
-                out.write_all(bytes)?;
-                stats.documents += 1;
-                stats.bytes += bytes.len() as u64;
-            }
-            Ok(())
-        })?;
+        buf.clear();
+        for item in batch.doc_slices()? {
+            let item = item?;
+            let bytes = item
+                .as_document()
+                .ok_or_else(|| {
+                    anyhow::anyhow!("collection {name}: the server returned a non-document")
+                })?
+                .as_bytes();
+            hasher.update(bytes);
+            buf.extend_from_slice(bytes);
+            stats.documents += 1;
+            stats.bytes += bytes.len() as u64;
+        }
+        tokio::task::block_in_place(|| sink(&buf))?;
         progress(stats.documents, stats.bytes);
     }
-    tokio::task::block_in_place(|| -> std::io::Result<()> {
-        let file = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
-        file.sync_all()
-    })?;
     stats.sha256 = hex(&hasher.finalize());
     Ok(stats)
 }

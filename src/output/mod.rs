@@ -31,6 +31,9 @@ pub struct Printer {
     /// `--log-format json`: the final error goes to stderr as a JSON log line too.
     json_logs: bool,
     summary: Mutex<Map<String, Value>>,
+    /// Set when stdout carries data of its own (`backup --stdout`): lines and the JSON
+    /// summary go to stderr.
+    data_to_stderr: std::sync::atomic::AtomicBool,
 }
 
 impl Printer {
@@ -43,7 +46,13 @@ impl Printer {
             && !no_progress
             && format == OutputFormat::Text
             && std::io::stderr().is_terminal();
-        Printer { format, progress, json_logs: false, summary: Mutex::new(Map::new()) }
+        Printer {
+            format,
+            progress,
+            json_logs: false,
+            summary: Mutex::new(Map::new()),
+            data_to_stderr: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     /// With `--log-format json`, the final error is a JSON log line like every other.
@@ -51,6 +60,20 @@ impl Printer {
     pub fn with_json_logs(mut self, json_logs: bool) -> Self {
         self.json_logs = json_logs;
         self
+    }
+
+    /// From now on, lines and the JSON summary go to stderr: stdout carries the command's data
+    /// (`backup --stdout`).
+    pub fn keep_stdout_for_data(&self) {
+        self.data_to_stderr.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn write(&self, text: &str) {
+        if self.data_to_stderr.load(std::sync::atomic::Ordering::Relaxed) {
+            eprint!("{text}");
+        } else {
+            write_stdout(text);
+        }
     }
 
     /// Whether progress bars may be drawn.
@@ -65,7 +88,7 @@ impl Printer {
     /// A line of data for people; ignored with `--output json`.
     pub fn line(&self, text: impl std::fmt::Display) {
         if !self.is_json() {
-            write_stdout(&format!("{text}\n"));
+            self.write(&format!("{text}\n"));
         }
     }
 
@@ -113,7 +136,7 @@ impl Printer {
                 }
                 obj.insert("error".into(), Value::Object(e));
             }
-            write_stdout(&format!("{}\n", Value::Object(obj)));
+            self.write(&format!("{}\n", Value::Object(obj)));
         }
         if let Some((message, hint)) = error {
             if self.json_logs {

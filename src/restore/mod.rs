@@ -116,6 +116,9 @@ pub struct Survey {
     pub manifest: Manifest,
     pub metadata: BTreeMap<String, CollectionMetadata>,
     pub format: SourceFormat,
+    /// Standard input, which is read once: nothing is known before the restore reads it
+    /// (`manifest` is empty; the swap still refuses non-empty collections without `--drop`).
+    pub streamed: bool,
 }
 
 pub async fn survey(source: &Resolved, cancel: &CancellationToken) -> anyhow::Result<Survey> {
@@ -124,6 +127,20 @@ pub async fn survey(source: &Resolved, cancel: &CancellationToken) -> anyhow::Re
             manifest: s.manifest.clone(),
             metadata: BTreeMap::new(),
             format: SourceFormat::Daraa,
+            streamed: false,
+        });
+    }
+    if source.stdin {
+        let manifest: Manifest = serde_json::from_value(serde_json::json!({
+            "format": "", "format_version": 0, "tool_version": "", "id": source.id,
+            "created_at": "", "completed_at": "", "server_version": "", "database": "",
+            "collections": [], "totals": {"collections": 0, "views": 0, "documents": 0, "bytes": 0},
+        }))?;
+        return Ok(Survey {
+            manifest,
+            metadata: BTreeMap::new(),
+            format: SourceFormat::Daraa,
+            streamed: true,
         });
     }
     let reader = source.reader().await?;
@@ -146,7 +163,7 @@ pub async fn survey(source: &Resolved, cancel: &CancellationToken) -> anyhow::Re
     if manifest.id.is_empty() {
         manifest.id.clone_from(&source.id);
     }
-    Ok(Survey { manifest, metadata, format: verified.format })
+    Ok(Survey { manifest, metadata, format: verified.format, streamed: false })
 }
 
 /// A damaged archive is exit 6 with nothing changed; a read failure is the source's.

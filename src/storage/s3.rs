@@ -448,6 +448,188 @@ impl S3Store {
     }
 }
 
+/// A multipart upload fed by a blocking writer (`std::io::Write`), for streams of unknown
+/// size (`backup.format: archive` with `keep_local: false`). Parts are buffered and sent as
+/// they fill, one at a time, so memory holds one part. Part sizes start at the configured size
+/// (default 16 MiB) and double every 1,000 parts (capped at 4 GiB), so that 10,000 parts hold
+/// more than 5 TiB whatever the start. `finish` sends the last part, completes the upload and
+/// checks what S3 assembled; dropping the writer unfinished (an error, a signal) aborts the
+/// upload, so nothing incomplete stays under the key.
+///
+/// Use it from a blocking thread (it waits on the runtime for each part).
+pub struct S3StreamWriter {
+    store: S3Store,
+    name: String,
+    key: String,
+    upload_id: String,
+    handle: tokio::runtime::Handle,
+    cancel: tokio_util::sync::CancellationToken,
+    first_part: u64,
+    buf: Vec<u8>,
+    parts: Vec<aws_sdk_s3::types::CompletedPart>,
+    digests: Vec<u8>,
+    size: u64,
+    done: bool,
+}
+
+impl std::fmt::Debug for S3StreamWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3StreamWriter")
+            .field("key", &self.key)
+            .field("parts", &self.parts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The size of part `index` (from 0) of a stream: `first`, doubled every 1,000 parts.
+pub fn stream_part_size(first: u64, index: usize) -> u64 {
+    let doublings = (index / 1000).min(20) as u32;
+    first.saturating_mul(1 << doublings).min(4096 * MIB)
+}
+
+impl S3Store {
+    /// Starts a streaming upload of `name`.
+    pub async fn stream_writer(
+        &self,
+        name: &str,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<S3StreamWriter, StorageError> {
+        let key = self.key(name);
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type("application/gzip")
+            .set_server_side_encryption(self.sse())
+            .set_ssekms_key_id(self.cfg.kms_key_id.clone())
+            .set_storage_class(self.storage_class())
+            .send()
+            .await
+            .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("upload of {key}")))?;
+        let first_part = self.cfg.part_size_mib.map_or(MIN_PART, |m| m * MIB).max(5 * MIB);
+        Ok(S3StreamWriter {
+            store: self.clone(),
+            name: name.to_owned(),
+            key,
+            upload_id: created.upload_id().unwrap_or_default().to_owned(),
+            handle: tokio::runtime::Handle::current(),
+            cancel: cancel.clone(),
+            first_part,
+            buf: Vec::new(),
+            parts: Vec::new(),
+            digests: Vec::new(),
+            size: 0,
+            done: false,
+        })
+    }
+}
+
+impl S3StreamWriter {
+    fn current_part_size(&self) -> usize {
+        stream_part_size(self.first_part, self.parts.len()) as usize
+    }
+
+    fn send_part(&mut self, len: usize) -> Result<(), StorageError> {
+        if self.cancel.is_cancelled() {
+            return Err(StorageError::new(
+                StorageFault::Interrupted,
+                format!("upload of {} interrupted", self.key),
+            ));
+        }
+        let data: Vec<u8> = self.buf.drain(..len).collect();
+        let digest = md5(&data);
+        let number = self.parts.len() as i32 + 1;
+        let s = &self.store;
+        let sent = self.handle.block_on(
+            s.client
+                .upload_part()
+                .bucket(&s.bucket)
+                .key(&self.key)
+                .upload_id(&self.upload_id)
+                .part_number(number)
+                .content_md5(aws_smithy_types::base64::encode(digest))
+                .body(aws_sdk_s3::primitives::ByteStream::from(data))
+                .send(),
+        );
+        let r = sent.map_err(|e| {
+            classify(&e, &s.cfg).prefixed(&format!("upload of {} part {number}", self.key))
+        })?;
+        self.parts.push(
+            aws_sdk_s3::types::CompletedPart::builder()
+                .set_e_tag(r.e_tag().map(str::to_owned))
+                .part_number(number)
+                .build(),
+        );
+        self.digests.extend_from_slice(&digest);
+        self.size += len as u64;
+        Ok(())
+    }
+
+    /// Sends what is buffered as the last part, completes the upload and checks its size and
+    /// ETag in S3. Returns the object's size.
+    pub fn finish(mut self) -> Result<u64, StorageError> {
+        let rest = self.buf.len();
+        if rest > 0 || self.parts.is_empty() {
+            self.send_part(rest)?;
+        }
+        let s = self.store.clone();
+        let parts = std::mem::take(&mut self.parts);
+        let count = parts.len();
+        self.handle
+            .block_on(
+                s.client
+                    .complete_multipart_upload()
+                    .bucket(&s.bucket)
+                    .key(&self.key)
+                    .upload_id(&self.upload_id)
+                    .multipart_upload(
+                        aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                            .set_parts(Some(parts))
+                            .build(),
+                    )
+                    .send(),
+            )
+            .map_err(|e| {
+                classify(&e, &s.cfg).prefixed(&format!("completing the upload of {}", self.key))
+            })?;
+        self.done = true;
+        let etag = format!("\"{}-{count}\"", hex(&md5(&self.digests)));
+        self.handle.block_on(s.check_stored(&self.name, self.size, &etag))?;
+        Ok(self.size)
+    }
+}
+
+impl std::io::Write for S3StreamWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        while self.buf.len() >= self.current_part_size() {
+            let len = self.current_part_size();
+            self.send_part(len).map_err(std::io::Error::other)?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for S3StreamWriter {
+    fn drop(&mut self) {
+        if !self.done {
+            let (store, key, id) = (self.store.clone(), self.key.clone(), self.upload_id.clone());
+            let handle = self.handle.clone();
+            // On a thread of its own: the writer may be dropped on a runtime thread, where
+            // blocking on the runtime is not allowed.
+            let _ = std::thread::spawn(move || {
+                handle.block_on(async move { store.abort(&key, &id).await });
+            })
+            .join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

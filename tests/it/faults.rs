@@ -14,8 +14,8 @@ use bson::{Document, doc};
 use crate::support::{Job, JobOptions, Services, contents, services};
 
 #[derive(Default)]
-struct Shared {
-    cut: AtomicBool,
+pub(crate) struct Shared {
+    pub(crate) cut: AtomicBool,
     up: AtomicU64,
     down: AtomicU64,
     conns: Mutex<Vec<TcpStream>>,
@@ -31,13 +31,13 @@ impl Shared {
 }
 
 /// Forwards 127.0.0.1:`port` to the target until cut (by hand or after N bytes either way).
-struct Proxy {
-    port: u16,
-    shared: Arc<Shared>,
+pub(crate) struct Proxy {
+    pub(crate) port: u16,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl Proxy {
-    fn start(target: u16, cut_up_after: u64, cut_down_after: u64) -> Proxy {
+    pub(crate) fn start(target: u16, cut_up_after: u64, cut_down_after: u64) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
@@ -107,14 +107,14 @@ fn pump(mut from: TcpStream, mut to: TcpStream, sh: &Shared, up: bool, limit: u6
     let _ = to.shutdown(Shutdown::Write);
 }
 
-fn port_of(url: &str) -> u16 {
+pub(crate) fn port_of(url: &str) -> u16 {
     let rest = url.split_once("://").unwrap().1;
     let host = rest.split(['/', '?']).next().unwrap();
     let host = host.rsplit('@').next().unwrap();
     host.rsplit(':').next().unwrap().parse().unwrap()
 }
 
-fn edit_config(job: &Job, from: &str, to: &str) {
+pub(crate) fn edit_config(job: &Job, from: &str, to: &str) {
     let text = std::fs::read_to_string(&job.config).unwrap();
     assert!(text.contains(from), "{from} not in\n{text}");
     std::fs::write(&job.config, text.replacen(from, to, 1)).unwrap();
@@ -196,7 +196,7 @@ async fn mongodb_gone_during_a_restore_leaves_the_live_collections_as_they_were(
 }
 
 /// Documents of random bytes: 10 MiB that gzip cannot shrink.
-async fn incompressible(db: &mongodb::Database, mib: usize) {
+pub(crate) async fn incompressible(db: &mongodb::Database, mib: usize) {
     let mut state: u64 = 0x1234_5678_9abc_def1;
     for chunk in 0..mib {
         let docs: Vec<Document> = (0..4)

@@ -23,5 +23,6 @@ mod security;
 mod seed;
 mod stats;
 mod storage;
+mod streaming;
 mod support;
 mod users;

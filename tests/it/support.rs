@@ -328,6 +328,7 @@ pub fn write_test_archive_with(
         .collect();
     let mut manifest = Manifest {
         imported: None,
+        container: None,
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
         tool_version: "test".into(),

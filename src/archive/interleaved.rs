@@ -1,0 +1,83 @@
+//! Writing MongoDB's archive format, what `mongodump --archive` writes and
+//! `mongorestore --archive` reads (the reader is `foreign::walk_mongodump_archive`; the layout
+//! is described there and in docs/archive-format.md): a prelude with every collection's
+//! metadata, then segments of documents of any collection, interleaved as the dumps produce
+//! them, each collection closed by an end header carrying the CRC-64 of its documents. Unlike a
+//! tar member, nothing needs a size in advance, so a backup streams as it is dumped.
+
+use std::io::{self, Write};
+
+use super::foreign::{MAGIC, TERMINATOR};
+
+/// One collection in the prelude.
+#[derive(Debug, Clone)]
+pub struct PreludeEntry {
+    pub collection: String,
+    /// The collection's `metadata.json` text (canonical Extended JSON).
+    pub metadata: String,
+    /// `collection`, `view` or `timeseries`.
+    pub kind: String,
+}
+
+pub struct InterleavedWriter<W: Write> {
+    out: W,
+    db: String,
+}
+
+impl<W: Write> InterleavedWriter<W> {
+    pub fn new(out: W, db: &str) -> Self {
+        InterleavedWriter { out, db: db.to_owned() }
+    }
+
+    fn doc(&mut self, d: &bson::RawDocumentBuf) -> io::Result<()> {
+        self.out.write_all(d.as_bytes())
+    }
+
+    /// The magic number, the header, each collection's metadata, the terminator.
+    pub fn prelude(
+        &mut self,
+        server_version: &str,
+        concurrent_collections: usize,
+        collections: &[PreludeEntry],
+    ) -> io::Result<()> {
+        self.out.write_all(&MAGIC)?;
+        self.doc(&bson::rawdoc! {
+            "concurrent_collections": i32::try_from(concurrent_collections).unwrap_or(i32::MAX),
+            "version": "0.1",
+            "server_version": server_version,
+            "tool_version": format!("daraa-ops {}", env!("CARGO_PKG_VERSION")),
+        })?;
+        for c in collections {
+            self.doc(&bson::rawdoc! {
+                "db": self.db.as_str(),
+                "collection": c.collection.as_str(),
+                "metadata": c.metadata.as_str(),
+                "size": 0_i32,
+                "type": c.kind.as_str(),
+            })?;
+        }
+        self.out.write_all(&TERMINATOR)
+    }
+
+    /// One segment: `documents` are concatenated BSON documents of `collection`.
+    pub fn segment(&mut self, collection: &str, documents: &[u8]) -> io::Result<()> {
+        if documents.is_empty() {
+            return Ok(());
+        }
+        let header = bson::rawdoc! {"db": self.db.as_str(), "collection": collection, "EOF": false, "CRC": 0_i64};
+        self.doc(&header)?;
+        self.out.write_all(documents)?;
+        self.out.write_all(&TERMINATOR)
+    }
+
+    /// The end of a collection, with the CRC-64 of all its documents.
+    pub fn end(&mut self, collection: &str, crc: u64) -> io::Result<()> {
+        let header = bson::rawdoc! {"db": self.db.as_str(), "collection": collection, "EOF": true, "CRC": crc as i64};
+        self.doc(&header)?;
+        self.out.write_all(&TERMINATOR)
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}

@@ -1,0 +1,356 @@
+//! The dump pipeline of `backup.format: archive`: mongodump's archive format written as the
+//! collections are dumped (docs/archive-format.md). Every collection's metadata goes into the
+//! prelude first; then the dump tasks hand each cursor batch to one writer thread, which
+//! appends it as a segment (collections interleave) over the parallel gzip and the hashing
+//! file writer. No collection is staged on disk: the local disk holds only the compressed
+//! archive being written.
+
+use std::fs::OpenOptions;
+use std::io::BufWriter;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::sync::Semaphore;
+
+use super::Env;
+use super::pipeline::{self, Target, disk_error};
+use crate::archive::foreign::CRC64;
+use crate::archive::gz::ParallelGzWriter;
+use crate::archive::interleaved::{InterleavedWriter, PreludeEntry};
+use crate::archive::layout::{self, CollectionMetadata};
+use crate::archive::manifest::{ClusterTime, ClusterWindow, CollectionEntry, Manifest};
+use crate::archive::writer::HashingWriter;
+use crate::files::hex;
+use crate::mongo::dump;
+use crate::signal::Interrupted;
+
+/// What the writer thread receives.
+enum Piece {
+    Segment { collection: String, documents: Vec<u8> },
+    End { collection: String, crc: u64 },
+}
+
+/// Segments queued for the writer: with the cursor batches in flight, the memory bound.
+const QUEUE: usize = 8;
+
+/// Where the archive goes.
+#[derive(Debug)]
+pub(super) enum Dest {
+    /// `target.partial`, renamed by the caller when complete.
+    File,
+    /// Standard output (`backup --stdout`): nothing on local disk, no staging folder.
+    Stdout,
+    /// Straight to S3 as a streaming multipart upload (`keep_local: false`): nothing on local
+    /// disk; an unfinished upload is aborted.
+    S3(Box<crate::storage::s3::S3StreamWriter>),
+}
+
+/// The byte sink under the compressor.
+enum Out {
+    File(std::fs::File),
+    Stdout(std::io::Stdout),
+    S3(Box<crate::storage::s3::S3StreamWriter>),
+}
+
+impl std::io::Write for Out {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Out::File(f) => f.write(data),
+            Out::Stdout(s) => s.write(data),
+            Out::S3(s) => s.write(data),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Out::File(f) => f.flush(),
+            Out::Stdout(s) => s.flush(),
+            Out::S3(s) => s.flush(),
+        }
+    }
+}
+
+impl Out {
+    /// Durable (a file) or delivered (stdout).
+    fn finish(mut self) -> std::io::Result<()> {
+        use std::io::Write as _;
+        self.flush()?;
+        match self {
+            Out::File(f) => f.sync_all(),
+            Out::Stdout(_) => Ok(()),
+            Out::S3(s) => s.finish().map(|_| ()).map_err(std::io::Error::other),
+        }
+    }
+}
+
+/// Writes the whole archive to `target.partial`; returns its manifest (`container: archive`),
+/// size and sha256.
+pub(super) async fn write(
+    env: Env<'_>,
+    db: &mongodb::Database,
+    specs: &[dump::CollectionSpec],
+    server_version: &str,
+    target: &Target<'_>,
+    dest: Dest,
+) -> anyhow::Result<(Manifest, u64, String)> {
+    match dest {
+        Dest::File => {
+            pipeline::with_staging(target, async || {
+                write_to(env, db, specs, server_version, target, dest).await
+            })
+            .await
+        }
+        Dest::Stdout | Dest::S3(_) => write_to(env, db, specs, server_version, target, dest).await,
+    }
+}
+
+async fn write_to(
+    env: Env<'_>,
+    db: &mongodb::Database,
+    specs: &[dump::CollectionSpec],
+    server_version: &str,
+    target: &Target<'_>,
+    dest: Dest,
+) -> anyhow::Result<(Manifest, u64, String)> {
+    {
+        let cfg = env.cfg;
+        let mut entries = Vec::new();
+        let mut prelude = Vec::new();
+        for spec in specs {
+            let (entry, text) = metadata(db, &cfg.mongodb.database, spec).await?;
+            prelude.push(PreludeEntry {
+                collection: spec.name.clone(),
+                metadata: text,
+                kind: spec.kind.clone(),
+            });
+            entries.push(entry);
+        }
+        let (tx, writer) = spawn_writer(env, target, server_version, prelude, dest)?;
+        let dumped = dump_all(env, db, specs, &tx).await;
+        drop(tx);
+        let written = writer.await.context("archive writer panicked")?;
+        let (size, sha) = match (dumped, written) {
+            (Ok(dumped), Ok(w)) if !env.cancel.is_cancelled() => {
+                for d in dumped {
+                    if let Some(e) = entries.iter_mut().find(|e| e.name == d.name) {
+                        e.documents = d.documents;
+                        e.bytes = d.bytes;
+                        e.sha256 = d.sha256;
+                        e.cluster_time = d.cluster_time;
+                    }
+                }
+                w
+            }
+            // The writer's own failure (a full disk) is the one to report: the dump tasks only
+            // saw it stop.
+            (_, Err(w)) => return Err(w),
+            (Err(d), Ok(_)) => return Err(d),
+            (Ok(_), Ok(_)) => return Err(Interrupted.into()),
+        };
+        let manifest = pipeline::manifest(cfg, target, server_version, entries, Some("archive"));
+        Ok((manifest, size, sha))
+    }
+}
+
+/// A collection's metadata (listIndexes now, so that the prelude holds every collection) and
+/// its manifest entry before the dump.
+async fn metadata(
+    db: &mongodb::Database,
+    database: &str,
+    spec: &dump::CollectionSpec,
+) -> anyhow::Result<(CollectionEntry, String)> {
+    let indexes = if spec.is_view() {
+        Vec::new()
+    } else {
+        dump::list_indexes(db, &spec.name)
+            .await
+            .with_context(|| format!("listing the indexes of {}", spec.name))?
+    };
+    let text = CollectionMetadata {
+        name: spec.name.clone(),
+        kind: spec.kind.clone(),
+        options: spec.options.clone(),
+        indexes,
+        uuid: spec.uuid.clone(),
+    }
+    .to_json();
+    let entry = CollectionEntry {
+        name: spec.name.clone(),
+        kind: if spec.is_view() { "view".into() } else { "collection".into() },
+        data_file: (!spec.is_view()).then(|| layout::data_member(database, &spec.name)),
+        metadata_file: layout::metadata_member(database, &spec.name),
+        documents: 0,
+        bytes: 0,
+        sha256: (!spec.is_view()).then(|| hex(&<sha2::Sha256 as sha2::Digest>::digest(b""))),
+        metadata_sha256: hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
+        cluster_time: None,
+    };
+    Ok((entry, text))
+}
+
+type Writer = tokio::task::JoinHandle<anyhow::Result<(u64, String)>>;
+
+/// The thread that writes the prelude, then each piece as it comes; stops at once on a
+/// signal. Returns the file's size and sha256 once the queue closes.
+fn spawn_writer(
+    env: Env<'_>,
+    target: &Target<'_>,
+    server_version: &str,
+    prelude: Vec<PreludeEntry>,
+    dest: Dest,
+) -> anyhow::Result<(std::sync::mpsc::SyncSender<Piece>, Writer)> {
+    let cfg = env.cfg;
+    let threads = match cfg.backup.compression_threads {
+        0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+        n => n,
+    };
+    let partial = target.partial.to_path_buf();
+    let out = match dest {
+        Dest::S3(w) => Out::S3(w),
+        Dest::File => Out::File(
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&partial)
+                .map_err(|e| disk_error(&e, &partial))?,
+        ),
+        Dest::Stdout => Out::Stdout(std::io::stdout()),
+    };
+    let gz = ParallelGzWriter::new(
+        HashingWriter::new(BufWriter::with_capacity(1 << 20, out)),
+        cfg.backup.compression_level,
+        threads,
+    );
+    let mut out = InterleavedWriter::new(gz, &cfg.mongodb.database);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(QUEUE);
+    let (cancel, concurrent, server_version) =
+        (env.cancel.clone(), cfg.backup.parallel_collections, server_version.to_owned());
+    let task = tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, String)> {
+        // An S3 error reaches here inside an io::Error: it is reported as itself (exit 5).
+        let fail = |e: std::io::Error| {
+            if e.get_ref().is_some_and(
+                <dyn std::error::Error + Send + Sync>::is::<crate::storage::StorageError>,
+            ) {
+                let inner = e.into_inner().expect("checked");
+                return anyhow::Error::new(
+                    *inner.downcast::<crate::storage::StorageError>().expect("checked"),
+                );
+            }
+            anyhow::Error::new(disk_error(&e, &partial))
+        };
+        out.prelude(&server_version, concurrent, &prelude).map_err(fail)?;
+        for piece in rx {
+            if cancel.is_cancelled() {
+                return Err(Interrupted.into());
+            }
+            match piece {
+                Piece::Segment { collection, documents } => out.segment(&collection, &documents),
+                Piece::End { collection, crc } => out.end(&collection, crc),
+            }
+            .map_err(fail)?;
+        }
+        if cancel.is_cancelled() {
+            return Err(Interrupted.into());
+        }
+        let hashing = out.into_inner().finish().map_err(fail)?;
+        let (buf, size, sha) = hashing.into_parts();
+        let out = buf.into_inner().map_err(|e| fail(e.into_error()))?;
+        out.finish().map_err(fail)?;
+        Ok((size, sha))
+    });
+    Ok((tx, task))
+}
+
+/// Dumps every collection, `parallel_collections` at a time, each batch to the writer.
+async fn dump_all(
+    env: Env<'_>,
+    db: &mongodb::Database,
+    specs: &[dump::CollectionSpec],
+    tx: &std::sync::mpsc::SyncSender<Piece>,
+) -> anyhow::Result<Vec<CollectionEntry>> {
+    let cfg = env.cfg;
+    let job = env.cancel.child_token();
+    let semaphore = Arc::new(Semaphore::new(cfg.backup.parallel_collections));
+    let mut tasks = tokio::task::JoinSet::new();
+    for spec in specs.iter().filter(|s| !s.is_view()) {
+        let (sem, spec, db, tx, cancel) =
+            (Arc::clone(&semaphore), spec.clone(), db.clone(), tx.clone(), job.clone());
+        let (progress, batch_size, database) =
+            (env.progress.clone(), cfg.backup.batch_size, cfg.mongodb.database.clone());
+        tasks.spawn(async move {
+            let run = async {
+                let _permit = sem.acquire_owned().await?;
+                let total = db
+                    .collection::<bson::Document>(&spec.name)
+                    .estimated_document_count()
+                    .await
+                    .unwrap_or(0);
+                let bar = progress.collection(&spec.name, total);
+                let started_at = dump::operation_time(&db).await;
+                let mut crc = CRC64.digest();
+                let stats = dump::dump_collection_to(
+                    &db,
+                    &spec.name,
+                    batch_size,
+                    &cancel,
+                    |docs, bytes| bar.set(docs, bytes),
+                    |documents| {
+                        crc.update(documents);
+                        tx.send(Piece::Segment {
+                            collection: spec.name.clone(),
+                            documents: documents.to_vec(),
+                        })
+                        .map_err(|_| anyhow::anyhow!("archive writer stopped"))
+                    },
+                )
+                .await
+                .with_context(|| format!("dumping collection {}", spec.name))?;
+                let ended_at = dump::operation_time(&db).await;
+                tokio::task::block_in_place(|| {
+                    tx.send(Piece::End { collection: spec.name.clone(), crc: crc.finalize() })
+                })
+                .map_err(|_| anyhow::anyhow!("archive writer stopped"))?;
+                bar.done(&stats);
+                let ct = |t: bson::Timestamp| ClusterTime { t: t.time, i: t.increment };
+                anyhow::Ok(CollectionEntry {
+                    name: spec.name.clone(),
+                    kind: "collection".into(),
+                    data_file: Some(layout::data_member(&database, &spec.name)),
+                    metadata_file: layout::metadata_member(&database, &spec.name),
+                    documents: stats.documents,
+                    bytes: stats.bytes,
+                    sha256: Some(stats.sha256),
+                    metadata_sha256: String::new(),
+                    cluster_time: started_at
+                        .zip(ended_at)
+                        .map(|(s, e)| ClusterWindow { start: ct(s), end: ct(e) }),
+                })
+            };
+            tokio::select! {
+                r = run => r,
+                () = cancel.cancelled() => Err(Interrupted.into()),
+            }
+        });
+    }
+    let mut entries = Vec::new();
+    let mut failure: Option<anyhow::Error> = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(entry)) => entries.push(entry),
+            Ok(Err(e)) => {
+                failure.get_or_insert(e);
+                job.cancel();
+            }
+            Err(e) => {
+                failure.get_or_insert(anyhow::anyhow!("a dump task failed: {e}"));
+            }
+        }
+    }
+    env.progress.finish();
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(entries),
+    }
+}
