@@ -4,7 +4,12 @@
 #
 #   scripts/bench.sh [--scales "1 10"] [--reps 3] [--pipeline-only] [--raw-mb 300]
 #   scripts/bench.sh --peers [--scales "0.3 3"] [--reps 3]
+#   scripts/bench.sh --streaming [--scales "0.3 3"] [--reps 3]   (the backup rows of --peers)
 #   scripts/bench.sh --masking [--scales 3] [--reps 3]
+#   scripts/bench.sh --disk [--scales 3]
+#
+# --disk: peak local disk used by a backup in each format (tar with gzip'd staging, archive to
+# a local file, archive streamed to S3), measured by polling the backup folder every 20 ms.
 #
 # --masking: restore vs restore --mask (the example config's masking rules) of the same archive.
 #
@@ -31,6 +36,8 @@ reps=3
 pipeline_only=false
 peers=false
 masking=false
+streaming=false
+disk=false
 raw_mb=300
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -38,14 +45,16 @@ while [[ $# -gt 0 ]]; do
     --reps) reps=$2; shift 2 ;;
     --pipeline-only) pipeline_only=true; shift ;;
     --peers) peers=true; shift ;;
+    --streaming) peers=true; streaming=true; shift ;;
     --masking) masking=true; shift ;;
+    --disk) disk=true; shift ;;
     --raw-mb) raw_mb=$2; shift 2 ;;
     *) echo "usage: $0 [--scales \"1 10\"] [--reps N] [--pipeline-only] [--raw-mb N]" >&2; exit 2 ;;
   esac
 done
 $pipeline_only && scales=1
 if [[ -z $scales ]]; then
-  if $peers; then scales="0.3 3"; elif $masking; then scales=3; else scales="1 10"; fi
+  if $peers; then scales="0.3 3"; elif $masking || $disk; then scales=3; else scales="1 10"; fi
 fi
 
 command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
@@ -90,6 +99,7 @@ timed() {
 }
 
 peers_bench() {
+  local backups_only=${1:-false}
   local mongodump mongorestore; mongodump=$(peer mongodump); mongorestore=$(peer mongorestore)
   local tools="$work/tools.yaml"
   ( umask 077; printf "uri: '%s'\n" "$DARAA_TEST_MONGODB_URI" > "$tools" )
@@ -107,10 +117,16 @@ YAML
     for rep in $(seq "$reps"); do
       rm -rf "$work/backups" "$work/md" "$work/dump_x" "$work"/*.archive.gz "$work"/dump_x.tar.gz
       timed "backup: daraa-ops" "$scale" "$bin" --config "$work/c.yaml" -q backup --no-upload --no-prune
+      # The streaming path: mongodump's archive format as the dump runs, nothing staged.
+      timed "backup: daraa-ops --stdout (archive format)" "$scale" bash -c "'$bin' --config '$work/c.yaml' -q backup --stdout > '$work/stream.archive.gz'"
       timed "backup: mongodump --archive --gzip" "$scale" "$mongodump" --config="$tools" --db="$db" --archive="$work/md.archive.gz" --gzip --quiet
       timed "backup: mongodump --gzip --out + tar" "$scale" bash -c "'$mongodump' --config='$tools' --db='$db' --gzip --out='$work/dump_x' --quiet && tar -C '$work' -czf '$work/dump_x.tar.gz' dump_x"
     done
     local archive; archive=$(ls "$work"/backups/*.tar.gz)
+    if $backups_only; then
+      target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --drop-only >/dev/null
+      continue
+    fi
     for rep in $(seq "$reps"); do
       t="${db}_r"
       timed "restore empty: daraa-ops" "$scale" "$bin" --config "$work/c.yaml" -q restore "$archive" --target-db "$t"
@@ -145,6 +161,7 @@ for line in open(sys.argv[1]):
 med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
 peer_of = {
     "backup: daraa-ops": "backup: mongodump --archive --gzip",
+    "backup: daraa-ops --stdout (archive format)": "backup: mongodump --archive --gzip",
     "restore empty: daraa-ops": "restore empty: mongorestore (defaults)",
     "restore --drop: daraa-ops": "restore --drop: mongorestore (defaults)",
     "restore --collections: daraa-ops": "restore --collections: mongorestore (defaults)",
@@ -202,11 +219,64 @@ PY
 }
 
 if $peers; then
-  peers_bench
+  peers_bench "$streaming"
   exit 0
 fi
 if $masking; then
   masking_bench
+  exit 0
+fi
+
+# Peak bytes under a folder while a command runs (polled every 20 ms).
+peak_disk() {
+  local dir=$1; shift
+  mkdir -p "$dir"
+  "$@" > /dev/null &
+  local pid=$! peak=0 now
+  while kill -0 "$pid" 2>/dev/null; do
+    now=$(du -sb "$dir" 2>/dev/null | cut -f1)
+    (( now > peak )) && peak=$now
+    sleep 0.02
+  done
+  wait "$pid"
+  echo "$peak"
+}
+
+disk_bench() {
+  local scale
+  echo "| format | scale | BSON MiB | archive MiB | peak local disk MiB | peak / BSON |"
+  echo "|---|---|---|---|---|---|"
+  for scale in $scales; do
+    local db="bench_d${scale//./_}"
+    target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --scale "$scale" --seed 42 --no-zoo > /dev/null
+    local format keep
+    for variant in "tar local" "archive local" "archive s3"; do
+      read -r format keep <<< "$variant"
+      rm -rf "$work/backups"
+      local keep_local=true; [[ $keep == s3 ]] && keep_local=false
+      cat > "$work/c.yaml" <<YAML
+mongodb: {uri: "$uri", username: admin, password_file: "$pw", database: "$db"}
+backup: {dir: "$work/backups", format: $format, keep_local: $keep_local}
+s3: {bucket: "$DARAA_TEST_S3_BUCKET", endpoint: "$DARAA_TEST_S3_ENDPOINT", force_path_style: true, prefix: "bench-disk/"}
+YAML
+      local peak; peak=$(peak_disk "$work/backups" "$bin" --config "$work/c.yaml" -q --output json backup --no-prune)
+      local side; side=$(ls "$work"/backups/*.manifest.json 2>/dev/null | head -1 || true)
+      local bytes size
+      if [[ -n $side ]]; then
+        bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["bytes"])' "$side")
+        size=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["archive"]["size"])' "$side")
+      fi
+      printf '| %s (%s) | %s | %.1f | %.1f | %.1f | %.3f |\n' "$format" "$keep" "$scale" \
+        "$(echo "${bytes:-$last_bytes} / 1048576" | bc -l)" "$(echo "${size:-$last_size} / 1048576" | bc -l)" \
+        "$(echo "$peak / 1048576" | bc -l)" "$(echo "$peak / ${bytes:-$last_bytes}" | bc -l)"
+      last_bytes=${bytes:-$last_bytes}; last_size=${size:-$last_size}
+    done
+    target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --drop-only >/dev/null
+  done
+}
+
+if $disk; then
+  disk_bench
   exit 0
 fi
 

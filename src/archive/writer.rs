@@ -46,6 +46,30 @@ impl<W: Write> Write for HashingWriter<W> {
 
 type Sink = ParallelGzWriter<HashingWriter<BufWriter<File>>>;
 
+/// Reads exactly `left` bytes: an early end is an error.
+struct Exact<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Exact<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let max = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "a staged collection is shorter than dumped",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 pub struct ArchiveWriter {
     tar: tar::Builder<Sink>,
     mtime: u64,
@@ -98,6 +122,32 @@ impl ArchiveWriter {
         // `take` guards against the file growing while it is read.
         let reader = wrap(io::BufReader::with_capacity(1 << 20, file)).take(size);
         self.tar.append_data(&mut h, name, reader)
+    }
+
+    /// Appends a staged collection: `path` holds its documents gzip'd (the staging codec, a
+    /// quarter of the raw size), `size` is their raw size, which the tar header needs first.
+    /// Fewer or more bytes than `size` after decompression is an error, never a short member.
+    pub fn append_staged<R: Read>(
+        &mut self,
+        name: &str,
+        path: &Path,
+        size: u64,
+        wrap: impl FnOnce(flate2::read::MultiGzDecoder<io::BufReader<File>>) -> R,
+    ) -> io::Result<()> {
+        let file = File::open(path)?;
+        let decoded =
+            wrap(flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, file)));
+        let mut exact = Exact { inner: decoded, left: size };
+        let mut h = self.header(size);
+        self.tar.append_data(&mut h, name, &mut exact)?;
+        let mut extra = [0u8; 1];
+        if exact.inner.read(&mut extra)? != 0 {
+            return Err(io::Error::other(format!(
+                "staged {} holds more than {size} bytes",
+                path.display()
+            )));
+        }
+        Ok(())
     }
 
     /// Ends the tar stream, compresses the rest, fsyncs; returns (size, sha256) of the file.

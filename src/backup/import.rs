@@ -210,7 +210,8 @@ fn stage(
     metadata: &BTreeMap<String, CollectionMetadata>,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<Vec<CollectionEntry>> {
-    let mut open: BTreeMap<String, (PathBuf, BufWriter<std::fs::File>)> = BTreeMap::new();
+    type Staged = flate2::write::GzEncoder<BufWriter<std::fs::File>>;
+    let mut open: BTreeMap<String, (PathBuf, Staged)> = BTreeMap::new();
     let mut done: BTreeMap<String, (PathBuf, crate::digest::MemberStats)> = BTreeMap::new();
     let mut n = 0;
     let input = crate::signal::CancelReader::new(input, cancel.clone());
@@ -218,9 +219,9 @@ fn stage(
         match e {
             Event::DataStart { collection } => {
                 n += 1;
-                let path = staging.join(format!("{n}.bson"));
-                let file = std::fs::File::create(&path).map_err(ArchiveError::Io)?;
-                open.insert(collection, (path, BufWriter::with_capacity(1 << 20, file)));
+                let path = staging.join(format!("{n}.bson.gz"));
+                let out = pipeline::staged_writer(&path).map_err(ArchiveError::Io)?;
+                open.insert(collection, (path, out));
             }
             Event::Batch { collection, docs } => {
                 if let Some((_, w)) = open.get_mut(&collection) {
@@ -230,8 +231,8 @@ fn stage(
                 }
             }
             Event::DataEnd { collection, stats, .. } => {
-                if let Some((path, mut w)) = open.remove(&collection) {
-                    w.flush().map_err(ArchiveError::Io)?;
+                if let Some((path, w)) = open.remove(&collection) {
+                    pipeline::finish_staged(w).map_err(ArchiveError::Io)?;
                     done.insert(collection, (path, stats));
                 }
             }
@@ -268,7 +269,7 @@ fn stage(
         let (data_file, stats) = match done.remove(name) {
             Some((path, stats)) => {
                 let member = layout::data_member(db, name);
-                pipeline::send(tx, Member::File { name: member.clone(), path })?;
+                pipeline::send(tx, Member::File { name: member.clone(), path, size: stats.bytes })?;
                 (Some(member), stats)
             }
             None => (None, crate::digest::MemberStats::default()),

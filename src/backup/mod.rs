@@ -122,7 +122,7 @@ impl Report {
         if self.locations.iter().any(|l| matches!(l, Location::Stdout)) {
             lines.push("written to standard output (mongodump's archive format, gzip)".into());
         } else if local_path.is_none() {
-            lines.push("local copy removed (backup.keep_local: false)".into());
+            lines.push("no local copy kept (backup.keep_local: false)".into());
         }
         if let Some(e) = &self.upload_error {
             lines.push(format!(

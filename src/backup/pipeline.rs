@@ -2,6 +2,7 @@
 //! archive-writing thread as they finish; member names, order and contents come from
 //! `archive::layout`.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -36,8 +37,16 @@ pub(super) struct Target<'a> {
 
 /// Messages to the archive-writing thread.
 pub(super) enum Member {
-    File { name: String, path: PathBuf },
-    Bytes { name: String, data: Vec<u8> },
+    /// A staged collection: gzip'd (see [`staged_writer`]), `size` raw bytes.
+    File {
+        name: String,
+        path: PathBuf,
+        size: u64,
+    },
+    Bytes {
+        name: String,
+        data: Vec<u8>,
+    },
 }
 
 pub(super) type Sender = std::sync::mpsc::Sender<Member>;
@@ -201,8 +210,8 @@ fn spawn_writer(
                 return Err(Interrupted.into());
             }
             let written = match m {
-                Member::File { name, path } => {
-                    let r = writer.append_file_with(&name, &path, |r| {
+                Member::File { name, path, size } => {
+                    let r = writer.append_staged(&name, &path, size, |r| {
                         crate::signal::CancelReader::new(r, cancel.clone())
                     });
                     let _ = std::fs::remove_file(&path);
@@ -334,32 +343,60 @@ impl Dumper {
         let started_at = dump::operation_time(&self.db).await;
         let staged = self
             .staging
-            .join(format!("{}.bson", crate::archive::names::escape_collection(&spec.name)));
-        let stats = dump::dump_collection(
+            .join(format!("{}.bson.gz", crate::archive::names::escape_collection(&spec.name)));
+        let mut out = staged_writer(&staged)?;
+        let stats = dump::dump_collection_to(
             &self.db,
             &spec.name,
-            &staged,
             self.batch_size,
             &self.cancel,
             |docs, bytes| {
                 bar.set(docs, bytes);
             },
+            |bytes| {
+                out.write_all(bytes)?;
+                Ok(())
+            },
         )
         .await
         .with_context(|| format!("dumping collection {}", spec.name))?;
+        tokio::task::block_in_place(|| finish_staged(out))
+            .with_context(|| format!("cannot write {}", staged.display()))?;
         let ended_at = dump::operation_time(&self.db).await;
         let ct = |t: bson::Timestamp| ClusterTime { t: t.time, i: t.increment };
         entry.cluster_time =
             started_at.zip(ended_at).map(|(s, e)| ClusterWindow { start: ct(s), end: ct(e) });
         bar.done(&stats);
         let data_file = layout::data_member(&self.db_dir, &spec.name);
-        send(&self.tx, Member::File { name: data_file.clone(), path: staged })?;
+        send(&self.tx, Member::File { name: data_file.clone(), path: staged, size: stats.bytes })?;
         entry.data_file = Some(data_file);
         entry.documents = stats.documents;
         entry.bytes = stats.bytes;
         entry.sha256 = Some(stats.sha256);
         Ok(entry)
     }
+}
+
+/// Staging codec: gzip level 1 (zlib-rs, about 370 MB/s on one core), a quarter of the raw
+/// size of Daraa-like data on disk, so the tar path needs far less local disk than the raw
+/// collections (docs/benchmarks.md). The file is created mode 0600 and must not exist.
+pub(super) fn staged_writer(
+    path: &Path,
+) -> std::io::Result<flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    Ok(flate2::write::GzEncoder::new(
+        std::io::BufWriter::with_capacity(256 * 1024, file),
+        flate2::Compression::new(1),
+    ))
+}
+
+/// Ends a staged file and makes it durable.
+pub(super) fn finish_staged(
+    out: flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>,
+) -> std::io::Result<()> {
+    let file = out.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+    file.sync_all()
 }
 
 pub(super) fn disk_error(e: &std::io::Error, path: &Path) -> CliError {

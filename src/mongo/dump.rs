@@ -2,14 +2,10 @@
 //! `find().batch()` cursors to a staging file, byte for byte as the server sent them. What
 //! the archive makes of them is the archive module's business.
 
-use std::path::Path;
-
 use bson::{Bson, Document, RawDocumentBuf, doc};
 use futures_util::TryStreamExt as _;
 use mongodb::Database;
 use sha2::{Digest, Sha256};
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::digest::MemberStats;
@@ -78,33 +74,6 @@ pub async fn list_indexes(
 ) -> mongodb::error::Result<Vec<Document>> {
     let cursor = db.run_cursor_command(doc! {"listIndexes": collection}).await?;
     cursor.try_collect().await
-}
-
-/// Streams a collection's documents into `file`, hashing and counting them. Calls `progress`
-/// with (documents, bytes) after each batch. Stops with `Interrupted` when `cancel` fires.
-pub async fn dump_collection(
-    db: &Database,
-    name: &str,
-    file: &Path,
-    batch_size: u32,
-    cancel: &CancellationToken,
-    progress: impl FnMut(u64, u64),
-) -> anyhow::Result<MemberStats> {
-    // A plain file and a small buffer, written from the async task with `block_in_place`: a
-    // tokio File keeps its own copy buffer per file, which with several collections at once
-    // made a dump's memory grow with the data (docs/benchmarks.md).
-    let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(file)?;
-    let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
-    let stats = dump_collection_to(db, name, batch_size, cancel, progress, |bytes| {
-        out.write_all(bytes)?;
-        Ok(())
-    })
-    .await?;
-    tokio::task::block_in_place(|| -> std::io::Result<()> {
-        let file = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
-        file.sync_all()
-    })?;
-    Ok(stats)
 }
 
 /// Reads a collection as raw BSON and hands each cursor batch (its documents concatenated)

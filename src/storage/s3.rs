@@ -451,8 +451,8 @@ impl S3Store {
 /// A multipart upload fed by a blocking writer (`std::io::Write`), for streams of unknown
 /// size (`backup.format: archive` with `keep_local: false`). Parts are buffered and sent as
 /// they fill, one at a time, so memory holds one part. Part sizes start at the configured size
-/// (default 16 MiB) and double every 1,000 parts (capped at 4 GiB), so that 10,000 parts hold
-/// more than 5 TiB whatever the start. `finish` sends the last part, completes the upload and
+/// (default 16 MiB, at least 8 MiB) and double every 1,000 parts (capped at 4 GiB), so that
+/// 10,000 parts hold more than 5 TiB (7.8 TiB from 8 MiB). `finish` sends the last part, completes the upload and
 /// checks what S3 assembled; dropping the writer unfinished (an error, a signal) aborts the
 /// upload, so nothing incomplete stays under the key.
 ///
@@ -507,7 +507,8 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("upload of {key}")))?;
-        let first_part = self.cfg.part_size_mib.map_or(MIN_PART, |m| m * MIB).max(5 * MIB);
+        // At least 8 MiB: 10,000 parts of sizes doubling every 1,000 then hold 7.8 TiB.
+        let first_part = self.cfg.part_size_mib.map_or(MIN_PART, |m| m * MIB).max(8 * MIB);
         Ok(S3StreamWriter {
             store: self.clone(),
             name: name.to_owned(),
@@ -632,6 +633,22 @@ impl Drop for S3StreamWriter {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn streamed_parts_cover_5_tib_in_10000_parts_within_s3_limits() {
+        for first in [8 * MIB, 16 * MIB] {
+            let sizes: Vec<u64> = (0..10_000).map(|i| super::stream_part_size(first, i)).collect();
+            let total: u64 = sizes.iter().sum();
+            assert!(total >= 5 * 1024 * 1024 * MIB, "{first}: {total}");
+            assert!(sizes.iter().all(|s| (5 * MIB..=5 * 1024 * MIB).contains(s)));
+            assert!(sizes.windows(2).all(|w| w[0] <= w[1]));
+        }
+        assert_eq!(
+            super::stream_part_size(16 * MIB, 999),
+            16 * MIB,
+            "1,000 parts at the start size"
+        );
+    }
+
     use super::*;
 
     #[test]

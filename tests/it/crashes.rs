@@ -38,6 +38,19 @@ fn kill_after(job: &Job, args: &[&str], delay: Duration) -> bool {
     running
 }
 
+/// After killed backups, the next one succeeds, removes their staging folders and partial
+/// files, and verifies.
+fn next_backup_cleans_up(job: &Job) {
+    assert_eq!(job.run(&["backup", "--no-prune"], &[]).code, 0);
+    let leftovers: Vec<String> = job
+        .local_files()
+        .into_iter()
+        .filter(|f| f.ends_with(".staging") || f.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(job.json(&["verify", "latest"]).0, 0);
+}
+
 fn timed(job: &Job, args: &[&str]) -> Duration {
     let t0 = Instant::now();
     let r = job.run(args, &[]);
@@ -69,14 +82,7 @@ async fn backup_killed_at_20_points_never_leaves_a_complete_looking_bad_archive(
     }
     assert!(killed >= ROUNDS / 2, "only {killed} kills landed while the backup ran");
     // The file lock went with the killed process: the next run works and cleans up.
-    assert_eq!(job.run(&["backup", "--no-prune"], &[]).code, 0);
-    let leftovers: Vec<String> = job
-        .local_files()
-        .into_iter()
-        .filter(|f| f.ends_with(".staging") || f.ends_with(".partial"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
-    assert_eq!(job.json(&["verify", "latest"]).0, 0);
+    next_backup_cleans_up(&job);
     job.drop_database().await;
 }
 
@@ -208,5 +214,57 @@ async fn drill_killed_at_20_points_leaves_no_scratch_database_after_the_next_run
     let (code, v, _) = job.json(&["drill"]);
     assert_eq!(code, 0, "{v}");
     assert!(scratch(client.list_database_names().await.unwrap()).is_empty());
+    job.drop_database().await;
+}
+
+/// `backup.format: archive`, to a local file and streamed straight to S3: a SIGKILL at 10
+/// seeded points each never leaves a complete-looking backup that fails verify, locally or in
+/// S3; the streaming one never leaves a local file; the next run works and cleans up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archive_format_backups_killed_at_seeded_points_never_look_complete() {
+    let Some(s) = services() else { return };
+    let job = Job::new("crashstream", &s, &JobOptions { s3: true, ..Default::default() });
+    let text = std::fs::read_to_string(&job.config).unwrap();
+    std::fs::write(&job.config, text.replace("backup:\n", "backup:\n  format: archive\n")).unwrap();
+    job.seed(0.01, true).await;
+    let mut points = Points(0xA2C4_0001);
+    for keep_local in [true, false] {
+        let text = std::fs::read_to_string(&job.config).unwrap();
+        let text = text.replace("  keep_local: true\n", "").replace("  keep_local: false\n", "");
+        std::fs::write(
+            &job.config,
+            text.replace("backup:\n", &format!("backup:\n  keep_local: {keep_local}\n")),
+        )
+        .unwrap();
+        let full = timed(&job, &["backup", "--no-prune"]);
+        let mut killed = 0;
+        for round in 0..ROUNDS / 2 {
+            let delay = Duration::from_millis(points.below(full.as_millis() as u64 * 6 / 5));
+            killed += usize::from(kill_after(&job, &["backup", "--no-prune"], delay));
+            let (code, v, _) = job.json(&["list"]);
+            assert_eq!(code, 0);
+            for b in v["backups"].as_array().unwrap() {
+                if b["complete"] == true {
+                    let id = b["id"].as_str().unwrap();
+                    let (code, v, _) = job.json(&["verify", id]);
+                    assert_eq!(code, 0, "round {round}: {id} looks complete but fails verify: {v}");
+                }
+            }
+            if !keep_local {
+                let local: Vec<String> = job
+                    .local_files()
+                    .into_iter()
+                    .filter(|f| {
+                        !f.ends_with(".lock")
+                            && !f.contains(".archive.gz")
+                            && !f.ends_with(".manifest.json")
+                    })
+                    .collect();
+                assert!(local.is_empty(), "round {round}: a streaming backup left {local:?}");
+            }
+        }
+        assert!(killed >= ROUNDS / 4, "only {killed} kills landed while the backup ran");
+        next_backup_cleans_up(&job);
+    }
     job.drop_database().await;
 }

@@ -99,6 +99,24 @@ async fn archive_format_backups_round_trip_and_mongorestore_reads_them() {
     .unwrap();
     let (code, _, stderr) = job.json(&["verify", damaged.join(&file).to_str().unwrap()]);
     assert_eq!(code, 6, "{stderr}");
+
+    // Retention deletes archive-format backups like any other, locally and in S3.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (code, v, stderr) = job.json(&["backup", "--no-prune"]);
+    assert_eq!(code, 0, "{stderr}");
+    let newest = v["id"].as_str().unwrap().to_owned();
+    let keep_one = [("DARAA_OPS_RETENTION_KEEP_LAST", "1"), ("DARAA_OPS_RETENTION_KEEP_DAYS", "0")];
+    let r = job.run(&["prune"], &keep_one);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !job.backup_dir.join(&file).exists(),
+        "the older archive stayed: {:?}",
+        job.local_files()
+    );
+    let (_, list, _) = job.json(&["list"]);
+    let ids: Vec<&str> =
+        list["backups"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [newest.as_str()], "{list}");
     job.drop_database().await;
 }
 
