@@ -19,8 +19,14 @@ pub fn init(format: LogFormat, quiet: bool, verbose: u8) {
         (false, 1) => "debug",
         (false, _) => "trace",
     };
-    // Our own crate at the chosen level; dependencies one notch quieter unless -vv.
-    let default = if verbose >= 2 { level.to_owned() } else { format!("warn,daraa_ops={level}") };
+    // Our own crate at the chosen level; dependencies one notch quieter unless -vv. The AWS
+    // SDK's credential providers warn with their internal structures on every miss (IMDS
+    // tokens, profiles): errors only, unless -v; daraa-ops names the cause itself.
+    let default = match verbose {
+        0 => format!("warn,aws_config=error,aws_smithy_runtime=error,daraa_ops={level}"),
+        1 => format!("warn,daraa_ops={level}"),
+        _ => level.to_owned(),
+    };
     let filter = std::env::var(env_vars::LOG)
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())

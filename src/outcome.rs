@@ -231,6 +231,12 @@ fn storage(e: &StorageError) -> Decision {
             Outcome::Unreachable,
             hint("check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the profile/role in use"),
         ),
+        StorageFault::NoCredentials => (
+            Outcome::Usage,
+            hint(
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or run where an instance role provides them",
+            ),
+        ),
         StorageFault::Forbidden => (
             Outcome::Unreachable,
             hint(

@@ -49,6 +49,8 @@ pub enum StorageFault {
     Unreachable,
     /// S3 refused the credentials.
     Denied,
+    /// No credentials were found at all (environment, profile, instance role).
+    NoCredentials,
     /// The credentials work, but a policy denies this request.
     Forbidden,
     /// The bucket does not exist.

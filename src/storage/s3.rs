@@ -49,6 +49,14 @@ pub fn classify<E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug>(
         Some(ep) => format!("s3://{} at {ep}", cfg.bucket),
         None => format!("s3://{}", cfg.bucket),
     };
+    if credentials_missing(e) {
+        return StorageError::new(
+            StorageFault::NoCredentials,
+            format!(
+                "no AWS credentials for {where_}: the SDK's credential chain (environment, profile files, instance role) provided none"
+            ),
+        );
+    }
     match e {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             StorageError::new(StorageFault::Unreachable, format!("cannot reach S3 for {where_}"))
@@ -86,6 +94,20 @@ pub fn classify<E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug>(
             format!("S3 request for {where_} failed: {}", short_debug(other)),
         ),
     }
+}
+
+/// Whether a request failed before it was sent because the SDK's credential chain found
+/// nothing (its error, somewhere in the source chain, says it could not load credentials).
+fn credentials_missing<E: std::fmt::Debug>(e: &SdkError<E, HttpResponse>) -> bool {
+    if matches!(e, SdkError::ServiceError(_)) {
+        return false;
+    }
+    // The SDK's error types for this (`CredentialsError`) live in a crate of their own; their
+    // debug text names them.
+    let text = format!("{e:?}");
+    ["CredentialsNotLoaded", "source: ProviderError(", "ProviderTimedOut", "loading credentials"]
+        .iter()
+        .any(|marker| text.contains(marker))
 }
 
 fn short_debug(e: &impl std::fmt::Debug) -> String {

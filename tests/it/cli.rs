@@ -232,3 +232,21 @@ fn man_writes_one_page_per_command() {
         assert!(text.starts_with(".ie \\n(.g .ds Aq") || text.contains(".TH"), "{page}");
     }
 }
+
+/// Every command's `--help` lists the global options under their own heading, apart from its
+/// own.
+#[test]
+fn global_options_have_their_own_heading_in_every_help() {
+    for args in
+        [vec!["backup"], vec!["restore"], vec!["verify"], vec!["mask", "check"], vec!["import"]]
+    {
+        let mut full = args.clone();
+        full.push("--help");
+        let r = run(&full, &[]);
+        assert_eq!(r.code, 0);
+        let (own, global) =
+            r.stdout.split_once("Global options:").expect("a Global options heading");
+        assert!(!own.contains("--config") && !own.contains("--quiet"), "{args:?}: {own}");
+        assert!(global.contains("--config") && global.contains("--yes"), "{args:?}");
+    }
+}

@@ -175,3 +175,27 @@ async fn glacier_archives_keep_readable_sidecars_and_errors_say_what_s3_said() {
     assert!(!r.stderr.contains("credentials"), "{}", r.stderr);
     job.drop_database().await;
 }
+
+/// Without AWS credentials anywhere, an S3 command names the cause (exit 2) instead of "cannot
+/// reach S3", and the SDK's provider warnings stay out of stderr (unless -v).
+#[test]
+fn missing_aws_credentials_are_named_as_such() {
+    let Some(s) = services() else { return };
+    let job = Job::new("nocreds", &s, &JobOptions { s3: true, ..JobOptions::default() });
+    let home = tempfile::tempdir().unwrap();
+    let o = job
+        .command(&["list", "--remote"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("HOME", home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no AWS credentials for s3://"), "{stderr}");
+    assert!(stderr.contains("hint: set AWS_ACCESS_KEY_ID"), "{stderr}");
+    assert!(!stderr.contains("WARN"), "SDK warnings on stderr: {stderr}");
+    assert!(!stderr.contains("cannot reach S3"), "{stderr}");
+}
