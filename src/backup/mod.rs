@@ -97,6 +97,24 @@ pub struct Report {
 }
 
 impl Report {
+    /// A backup just written, where it is; a backup marked shrunk is a failed check (exit 6).
+    fn written(id: String, sidecar: &Sidecar, locations: Vec<Location>) -> Report {
+        let shrunk = sidecar.manifest.shrunk.clone();
+        Report {
+            id,
+            label: sidecar.manifest.label.clone(),
+            archive: sidecar.archive.clone(),
+            totals: sidecar.manifest.totals.clone(),
+            locations,
+            upload_error: None,
+            pruned: None,
+            prune_error: None,
+            retention: Vec::new(),
+            outcome: if shrunk.is_some() { Outcome::Drift } else { Outcome::Ok },
+            shrunk,
+        }
+    }
+
     /// The report for people, a line each: what was written where, and what failed after.
     pub fn describe(&self) -> Vec<String> {
         use crate::output::human_bytes;
@@ -264,23 +282,8 @@ async fn to_s3(
     remote
         .put_bytes(&format!("{id}{SIDECAR_SUFFIX}"), &serde_json::to_vec_pretty(&sidecar)?)
         .await?;
-    let mut report = Report {
-        id,
-        label: sidecar.manifest.label.clone(),
-        archive: sidecar.archive.clone(),
-        totals: sidecar.manifest.totals.clone(),
-        locations: vec![Location::S3 { url: format!("{}{archive_name}", remote.describe()) }],
-        upload_error: None,
-        pruned: None,
-        prune_error: None,
-        retention: Vec::new(),
-        outcome: Outcome::Ok,
-        shrunk: sidecar.manifest.shrunk.clone(),
-    };
-    if report.shrunk.is_some() {
-        report.outcome = Outcome::Drift;
-    }
-    Ok(report)
+    let url = format!("{}{archive_name}", remote.describe());
+    Ok(Report::written(id, &sidecar, vec![Location::S3 { url }]))
 }
 
 /// `backup --stdout`: the archive format streamed to standard output, nothing on disk.
@@ -306,19 +309,8 @@ async fn to_stdout(
     };
     let (manifest, size, sha256) =
         stream::write(env, db, specs, server_version, &target, stream::Dest::Stdout).await?;
-    Ok(Report {
-        id,
-        label: manifest.label.clone(),
-        archive: ArchiveInfo { file: "-".into(), size, sha256 },
-        totals: manifest.totals,
-        locations: vec![Location::Stdout],
-        upload_error: None,
-        pruned: None,
-        prune_error: None,
-        retention: Vec::new(),
-        outcome: Outcome::Ok,
-        shrunk: None,
-    })
+    let sidecar = Sidecar { manifest, archive: ArchiveInfo { file: "-".into(), size, sha256 } };
+    Ok(Report::written(id, &sidecar, vec![Location::Stdout]))
 }
 
 /// Retention after a complete backup (unless `--no-prune`); its failure makes the backup a
@@ -460,19 +452,8 @@ async fn write_and_store(
     let sidecar_bytes = serde_json::to_vec_pretty(&sidecar)?;
     local_storage.put_bytes(&sidecar_name, &sidecar_bytes).await?;
     let final_path = local.path(&archive_name);
-    let mut report = Report {
-        id,
-        label: sidecar.manifest.label.clone(),
-        archive: sidecar.archive.clone(),
-        totals: sidecar.manifest.totals.clone(),
-        locations: vec![Location::Local { path: final_path.display().to_string() }],
-        upload_error: None,
-        pruned: None,
-        prune_error: None,
-        retention: Vec::new(),
-        outcome: Outcome::Ok,
-        shrunk: sidecar.manifest.shrunk.clone(),
-    };
+    let path = final_path.display().to_string();
+    let mut report = Report::written(id, &sidecar, vec![Location::Local { path }]);
     if let Some(s) = &report.shrunk {
         // Kept and uploaded (it may be the only copy of what is left), but a failed check.
         tracing::error!(
@@ -483,7 +464,6 @@ async fn write_and_store(
             s.previous_documents,
             s.previous_id
         );
-        report.outcome = Outcome::Drift;
     }
     let remote = if req.upload { storage::remote(cfg).await } else { None };
     if let Some(remote) = remote {

@@ -264,6 +264,18 @@ async fn dump_all(
             }
         });
     }
+    let mut entries = join_dumps(env, tasks, &job).await?;
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(entries)
+}
+
+/// Waits for every dump task; the first failure cancels the others (through the job's child
+/// token, so the exit code stays the failure's own) and is returned.
+pub(super) async fn join_dumps(
+    env: Env<'_>,
+    mut tasks: tokio::task::JoinSet<anyhow::Result<CollectionEntry>>,
+    job: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<Vec<CollectionEntry>> {
     let mut entries = Vec::new();
     let mut failure: Option<anyhow::Error> = None;
     while let Some(joined) = tasks.join_next().await {
@@ -279,11 +291,10 @@ async fn dump_all(
         }
     }
     env.progress.finish();
-    if let Some(f) = failure {
-        return Err(f);
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(entries),
     }
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(entries)
 }
 
 /// What one collection's dump task needs.

@@ -334,23 +334,5 @@ async fn dump_all(
             }
         });
     }
-    let mut entries = Vec::new();
-    let mut failure: Option<anyhow::Error> = None;
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(Ok(entry)) => entries.push(entry),
-            Ok(Err(e)) => {
-                failure.get_or_insert(e);
-                job.cancel();
-            }
-            Err(e) => {
-                failure.get_or_insert(anyhow::anyhow!("a dump task failed: {e}"));
-            }
-        }
-    }
-    env.progress.finish();
-    match failure {
-        Some(f) => Err(f),
-        None => Ok(entries),
-    }
+    pipeline::join_dumps(env, tasks, &job).await
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use comfy_table::Table;
 use serde::Serialize;
 
 use crate::catalog;
@@ -119,14 +119,26 @@ fn print_table(ctx: &Context, rows: &[Row], cfg: &crate::config::Config, storage
         ));
         return;
     }
+    // Fits an 80-column terminal: the id carries the time (UTC, sortable), borders are
+    // spaces, and on a terminal narrower than the table the widest columns wrap. Labels get a
+    // column when a backup has one.
     let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY);
-    t.set_header(["ID", "TIME (UTC)", "SIZE", "COLLECTIONS", "DOCUMENTS", "WHERE", "STATUS"]);
+    t.load_preset(comfy_table::presets::NOTHING);
+    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    // A terminal's width is found by the table itself; through a pipe, $COLUMNS when set.
+    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<u16>().ok()) {
+        t.set_width(w);
+    }
+    let labels = rows.iter().any(|r| r.label.is_some());
+    let mut header = vec!["ID (time UTC)", "SIZE", "COLLS", "DOCUMENTS", "WHERE", "STATUS"];
+    if labels {
+        header.push("LABEL");
+    }
+    t.set_header(header);
     for r in rows {
         let opt = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
-        t.add_row([
+        let mut row = vec![
             r.id.clone(),
-            r.time.clone(),
             r.size.map_or_else(|| "-".into(), human_bytes),
             opt(r.collections),
             opt(r.documents),
@@ -136,7 +148,11 @@ fn print_table(ctx: &Context, rows: &[Row], cfg: &crate::config::Config, storage
             } else {
                 r.status.clone()
             },
-        ]);
+        ];
+        if labels {
+            row.push(r.label.clone().unwrap_or_default());
+        }
+        t.add_row(row);
     }
     ctx.out.line(t);
 }

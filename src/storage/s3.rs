@@ -246,19 +246,7 @@ impl S3Store {
             // An archive: s3.storage_class applies (to archives only).
             return self.put_object(name, &data, self.storage_class()).await;
         }
-        let created = self
-            .client
-            .create_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&key)
-            .content_type("application/gzip")
-            .set_server_side_encryption(self.sse())
-            .set_ssekms_key_id(self.cfg.kms_key_id.clone())
-            .set_storage_class(self.storage_class())
-            .send()
-            .await
-            .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("upload of {key}")))?;
-        let upload_id = created.upload_id().unwrap_or_default().to_owned();
+        let upload_id = self.create_upload(&key).await?;
         let (digests, count) =
             match self.upload_parts(&key, &upload_id, path, size, part, cancel).await {
                 Ok(v) => v,
@@ -297,31 +285,69 @@ impl S3Store {
             let len = part.min(size - sent) as usize;
             let mut buf = vec![0u8; len];
             file.read_exact(&mut buf).await.map_err(local_err)?;
-            let digest = md5(&buf);
-            let r = self
-                .client
-                .upload_part()
-                .bucket(&self.bucket)
-                .key(key)
-                .upload_id(upload_id)
-                .part_number(number)
-                .content_md5(aws_smithy_types::base64::encode(digest))
-                .body(aws_sdk_s3::primitives::ByteStream::from(buf))
-                .send()
-                .await
-                .map_err(|e| {
-                    classify(&e, &self.cfg).prefixed(&format!("upload of {key} part {number}"))
-                })?;
-            parts.push(
-                aws_sdk_s3::types::CompletedPart::builder()
-                    .set_e_tag(r.e_tag().map(str::to_owned))
-                    .part_number(number)
-                    .build(),
-            );
+            let (part, digest) = self.upload_part(key, upload_id, number, buf).await?;
+            parts.push(part);
             digests.extend_from_slice(&digest);
             sent += len as u64;
         }
         let count = parts.len();
+        self.complete_upload(key, upload_id, parts).await?;
+        Ok((digests, count))
+    }
+
+    /// Starts a multipart upload of an archive; returns its id.
+    async fn create_upload(&self, key: &str) -> Result<String, StorageError> {
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/gzip")
+            .set_server_side_encryption(self.sse())
+            .set_ssekms_key_id(self.cfg.kms_key_id.clone())
+            .set_storage_class(self.storage_class())
+            .send()
+            .await
+            .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("upload of {key}")))?;
+        Ok(created.upload_id().unwrap_or_default().to_owned())
+    }
+
+    /// Sends one part with its Content-MD5; returns it for the completion and its MD5.
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+        data: Vec<u8>,
+    ) -> Result<(aws_sdk_s3::types::CompletedPart, [u8; 16]), StorageError> {
+        let digest = md5(&data);
+        let r = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .content_md5(aws_smithy_types::base64::encode(digest))
+            .body(aws_sdk_s3::primitives::ByteStream::from(data))
+            .send()
+            .await
+            .map_err(|e| {
+                classify(&e, &self.cfg).prefixed(&format!("upload of {key} part {number}"))
+            })?;
+        let part = aws_sdk_s3::types::CompletedPart::builder()
+            .set_e_tag(r.e_tag().map(str::to_owned))
+            .part_number(number)
+            .build();
+        Ok((part, digest))
+    }
+
+    async fn complete_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<aws_sdk_s3::types::CompletedPart>,
+    ) -> Result<(), StorageError> {
         self.client
             .complete_multipart_upload()
             .bucket(&self.bucket)
@@ -337,7 +363,7 @@ impl S3Store {
             .map_err(|e| {
                 classify(&e, &self.cfg).prefixed(&format!("completing the upload of {key}"))
             })?;
-        Ok((digests, count))
+        Ok(())
     }
 
     async fn abort(&self, key: &str, upload_id: &str) {
@@ -517,25 +543,14 @@ impl S3Store {
         cancel: &tokio_util::sync::CancellationToken,
     ) -> Result<S3StreamWriter, StorageError> {
         let key = self.key(name);
-        let created = self
-            .client
-            .create_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&key)
-            .content_type("application/gzip")
-            .set_server_side_encryption(self.sse())
-            .set_ssekms_key_id(self.cfg.kms_key_id.clone())
-            .set_storage_class(self.storage_class())
-            .send()
-            .await
-            .map_err(|e| classify(&e, &self.cfg).prefixed(&format!("upload of {key}")))?;
+        let upload_id = self.create_upload(&key).await?;
         // At least 8 MiB: 10,000 parts of sizes doubling every 1,000 then hold 7.8 TiB.
         let first_part = self.cfg.part_size_mib.map_or(MIN_PART, |m| m * MIB).max(8 * MIB);
         Ok(S3StreamWriter {
             store: self.clone(),
             name: name.to_owned(),
             key,
-            upload_id: created.upload_id().unwrap_or_default().to_owned(),
+            upload_id,
             handle: tokio::runtime::Handle::current(),
             cancel: cancel.clone(),
             first_part,
@@ -561,29 +576,14 @@ impl S3StreamWriter {
             ));
         }
         let data: Vec<u8> = self.buf.drain(..len).collect();
-        let digest = md5(&data);
         let number = self.parts.len() as i32 + 1;
-        let s = &self.store;
-        let sent = self.handle.block_on(
-            s.client
-                .upload_part()
-                .bucket(&s.bucket)
-                .key(&self.key)
-                .upload_id(&self.upload_id)
-                .part_number(number)
-                .content_md5(aws_smithy_types::base64::encode(digest))
-                .body(aws_sdk_s3::primitives::ByteStream::from(data))
-                .send(),
-        );
-        let r = sent.map_err(|e| {
-            classify(&e, &s.cfg).prefixed(&format!("upload of {} part {number}", self.key))
-        })?;
-        self.parts.push(
-            aws_sdk_s3::types::CompletedPart::builder()
-                .set_e_tag(r.e_tag().map(str::to_owned))
-                .part_number(number)
-                .build(),
-        );
+        let (part, digest) = self.handle.block_on(self.store.upload_part(
+            &self.key,
+            &self.upload_id,
+            number,
+            data,
+        ))?;
+        self.parts.push(part);
         self.digests.extend_from_slice(&digest);
         self.size += len as u64;
         Ok(())
@@ -599,23 +599,7 @@ impl S3StreamWriter {
         let s = self.store.clone();
         let parts = std::mem::take(&mut self.parts);
         let count = parts.len();
-        self.handle
-            .block_on(
-                s.client
-                    .complete_multipart_upload()
-                    .bucket(&s.bucket)
-                    .key(&self.key)
-                    .upload_id(&self.upload_id)
-                    .multipart_upload(
-                        aws_sdk_s3::types::CompletedMultipartUpload::builder()
-                            .set_parts(Some(parts))
-                            .build(),
-                    )
-                    .send(),
-            )
-            .map_err(|e| {
-                classify(&e, &s.cfg).prefixed(&format!("completing the upload of {}", self.key))
-            })?;
+        self.handle.block_on(s.complete_upload(&self.key, &self.upload_id, parts))?;
         self.done = true;
         let etag = format!("\"{}-{count}\"", hex(&md5(&self.digests)));
         self.handle.block_on(s.check_stored(&self.name, self.size, &etag))?;

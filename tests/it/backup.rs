@@ -506,3 +506,21 @@ async fn sigint_cleans_up_and_exits_130() {
     assert_eq!((code, v["held"].clone()), (0, serde_json::json!(false)), "lock released");
     job.drop_database().await;
 }
+
+/// `list` for people shows labels and fits an 80-column terminal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_shows_labels_and_fits_80_columns() {
+    let Some(s) = services() else { return };
+    let job = Job::new("listw", &s, &JobOptions::default());
+    job.seed(0.01, false).await;
+    assert_eq!(job.run(&["backup", "--no-prune", "--label", "pre-42"], &[]).code, 0);
+    let r = job.run(&["list"], &[("COLUMNS", "80")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(lines[0].contains("LABEL") && lines[0].contains("ID"), "{}", r.stdout);
+    assert!(lines.iter().any(|l| l.contains("pre-42") && l.contains("complete")), "{}", r.stdout);
+    for l in &lines {
+        assert!(l.trim_end().chars().count() <= 80, "{} columns: {l:?}", l.chars().count());
+    }
+    job.drop_database().await;
+}
