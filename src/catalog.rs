@@ -137,6 +137,30 @@ impl Resolved {
         }
     }
 
+    /// A failure reading this backup as an outcome: a damaged archive is exit 6 naming the
+    /// source, with `hint` (what the caller left untouched, what to do); a read failure is the
+    /// source's; anything after a signal is an interruption.
+    pub fn archive_error(
+        &self,
+        e: crate::archive::ArchiveError,
+        cancel: &tokio_util::sync::CancellationToken,
+        hint: &str,
+    ) -> anyhow::Error {
+        if cancel.is_cancelled() {
+            return crate::signal::Interrupted.into();
+        }
+        match e {
+            crate::archive::ArchiveError::Corrupt(msg) => {
+                CliError::new(crate::outcome::Outcome::Drift, format!("{}: {msg}", self.describe()))
+                    .with_hint(hint)
+                    .into()
+            }
+            crate::archive::ArchiveError::Io(e) => {
+                anyhow::Error::new(e).context(format!("reading {}", self.describe()))
+            }
+        }
+    }
+
     /// Where it is read from, for messages: a path or URL.
     pub fn describe(&self) -> String {
         if self.stdin {

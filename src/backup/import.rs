@@ -72,7 +72,13 @@ pub async fn import(
         },
     };
     let time = time.round(jiff::Unit::Second).unwrap_or(time);
-    let (first, metadata) = survey(source, env.cancel.clone()).await?;
+    let first = crate::restore::survey(
+        source,
+        env.cancel,
+        "nothing was imported; check the file with `daraa-ops verify <PATH>`",
+    )
+    .await?;
+    let metadata = first.metadata.clone();
     if first.manifest.database != cfg.mongodb.database {
         return Err(CliError::usage(format!(
             "{} is a backup of database {}, not of {} (mongodb.database)",
@@ -141,49 +147,6 @@ pub async fn import(
     guard.release().await;
     result?;
     Ok(report)
-}
-
-/// The first pass: verifies the whole source and collects its metadata.
-async fn survey(
-    source: &Resolved,
-    cancel: tokio_util::sync::CancellationToken,
-) -> anyhow::Result<(reader::Verified, BTreeMap<String, CollectionMetadata>)> {
-    let input = source.reader().await?;
-    let walk_cancel = cancel.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let mut metadata = BTreeMap::new();
-        let v =
-            reader::walk(crate::signal::CancelReader::new(input, walk_cancel), None, false, |e| {
-                if let Event::Metadata { collection, metadata: m } = e {
-                    metadata.insert(collection, m);
-                }
-                Ok(())
-            })?;
-        Ok::<_, ArchiveError>((v, metadata))
-    })
-    .await
-    .context("import reader panicked")?;
-    result.map_err(|e| archive_error(source, e, &cancel))
-}
-
-fn archive_error(
-    source: &Resolved,
-    e: ArchiveError,
-    cancel: &tokio_util::sync::CancellationToken,
-) -> anyhow::Error {
-    if cancel.is_cancelled() {
-        return crate::signal::Interrupted.into();
-    }
-    match e {
-        ArchiveError::Corrupt(msg) => {
-            CliError::new(Outcome::Drift, format!("{}: {msg}", source.describe()))
-                .with_hint("nothing was imported; check the file with `daraa-ops verify <PATH>`")
-                .into()
-        }
-        ArchiveError::Io(e) => {
-            anyhow::Error::new(e).context(format!("reading {}", source.describe()))
-        }
-    }
 }
 
 /// Whether a complete backup with this id is in any storage.

@@ -237,7 +237,7 @@ async fn restore_scratch(
         insertion_workers: cfg.restore.insertion_workers,
         mask,
     };
-    let survey = restore::survey(source, &ctx.cancel).await?;
+    let survey = restore::survey(source, &ctx.cancel, restore::UNCHANGED).await?;
     let restored = restore::restore(db, source, &survey, &opts, &ctx.cancel).await;
     if let Err(e) = &restored
         && let Some(f) = e.downcast_ref::<restore::Failed>()

@@ -47,7 +47,7 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     )
     .await?;
     let db = mongo.client.database(&target_db);
-    let survey = restore::survey(&source, &ctx.cancel).await?;
+    let survey = restore::survey(&source, &ctx.cancel, restore::UNCHANGED).await?;
     if survey.streamed {
         check_streamed(ctx, args)?;
     }

@@ -174,16 +174,11 @@ pub async fn sample_backup(
         Ok::<_, ArchiveError>(scanner)
     })
     .await?;
-    match walked {
-        Ok(s) => Ok(s),
-        Err(_) if cancel.is_cancelled() => Err(crate::signal::Interrupted.into()),
-        Err(ArchiveError::Corrupt(m)) => Err(crate::outcome::CliError::new(
-            crate::outcome::Outcome::Drift,
-            format!("{}: {m}", source.describe()),
+    walked.map_err(|e| {
+        source.archive_error(
+            e,
+            cancel,
+            "this backup cannot be checked; try another (`daraa-ops list`)",
         )
-        .into()),
-        Err(ArchiveError::Io(e)) => {
-            Err(anyhow::Error::new(e).context(format!("reading {}", source.describe())))
-        }
-    }
+    })
 }

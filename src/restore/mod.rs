@@ -25,7 +25,6 @@ use tokio_util::sync::CancellationToken;
 use crate::archive::reader::{self, ArchiveError, Event};
 use crate::archive::{CollectionMetadata, Manifest, SourceFormat};
 use crate::catalog::Resolved;
-use crate::outcome::{CliError, Outcome};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -121,7 +120,11 @@ pub struct Survey {
     pub streamed: bool,
 }
 
-pub async fn survey(source: &Resolved, cancel: &CancellationToken) -> anyhow::Result<Survey> {
+pub async fn survey(
+    source: &Resolved,
+    cancel: &CancellationToken,
+    hint: &str,
+) -> anyhow::Result<Survey> {
     if let Some(s) = &source.sidecar {
         return Ok(Survey {
             manifest: s.manifest.clone(),
@@ -158,7 +161,7 @@ pub async fn survey(source: &Resolved, cancel: &CancellationToken) -> anyhow::Re
     })
     .await
     .context("archive reader panicked")?;
-    let (verified, metadata) = result.map_err(|e| archive_error(source, e, cancel))?;
+    let (verified, metadata) = result.map_err(|e| source.archive_error(e, cancel, hint))?;
     let mut manifest = verified.manifest;
     if manifest.id.is_empty() {
         manifest.id.clone_from(&source.id);
@@ -166,25 +169,9 @@ pub async fn survey(source: &Resolved, cancel: &CancellationToken) -> anyhow::Re
     Ok(Survey { manifest, metadata, format: verified.format, streamed: false })
 }
 
-/// A damaged archive is exit 6 with nothing changed; a read failure is the source's.
-fn archive_error(source: &Resolved, e: ArchiveError, cancel: &CancellationToken) -> anyhow::Error {
-    if cancel.is_cancelled() {
-        return crate::signal::Interrupted.into();
-    }
-    match e {
-        ArchiveError::Corrupt(msg) => CliError::new(
-            Outcome::Drift,
-            format!("{}: {msg}", source.describe()),
-        )
-        .with_hint(
-            "nothing in the target database was changed; restore another backup (`daraa-ops list`)",
-        )
-        .into(),
-        ArchiveError::Io(e) => {
-            anyhow::Error::new(e).context(format!("reading {}", source.describe()))
-        }
-    }
-}
+/// The hint of a damaged archive met by a restore or a drill.
+pub const UNCHANGED: &str =
+    "nothing in the target database was changed; restore another backup (`daraa-ops list`)";
 
 pub async fn restore(
     db: &Database,

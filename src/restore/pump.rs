@@ -109,7 +109,8 @@ pub(super) async fn pump(
     if let Some(e) = stream_error {
         return Err(e);
     }
-    let mut manifest = stream_result.map_err(|e| super::archive_error(source, e, cancel))?.manifest;
+    let mut manifest =
+        stream_result.map_err(|e| source.archive_error(e, cancel, super::UNCHANGED))?.manifest;
     if manifest.id.is_empty() {
         manifest.id.clone_from(&source.id);
     }

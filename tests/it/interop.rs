@@ -81,6 +81,17 @@ async fn indexes_of(db: &mongodb::Database) -> Vec<(String, Vec<bson::Document>)
     out
 }
 
+/// What the replaced backup-mongodb.sh did after `mongodump --gzip --out dump_20261128`:
+/// `tar -czf dump_20261128.tar.gz dump_20261128` (top-level folder, directory entries).
+fn script_tarball(dir: &Path) {
+    let tarred = Command::new("tar")
+        .args(["-czf", "dump_20261128.tar.gz", "dump_20261128"])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(tarred.success());
+}
+
 fn path_arg(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -106,12 +117,7 @@ async fn daraa_ops_reads_every_shape_mongodump_writes() {
     mongodump(&job, &[format!("--out={}", at("out").display())]);
     mongodump(&job, &["--gzip".into(), format!("--out={}", at("dump_20261128").display())]);
     // The replaced backup-mongodb.sh: the --gzip folder in a tar.gz, top-level folder included.
-    let tarred = Command::new("tar")
-        .args(["-czf", "dump_20261128.tar.gz", "dump_20261128"])
-        .current_dir(&dir)
-        .status()
-        .unwrap();
-    assert!(tarred.success());
+    script_tarball(&dir);
     let shapes = [
         ("daraa.archive.gz", "mongodump-archive", "crc64"),
         ("daraa.archive", "mongodump-archive", "crc64"),
@@ -183,12 +189,7 @@ async fn import_makes_mongodump_backups_daraa_ops_backups() {
     let dir = job.dir.path().join("dumps");
     std::fs::create_dir_all(&dir).unwrap();
     mongodump(&job, &["--gzip".into(), format!("--out={}", dir.join("dump_20261128").display())]);
-    let tarred = Command::new("tar")
-        .args(["-czf", "dump_20261128.tar.gz", "dump_20261128"])
-        .current_dir(&dir)
-        .status()
-        .unwrap();
-    assert!(tarred.success());
+    script_tarball(&dir);
     let archive = dir.join("nightly.archive.gz");
     mongodump(&job, &[format!("--archive={}", archive.display()), "--gzip".into()]);
 
