@@ -58,6 +58,9 @@ _daraa__ops() {
             daraa__ops,prune)
                 cmd="daraa__ops__subcmd__prune"
                 ;;
+            daraa__ops,rekey)
+                cmd="daraa__ops__subcmd__rekey"
+                ;;
             daraa__ops,restore)
                 cmd="daraa__ops__subcmd__restore"
                 ;;
@@ -153,6 +156,9 @@ _daraa__ops() {
                 ;;
             daraa__ops__subcmd__help,prune)
                 cmd="daraa__ops__subcmd__help__subcmd__prune"
+                ;;
+            daraa__ops__subcmd__help,rekey)
+                cmd="daraa__ops__subcmd__help__subcmd__rekey"
                 ;;
             daraa__ops__subcmd__help,restore)
                 cmd="daraa__ops__subcmd__help__subcmd__restore"
@@ -293,7 +299,7 @@ _daraa__ops() {
 
     case "${cmd}" in
         daraa__ops)
-            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list verify import prune restore drill users indexes cleanup stats cron lock mask completions man help"
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list verify import prune rekey restore drill users indexes cleanup stats cron lock mask completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -779,7 +785,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__help)
-            opts="config backup list verify import prune restore drill users indexes cleanup stats cron lock mask completions man help"
+            opts="config backup list verify import prune rekey restore drill users indexes cleanup stats cron lock mask completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1129,6 +1135,20 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__rekey)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1757,6 +1777,32 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__prune)
+            opts="-q -v -h -V --dry-run --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__rekey)
             opts="-q -v -h -V --dry-run --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

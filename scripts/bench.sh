@@ -7,6 +7,11 @@
 #   scripts/bench.sh --streaming [--scales "0.3 3"] [--reps 3]   (the backup rows of --peers)
 #   scripts/bench.sh --masking [--scales 3] [--reps 3]
 #   scripts/bench.sh --disk [--scales 3]
+#   scripts/bench.sh --encryption [--scales 3] [--reps 3] [--raw-mb 300]
+#
+# --encryption: the same jobs with and without backup.encryption (one age recipient): backup
+# (tar, and the archive format to stdout), verify and restore of the same data, and the
+# archive pipeline alone on --raw-mb MB of raw BSON; ratios encrypted / plain.
 #
 # --disk: peak local disk used by a backup in each format (tar with gzip'd staging, archive to
 # a local file, archive streamed to S3), measured by polling the backup folder every 20 ms.
@@ -38,6 +43,7 @@ peers=false
 masking=false
 streaming=false
 disk=false
+encryption=false
 raw_mb=300
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -48,13 +54,14 @@ while [[ $# -gt 0 ]]; do
     --streaming) peers=true; streaming=true; shift ;;
     --masking) masking=true; shift ;;
     --disk) disk=true; shift ;;
+    --encryption) encryption=true; shift ;;
     --raw-mb) raw_mb=$2; shift 2 ;;
     *) echo "usage: $0 [--scales \"1 10\"] [--reps N] [--pipeline-only] [--raw-mb N]" >&2; exit 2 ;;
   esac
 done
 $pipeline_only && scales=1
 if [[ -z $scales ]]; then
-  if $peers; then scales="0.3 3"; elif $masking || $disk; then scales=3; else scales="1 10"; fi
+  if $peers; then scales="0.3 3"; elif $masking || $disk || $encryption; then scales=3; else scales="1 10"; fi
 fi
 
 command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
@@ -218,6 +225,70 @@ for (label, scale), (wall, cpu, rss, server) in med.items():
 PY
 }
 
+encryption_bench() {
+  : > "$work/runs.tsv"
+  command -v age-keygen >/dev/null || scripts/services.sh up >/dev/null
+  ( umask 077; age-keygen -o "$work/age.key" 2>/dev/null )
+  local recipient; recipient=$(age-keygen -y "$work/age.key")
+  local scale
+  for scale in $scales; do
+    local db="bench_e${scale//./_}"
+    target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --scale "$scale" --seed 42 --no-zoo > /dev/null
+    local mode
+    for mode in plain encrypted; do
+      local enc=""
+      [[ $mode == encrypted ]] && enc=", encryption: {recipients: [$recipient], identity_files: [\"$work/age.key\"]}"
+      cat > "$work/$mode.yaml" <<YAML
+mongodb: {uri: "$uri", username: admin, password_file: "$pw", database: "$db"}
+backup: {dir: "$work/b_$mode"$enc}
+YAML
+    done
+    local rep
+    for rep in $(seq "$reps"); do
+      for mode in plain encrypted; do
+        rm -rf "$work/b_$mode"
+        timed "backup tar: $mode" "$scale" "$bin" --config "$work/$mode.yaml" -q backup --no-upload --no-prune
+        timed "backup --stdout (archive format): $mode" "$scale" bash -c "'$bin' --config '$work/$mode.yaml' -q backup --stdout > '$work/stream_$mode'"
+        timed "verify: $mode" "$scale" "$bin" --config "$work/$mode.yaml" -q verify latest
+        timed "restore: $mode" "$scale" "$bin" --config "$work/$mode.yaml" -q restore latest --target-db "${db}_r"
+        target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "${db}_r" --drop-only >/dev/null
+      done
+    done
+    local archive; archive=$(ls "$work"/b_plain/*.tar.gz)
+    rm -rf "$work/extract" && mkdir -p "$work/extract" && tar xzf "$archive" -C "$work/extract"
+    find "$work/extract" -name '*.bson' -print0 | xargs -0 cat > "$work/one.bson"
+    : > "$work/raw.bson"
+    while (( $(stat -c %s "$work/raw.bson") < raw_mb * 1000000 )); do cat "$work/one.bson" >> "$work/raw.bson"; done
+    for rep in $(seq "$reps"); do
+      for mode in plain encrypted; do
+        local flag=""; [[ $mode == encrypted ]] && flag=--encrypt
+        timed "pipeline $((raw_mb)) MB: $mode" "$scale" target/release/examples/pipeline --input "$work/raw.bson" --out "$work/p.out" --level 5 --threads 2 $flag
+      done
+    done
+    target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --drop-only >/dev/null
+  done
+  python3 - "$work/runs.tsv" "$raw_mb" <<'PY'
+import collections, statistics, sys
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    label, scale, wall, cpu, rss, server = line.rstrip("\n").split("\t")
+    rows[(label, scale)].append((float(wall), float(cpu), float(rss), float(server)))
+med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
+print("| run | scale | wall s | client CPU s | peak RSS MiB | wall / plain | client CPU / plain |")
+print("|---|---|---|---|---|---|---|")
+for (label, scale), (wall, cpu, rss, server) in med.items():
+    plain = med[(label.replace(": encrypted", ": plain"), scale)]
+    extra = ""
+    if label.startswith("pipeline"):
+        extra = f" ({float(sys.argv[2]) / wall:.0f} MB/s)"
+    print(f"| {label}{extra} | {scale} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {wall / plain[0]:.2f} | {cpu / plain[1]:.2f} |")
+PY
+}
+
+if $encryption; then
+  encryption_bench
+  exit 0
+fi
 if $peers; then
   peers_bench "$streaming"
   exit 0

@@ -92,6 +92,17 @@ install_redis() {
   # Debian starts a system redis on 6379; ours runs on its own port, so leave that one alone.
 }
 
+# age (the reference command-line tool): the encryption tests decrypt daraa-ops archives with it.
+install_age() {
+  command -v age >/dev/null && command -v age-keygen >/dev/null && return 0
+  log "installing age from Debian"
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age >/dev/null
+  fi
+}
+
 # prometheus_client's text-format parser: the stats tests check `--format prometheus` with it.
 PROMCLIENT_VERSION=0.21.1
 install_promclient() {
@@ -199,6 +210,7 @@ case ${1:-} in
     mkdir -p "$STATE" && chmod 700 "$STATE"
     install_ferretdb
     install_redis
+    install_age
     install_moto
     install_promclient
     start_ferretdb

@@ -60,6 +60,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
         Command::Verify(args) => commands::verify::run(ctx, args).await,
         Command::Import(args) => commands::import::run(ctx, args).await,
         Command::Prune(args) => commands::prune::run(ctx, args).await,
+        Command::Rekey(args) => commands::rekey::run(ctx, args).await,
         Command::Restore(args) => commands::restore::run(ctx, args).await,
         Command::Drill(args) => commands::drill::run(ctx, args).await,
         Command::Users(cmd) => commands::users::run(ctx, cmd).await,

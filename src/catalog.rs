@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::archive::Sidecar;
+use crate::archive::crypt;
 use crate::archive::names::{
     self, ARCHIVE_SUFFIX, ARCHIVE_SUFFIXES, PARTIAL_SUFFIX, SIDECAR_SUFFIX,
 };
@@ -112,7 +113,7 @@ pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry
 }
 
 /// An archive chosen by `ID`, `latest` or a path, with its sidecar when one exists.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Resolved {
     pub id: String,
     /// Where it is read from: a storage and the archive's name in it.
@@ -123,11 +124,124 @@ pub struct Resolved {
     pub directory: Option<std::path::PathBuf>,
     /// `-`: standard input, readable once (no survey, no sidecar).
     pub stdin: bool,
+    /// `backup.encryption.identity_files`: read only when the backup turns out encrypted.
+    pub identity_files: Vec<crate::config::SecretFile>,
 }
 
 impl Resolved {
-    /// The backup's bytes as a stream: the stored file, or a tar of the folder.
-    pub async fn reader(&self) -> Result<Box<dyn std::io::Read + Send>, StorageError> {
+    /// The backup's plaintext as a stream: [`raw_reader`](Self::raw_reader) decrypted when it
+    /// is an age file.
+    pub async fn reader(&self) -> anyhow::Result<Box<dyn std::io::Read + Send>> {
+        let raw = self.raw_reader().await?;
+        tokio::task::block_in_place(|| self.decrypt(raw))
+    }
+
+    /// Whether the backup is encrypted, as far as its name and sidecar tell.
+    pub fn encrypted(&self) -> bool {
+        self.archive_name.ends_with(crypt::SUFFIX)
+            || self.sidecar.as_ref().is_some_and(|s| s.archive.encryption.is_some())
+    }
+
+    /// The recipients the sidecar says the backup was encrypted for.
+    fn recipients_text(&self) -> String {
+        match self.sidecar.as_ref().and_then(|s| s.archive.encryption.as_ref()) {
+            Some(e) => e.recipients.join(", "),
+            None => "recipients not recorded (no sidecar)".into(),
+        }
+    }
+
+    /// `raw` as plaintext: unchanged when it is not an age file, else decrypted with the
+    /// configured identities (reads the age header now; blocking). No identity configured is
+    /// exit 2; none that opens it or a damaged header is exit 6, naming the recipients.
+    pub fn decrypt<'a, R: std::io::Read + Send + 'a>(
+        &self,
+        raw: R,
+    ) -> anyhow::Result<Box<dyn std::io::Read + Send + 'a>> {
+        use std::io::Read as _;
+        let mut raw = raw;
+        let mut head = vec![0u8; crypt::MAGIC.len()];
+        let mut n = 0;
+        while n < head.len() {
+            match raw.read(&mut head[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(
+                        anyhow::Error::new(e).context(format!("reading {}", self.describe()))
+                    );
+                }
+            }
+        }
+        head.truncate(n);
+        let encrypted = crypt::is_encrypted(&head);
+        let stream = std::io::Cursor::new(head).chain(raw);
+        if !encrypted {
+            return Ok(Box::new(stream));
+        }
+        let identities = load_identities(&self.identity_files)?.ok_or_else(|| {
+            CliError::usage(format!(
+                "{} is encrypted with age (for {}) and no identity is configured to open it",
+                self.describe(),
+                self.recipients_text()
+            ))
+            .with_hint(
+                "set backup.encryption.identity_files (or DARAA_OPS_AGE_IDENTITY_FILE) to the private key file of one of those recipients, mode 0600",
+            )
+        })?;
+        let recorded = self
+            .sidecar
+            .as_ref()
+            .and_then(|s| s.archive.encryption.as_ref())
+            .map(|e| e.recipients.clone())
+            .unwrap_or_default();
+        crypt::open(stream, &identities).map_err(|e| match e {
+            // One of the recorded recipients is ours, yet nothing opens: the header changed.
+            crypt::OpenError::NoMatchingKey if identities.opens_any(&recorded) => CliError::new(
+                crate::outcome::Outcome::Drift,
+                format!(
+                    "{}: the age header is damaged: it was encrypted for {} (one of them is {}'s key), and that key does not open it",
+                    self.describe(),
+                    recorded.join(", "),
+                    self.identity_files
+                        .iter()
+                        .map(|f| f.path().display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            )
+            .with_hint("this archive cannot be trusted; nothing was read from it")
+            .into(),
+            crypt::OpenError::NoMatchingKey => CliError::new(
+                crate::outcome::Outcome::Drift,
+                format!(
+                    "no configured identity opens {}: it was encrypted for {}; the identities in {} answer to {}",
+                    self.describe(),
+                    self.recipients_text(),
+                    self.identity_files
+                        .iter()
+                        .map(|f| f.path().display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    identities.public().join(", ")
+                ),
+            )
+            .with_hint("add the identity of one of those recipients to backup.encryption.identity_files")
+            .into(),
+            crypt::OpenError::Damaged(msg) => CliError::new(
+                crate::outcome::Outcome::Drift,
+                format!("{}: {msg}", self.describe()),
+            )
+            .with_hint("this archive cannot be trusted; nothing was read from it")
+            .into(),
+            crypt::OpenError::Io(e) => {
+                anyhow::Error::new(e).context(format!("reading {}", self.describe()))
+            }
+        })
+    }
+
+    /// The backup's bytes as stored: the file (encrypted or not), or a tar of the folder.
+    pub async fn raw_reader(&self) -> Result<Box<dyn std::io::Read + Send>, StorageError> {
         if self.stdin {
             return Ok(Box::new(std::io::stdin()));
         }
@@ -176,13 +290,28 @@ impl Resolved {
 }
 
 /// File name endings of backups given by path, longest first: the id is the name without it.
-const PATH_SUFFIXES: [&str; 7] =
-    [ARCHIVE_SUFFIX, ".archive.gz", ".tgz", ".tar", ".archive", ".gz", ".bson"];
+const PATH_SUFFIXES: [&str; 9] = [
+    names::ARCHIVE_SUFFIX_AGE,
+    names::STREAM_SUFFIX_AGE,
+    ARCHIVE_SUFFIX,
+    ".archive.gz",
+    ".tgz",
+    ".tar",
+    ".archive",
+    ".gz",
+    ".bson",
+];
 
 /// Finds a backup: a path (a daraa-ops `.tar.gz`, whose sidecar beside it is used when
 /// present; a mongodump `--archive` file; a mongodump `--out` folder or a tar of one), a
 /// backup id (local first, then S3), or `latest` (the newest complete backup in either).
 pub async fn resolve(cfg: &crate::config::Config, target: &str) -> anyhow::Result<Resolved> {
+    let mut resolved = resolve_source(cfg, target).await?;
+    resolved.identity_files.clone_from(&cfg.backup.encryption.identity_files);
+    Ok(resolved)
+}
+
+async fn resolve_source(cfg: &crate::config::Config, target: &str) -> anyhow::Result<Resolved> {
     if target == "-" {
         return Ok(Resolved {
             id: "stdin".into(),
@@ -191,6 +320,7 @@ pub async fn resolve(cfg: &crate::config::Config, target: &str) -> anyhow::Resul
             sidecar: None,
             directory: None,
             stdin: true,
+            identity_files: Vec::new(),
         });
     }
     let path = std::path::Path::new(target);
@@ -217,6 +347,7 @@ async fn resolve_path(target: &str) -> anyhow::Result<Resolved> {
                 sidecar: None,
                 directory: Some(path.to_path_buf()),
                 stdin: false,
+                identity_files: Vec::new(),
             });
         }
         if !path.is_file() {
@@ -243,7 +374,15 @@ async fn resolve_path(target: &str) -> anyhow::Result<Resolved> {
         } else {
             None
         };
-        Ok(Resolved { id, storage, archive_name: file, sidecar, directory: None, stdin: false })
+        Ok(Resolved {
+            id,
+            storage,
+            archive_name: file,
+            sidecar,
+            directory: None,
+            stdin: false,
+            identity_files: Vec::new(),
+        })
     }
 }
 
@@ -300,6 +439,7 @@ async fn resolve_id(cfg: &crate::config::Config, target: &str) -> anyhow::Result
                 sidecar: e.sidecar,
                 directory: None,
                 stdin: false,
+                identity_files: Vec::new(),
             })
         }
         None if target == "latest" => Err(anyhow::Error::new(CliError::usage(format!(
@@ -315,4 +455,63 @@ async fn resolve_id(cfg: &crate::config::Config, target: &str) -> anyhow::Result
             .with_hint("see `daraa-ops list`")
             .into()),
     }
+}
+
+/// The recipients new archives and cleanup parts are encrypted to (`backup.encryption`),
+/// `None` when encryption is off. A recipients file that cannot be read or holds a bad key is
+/// exit 2 naming it.
+pub fn recipients(cfg: &crate::config::Config) -> anyhow::Result<Option<crypt::Recipients>> {
+    let e = &cfg.backup.encryption;
+    if !e.enabled() {
+        return Ok(None);
+    }
+    let mut lines: Vec<String> = e.recipients.clone();
+    for f in &e.recipients_files {
+        let text = std::fs::read_to_string(f).map_err(|err| {
+            CliError::usage(format!(
+                "cannot read backup.encryption.recipients_files entry {}: {err}",
+                f.display()
+            ))
+        })?;
+        let r = crypt::Recipients::parse(text.lines()).map_err(|msg| {
+            CliError::usage(format!("recipients file {}: {msg}", f.display()))
+                .with_hint("one age1… public key per line; `age-keygen -y KEYFILE` prints one")
+        })?;
+        if r.is_empty() {
+            return Err(CliError::usage(format!(
+                "recipients file {} holds no age1… key",
+                f.display()
+            ))
+            .into());
+        }
+        lines.extend(r.names().iter().cloned());
+    }
+    let r = crypt::Recipients::parse(lines.iter().map(String::as_str))
+        .map_err(|msg| CliError::usage(format!("backup.encryption.recipients: {msg}")))?;
+    Ok(Some(r))
+}
+
+/// The configured identities, read now (mode warnings as for every secret); `None` when none
+/// is configured. A missing, unreadable or malformed file is exit 2 naming it.
+pub fn load_identities(
+    files: &[crate::config::SecretFile],
+) -> anyhow::Result<Option<crypt::Identities>> {
+    use secrecy::ExposeSecret as _;
+    let mut all: Option<crypt::Identities> = None;
+    for f in files {
+        let text = f.read("backup.encryption.identity_files").map_err(|e| {
+            CliError::usage(e.to_string()).with_hint(
+                "backup.encryption.identity_files (or DARAA_OPS_AGE_IDENTITY_FILE) names an age identity file (`age-keygen -o FILE`), mode 0600",
+            )
+        })?;
+        let ids = crypt::Identities::parse(text.expose_secret()).map_err(|msg| {
+            CliError::usage(format!("age identity file {} {msg}", f.path().display()))
+                .with_hint("an identity file holds AGE-SECRET-KEY-1… lines (`age-keygen -o FILE`)")
+        })?;
+        match &mut all {
+            Some(a) => a.extend(ids),
+            None => all = Some(ids),
+        }
+    }
+    Ok(all)
 }

@@ -88,6 +88,15 @@ pub enum Command {
     Import(ImportArgs),
     /// Apply retention to the local directory and S3
     Prune(PruneArgs),
+    /// Re-encrypt backups for the configured age recipients (key rotation), in place
+    ///
+    /// Each backup not yet encrypted for exactly backup.encryption's recipients is decrypted
+    /// with the configured identities and encrypted to the new recipients, without
+    /// decompressing or dumping again; the new file is opened and verified in full before it
+    /// replaces the old one (locally and in S3). Needs an identity of one of the new
+    /// recipients in backup.encryption.identity_files.
+    #[command(after_help = exit_codes_help())]
+    Rekey(RekeyArgs),
     /// Restore a backup (local, S3 or a path); live collections are replaced only once the new
     /// data is complete and verified
     #[command(after_help = exit_codes_help())]
@@ -161,6 +170,7 @@ impl Command {
             Command::Verify(_) => "verify",
             Command::Import(_) => "import",
             Command::Prune(_) => "prune",
+            Command::Rekey(_) => "rekey",
             Command::Restore(_) => "restore",
             Command::Drill(_) => "drill",
             Command::Users(UsersCommand::Provision(_)) => "users provision",
@@ -247,6 +257,16 @@ pub struct ImportArgs {
     /// Do not apply retention after the import
     #[arg(long)]
     pub no_prune: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// Only these backups (ids); all complete backups when none is given
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Show which backups would be re-encrypted; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

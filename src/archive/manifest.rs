@@ -117,8 +117,22 @@ pub struct Sidecar {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArchiveInfo {
     pub file: String,
+    /// Size and SHA-256 of the file as stored (the ciphertext when encrypted): what a keyless
+    /// `verify` checks.
     pub size: u64,
     pub sha256: String,
+    /// Set when the file is an age file: for whom (public keys only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
+}
+
+/// How an archive is encrypted (docs/encryption.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Encryption {
+    /// `age` (X25519 recipients).
+    pub scheme: String,
+    /// The recipients' public keys (`age1…`).
+    pub recipients: Vec<String>,
 }
 
 impl Manifest {

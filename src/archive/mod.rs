@@ -4,6 +4,7 @@
 //! `names` holds mongodump's file-name escaping and backup ids, `manifest` the manifest and
 //! sidecar.
 
+pub mod crypt;
 pub mod foreign;
 pub mod gz;
 pub mod interleaved;
@@ -15,7 +16,7 @@ pub mod writer;
 
 pub use foreign::SourceFormat;
 pub use layout::CollectionMetadata;
-pub use manifest::{ArchiveInfo, CollectionEntry, Manifest, Sidecar, Totals};
+pub use manifest::{ArchiveInfo, CollectionEntry, Encryption, Manifest, Sidecar, Totals};
 pub use reader::ArchiveError;
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Names inside and of archives: mongodump's collection file-name escaping, and backup ids.
 //!
-//! Backup ids are `<prefix>-<db>-<YYYYMMDDTHHMMSSZ>`; the archive is `<id>.tar.gz` and its
-//! sidecar `<id>.manifest.json`. Ids sort by time for one prefix and database.
+//! Backup ids are `<prefix>-<db>-<YYYYMMDDTHHMMSSZ>`; the archive is `<id>.tar.gz` (or
+//! `.archive.gz`, each with `.age` when encrypted) and its sidecar `<id>.manifest.json`. Ids sort by time for one prefix and database.
 
 use std::fmt::Write as _;
 
@@ -10,8 +10,12 @@ use jiff::Timestamp;
 pub const ARCHIVE_SUFFIX: &str = ".tar.gz";
 /// A backup in mongodump's archive format (`backup.format: archive`).
 pub const STREAM_SUFFIX: &str = ".archive.gz";
+/// The same, encrypted with age (`backup.encryption`).
+pub const ARCHIVE_SUFFIX_AGE: &str = ".tar.gz.age";
+pub const STREAM_SUFFIX_AGE: &str = ".archive.gz.age";
 /// Every name a backup archive can have, tar first.
-pub const ARCHIVE_SUFFIXES: [&str; 2] = [ARCHIVE_SUFFIX, STREAM_SUFFIX];
+pub const ARCHIVE_SUFFIXES: [&str; 4] =
+    [ARCHIVE_SUFFIX, STREAM_SUFFIX, ARCHIVE_SUFFIX_AGE, STREAM_SUFFIX_AGE];
 pub const SIDECAR_SUFFIX: &str = ".manifest.json";
 pub const PARTIAL_SUFFIX: &str = ".partial";
 

@@ -178,7 +178,8 @@ struct Source<R>(R);
 impl<R: Read> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read(buf).map_err(|e| {
-            if e.kind() == io::ErrorKind::Interrupted {
+            // An age payload failing authentication is the archive's fault, not the source's.
+            if e.kind() == io::ErrorKind::Interrupted || super::crypt::is_tampered(&e) {
                 e
             } else {
                 io::Error::new(e.kind(), SourceError(e))

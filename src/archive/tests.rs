@@ -55,7 +55,7 @@ fn zoo_archive(dir: &std::path::Path) -> (Vec<u8>, Manifest) {
     let meta = br#"{"options":{},"indexes":[],"collectionName":"bsonzoo","type":"collection"}"#;
     let manifest = manifest_for(&data, zoo::documents().len() as u64, meta);
     let path = dir.join("a.tar.gz");
-    let mut w = ArchiveWriter::create(&path, 6, 2, 0).unwrap();
+    let mut w = ArchiveWriter::create(&path, 6, 2, 0, None).unwrap();
     w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.0"}"#).unwrap();
     let staged = dir.join("zoo.bson");
     std::fs::write(&staged, &data).unwrap();
@@ -229,7 +229,7 @@ fn a_manifest_that_lies_about_counts_is_caught() {
     let mut m = manifest_for(&data, 3, meta);
     m.collections[0].documents = 3;
     let path = dir.path().join("lie.tar.gz");
-    let mut w = ArchiveWriter::create(&path, 1, 1, 0).unwrap();
+    let mut w = ArchiveWriter::create(&path, 1, 1, 0, None).unwrap();
     let staged = dir.path().join("z2.bson");
     std::fs::write(&staged, &data).unwrap();
     w.append_file("db/bsonzoo.bson", &staged).unwrap();

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::crypt::{Recipients, Sealer};
 use super::gz::ParallelGzWriter;
 use crate::files::hex;
 
@@ -44,7 +45,35 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-type Sink = ParallelGzWriter<HashingWriter<BufWriter<File>>>;
+/// Counts and hashes what is read through it.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> HashingReader<R> {
+    pub fn new(inner: R) -> Self {
+        HashingReader { inner, hasher: Sha256::new(), bytes: 0 }
+    }
+
+    /// Bytes read and their SHA-256 (hex).
+    pub fn finish(self) -> (u64, String) {
+        (self.bytes, hex(&self.hasher.finalize()))
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// gzip over (when encrypting) age over the hashing file writer: the hash is the stored file's.
+type Sink = ParallelGzWriter<Sealer<HashingWriter<BufWriter<File>>>>;
 
 /// Reads exactly `left` bytes: an early end is an error.
 struct Exact<R> {
@@ -76,14 +105,18 @@ pub struct ArchiveWriter {
 }
 
 impl ArchiveWriter {
-    /// Creates `path` (which must not exist) with mode 0600.
-    pub fn create(path: &Path, level: u32, threads: usize, mtime: u64) -> io::Result<Self> {
+    /// Creates `path` (which must not exist) with mode 0600; with `recipients`, an age file.
+    pub fn create(
+        path: &Path,
+        level: u32,
+        threads: usize,
+        mtime: u64,
+        recipients: Option<&Recipients>,
+    ) -> io::Result<Self> {
         let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-        let sink = ParallelGzWriter::new(
-            HashingWriter::new(BufWriter::with_capacity(1 << 20, file)),
-            level,
-            threads,
-        );
+        let sealer =
+            Sealer::new(HashingWriter::new(BufWriter::with_capacity(1 << 20, file)), recipients)?;
+        let sink = ParallelGzWriter::new(sealer, level, threads);
         let mut tar = tar::Builder::new(sink);
         tar.mode(tar::HeaderMode::Deterministic);
         Ok(ArchiveWriter { tar, mtime })
@@ -124,20 +157,17 @@ impl ArchiveWriter {
         self.tar.append_data(&mut h, name, reader)
     }
 
-    /// Appends a staged collection: `path` holds its documents gzip'd (the staging codec, a
-    /// quarter of the raw size), `size` is their raw size, which the tar header needs first.
-    /// Fewer or more bytes than `size` after decompression is an error, never a short member.
+    /// Appends a staged collection: `raw` yields its documents (decoded from the staging
+    /// file `path`), `size` is their raw size, which the tar header needs first. Fewer or more
+    /// bytes than `size` is an error, never a short member.
     pub fn append_staged<R: Read>(
         &mut self,
         name: &str,
-        path: &Path,
+        raw: R,
         size: u64,
-        wrap: impl FnOnce(flate2::read::MultiGzDecoder<io::BufReader<File>>) -> R,
+        path: &Path,
     ) -> io::Result<()> {
-        let file = File::open(path)?;
-        let decoded =
-            wrap(flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, file)));
-        let mut exact = Exact { inner: decoded, left: size };
+        let mut exact = Exact { inner: raw, left: size };
         let mut h = self.header(size);
         self.tar.append_data(&mut h, name, &mut exact)?;
         let mut extra = [0u8; 1];
@@ -153,7 +183,7 @@ impl ArchiveWriter {
     /// Ends the tar stream, compresses the rest, fsyncs; returns (size, sha256) of the file.
     pub fn finish(self) -> io::Result<(u64, String)> {
         let sink = self.tar.into_inner()?;
-        let hashing = sink.finish()?;
+        let hashing = sink.finish()?.finish()?;
         let (buf, size, sha) = hashing.into_parts();
         let file = buf.into_inner().map_err(io::IntoInnerError::into_error)?;
         file.sync_all()?;

@@ -9,8 +9,8 @@
 //! it was.
 
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write as _};
-use std::path::{Path, PathBuf};
+use std::io::Write as _;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use jiff::Timestamp;
@@ -117,13 +117,14 @@ pub async fn import(
                 imported_at: Timestamp::now().round(jiff::Unit::Second)?.to_string(),
                 time_from: serde_json::to_value(time_from)?.as_str().unwrap_or("").to_owned(),
             }),
+            recipients: crate::catalog::recipients(cfg)?,
         };
         let db = cfg.mongodb.database.clone();
         let reader = source.reader().await?;
         let cancel = env.cancel.clone();
         let sv = first.manifest.server_version.as_str();
-        let produce = async move |staging: &Path, tx: &pipeline::Sender| {
-            let (staging, tx) = (staging.to_path_buf(), tx.clone());
+        let produce = async move |staging: &pipeline::Stage, tx: &pipeline::Sender| {
+            let (staging, tx) = (staging.clone(), tx.clone());
             tokio::task::spawn_blocking(move || {
                 stage(reader, &staging, &tx, &db, &metadata, &cancel)
             })
@@ -167,13 +168,13 @@ async fn present(cfg: &crate::config::Config, id: &str) -> anyhow::Result<bool> 
 /// name order.
 fn stage(
     input: Box<dyn std::io::Read + Send>,
-    staging: &Path,
+    staging: &pipeline::Stage,
     tx: &pipeline::Sender,
     db: &str,
     metadata: &BTreeMap<String, CollectionMetadata>,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<Vec<CollectionEntry>> {
-    type Staged = flate2::write::GzEncoder<BufWriter<std::fs::File>>;
+    type Staged = pipeline::StagedWriter;
     let mut open: BTreeMap<String, (PathBuf, Staged)> = BTreeMap::new();
     let mut done: BTreeMap<String, (PathBuf, crate::digest::MemberStats)> = BTreeMap::new();
     let mut n = 0;
@@ -182,8 +183,8 @@ fn stage(
         match e {
             Event::DataStart { collection } => {
                 n += 1;
-                let path = staging.join(format!("{n}.bson.gz"));
-                let out = pipeline::staged_writer(&path).map_err(ArchiveError::Io)?;
+                let (path, out) =
+                    staging.create(&format!("{n}.bson.gz")).map_err(ArchiveError::Io)?;
                 open.insert(collection, (path, out));
             }
             Event::Batch { collection, docs } => {

@@ -9,11 +9,13 @@
 
 mod import;
 mod pipeline;
+mod rekey;
 mod stream;
 #[cfg(test)]
 mod tests;
 
 pub use import::{ImportReport, TimeFrom, import};
+pub use rekey::{RekeyReport, Rekeyed, rekey};
 
 use std::path::Path;
 
@@ -21,6 +23,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::archive::crypt::Recipients;
 use crate::archive::names::{
     self, ARCHIVE_SUFFIX, ARCHIVE_SUFFIXES, PARTIAL_SUFFIX, SIDECAR_SUFFIX, STREAM_SUFFIX,
 };
@@ -208,13 +211,18 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
     }
     let result = async {
         let previous = previous_good(cfg).await;
-        let naming = Naming { now: jiff::Timestamp::now(), previous, imported: None };
+        let naming = Naming {
+            now: jiff::Timestamp::now(),
+            previous,
+            imported: None,
+            recipients: crate::catalog::recipients(cfg)?,
+        };
         let sv = server_version.as_str();
         let mut report = match cfg.backup.format {
             BackupFormat::Tar => {
                 write_and_store(env, req, &local, naming, ARCHIVE_SUFFIX, async |target| {
-                    pipeline::write(env, sv, target, async |staging: &Path, tx| {
-                        pipeline::dump(env, &db, &specs, staging, tx).await
+                    pipeline::write(env, sv, target, async |stage: &pipeline::Stage, tx| {
+                        pipeline::dump(env, &db, &specs, stage, tx).await
                     })
                     .await
                 })
@@ -255,7 +263,8 @@ async fn to_s3(
         anyhow::bail!("S3 is not configured");
     };
     let id = names::backup_id(&cfg.backup.name_prefix, &cfg.mongodb.database, naming.now);
-    let archive_name = format!("{id}{STREAM_SUFFIX}");
+    let archive_name = format!("{id}{}", naming.suffix(STREAM_SUFFIX));
+    let encryption = naming.encryption();
     let writer = remote.stream_writer(&archive_name, env.cancel).await?;
     let target = pipeline::Target {
         id: &id,
@@ -265,6 +274,7 @@ async fn to_s3(
         now: naming.now,
         previous: naming.previous,
         imported: None,
+        recipients: naming.recipients.as_ref(),
     };
     let dest = stream::Dest::S3(Box::new(writer));
     let (manifest, size, sha256) = stream::write(env, db, specs, server_version, &target, dest)
@@ -276,8 +286,10 @@ async fn to_s3(
             Ok(s) => anyhow::Error::new(s),
             Err(e) => e,
         })?;
-    let sidecar =
-        Sidecar { manifest, archive: ArchiveInfo { file: archive_name.clone(), size, sha256 } };
+    let sidecar = Sidecar {
+        manifest,
+        archive: ArchiveInfo { file: archive_name.clone(), size, sha256, encryption },
+    };
     let remote = Storage::S3(remote);
     remote
         .put_bytes(&format!("{id}{SIDECAR_SUFFIX}"), &serde_json::to_vec_pretty(&sidecar)?)
@@ -298,6 +310,7 @@ async fn to_stdout(
     let cfg = env.cfg;
     let now = jiff::Timestamp::now();
     let id = names::backup_id(&cfg.backup.name_prefix, &cfg.mongodb.database, now);
+    let recipients = crate::catalog::recipients(cfg)?;
     let target = pipeline::Target {
         id: &id,
         label: req.label.clone(),
@@ -306,10 +319,16 @@ async fn to_stdout(
         now,
         previous: None,
         imported: None,
+        recipients: recipients.as_ref(),
     };
     let (manifest, size, sha256) =
         stream::write(env, db, specs, server_version, &target, stream::Dest::Stdout).await?;
-    let sidecar = Sidecar { manifest, archive: ArchiveInfo { file: "-".into(), size, sha256 } };
+    let encryption = recipients.map(|r| crate::archive::Encryption {
+        scheme: "age".into(),
+        recipients: r.names().to_vec(),
+    });
+    let sidecar =
+        Sidecar { manifest, archive: ArchiveInfo { file: "-".into(), size, sha256, encryption } };
     Ok(Report::written(id, &sidecar, vec![Location::Stdout]))
 }
 
@@ -338,6 +357,26 @@ struct Naming {
     now: jiff::Timestamp,
     previous: Option<(String, u64)>,
     imported: Option<crate::archive::manifest::Imported>,
+    /// `backup.encryption`'s recipients: the archive is an age file (`<id><suffix>.age`).
+    recipients: Option<Recipients>,
+}
+
+impl Naming {
+    /// The archive's file name ending: `.age` added when encrypted.
+    fn suffix(&self, format_suffix: &str) -> String {
+        match &self.recipients {
+            Some(_) => format!("{format_suffix}{}", crate::archive::crypt::SUFFIX),
+            None => format_suffix.to_owned(),
+        }
+    }
+
+    /// What the sidecar says of the archive's encryption.
+    fn encryption(&self) -> Option<crate::archive::Encryption> {
+        self.recipients.as_ref().map(|r| crate::archive::Encryption {
+            scheme: "age".into(),
+            recipients: r.names().to_vec(),
+        })
+    }
 }
 
 /// `system.*` is dropped by the listing; then the include/exclude lists apply. A listed
@@ -421,7 +460,8 @@ async fn write_and_store(
     let cfg = env.cfg;
     let dir = &local.dir;
     remove_leftovers(dir, &cfg.backup.name_prefix, &cfg.mongodb.database);
-    let Naming { now, previous, imported } = naming;
+    let (suffix, encryption) = (naming.suffix(suffix), naming.encryption());
+    let Naming { now, previous, imported, recipients } = naming;
     let id = names::backup_id(&cfg.backup.name_prefix, &cfg.mongodb.database, now);
     let archive_name = format!("{id}{suffix}");
     let partial = dir.join(format!("{archive_name}{PARTIAL_SUFFIX}"));
@@ -433,6 +473,7 @@ async fn write_and_store(
         now,
         previous,
         imported,
+        recipients: recipients.as_ref(),
     };
     let written = write(&target).await;
     let (manifest, size, sha256) = match written {
@@ -446,8 +487,10 @@ async fn write_and_store(
     // The local storage takes the finished file under its final name (a rename), then the
     // sidecar, which makes the backup complete.
     local_storage.put_file(&archive_name, &partial, env.cancel).await?;
-    let sidecar =
-        Sidecar { manifest, archive: ArchiveInfo { file: archive_name.clone(), size, sha256 } };
+    let sidecar = Sidecar {
+        manifest,
+        archive: ArchiveInfo { file: archive_name.clone(), size, sha256, encryption },
+    };
     let sidecar_name = format!("{id}{SIDECAR_SUFFIX}");
     let sidecar_bytes = serde_json::to_vec_pretty(&sidecar)?;
     local_storage.put_bytes(&sidecar_name, &sidecar_bytes).await?;

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use tokio::sync::Semaphore;
 
 use super::Env;
+use crate::archive::crypt::{EphemeralKey, Recipients, Sealer};
 use crate::archive::layout::{self, CollectionMetadata};
 use crate::archive::manifest::{
     ClusterTime, ClusterWindow, CollectionEntry, FORMAT, FORMAT_VERSION, Manifest,
@@ -33,6 +34,46 @@ pub(super) struct Target<'a> {
     pub previous: Option<(String, u64)>,
     /// Set for a backup made by `import` from one daraa-ops did not write.
     pub imported: Option<crate::archive::manifest::Imported>,
+    /// Set when the archive is encrypted (`backup.encryption`).
+    pub recipients: Option<&'a Recipients>,
+}
+
+/// The run's staging folder, and the in-memory key its files are sealed with when the archive
+/// is encrypted (no plaintext reaches the disk, docs/encryption.md).
+#[derive(Clone)]
+pub(super) struct Stage {
+    pub dir: PathBuf,
+    key: Option<Arc<EphemeralKey>>,
+}
+
+/// A staged collection being written: gzip level 1, sealed when encrypting.
+pub(super) type StagedWriter = flate2::write::GzEncoder<Sealer<std::io::BufWriter<std::fs::File>>>;
+
+impl Stage {
+    /// Staging codec: gzip level 1 (zlib-rs, about 370 MB/s on one core), a quarter of the
+    /// raw size of Daraa-like data on disk, so the tar path needs far less local disk than the
+    /// raw collections (docs/benchmarks.md). `name` is created mode 0600 and must not exist.
+    pub fn create(&self, name: &str) -> std::io::Result<(PathBuf, StagedWriter)> {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let path = self.dir.join(name);
+        let file =
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
+        let sealer = Sealer::new(
+            std::io::BufWriter::with_capacity(256 * 1024, file),
+            self.key.as_deref().map(EphemeralKey::recipients),
+        )?;
+        Ok((path, flate2::write::GzEncoder::new(sealer, flate2::Compression::new(1))))
+    }
+
+    /// The raw documents of a staged file.
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+        let plain: Box<dyn std::io::Read + Send> = match &self.key {
+            Some(k) => k.open(file)?,
+            None => Box::new(file),
+        };
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(plain)))
+    }
 }
 
 /// Messages to the archive-writing thread.
@@ -67,9 +108,14 @@ pub(super) async fn write(
     env: Env<'_>,
     server_version: &str,
     target: &Target<'_>,
-    produce: impl AsyncFnOnce(&Path, &Sender) -> anyhow::Result<Vec<CollectionEntry>>,
+    produce: impl AsyncFnOnce(&Stage, &Sender) -> anyhow::Result<Vec<CollectionEntry>>,
 ) -> anyhow::Result<(Manifest, u64, String)> {
-    with_staging(target, async || write_staged(env, server_version, target, produce).await).await
+    let stage = Stage {
+        dir: target.staging.to_path_buf(),
+        key: target.recipients.map(|_| Arc::new(EphemeralKey::generate())),
+    };
+    with_staging(target, async || write_staged(env, server_version, target, &stage, produce).await)
+        .await
 }
 
 /// Runs `work` with the run's staging folder in place (owner recorded, removed afterwards and
@@ -101,10 +147,10 @@ pub(super) async fn dump(
     env: Env<'_>,
     db: &mongodb::Database,
     specs: &[dump::CollectionSpec],
-    staging: &Path,
+    stage: &Stage,
     tx: &Sender,
 ) -> anyhow::Result<Vec<CollectionEntry>> {
-    dump_all(env, db, specs, staging, tx).await
+    dump_all(env, db, specs, stage, tx).await
 }
 
 /// In a staging folder: `{"host": ..., "pid": ...}` of the run writing it.
@@ -114,15 +160,16 @@ async fn write_staged(
     env: Env<'_>,
     server_version: &str,
     target: &Target<'_>,
-    produce: impl AsyncFnOnce(&Path, &Sender) -> anyhow::Result<Vec<CollectionEntry>>,
+    stage: &Stage,
+    produce: impl AsyncFnOnce(&Stage, &Sender) -> anyhow::Result<Vec<CollectionEntry>>,
 ) -> anyhow::Result<(Manifest, u64, String)> {
     let cfg = env.cfg;
-    let (tx, writer_task) = spawn_writer(cfg, target, env.cancel.clone())?;
+    let (tx, writer_task) = spawn_writer(cfg, target, stage, env.cancel.clone())?;
     send(
         &tx,
         Member::Bytes { name: layout::PRELUDE.into(), data: layout::prelude_json(server_version) },
     )?;
-    let dumped = produce(target.staging, &tx).await;
+    let dumped = produce(stage, &tx).await;
     let entries = match dumped {
         Ok(entries) if !env.cancel.is_cancelled() => entries,
         other => {
@@ -189,6 +236,7 @@ type WriterTask = tokio::task::JoinHandle<anyhow::Result<(u64, String)>>;
 fn spawn_writer(
     cfg: &crate::config::Config,
     target: &Target<'_>,
+    stage: &Stage,
     cancel: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<(Sender, WriterTask)> {
     let threads = match cfg.backup.compression_threads {
@@ -201,8 +249,10 @@ fn spawn_writer(
         cfg.backup.compression_level,
         threads,
         target.now.as_second().max(0) as u64,
+        target.recipients,
     )
     .map_err(|e| disk_error(&e, &partial))?;
+    let key = stage.key.clone();
     let (tx, rx) = std::sync::mpsc::channel::<Member>();
     let task = tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, String)> {
         for m in rx {
@@ -211,8 +261,10 @@ fn spawn_writer(
             }
             let written = match m {
                 Member::File { name, path, size } => {
-                    let r = writer.append_staged(&name, &path, size, |r| {
-                        crate::signal::CancelReader::new(r, cancel.clone())
+                    let stage = Stage { dir: PathBuf::new(), key: key.clone() };
+                    let r = stage.open(&path).and_then(|r| {
+                        let r = crate::signal::CancelReader::new(r, cancel.clone());
+                        writer.append_staged(&name, r, size, &path)
                     });
                     let _ = std::fs::remove_file(&path);
                     r
@@ -233,7 +285,7 @@ async fn dump_all(
     env: Env<'_>,
     db: &mongodb::Database,
     specs: &[dump::CollectionSpec],
-    staging: &Path,
+    stage: &Stage,
     tx: &Sender,
 ) -> anyhow::Result<Vec<CollectionEntry>> {
     let cfg = env.cfg;
@@ -244,7 +296,7 @@ async fn dump_all(
         let dumper = Dumper {
             db: db.clone(),
             db_dir: cfg.mongodb.database.clone(),
-            staging: staging.to_path_buf(),
+            stage: stage.clone(),
             tx: tx.clone(),
             cancel: job.clone(),
             progress: env.progress.clone(),
@@ -301,7 +353,7 @@ pub(super) async fn join_dumps(
 struct Dumper {
     db: mongodb::Database,
     db_dir: String,
-    staging: PathBuf,
+    stage: Stage,
     tx: Sender,
     cancel: tokio_util::sync::CancellationToken,
     progress: Progress,
@@ -352,10 +404,9 @@ impl Dumper {
             .unwrap_or(0);
         let bar = self.progress.collection(&spec.name, total);
         let started_at = dump::operation_time(&self.db).await;
-        let staged = self
-            .staging
-            .join(format!("{}.bson.gz", crate::archive::names::escape_collection(&spec.name)));
-        let mut out = staged_writer(&staged)?;
+        let (staged, mut out) = self
+            .stage
+            .create(&format!("{}.bson.gz", crate::archive::names::escape_collection(&spec.name)))?;
         let stats = dump::dump_collection_to(
             &self.db,
             &spec.name,
@@ -388,25 +439,9 @@ impl Dumper {
     }
 }
 
-/// Staging codec: gzip level 1 (zlib-rs, about 370 MB/s on one core), a quarter of the raw
-/// size of Daraa-like data on disk, so the tar path needs far less local disk than the raw
-/// collections (docs/benchmarks.md). The file is created mode 0600 and must not exist.
-pub(super) fn staged_writer(
-    path: &Path,
-) -> std::io::Result<flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    Ok(flate2::write::GzEncoder::new(
-        std::io::BufWriter::with_capacity(256 * 1024, file),
-        flate2::Compression::new(1),
-    ))
-}
-
 /// Ends a staged file and makes it durable.
-pub(super) fn finish_staged(
-    out: flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>,
-) -> std::io::Result<()> {
-    let file = out.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+pub(super) fn finish_staged(out: StagedWriter) -> std::io::Result<()> {
+    let file = out.finish()?.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
     file.sync_all()
 }
 

@@ -218,11 +218,12 @@ fn spawn_writer(
         ),
         Dest::Stdout => Out::Stdout(std::io::stdout()),
     };
-    let gz = ParallelGzWriter::new(
+    let sealer = crate::archive::crypt::Sealer::new(
         HashingWriter::new(BufWriter::with_capacity(1 << 20, out)),
-        cfg.backup.compression_level,
-        threads,
-    );
+        target.recipients,
+    )
+    .map_err(|e| disk_error(&e, &partial))?;
+    let gz = ParallelGzWriter::new(sealer, cfg.backup.compression_level, threads);
     let mut out = InterleavedWriter::new(gz, &cfg.mongodb.database);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(QUEUE);
     let (cancel, concurrent, server_version) =
@@ -254,7 +255,11 @@ fn spawn_writer(
         if cancel.is_cancelled() {
             return Err(Interrupted.into());
         }
-        let hashing = out.into_inner().finish().map_err(fail)?;
+        let hashing = out
+            .into_inner()
+            .finish()
+            .and_then(crate::archive::crypt::Sealer::finish)
+            .map_err(fail)?;
         let (buf, size, sha) = hashing.into_parts();
         let out = buf.into_inner().map_err(|e| fail(e.into_error()))?;
         out.finish().map_err(fail)?;

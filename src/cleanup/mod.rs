@@ -123,6 +123,9 @@ pub struct PartInfo {
     pub sha256: String,
     pub compressed_bytes: u64,
     pub compressed_sha256: String,
+    /// Set when the part file is an age file (`backup.encryption`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<crate::archive::Encryption>,
     pub first_id: serde_json::Value,
     pub last_id: serde_json::Value,
     pub cutoff: String,
@@ -326,6 +329,7 @@ async fn batch(
             sha256: String::new(),
             compressed_bytes: 0,
             compressed_sha256: String::new(),
+            encryption: None,
             first_id: ids[0].clone().into_relaxed_extjson(),
             last_id: ids[ids.len() - 1].clone().into_relaxed_extjson(),
             cutoff: report.cutoff.clone(),
@@ -419,12 +423,13 @@ mod tests {
             sha256: String::new(),
             compressed_bytes: 0,
             compressed_sha256: String::new(),
+            encryption: None,
             first_id: 0.into(),
             last_id: 2.into(),
             cutoff: String::new(),
             created_at: String::new(),
         };
-        let (data, meta) = sink::encode_part(&info, &docs).unwrap();
+        let (data, meta) = sink::encode_part(&info, &docs, None).unwrap();
         let mut raw = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&data[..]), &mut raw).unwrap();
         let expected: Vec<u8> = docs.iter().flat_map(|d| d.as_bytes().to_vec()).collect();

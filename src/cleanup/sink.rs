@@ -9,6 +9,7 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use super::{PartInfo, id_of};
+use crate::archive::crypt::Recipients;
 use crate::config::{ArchiveTarget, CleanupRule, Config};
 use crate::files::hex;
 use crate::outcome::CliError;
@@ -18,10 +19,12 @@ use crate::storage::s3::S3Store;
 
 /// Where archived batches go.
 pub enum Sink {
-    /// Part files named `<base>/part-NNNNNN.bson.gz` (`base` empty for a local folder).
+    /// Part files named `<base>/part-NNNNNN.bson.gz` (`base` empty for a local folder);
+    /// `.bson.gz.age` when encrypted to `recipients` (`backup.encryption`).
     Files {
         storage: Storage,
         base: String,
+        recipients: Option<Recipients>,
     },
     Collection {
         coll: Collection<RawDocumentBuf>,
@@ -51,7 +54,8 @@ impl Sink {
         db: &Database,
         rule: &CleanupRule,
         run_id: &str,
-    ) -> Result<Sink, CliError> {
+    ) -> anyhow::Result<Sink> {
+        let recipients = crate::catalog::recipients(cfg)?;
         let rel = format!("{}/{}/{run_id}", cfg.mongodb.database, rule.name);
         match rule.archive_to {
             Some(ArchiveTarget::S3) => {
@@ -62,7 +66,7 @@ impl Sink {
                     ))
                 })?;
                 let storage = Storage::S3(Box::new(S3Store::new(s3).await));
-                Ok(Sink::Files { storage, base: format!("cleanup/{rel}") })
+                Ok(Sink::Files { storage, base: format!("cleanup/{rel}"), recipients })
             }
             Some(ArchiveTarget::Local) => {
                 let base = rule
@@ -71,20 +75,22 @@ impl Sink {
                     .or_else(|| cfg.cleanup.archive_dir.clone())
                     .unwrap_or_else(|| cfg.backup.dir.join("archive"));
                 let storage = Storage::Local(LocalStore::new(base.join(rel)));
-                Ok(Sink::Files { storage, base: String::new() })
+                Ok(Sink::Files { storage, base: String::new(), recipients })
             }
             Some(ArchiveTarget::Collection) => {
                 let name = rule.archive_collection.clone().unwrap_or_default();
                 Ok(Sink::Collection { coll: db.collection(&name), name })
             }
-            None => Err(CliError::usage(format!("cleanup rule {} has no archive_to", rule.name))),
+            None => {
+                Err(CliError::usage(format!("cleanup rule {} has no archive_to", rule.name)).into())
+            }
         }
     }
 
     pub fn describe(&self) -> String {
         match self {
-            Sink::Files { storage, base } if base.is_empty() => storage.describe(),
-            Sink::Files { storage, base } => format!("{}{base}", storage.describe()),
+            Sink::Files { storage, base, .. } if base.is_empty() => storage.describe(),
+            Sink::Files { storage, base, .. } => format!("{}{base}", storage.describe()),
             Sink::Collection { name, .. } => format!("collection {name}"),
         }
     }
@@ -112,11 +118,12 @@ impl Sink {
                 }
                 Ok(())
             }
-            Sink::Files { storage, base } => {
-                let (data, meta) = encode_part(part, docs)?;
+            Sink::Files { storage, base, recipients } => {
+                let (data, meta) = encode_part(part, docs, recipients.as_ref())?;
                 let stem = part.file_stem();
+                let ext = if recipients.is_some() { ".bson.gz.age" } else { ".bson.gz" };
                 storage
-                    .put_bytes_durable(&Self::file(base, &format!("{stem}.bson.gz")), &data)
+                    .put_bytes_durable(&Self::file(base, &format!("{stem}{ext}")), &data)
                     .await?;
                 storage
                     .put_bytes_durable(&Self::file(base, &format!("{stem}.json")), &meta)
@@ -130,7 +137,7 @@ impl Sink {
         let data = serde_json::to_vec_pretty(manifest)?;
         match self {
             Sink::Collection { .. } => Ok(()),
-            Sink::Files { storage, base } => {
+            Sink::Files { storage, base, .. } => {
                 storage.put_bytes_durable(&Self::file(base, "manifest.json"), &data).await?;
                 Ok(())
             }
@@ -160,11 +167,13 @@ async fn insert_ignoring_duplicates(
     }
 }
 
-/// A part file: gzip of the raw BSON (the same as a `mongodump --gzip` `.bson.gz`), and its
-/// JSON manifest with counts and checksums.
+/// A part file: gzip of the raw BSON (the same as a `mongodump --gzip` `.bson.gz`), sealed
+/// with age for `recipients` when set, and its JSON manifest with counts and checksums (those
+/// of the stored file are of what is stored: the ciphertext when encrypted).
 pub(super) fn encode_part(
     part: &PartInfo,
     docs: &[RawDocumentBuf],
+    recipients: Option<&Recipients>,
 ) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
     use std::io::Write as _;
     let mut raw_hash = Sha256::new();
@@ -173,8 +182,15 @@ pub(super) fn encode_part(
         raw_hash.update(d.as_bytes());
         gz.write_all(d.as_bytes())?;
     }
-    let data = gz.finish()?;
+    let mut data = gz.finish()?;
     let mut meta = part.clone();
+    if let Some(r) = recipients {
+        data = crate::archive::crypt::seal_bytes(&data, r)?;
+        meta.encryption = Some(crate::archive::Encryption {
+            scheme: "age".into(),
+            recipients: r.names().to_vec(),
+        });
+    }
     meta.sha256 = hex(&raw_hash.finalize());
     meta.compressed_bytes = data.len() as u64;
     meta.compressed_sha256 = hex(&Sha256::digest(&data));

@@ -130,7 +130,7 @@ async fn run_inner(
             match rule.action {
                 CleanupAction::Archive => match Sink::for_rule(cfg, &db, rule, &run_id).await {
                     Ok(sink) => cleanup::run_rule(&env, rule, Some(&sink)).await,
-                    Err(e) => Err(e.into()),
+                    Err(e) => Err(e),
                 },
                 CleanupAction::Delete => cleanup::run_rule(&env, rule, None).await,
             }

@@ -52,6 +52,9 @@ async fn check(ctx: &Context, args: &ConfigCheckArgs) -> anyhow::Result<Outcome>
     let config_file = loaded.path.as_ref().map(|p| p.display().to_string());
     ctx.out.summary(&CheckSummary { config_file: config_file.clone(), ..CheckSummary::default() });
     let secrets = loaded.check_secrets(&ProcessEnv)?;
+    // age keys parse: recipients files are read, identity files hold identities.
+    crate::catalog::recipients(c)?;
+    crate::catalog::load_identities(&c.backup.encryption.identity_files)?;
     let mut summary = CheckSummary { config_file, secret_files_read: Some(secrets), checks: None };
     ctx.out.summary(&summary);
     if let Some(spec) = &c.indexes.spec

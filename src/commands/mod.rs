@@ -12,6 +12,7 @@ pub mod lock;
 pub mod man;
 pub mod mask;
 pub mod prune;
+pub mod rekey;
 pub mod restore;
 pub mod stats;
 pub mod users;

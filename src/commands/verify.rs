@@ -4,33 +4,15 @@
 use std::io::Read;
 use std::time::Instant;
 
-use sha2::{Digest, Sha256};
-
 use crate::archive::SourceFormat;
 use crate::archive::foreign::Checksums;
 use crate::archive::reader::{self, ArchiveError};
+use crate::archive::writer::HashingReader;
 use crate::catalog;
 use crate::cli::VerifyArgs;
 use crate::context::Context;
-use crate::files::hex;
 use crate::outcome::CliError;
 use crate::outcome::Outcome;
-
-/// Hashes and counts what is read through it.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-}
 
 pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
@@ -41,19 +23,41 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     // Emitted now so that a failed verify still names what it read.
     ctx.out.summary(&summary);
     let started = Instant::now();
-    let reader = resolved.reader().await?;
+    let raw = resolved.raw_reader().await?;
+    let encryption = resolved.sidecar.as_ref().and_then(|s| s.archive.encryption.clone());
+    summary.encryption = encryption
+        .as_ref()
+        .map(|e| EncryptionChecked { recipients: e.recipients.clone(), contents_checked: false });
+    if resolved.encrypted()
+        && resolved.identity_files.is_empty()
+        && let Some(sidecar) = &resolved.sidecar
+    {
+        return keyless(ctx, &resolved, sidecar, raw, summary, started).await;
+    }
     let expected = resolved.sidecar.as_ref().map(|s| s.manifest.clone());
     let cancel = ctx.cancel.clone();
+    let resolved = std::sync::Arc::new(resolved);
+    let opener = std::sync::Arc::clone(&resolved);
     let outcome = tokio::task::spawn_blocking(move || {
-        let mut hashing = HashingReader { inner: reader, hasher: Sha256::new(), bytes: 0 };
-        // `verify` reads the gzip stream to its end, so the hash covers the whole file.
-        let verified = reader::verify(
-            crate::signal::CancelReader::new(&mut hashing, cancel),
-            expected.as_ref(),
-        )?;
-        Ok::<_, ArchiveError>((verified, hashing.bytes, hex(&hashing.hasher.finalize())))
+        let mut hashing = HashingReader::new(raw);
+        // The hash is of the file as stored (the ciphertext when encrypted); `verify` reads
+        // the stream to its end, so it covers the whole file.
+        let plain = opener.decrypt(&mut hashing).map_err(Opened::Failed)?;
+        let verified =
+            reader::verify(crate::signal::CancelReader::new(plain, cancel), expected.as_ref())
+                .map_err(Opened::Archive)?;
+        let (size, sha) = hashing.finish();
+        Ok::<_, Opened>((verified, size, sha))
     })
     .await?;
+    let outcome = match outcome {
+        Ok(v) => Ok(v),
+        Err(Opened::Failed(e)) => return Err(e),
+        Err(Opened::Archive(e)) => Err(e),
+    };
+    if let Some(e) = &mut summary.encryption {
+        e.contents_checked = true;
+    }
     let (verified, size, sha) = match outcome {
         Ok(v) => v,
         Err(ArchiveError::Corrupt(msg)) => {
@@ -114,6 +118,60 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// Opening an encrypted archive failed (already an outcome), or reading it did.
+enum Opened {
+    Failed(anyhow::Error),
+    Archive(ArchiveError),
+}
+
+/// An encrypted backup and no identity configured: the stored file is read to its end and
+/// compared with the sidecar's size and SHA-256. That proves the file is the one written,
+/// unmodified; its contents (BSON, counts, checksums) need a key (docs/encryption.md).
+async fn keyless(
+    ctx: &Context,
+    resolved: &catalog::Resolved,
+    sidecar: &crate::archive::Sidecar,
+    raw: Box<dyn Read + Send>,
+    mut summary: Summary,
+    started: Instant,
+) -> anyhow::Result<Outcome> {
+    let cancel = ctx.cancel.clone();
+    let (size, sha) = tokio::task::spawn_blocking(move || {
+        let mut hashing = HashingReader::new(raw);
+        std::io::copy(
+            &mut crate::signal::CancelReader::new(&mut hashing, cancel),
+            &mut std::io::sink(),
+        )?;
+        Ok::<_, std::io::Error>(hashing.finish())
+    })
+    .await?
+    .map_err(|e| anyhow::Error::new(e).context(format!("reading {}", resolved.describe())))?;
+    let source = resolved.describe();
+    if sidecar.archive.size != size || sidecar.archive.sha256 != sha {
+        return Err(CliError::new(
+            Outcome::Drift,
+            format!(
+                "{source}: the encrypted archive differs from the one written ({size} bytes, sha256 {sha}; the sidecar says {} bytes, sha256 {})",
+                sidecar.archive.size, sidecar.archive.sha256
+            ),
+        )
+        .with_hint("this archive cannot be trusted; verify another backup (`daraa-ops list`)")
+        .into());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    ctx.out.line(format!(
+        "verified {} without a key: the encrypted archive is the one written ({}, SHA-256 as recorded); its contents were not checked: configure backup.encryption.identity_files for a full verify",
+        resolved.id,
+        crate::output::human_bytes(size)
+    ));
+    summary.totals = Some(sidecar.manifest.totals.clone());
+    summary.archive = Some(ArchiveChecked { size, sha256: sha });
+    summary.sidecar_checked = Some(true);
+    summary.duration_seconds = Some(secs);
+    ctx.out.summary(&summary);
+    Ok(Outcome::Ok)
+}
+
 /// The JSON summary of `verify` (docs/cli.md); a failed verify has only `id` and `source`.
 #[derive(Debug, Default, serde::Serialize)]
 struct Summary {
@@ -133,6 +191,16 @@ struct Summary {
     sidecar_checked: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     duration_seconds: Option<f64>,
+    /// Set for an encrypted backup: for whom, and whether the contents were checked (with a
+    /// key) or only the stored file (without).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption: Option<EncryptionChecked>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct EncryptionChecked {
+    recipients: Vec<String>,
+    contents_checked: bool,
 }
 
 /// The archive file as read: its size and SHA-256.

@@ -19,6 +19,8 @@ pub const MONGODB_ADMIN_USERNAME: &str = "DARAA_OPS_MONGODB_ADMIN_USERNAME";
 pub const MONGODB_ADMIN_PASSWORD_FILE: &str = "DARAA_OPS_MONGODB_ADMIN_PASSWORD_FILE";
 
 pub const BACKUP_DIR: &str = "DARAA_OPS_BACKUP_DIR";
+/// One age identity file: replaces `backup.encryption.identity_files`.
+pub const AGE_IDENTITY_FILE: &str = "DARAA_OPS_AGE_IDENTITY_FILE";
 
 pub const REDIS_URL: &str = "DARAA_OPS_REDIS_URL";
 pub const REDIS_PASSWORD_FILE: &str = "DARAA_OPS_REDIS_PASSWORD_FILE";
@@ -49,6 +51,7 @@ pub const OVERRIDES: &[(&str, &str)] = &[
     (MONGODB_ADMIN_USERNAME, "mongodb.admin.username"),
     (MONGODB_ADMIN_PASSWORD_FILE, "mongodb.admin.password_file"),
     (BACKUP_DIR, "backup.dir"),
+    (AGE_IDENTITY_FILE, "backup.encryption.identity_files"),
     (REDIS_URL, "redis.url"),
     (REDIS_PASSWORD_FILE, "redis.password_file"),
     (REDIS_REQUIRED, "redis.required"),

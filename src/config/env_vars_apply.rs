@@ -48,6 +48,9 @@ pub(super) fn apply(c: &mut Config, env: &dyn EnvSource) -> Result<(), ConfigErr
     if let Some(x) = get(v::BACKUP_DIR) {
         c.backup.dir = PathBuf::from(x);
     }
+    if let Some(x) = get(v::AGE_IDENTITY_FILE) {
+        c.backup.encryption.identity_files = vec![SecretFile(PathBuf::from(x))];
+    }
 
     let redis_url = get(v::REDIS_URL);
     if redis_url.is_some() || c.redis.is_some() {

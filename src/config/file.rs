@@ -307,6 +307,29 @@ pub struct BackupConfig {
     /// `tar` (default): a `.tar.gz` in mongodump's folder layout; `archive`: a `.archive.gz` in
     /// mongodump's archive format, written as the dump runs (no raw collection staged on disk).
     pub format: BackupFormat,
+    /// Client-side encryption with age (docs/encryption.md).
+    pub encryption: EncryptionConfig,
+}
+
+/// `backup.encryption`: the age recipients new archives and cleanup parts are encrypted to,
+/// and the identities (private keys) that read encrypted backups back.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EncryptionConfig {
+    /// `age1…` public keys. Several are allowed (an offline recovery key beside the daily one).
+    pub recipients: Vec<String>,
+    /// Files of `age1…` keys, one per line (`#` comments): public, no mode check.
+    pub recipients_files: Vec<PathBuf>,
+    /// age identity files (`age-keygen` output) for verify, restore, drill, import, mask
+    /// check and rekey: secrets, mode 0600. `DARAA_OPS_AGE_IDENTITY_FILE` replaces the list.
+    pub identity_files: Vec<SecretFile>,
+}
+
+impl EncryptionConfig {
+    /// Whether new archives are encrypted.
+    pub fn enabled(&self) -> bool {
+        !self.recipients.is_empty() || !self.recipients_files.is_empty()
+    }
 }
 
 /// The container of a backup (docs/archive-format.md).
@@ -332,6 +355,7 @@ impl Default for BackupConfig {
             compression_threads: 0,
             max_shrink: 0.5,
             format: BackupFormat::Tar,
+            encryption: EncryptionConfig::default(),
         }
     }
 }

@@ -227,6 +227,12 @@ fn resolve_relative_paths(config: &mut Config, base: &Path) {
         fix_secret(&mut user.password_file);
     }
     fix_secret(&mut config.masking.key_file);
+    for f in &mut config.backup.encryption.identity_files {
+        fix(&mut f.0);
+    }
+    for p in &mut config.backup.encryption.recipients_files {
+        fix(p);
+    }
     if config.backup.dir != BackupConfig::default().dir {
         fix(&mut config.backup.dir);
     }
@@ -266,6 +272,9 @@ impl Loaded {
             if let Some(f) = account.and_then(|a| a.password_file.clone()) {
                 out.push((key.to_owned(), f));
             }
+        }
+        for f in &c.backup.encryption.identity_files {
+            out.push(("backup.encryption.identity_files".to_owned(), f.clone()));
         }
         if let Some(f) = &c.masking.key_file {
             out.push(("masking.key_file".to_owned(), f.clone()));

@@ -158,3 +158,33 @@ fn show_never_contains_uri_password() {
     assert!(!json.contains("topsecret"), "{json}");
     assert!(json.contains("mongodb://u:***@h/"), "{json}");
 }
+
+#[test]
+fn encryption_keys_resolve_and_bad_recipients_name_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let public = age::x25519::Identity::generate().to_public().to_string();
+    let p = write(
+        dir.path(),
+        "c.yaml",
+        &format!(
+            "mongodb: {{uri: 'mongodb://h:1/'}}\nbackup:\n  encryption:\n    recipients: [{public}]\n    recipients_files: [rec.pub]\n    identity_files: [age.key]\n"
+        ),
+    );
+    let c = load(Some(&p), &env(&[])).unwrap().config;
+    let e = &c.backup.encryption;
+    assert!(e.enabled());
+    assert_eq!(e.identity_files[0].path(), dir.path().join("age.key"));
+    assert_eq!(e.recipients_files[0], dir.path().join("rec.pub"));
+    let c =
+        load(Some(&p), &env(&[("DARAA_OPS_AGE_IDENTITY_FILE", "/run/secrets/k")])).unwrap().config;
+    assert_eq!(c.backup.encryption.identity_files.len(), 1);
+    assert_eq!(c.backup.encryption.identity_files[0].path(), Path::new("/run/secrets/k"));
+
+    let p = write(
+        dir.path(),
+        "bad.yaml",
+        "mongodb: {uri: 'mongodb://h:1/'}\nbackup:\n  encryption:\n    recipients: [age1nope]\n",
+    );
+    let err = load(Some(&p), &env(&[])).unwrap_err().to_string();
+    assert!(err.contains("backup.encryption.recipients[0]"), "{err}");
+}

@@ -25,6 +25,24 @@ pub(super) fn validate(c: &Config, path: Option<&Path>) -> Result<(), ConfigErro
     cleanup(c, &bad)?;
     schedule(c, &bad)?;
     masking(c, &bad)?;
+    encryption(c, &bad)?;
+    Ok(())
+}
+
+/// Inline recipients must parse (files are read when a backup runs: `config check` reads them
+/// too).
+fn encryption(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
+    for (i, r) in c.backup.encryption.recipients.iter().enumerate() {
+        if <age::x25519::Recipient as std::str::FromStr>::from_str(r.trim()).is_err() {
+            let shown: String = r.chars().take(12).collect();
+            return Err(bad(
+                &format!("backup.encryption.recipients[{i}]"),
+                format!(
+                    "{shown}… is not an age X25519 public key (age1…, from `age-keygen -y KEYFILE`)"
+                ),
+            ));
+        }
+    }
     Ok(())
 }
 

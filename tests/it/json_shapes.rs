@@ -49,6 +49,22 @@ async fn json_shape_of_every_command() {
     );
     std::fs::write(&job.config, text.replace("shape_user", &format!("{}_u", job.database)))
         .unwrap();
+    // Backups are encrypted (docs/encryption.md): the shapes include what encryption adds.
+    let identity = age::x25519::Identity::generate();
+    secret_file(
+        job.dir.path(),
+        "age.key",
+        age::secrecy::ExposeSecret::expose_secret(&identity.to_string()),
+    );
+    let text = std::fs::read_to_string(&job.config).unwrap().replacen(
+        "  name_prefix: daraa\n",
+        &format!(
+            "  name_prefix: daraa\n  encryption: {{recipients: [{}], identity_files: [age.key]}}\n",
+            identity.to_public()
+        ),
+        1,
+    );
+    std::fs::write(&job.config, text).unwrap();
     std::fs::write(job.dir.path().join("indexes.yaml"), INDEX_SPEC).unwrap();
     secret_file(job.dir.path(), "user_pw", "shape-user-password-1");
     let client = job.client().await;
@@ -86,6 +102,7 @@ async fn json_shape_of_every_command() {
         ("list", vec!["list"]),
         ("verify", vec!["verify", "latest"]),
         ("prune", vec!["prune", "--dry-run"]),
+        ("rekey", vec!["rekey"]),
         ("restore-dry-run", vec!["restore", "latest", "--target-db", &restore_db, "--dry-run"]),
         ("restore", vec!["restore", "latest", "--target-db", &restore_db]),
         ("drill", vec!["drill"]),

@@ -9,6 +9,7 @@ mod cleanup;
 mod cli;
 mod config_services;
 mod crashes;
+mod encryption;
 mod faults;
 mod first_hour;
 mod generated;
