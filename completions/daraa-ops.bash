@@ -31,6 +31,12 @@ _daraa__ops() {
             daraa__ops,cron)
                 cmd="daraa__ops__subcmd__cron"
                 ;;
+            daraa__ops,delete)
+                cmd="daraa__ops__subcmd__delete"
+                ;;
+            daraa__ops,describe)
+                cmd="daraa__ops__subcmd__describe"
+                ;;
             daraa__ops,drill)
                 cmd="daraa__ops__subcmd__drill"
                 ;;
@@ -129,6 +135,12 @@ _daraa__ops() {
                 ;;
             daraa__ops__subcmd__help,cron)
                 cmd="daraa__ops__subcmd__help__subcmd__cron"
+                ;;
+            daraa__ops__subcmd__help,delete)
+                cmd="daraa__ops__subcmd__help__subcmd__delete"
+                ;;
+            daraa__ops__subcmd__help,describe)
+                cmd="daraa__ops__subcmd__help__subcmd__describe"
                 ;;
             daraa__ops__subcmd__help,drill)
                 cmd="daraa__ops__subcmd__help__subcmd__drill"
@@ -299,7 +311,7 @@ _daraa__ops() {
 
     case "${cmd}" in
         daraa__ops)
-            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list verify import prune rekey restore drill users indexes cleanup stats cron lock mask completions man help"
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list describe delete verify import prune rekey restore drill users indexes cleanup stats cron lock mask completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -758,6 +770,58 @@ _daraa__ops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        daraa__subcmd__ops__subcmd__delete)
+            opts="-q -v -h -V --force --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__describe)
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         daraa__subcmd__ops__subcmd__drill)
             opts="-q -v -h -V --mask --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -785,7 +849,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__help)
-            opts="config backup list verify import prune rekey restore drill users indexes cleanup stats cron lock mask completions man help"
+            opts="config backup list describe delete verify import prune rekey restore drill users indexes cleanup stats cron lock mask completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -927,6 +991,34 @@ _daraa__ops() {
         daraa__subcmd__ops__subcmd__help__subcmd__cron__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__describe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -103,6 +103,22 @@ install_age() {
   fi
 }
 
+# Debian's prometheus (with promtool) and prometheus-node-exporter, unpacked into the cache (not
+# installed as services): the monitoring test runs node_exporter's textfile collector and a
+# Prometheus that scrapes it, on loopback, and checks docs/monitoring/ with promtool.
+install_monitoring() {
+  local dir="$CACHE/monitoring"
+  [[ -x $dir/usr/bin/prometheus && -x $dir/usr/bin/prometheus-node-exporter && -x $dir/usr/bin/promtool ]] && return 0
+  log "unpacking Debian's prometheus and prometheus-node-exporter into $dir"
+  local tmp; tmp=$(mktemp -d)
+  ( cd "$tmp" && apt-get download prometheus prometheus-node-exporter >/dev/null 2>&1 ) ||
+    { [[ $(id -u) -eq 0 ]] && apt-get update -qq && ( cd "$tmp" && apt-get download prometheus prometheus-node-exporter >/dev/null 2>&1 ); } ||
+    die "cannot download Debian's prometheus packages (apt-get download prometheus prometheus-node-exporter)"
+  mkdir -p "$dir"
+  local deb; for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+  rm -rf "$tmp"
+}
+
 # prometheus_client's text-format parser: the stats tests check `--format prometheus` with it.
 PROMCLIENT_VERSION=0.21.1
 install_promclient() {
@@ -202,6 +218,9 @@ export AWS_SECRET_ACCESS_KEY='$S3_SECRET'
 export AWS_REGION='us-east-1'
 export DARAA_TEST_SERVICES_DIR='$STATE'
 export DARAA_TEST_PROM_PARSER='$CACHE/promclient-$PROMCLIENT_VERSION/bin/python'
+export DARAA_TEST_PROMETHEUS='$CACHE/monitoring/usr/bin/prometheus'
+export DARAA_TEST_NODE_EXPORTER='$CACHE/monitoring/usr/bin/prometheus-node-exporter'
+export DARAA_TEST_PROMTOOL='$CACHE/monitoring/usr/bin/promtool'
 EOF
 }
 
@@ -211,6 +230,7 @@ case ${1:-} in
     install_ferretdb
     install_redis
     install_age
+    install_monitoring
     install_moto
     install_promclient
     start_ferretdb

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::archive::Sidecar;
 use crate::archive::crypt;
 use crate::archive::names::{
-    self, ARCHIVE_SUFFIX, ARCHIVE_SUFFIXES, PARTIAL_SUFFIX, SIDECAR_SUFFIX,
+    self, ARCHIVE_SUFFIX, ARCHIVE_SUFFIXES, CHECKS_SUFFIX, PARTIAL_SUFFIX, SIDECAR_SUFFIX,
 };
 use crate::outcome::CliError;
 use crate::storage::{Storage, StorageError};
@@ -30,6 +30,44 @@ pub struct Entry {
     pub suffix: &'static str,
     #[serde(skip)]
     pub sidecar: Option<Sidecar>,
+    /// `<id>.checks.json`: the last verify and drill of this backup, when any ran.
+    #[serde(skip)]
+    pub checks: Option<Checks>,
+}
+
+/// The last verify and drill of a backup (`<id>.checks.json` beside its sidecar, written by
+/// `verify` and `drill` of a catalog backup; retention keeps the newest drilled backup).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Checks {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<Check>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drilled: Option<Check>,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Check {
+    /// RFC 3339, UTC: when it ended.
+    pub at: String,
+    pub ok: bool,
+    /// What failed, for a failed check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// verify: whether the contents were checked (false: an encrypted backup checked without
+    /// a key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contents_checked: Option<bool>,
+    /// drill: seconds the restore into the scratch database took (the restore time to expect).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_seconds: Option<f64>,
+}
+
+/// Which check ran.
+#[derive(Debug, Clone, Copy)]
+pub enum CheckKind {
+    Verify,
+    Drill,
 }
 
 fn ser_ts<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
@@ -45,6 +83,15 @@ impl Entry {
         format!("{}{SIDECAR_SUFFIX}", self.id)
     }
 
+    pub fn checks_name(&self) -> String {
+        format!("{}{CHECKS_SUFFIX}", self.id)
+    }
+
+    /// The last drill of this backup passed.
+    pub fn drilled_ok(&self) -> bool {
+        self.checks.as_ref().and_then(|c| c.drilled.as_ref()).is_some_and(|d| d.ok)
+    }
+
     /// Complete, holding documents, and not marked as shrunk: a backup that may stand for
     /// the database (retention counts it, `latest` picks it).
     pub fn is_good(&self) -> bool {
@@ -56,6 +103,7 @@ impl Entry {
 pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry>, StorageError> {
     let mut by_id: BTreeMap<String, Entry> = BTreeMap::new();
     let mut sidecars = Vec::new();
+    let mut checks = Vec::new();
     for o in storage.list().await? {
         let archive = ARCHIVE_SUFFIXES.iter().find_map(|s| {
             o.name
@@ -68,7 +116,13 @@ pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry
             Some(found) => found,
             None => match o.name.strip_suffix(SIDECAR_SUFFIX) {
                 Some(id) => (id, 's', ARCHIVE_SUFFIX),
-                None => continue,
+                None => match o.name.strip_suffix(CHECKS_SUFFIX) {
+                    Some(id) => {
+                        checks.push(id.to_owned());
+                        continue;
+                    }
+                    None => continue,
+                },
             },
         };
         let Some(time) = names::parse_backup_id(id, prefix, db) else { continue };
@@ -80,6 +134,7 @@ pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry
             partial: false,
             suffix,
             sidecar: None,
+            checks: None,
         });
         match kind {
             'p' => e.partial = true,
@@ -109,6 +164,13 @@ pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry
         e.complete = e.archive_size.is_some() && sidecar.is_some();
         e.sidecar = sidecar;
     }
+    for id in checks {
+        let Some(e) = by_id.get_mut(&id) else { continue };
+        e.checks = storage
+            .get_bytes(&e.checks_name())
+            .await?
+            .and_then(|b| serde_json::from_slice::<Checks>(&b).ok());
+    }
     Ok(by_id.into_values().collect())
 }
 
@@ -126,6 +188,8 @@ pub struct Resolved {
     pub stdin: bool,
     /// `backup.encryption.identity_files`: read only when the backup turns out encrypted.
     pub identity_files: Vec<crate::config::SecretFile>,
+    /// Found in the catalog by id or `latest`: checks are recorded beside it.
+    pub in_catalog: bool,
 }
 
 impl Resolved {
@@ -321,6 +385,7 @@ async fn resolve_source(cfg: &crate::config::Config, target: &str) -> anyhow::Re
             directory: None,
             stdin: true,
             identity_files: Vec::new(),
+            in_catalog: false,
         });
     }
     let path = std::path::Path::new(target);
@@ -348,6 +413,7 @@ async fn resolve_path(target: &str) -> anyhow::Result<Resolved> {
                 directory: Some(path.to_path_buf()),
                 stdin: false,
                 identity_files: Vec::new(),
+                in_catalog: false,
             });
         }
         if !path.is_file() {
@@ -382,6 +448,7 @@ async fn resolve_path(target: &str) -> anyhow::Result<Resolved> {
             directory: None,
             stdin: false,
             identity_files: Vec::new(),
+            in_catalog: false,
         })
     }
 }
@@ -440,6 +507,7 @@ async fn resolve_id(cfg: &crate::config::Config, target: &str) -> anyhow::Result
                 directory: None,
                 stdin: false,
                 identity_files: Vec::new(),
+                in_catalog: true,
             })
         }
         None if target == "latest" => Err(anyhow::Error::new(CliError::usage(format!(
@@ -514,4 +582,36 @@ pub fn load_identities(
         }
     }
     Ok(all)
+}
+
+/// Records a verify or drill result beside a catalog backup (`<id>.checks.json` in the storage
+/// it was read from). A backup given by path or stdin is not recorded. Failures are logged:
+/// the check itself already happened.
+pub async fn record_check(source: &Resolved, kind: CheckKind, check: Check) {
+    if !source.in_catalog {
+        return;
+    }
+    let name = format!("{}{CHECKS_SUFFIX}", source.id);
+    let mut checks = match source.storage.get_bytes(&name).await {
+        Ok(Some(b)) => serde_json::from_slice::<Checks>(&b).unwrap_or_default(),
+        Ok(None) => Checks::default(),
+        Err(e) => {
+            tracing::warn!("cannot read {name}: {e}");
+            Checks::default()
+        }
+    };
+    match kind {
+        CheckKind::Verify => checks.verified = Some(check),
+        CheckKind::Drill => checks.drilled = Some(check),
+    }
+    let bytes = serde_json::to_vec_pretty(&checks).unwrap_or_default();
+    if let Err(e) = source.storage.put_bytes(&name, &bytes).await {
+        tracing::warn!("cannot record the result beside backup {}: {e}", source.id);
+    }
+}
+
+/// Now, as [`Check::at`] says it.
+pub fn now_rfc3339() -> String {
+    let t = jiff::Timestamp::now();
+    t.round(jiff::Unit::Second).unwrap_or(t).to_string()
 }

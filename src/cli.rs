@@ -75,6 +75,15 @@ pub enum Command {
     Backup(BackupArgs),
     /// List backups (local and S3) with id, time, size, collections, documents, status
     List(ListArgs),
+    /// Show one backup: collections, documents, bytes, checksums, format, encryption, timings,
+    /// where it is stored, and when it was last verified and drilled
+    Describe(DescribeArgs),
+    /// Delete one backup (archive, sidecar, checks) from every storage that holds it
+    ///
+    /// Asks for confirmation on a terminal (--yes in scripts). The newest complete backup of the
+    /// database is refused unless --force. Runs under the job lock, like prune.
+    #[command(after_help = exit_codes_help())]
+    Delete(DeleteArgs),
     /// Re-read an archive and check every checksum, count and BSON document (exit 6 if bad)
     #[command(after_help = exit_codes_help())]
     Verify(VerifyArgs),
@@ -167,6 +176,8 @@ impl Command {
             Command::Config(ConfigCommand::Show) => "config show",
             Command::Backup(_) => "backup",
             Command::List(_) => "list",
+            Command::Describe(_) => "describe",
+            Command::Delete(_) => "delete",
             Command::Verify(_) => "verify",
             Command::Import(_) => "import",
             Command::Prune(_) => "prune",
@@ -231,6 +242,23 @@ pub struct ListArgs {
     /// Only S3
     #[arg(long)]
     pub remote: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// A backup id, `latest`, or a path (a backup without a sidecar is read once)
+    #[arg(value_name = "ID|latest|PATH")]
+    pub target: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The backup id (see `daraa-ops list`)
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Also delete the newest complete backup
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

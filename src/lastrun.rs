@@ -17,6 +17,8 @@ pub struct Record {
     pub duration_seconds: f64,
     pub bytes: u64,
     pub documents: u64,
+    /// drill: seconds its restore took (the restore time to expect, RTO).
+    pub restore_seconds: Option<f64>,
 }
 
 /// The Redis hash of a job's last run on `db`.
@@ -48,7 +50,12 @@ pub async fn save(cfg: &Config, r: &Record) {
                     .arg("bytes")
                     .arg(r.bytes)
                     .arg("documents")
-                    .arg(r.documents);
+                    .arg(r.documents)
+                    .arg("started_timestamp")
+                    .arg(r.started_unix);
+                if let Some(s) = r.restore_seconds {
+                    cmd.arg("restore_seconds").arg(s);
+                }
                 if r.exit_code == 0 {
                     cmd.arg("last_success_timestamp").arg(now);
                 }
@@ -83,11 +90,19 @@ pub fn render(r: &Record, now: f64, last_success: Option<f64>) -> String {
     let mut metric = |name: &str, help: &str, value: f64| {
         f.add(&format!("{job}_{name}"), "gauge", help, &labels, value);
     };
+    metric("last_start_timestamp_seconds", "Unix time the last run started.", r.started_unix);
     metric("last_run_timestamp_seconds", "Unix time the last run ended.", now);
     metric("last_exit_code", "Exit code of the last run.", f64::from(r.exit_code));
     metric("last_duration_seconds", "Duration of the last run.", r.duration_seconds);
     metric("last_bytes", "Bytes handled by the last run.", r.bytes as f64);
     metric("last_documents", "Documents handled by the last run.", r.documents as f64);
+    if let Some(s) = r.restore_seconds {
+        metric(
+            "last_restore_seconds",
+            "Seconds the last run's restore took (a drill: the restore time to expect).",
+            s,
+        );
+    }
     if let Some(s) = last_success {
         metric("last_success_timestamp_seconds", "Unix time of the last successful run.", s);
     }

@@ -22,6 +22,7 @@ pub mod logging;
 pub mod mask;
 pub mod metrics;
 pub mod mongo;
+pub mod notify;
 pub mod outcome;
 pub mod output;
 pub mod restore;

@@ -17,6 +17,8 @@ pub const STREAM_SUFFIX_AGE: &str = ".archive.gz.age";
 pub const ARCHIVE_SUFFIXES: [&str; 4] =
     [ARCHIVE_SUFFIX, STREAM_SUFFIX, ARCHIVE_SUFFIX_AGE, STREAM_SUFFIX_AGE];
 pub const SIDECAR_SUFFIX: &str = ".manifest.json";
+/// Beside the sidecar: when the backup was last verified and drilled, and how that went.
+pub const CHECKS_SUFFIX: &str = ".checks.json";
 pub const PARTIAL_SUFFIX: &str = ".partial";
 
 /// Escapes a collection name the way mongodump 100.x names its files (seen from the real

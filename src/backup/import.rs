@@ -120,7 +120,8 @@ pub async fn import(
             recipients: crate::catalog::recipients(cfg)?,
         };
         let db = cfg.mongodb.database.clone();
-        let reader = source.reader().await?;
+        let bar = env.progress.bytes(&source.archive_name, 0);
+        let reader: Box<dyn std::io::Read + Send> = Box::new(bar.reader(source.reader().await?));
         let cancel = env.cancel.clone();
         let sv = first.manifest.server_version.as_str();
         let produce = async move |staging: &pipeline::Stage, tx: &pipeline::Sender| {

@@ -262,6 +262,7 @@ async fn to_s3(
     let Some(Storage::S3(remote)) = storage::remote(cfg).await else {
         anyhow::bail!("S3 is not configured");
     };
+    remove_leftovers(&local.dir, &cfg.backup.name_prefix, &cfg.mongodb.database);
     let id = names::backup_id(&cfg.backup.name_prefix, &cfg.mongodb.database, naming.now);
     let archive_name = format!("{id}{}", naming.suffix(STREAM_SUFFIX));
     let encryption = naming.encryption();
@@ -593,6 +594,20 @@ fn remove_leftovers(dir: &Path, prefix: &str, db: &str) {
         let partial = name
             .strip_suffix(PARTIAL_SUFFIX)
             .and_then(|n| ARCHIVE_SUFFIXES.iter().find_map(|s| n.strip_suffix(s)));
+        // `.<file>.tmp-<pid>`: an atomic write (a sidecar, a copy) of a run killed during it.
+        let temporary =
+            name.strip_prefix('.').and_then(|n| n.rsplit_once(".tmp-")).filter(|(file, pid)| {
+                let id = file.split('.').next().unwrap_or(file);
+                ours(id)
+                    && pid.parse::<u32>().is_ok_and(|p| {
+                        p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists()
+                    })
+            });
+        if temporary.is_some() {
+            tracing::info!("removing {} left by an interrupted run", path.display());
+            let _ = std::fs::remove_file(&path);
+            continue;
+        }
         if let Some(id) = staging.filter(|id| gone.iter().any(|g| g == id)) {
             tracing::info!("removing {} left by an interrupted run ({id})", path.display());
             let _ = std::fs::remove_dir_all(&path);

@@ -163,6 +163,7 @@ async fn one(
             directory: None,
             stdin: false,
             identity_files: env.cfg.backup.encryption.identity_files.clone(),
+            in_catalog: false,
         };
         let (size, sha256) = reencrypt(env, &source, &tmp, recipients).await?;
         check_new(env, &source, &tmp, identities).await?;
@@ -210,7 +211,8 @@ async fn reencrypt(
     tmp: &std::path::Path,
     recipients: &Recipients,
 ) -> anyhow::Result<(u64, String)> {
-    let raw = source.raw_reader().await?;
+    let bar = env.progress.bytes(&source.id, source.sidecar.as_ref().map_or(0, |s| s.archive.size));
+    let raw = bar.reader(source.raw_reader().await?);
     let expected = source.sidecar.as_ref().map(|s| (s.archive.size, s.archive.sha256.clone()));
     let cancel = env.cancel.clone();
     let (tmp, recipients) = (tmp.to_path_buf(), recipients.clone());
@@ -255,6 +257,7 @@ async fn reencrypt(
             .with_hint("run `daraa-ops verify` on it; a damaged backup is not re-encrypted")
             .into());
         }
+        bar.clear();
         Ok((size, sha))
     })
     .await?

@@ -52,6 +52,7 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<Outcome> {
             duration_seconds: started.elapsed().as_secs_f64(),
             bytes,
             documents,
+            restore_seconds: None,
         },
     )
     .await;

@@ -72,6 +72,7 @@ pub async fn run(ctx: &Context, args: &CleanupArgs) -> anyhow::Result<Outcome> {
             duration_seconds: started.elapsed().as_secs_f64(),
             bytes,
             documents: deleted,
+            restore_seconds: None,
         },
     )
     .await;

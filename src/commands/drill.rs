@@ -36,6 +36,14 @@ struct Summary {
     /// The restore's per-collection counts when documents were refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     restore_failures: Option<Vec<restore::CollectionReport>>,
+    /// Seconds the restore into the scratch database took: the restore time to expect (RTO).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restore_seconds: Option<f64>,
+    /// Documents and BSON bytes restored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    documents: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -109,6 +117,20 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
     summary.scratch_dropped = Some(dropped_ok);
     summary.duration_seconds = Some(started.elapsed().as_secs_f64());
     ctx.out.summary(&summary);
+    if !ctx.cancel.is_cancelled() {
+        let check = catalog::Check {
+            at: catalog::now_rfc3339(),
+            ok: matches!(&result, Ok(p) if p.is_empty()),
+            error: match &result {
+                Ok(p) if p.is_empty() => None,
+                Ok(p) => Some(p.join("; ")),
+                Err(e) => Some(format!("{e:#}")),
+            },
+            contents_checked: None,
+            restore_seconds: summary.restore_seconds,
+        };
+        catalog::record_check(&source, catalog::CheckKind::Drill, check).await;
+    }
     let problems = result?;
     let secs = started.elapsed().as_secs_f64();
     if problems.is_empty() {
@@ -134,7 +156,11 @@ async fn drill(
     mask: Option<std::sync::Arc<crate::mask::Masker>>,
     summary: &mut Summary,
 ) -> anyhow::Result<Vec<String>> {
+    let restore_started = Instant::now();
     let report = restore_scratch(ctx, cfg, db, source, mask, summary).await?;
+    summary.restore_seconds = Some(restore_started.elapsed().as_secs_f64());
+    summary.documents = Some(report.manifest.totals.documents);
+    summary.bytes = Some(report.manifest.totals.bytes);
     let mut checks = Vec::new();
     for entry in report.manifest.collections.iter().filter(|c| c.kind != "view") {
         crate::signal::check(&ctx.cancel)?;
@@ -236,6 +262,7 @@ async fn restore_scratch(
         parallel_collections: cfg.restore.parallel_collections,
         insertion_workers: cfg.restore.insertion_workers,
         mask,
+        progress: crate::output::progress::Progress::new(&ctx.out),
     };
     let survey = restore::survey(source, &ctx.cancel, restore::UNCHANGED).await?;
     let restored = restore::restore(db, source, &survey, &opts, &ctx.cancel).await;

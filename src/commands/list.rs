@@ -33,6 +33,11 @@ struct Row {
     locations: Vec<&'static str>,
     complete: bool,
     status: String,
+    /// The last verify and drill of this backup (`<id>.checks.json`), when any ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verified: Option<catalog::Check>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drilled: Option<catalog::Check>,
 }
 
 pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
@@ -87,6 +92,8 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
                 locations: Vec::new(),
                 complete: false,
                 status: String::new(),
+                verified: None,
+                drilled: None,
             });
             if let Some(s) = &e.sidecar {
                 row.collections = Some(s.manifest.totals.collections + s.manifest.totals.views);
@@ -95,6 +102,16 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
                 row.size = Some(s.archive.size);
             }
             row.locations.push(kind);
+            if let Some(c) = &e.checks {
+                // Newest result wins when both storages hold one.
+                let newer = |a: &Option<catalog::Check>, b: &Option<catalog::Check>| match (a, b) {
+                    (Some(x), Some(y)) if y.at > x.at => b.clone(),
+                    (None, _) => b.clone(),
+                    _ => a.clone(),
+                };
+                row.verified = newer(&row.verified, &c.verified);
+                row.drilled = newer(&row.drilled, &c.drilled);
+            }
             // Complete somewhere is complete; the status names each place otherwise.
             row.complete |= e.complete;
             let part = format!("{kind}: {status}");
@@ -144,7 +161,7 @@ fn print_table(ctx: &Context, rows: &[Row], cfg: &crate::config::Config, storage
             opt(r.documents),
             r.locations.join("+"),
             if r.complete && !r.status.contains("incomplete") && !r.status.contains("interrupted") {
-                "complete".into()
+                checked(r)
             } else {
                 r.status.clone()
             },
@@ -155,4 +172,17 @@ fn print_table(ctx: &Context, rows: &[Row], cfg: &crate::config::Config, storage
         t.add_row(row);
     }
     ctx.out.line(t);
+}
+
+/// A complete backup's status: the newest of its checks (a failed one stands out), else
+/// `complete`.
+fn checked(r: &Row) -> String {
+    match (&r.verified, &r.drilled) {
+        (_, Some(d)) if !d.ok => "drill FAILED".into(),
+        (Some(v), _) if !v.ok => "verify FAILED".into(),
+        (_, Some(_)) => "drilled".into(),
+        (Some(v), None) if v.contents_checked == Some(false) => "verified (no key)".into(),
+        (Some(_), None) => "verified".into(),
+        (None, None) => "complete".into(),
+    }
 }

@@ -4,6 +4,8 @@ pub mod cleanup;
 pub mod completions;
 pub mod config;
 pub mod cron;
+pub mod delete;
+pub mod describe;
 pub mod drill;
 pub mod import;
 pub mod indexes;

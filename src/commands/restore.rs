@@ -72,6 +72,7 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
         parallel_collections: cfg.restore.parallel_collections,
         insertion_workers: cfg.restore.insertion_workers,
         mask,
+        progress: crate::output::progress::Progress::new(&ctx.out),
     };
     let result = restore::restore(&db, &source, &survey, &opts, &ctx.cancel).await;
     guard.release().await;
@@ -88,6 +89,14 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     let secs = started.elapsed().as_secs_f64();
     print_report(ctx, &report, &target_db, secs);
     summary.documents = Some(report.collections.iter().map(|c| c.inserted).sum());
+    summary.bytes = Some(
+        report
+            .collections
+            .iter()
+            .filter_map(|c| report.manifest.collection(&c.name))
+            .map(|c| c.bytes)
+            .sum(),
+    );
     summary.duration_seconds = Some(secs);
     summary.swap = Some(report.swap);
     summary.collections = Some(Collections::Restored(report.collections));
@@ -367,6 +376,9 @@ struct Summary {
     collections: Option<Collections>,
     #[serde(skip_serializing_if = "Option::is_none")]
     documents: Option<u64>,
+    /// BSON bytes of the restored collections, as the manifest counts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
     /// `atomic` (renameCollection with dropTarget) or `two-step` (the server lacks it).
     #[serde(skip_serializing_if = "Option::is_none")]
     swap: Option<restore::swap::SwapMode>,

@@ -18,15 +18,29 @@ const PREFIX_SCAN_CAP: u64 = 100_000;
 
 pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
-    let m = mongo::connect(
-        &cfg.mongodb,
-        Role::Job(crate::mongo::privileges::Job::Stats),
-        Access::ReadOnly,
-    )
-    .await?;
-    let mongodb = stats::mongo_stats(&m.client, &cfg.mongodb.database).await.map_err(|e| {
-        e.context(format!("reading statistics of {} at {}", cfg.mongodb.database, m.display_uri))
-    })?;
+    let connected = async {
+        let m = mongo::connect(
+            &cfg.mongodb,
+            Role::Job(crate::mongo::privileges::Job::Stats),
+            Access::ReadOnly,
+        )
+        .await?;
+        let mongodb = stats::mongo_stats(&m.client, &cfg.mongodb.database).await.map_err(|e| {
+            e.context(format!(
+                "reading statistics of {} at {}",
+                cfg.mongodb.database, m.display_uri
+            ))
+        })?;
+        anyhow::Ok((m, mongodb))
+    }
+    .await;
+    let (m, mongodb) = match connected {
+        Ok(v) => v,
+        Err(e) => {
+            write_down(cfg, args).await;
+            return Err(e);
+        }
+    };
     let replica_set = match crate::mongo::replset::status(&m.client).await {
         Ok(s) => s,
         Err(e) => {
@@ -34,7 +48,7 @@ pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<Outcome> {
             None
         }
     };
-    let (redis, mut conn) = redis_section(cfg).await?;
+    let (redis, mut conn, redis_failure) = redis_or_failure(cfg).await;
     let now = jiff::Timestamp::now();
     let jobs = job_ages(cfg, conn.as_mut(), now.as_millisecond() as f64 / 1000.0).await;
     let mut report = Report {
@@ -87,7 +101,45 @@ pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<Outcome> {
         _ => print_table(ctx, &report, &m.display_uri),
     }
     ctx.out.summary(&Summary { report: &report, path: written });
-    Ok(Outcome::Ok)
+    match redis_failure {
+        Some(e) => Err(e),
+        None => Ok(Outcome::Ok),
+    }
+}
+
+/// The Redis section; a required Redis that does not answer is reported as unreachable *and*
+/// returned as the run's failure (exit 3), after the report (with `redis_up 0`) is written.
+async fn redis_or_failure(
+    cfg: &Config,
+) -> (RedisSection, Option<redis::aio::MultiplexedConnection>, Option<anyhow::Error>) {
+    match redis_section(cfg).await {
+        Ok((section, conn)) => (section, conn, None),
+        Err(e) => (
+            RedisSection {
+                status: "unreachable",
+                error: Some(format!("{e:#}")),
+                server: None,
+                cache_keys: Vec::new(),
+            },
+            None,
+            Some(e),
+        ),
+    }
+}
+
+/// MongoDB did not answer: with `--format prometheus --out FILE`, the file still says so
+/// (`daraa_ops_mongodb_up 0`, and `redis_up` when Redis is configured), so an alert on
+/// `mongodb_up == 0` fires instead of the old file's values going stale.
+async fn write_down(cfg: &Config, args: &StatsArgs) {
+    let (StatsFormat::Prometheus, Some(path)) = (args.format, &args.out) else { return };
+    let redis_up = match redis_section(cfg).await {
+        Ok((section, _)) if section.status == "not-configured" => None,
+        Ok((section, _)) => Some(section.status == "ok"),
+        Err(_) => Some(false),
+    };
+    if let Err(e) = crate::files::write_atomic(path, prom::render_down(redis_up).as_bytes()) {
+        tracing::warn!("cannot write {}: {e}", path.display());
+    }
 }
 
 /// The JSON summary of `stats` (docs/cli.md): the report, and the file written with `--out`.

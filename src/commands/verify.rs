@@ -17,13 +17,34 @@ use crate::outcome::Outcome;
 pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let resolved = catalog::resolve(cfg, &args.target).await?;
+    let record = resolved.clone();
+    let result = verify(ctx, resolved).await;
+    // The result goes beside a catalog backup (`list` and `describe` show it); an
+    // interrupted verify says nothing about the backup.
+    if !ctx.cancel.is_cancelled() {
+        let contents = ctx.out.get("encryption").and_then(|e| e.get("contents_checked").cloned());
+        let check = catalog::Check {
+            at: catalog::now_rfc3339(),
+            ok: matches!(result, Ok(Outcome::Ok)),
+            error: result.as_ref().err().map(|e| format!("{e:#}")),
+            contents_checked: Some(contents.and_then(|c| c.as_bool()).unwrap_or(true)),
+            restore_seconds: None,
+        };
+        catalog::record_check(&record, catalog::CheckKind::Verify, check).await;
+    }
+    result
+}
+
+async fn verify(ctx: &Context, resolved: catalog::Resolved) -> anyhow::Result<Outcome> {
     let source = resolved.describe();
     let mut summary =
         Summary { id: resolved.id.clone(), source: source.clone(), ..Summary::default() };
     // Emitted now so that a failed verify still names what it read.
     ctx.out.summary(&summary);
     let started = Instant::now();
-    let raw = resolved.raw_reader().await?;
+    let size = resolved.sidecar.as_ref().map_or(0, |s| s.archive.size);
+    let bar = crate::output::progress::Progress::new(&ctx.out).bytes(&resolved.id, size);
+    let raw: Box<dyn Read + Send> = Box::new(bar.reader(resolved.raw_reader().await?));
     let encryption = resolved.sidecar.as_ref().and_then(|s| s.archive.encryption.clone());
     summary.encryption = encryption
         .as_ref()
@@ -32,7 +53,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         && resolved.identity_files.is_empty()
         && let Some(sidecar) = &resolved.sidecar
     {
-        return keyless(ctx, &resolved, sidecar, raw, summary, started).await;
+        return keyless(ctx, &resolved, sidecar, raw, summary, started, bar).await;
     }
     let expected = resolved.sidecar.as_ref().map(|s| s.manifest.clone());
     let cancel = ctx.cancel.clone();
@@ -50,6 +71,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         Ok::<_, Opened>((verified, size, sha))
     })
     .await?;
+    bar.clear();
     let outcome = match outcome {
         Ok(v) => Ok(v),
         Err(Opened::Failed(e)) => return Err(e),
@@ -93,20 +115,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         crate::output::human_bytes(m.totals.bytes),
         verified.members,
         m.totals.bytes as f64 / 1e6 / secs.max(1e-6),
-        match (verified.format, checksums) {
-            (_, Checksums::Sha256) if resolved.sidecar.is_some() => String::new(),
-            (_, Checksums::Sha256) => {
-                " (no sidecar: checked against the archive's own manifest)".to_owned()
-            }
-            (format, Checksums::Crc64) => format!(
-                " ({}: no daraa-ops manifest; checked structure, BSON, metadata, counts and each collection's CRC-64; `daraa-ops import` records SHA-256 checksums)",
-                format.describe()
-            ),
-            (format, Checksums::None) => format!(
-                " ({}: no checksums were recorded; checked structure, BSON, metadata and counts only; `daraa-ops import` records them)",
-                format.describe()
-            ),
-        }
+        checked_note(verified.format, checksums, resolved.sidecar.is_some())
     ));
     summary.format = Some(verified.format);
     summary.checksums = Some(checksums);
@@ -116,6 +125,24 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     summary.duration_seconds = Some(secs);
     ctx.out.summary(&summary);
     Ok(Outcome::Ok)
+}
+
+/// What a verify checked against, when it was less than a daraa-ops sidecar.
+fn checked_note(format: SourceFormat, checksums: Checksums, sidecar: bool) -> String {
+    match (format, checksums) {
+        (_, Checksums::Sha256) if sidecar => String::new(),
+        (_, Checksums::Sha256) => {
+            " (no sidecar: checked against the archive's own manifest)".into()
+        }
+        (format, Checksums::Crc64) => format!(
+            " ({}: no daraa-ops manifest; checked structure, BSON, metadata, counts and each collection's CRC-64; `daraa-ops import` records SHA-256 checksums)",
+            format.describe()
+        ),
+        (format, Checksums::None) => format!(
+            " ({}: no checksums were recorded; checked structure, BSON, metadata and counts only; `daraa-ops import` records them)",
+            format.describe()
+        ),
+    }
 }
 
 /// Opening an encrypted archive failed (already an outcome), or reading it did.
@@ -134,9 +161,10 @@ async fn keyless(
     raw: Box<dyn Read + Send>,
     mut summary: Summary,
     started: Instant,
+    bar: crate::output::progress::Bytes,
 ) -> anyhow::Result<Outcome> {
     let cancel = ctx.cancel.clone();
-    let (size, sha) = tokio::task::spawn_blocking(move || {
+    let read = tokio::task::spawn_blocking(move || {
         let mut hashing = HashingReader::new(raw);
         std::io::copy(
             &mut crate::signal::CancelReader::new(&mut hashing, cancel),
@@ -145,7 +173,9 @@ async fn keyless(
         Ok::<_, std::io::Error>(hashing.finish())
     })
     .await?
-    .map_err(|e| anyhow::Error::new(e).context(format!("reading {}", resolved.describe())))?;
+    .map_err(|e| anyhow::Error::new(e).context(format!("reading {}", resolved.describe())));
+    bar.clear();
+    let (size, sha) = read?;
     let source = resolved.describe();
     if sidecar.archive.size != size || sidecar.archive.sha256 != sha {
         return Err(CliError::new(

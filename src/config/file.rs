@@ -30,6 +30,49 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub drill: DrillConfig,
     pub masking: MaskingConfig,
+    pub notify: NotifyConfig,
+}
+
+/// `notify:` — a message per failed or partial job to webhooks (docs/monitoring.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    pub webhooks: Vec<Webhook>,
+    /// Also send a message when a job succeeds. Default: false.
+    pub on_success: bool,
+    /// Per request. Default: 10s.
+    #[serde(with = "humantime_serde_compat")]
+    pub timeout: std::time::Duration,
+    /// Tries per webhook before giving up (logged; the job's exit code stands). Default: 3.
+    pub attempts: u32,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            webhooks: Vec::new(),
+            on_success: false,
+            timeout: std::time::Duration::from_secs(10),
+            attempts: 3,
+        }
+    }
+}
+
+/// One webhook: its URL is a secret, read from a file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    /// `slack` (`{"text": …}`, also Mattermost, Rocket.Chat, Teams' incoming webhooks of that
+    /// shape) or `json` (the whole event).
+    pub kind: WebhookKind,
+    pub url_file: SecretFile,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookKind {
+    Slack,
+    Json,
 }
 
 /// `masking:` — rules applied by `restore --mask` and `drill --mask` (docs/masking.md).
@@ -387,6 +430,9 @@ pub struct RetentionConfig {
     pub keep_daily: u32,
     pub keep_weekly: u32,
     pub keep_monthly: u32,
+    /// Keep the newest backup whose last drill passed, whatever the other rules say: the
+    /// newest backup known to restore is never rotated away. Default: true.
+    pub keep_drilled: bool,
 }
 
 impl Default for RetentionConfig {
@@ -397,6 +443,7 @@ impl Default for RetentionConfig {
             keep_daily: 0,
             keep_weekly: 0,
             keep_monthly: 0,
+            keep_drilled: true,
         }
     }
 }

@@ -227,6 +227,9 @@ fn resolve_relative_paths(config: &mut Config, base: &Path) {
         fix_secret(&mut user.password_file);
     }
     fix_secret(&mut config.masking.key_file);
+    for w in &mut config.notify.webhooks {
+        fix(&mut w.url_file.0);
+    }
     for f in &mut config.backup.encryption.identity_files {
         fix(&mut f.0);
     }
@@ -272,6 +275,9 @@ impl Loaded {
             if let Some(f) = account.and_then(|a| a.password_file.clone()) {
                 out.push((key.to_owned(), f));
             }
+        }
+        for (i, w) in c.notify.webhooks.iter().enumerate() {
+            out.push((format!("notify.webhooks[{i}].url_file"), w.url_file.clone()));
         }
         for f in &c.backup.encryption.identity_files {
             out.push(("backup.encryption.identity_files".to_owned(), f.clone()));

@@ -32,12 +32,13 @@ impl Progress {
             let bar = m.add(ProgressBar::new(total.max(1)));
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{prefix:>24} [{bar:30}] {pos}/{len} docs {msg} ({eta})",
+                    "{prefix:>24} [{bar:30}] {pos}/{len} docs {msg} {per_sec} ({eta})",
                 )
                 .expect("valid template")
                 .progress_chars("=> "),
             );
             bar.set_prefix(truncate(name, 24));
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
         });
         Bar { name: name.to_owned(), bar }
@@ -60,10 +61,71 @@ impl Progress {
         Steps { bar }
     }
 
+    /// A bar over `total` bytes (0: unknown) of one stream, with rate and ETA (verify,
+    /// import, rekey).
+    pub fn bytes(&self, name: &str, total: u64) -> Bytes {
+        let bar = self.multi.as_ref().map(|m| {
+            let bar = m.add(ProgressBar::new(total));
+            let template = if total > 0 {
+                "{prefix:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ({eta})"
+            } else {
+                "{prefix:>24} {spinner} {bytes} {bytes_per_sec}"
+            };
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            bar.set_prefix(truncate(name, 24));
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Bytes { bar }
+    }
+
     pub fn finish(&self) {
         if let Some(m) = &self.multi {
             let _ = m.clear();
         }
+    }
+}
+
+/// Progress in bytes of a stream; on no terminal it draws nothing.
+#[derive(Debug, Clone)]
+pub struct Bytes {
+    bar: Option<ProgressBar>,
+}
+
+impl Bytes {
+    pub fn inc(&self, n: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(n);
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+
+    /// `inner` counted into this bar as it is read.
+    pub fn reader<R: std::io::Read>(&self, inner: R) -> CountingReader<R> {
+        CountingReader { inner, bar: self.clone() }
+    }
+}
+
+/// A reader that moves a [`Bytes`] bar.
+pub struct CountingReader<R> {
+    inner: R,
+    bar: Bytes,
+}
+
+impl<R: std::io::Read> std::io::Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Options {
     pub insertion_workers: usize,
     /// Masking rules applied to documents before they are inserted (`--mask`).
     pub mask: Option<std::sync::Arc<crate::mask::Masker>>,
+    /// A bar per collection being loaded (documents, bytes, rate, ETA) on a terminal.
+    pub progress: crate::output::progress::Progress,
 }
 
 impl Options {

@@ -31,6 +31,7 @@ pub(super) struct Pumped {
 /// One collection being loaded.
 struct Loading {
     tx: Option<mpsc::Sender<Vec<RawDocumentBuf>>>,
+    bar: Arc<crate::output::progress::Bar>,
     stats: Arc<Mutex<(u64, Vec<String>)>>,
     /// Waits for the insertion workers, then frees the collection's slot so the next
     /// collection can start (`parallel_collections`).
@@ -47,6 +48,8 @@ struct Pump<'a> {
     metadata: BTreeMap<String, CollectionMetadata>,
     loading: BTreeMap<String, Loading>,
     reports: BTreeMap<String, CollectionReport>,
+    /// Documents per collection, as the survey found them: the bars' totals.
+    totals: HashMap<String, u64>,
     /// Collections interleave in the stream: every collection loads as its documents come,
     /// since waiting for a slot would wait for a collection whose documents come later.
     interleaved: bool,
@@ -74,6 +77,7 @@ pub(super) async fn pump(
         metadata: survey.metadata.clone(),
         loading: BTreeMap::new(),
         reports: BTreeMap::new(),
+        totals: survey.manifest.collections.iter().map(|c| (c.name.clone(), c.documents)).collect(),
         interleaved: false,
     };
     let (tx, mut rx) = mpsc::channel::<Event>(4);
@@ -241,18 +245,26 @@ impl Pump<'_> {
         let (btx, brx) = mpsc::channel::<Vec<RawDocumentBuf>>(workers * 2);
         let brx = Arc::new(tokio::sync::Mutex::new(brx));
         let stats = Arc::new(Mutex::new((0u64, Vec::<String>::new())));
+        let total = self.totals.get(&collection).copied().unwrap_or(0);
+        let bar = Arc::new(self.opts.progress.collection(&collection, total));
+        let bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..workers {
             let (db, temp, brx, stats) =
                 (self.db.clone(), temp.clone(), Arc::clone(&brx), Arc::clone(&stats));
+            let (bar, bytes) = (Arc::clone(&bar), Arc::clone(&bytes));
             set.spawn(async move {
                 loop {
                     let batch = brx.lock().await.recv().await;
                     let Some(batch) = batch else { return };
+                    let size: usize = batch.iter().map(|d| d.as_bytes().len()).sum();
                     let (inserted, failures) = load::insert_batch(&db, &temp, batch).await;
+                    let done = bytes.fetch_add(size as u64, std::sync::atomic::Ordering::Relaxed)
+                        + size as u64;
                     let mut s = stats.lock().expect("stats");
                     s.0 += inserted;
                     s.1.extend(failures);
+                    bar.set(s.0, done);
                 }
             });
         }
@@ -260,7 +272,7 @@ impl Pump<'_> {
             while set.join_next().await.is_some() {}
             drop(permit);
         });
-        self.loading.insert(collection, Loading { tx: Some(btx), stats, done });
+        self.loading.insert(collection, Loading { tx: Some(btx), bar, stats, done });
         Ok(())
     }
 
@@ -271,6 +283,7 @@ impl Pump<'_> {
         }
         for (name, l) in &mut self.loading {
             let _ = (&mut l.done).await;
+            l.bar.clear();
             let (inserted, failures) = std::mem::take(&mut *l.stats.lock().expect("stats"));
             if let Some(r) = self.reports.get_mut(name) {
                 r.inserted = inserted;

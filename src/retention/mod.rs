@@ -4,7 +4,8 @@
 //! Semantics (restic's `forget`): a backup is kept if any rule keeps it. `keep_last N` keeps the
 //! N newest. `keep_days D` keeps those younger than D days. `keep_daily N` keeps, for each of
 //! the N most recent days that have backups, the newest backup of that day; weekly uses ISO
-//! weeks, monthly calendar months, all in UTC. Incomplete backups are never considered.
+//! weeks, monthly calendar months, all in UTC. `keep_drilled` keeps the newest backup whose last
+//! drill passed (`drilled`). Incomplete backups are never considered.
 //!
 //! [`prune::apply`] is the engine that applies the plan to the storages.
 
@@ -21,18 +22,20 @@ use crate::config::RetentionConfig;
 pub struct Decision {
     pub id: String,
     pub keep: bool,
-    /// Why it is kept (`last`, `days`, `daily`, `weekly`, `monthly`), or `expired`.
+    /// Why it is kept (`last`, `days`, `daily`, `weekly`, `monthly`, `drilled`), or `expired`.
     pub reasons: Vec<&'static str>,
 }
 
 /// Maps a time to its calendar bucket (day, ISO week or month).
 type Bucket = fn(Timestamp) -> (i32, i32, i32);
 
-/// `backups`: complete backups with their creation time, in any order.
+/// `backups`: complete backups with their creation time, in any order; `drilled`: the newest
+/// backup whose last drill passed.
 pub fn plan(
     backups: &[(String, Timestamp)],
     policy: &RetentionConfig,
     now: Timestamp,
+    drilled: Option<&str>,
 ) -> Vec<Decision> {
     let mut sorted: Vec<&(String, Timestamp)> = backups.iter().collect();
     // Newest first; ties broken by id so the plan is deterministic.
@@ -77,6 +80,11 @@ pub fn plan(
             }
         }
     }
+    if policy.keep_drilled
+        && let Some(d) = decisions.iter_mut().find(|d| Some(d.id.as_str()) == drilled)
+    {
+        d.reasons.push("drilled");
+    }
     for d in &mut decisions {
         d.keep = !d.reasons.is_empty();
         if !d.keep {
@@ -101,6 +109,7 @@ mod tests {
             keep_daily: daily,
             keep_weekly: weekly,
             keep_monthly: monthly,
+            keep_drilled: true,
         }
     }
 
@@ -121,7 +130,7 @@ mod tests {
     #[test]
     fn keep_days_and_keep_last() {
         let now = ts("2026-11-26T12:00:00Z");
-        let plan = plan(&daily_backups(), &policy(30, 3, 0, 0, 0), now);
+        let plan = plan(&daily_backups(), &policy(30, 3, 0, 0, 0), now, None);
         // 30 days back from noon: b000..b029 are younger (b030 is 30d11h old).
         assert_eq!(kept(&plan).len(), 30);
         assert!(
@@ -132,7 +141,7 @@ mod tests {
 
         // All old: keep_last still keeps the newest 3, whatever their age.
         let later = ts("2028-01-01T00:00:00Z");
-        let plan = super::plan(&daily_backups(), &policy(30, 3, 0, 0, 0), later);
+        let plan = super::plan(&daily_backups(), &policy(30, 3, 0, 0, 0), later, None);
         assert_eq!(kept(&plan), ["b000", "b001", "b002"]);
     }
 
@@ -142,7 +151,7 @@ mod tests {
         let mut backups = daily_backups();
         // A second backup on the newest day, later in that day.
         backups.push(("b000x".into(), ts("2026-11-26T13:00:00Z")));
-        let plan = plan(&backups, &policy(0, 1, 2, 2, 3), later);
+        let plan = plan(&backups, &policy(0, 1, 2, 2, 3), later, None);
         // last: b000x; daily: b000x (26th), b001 (25th); weekly: ISO week 48 (Mon 23rd..): b000x,
         // week 47 → newest is Sun 22nd = b004; monthly: Nov → b000x, Oct → b026 (Oct 31), Sep → b057 (Sep 30).
         assert_eq!(kept(&plan), ["b000x", "b001", "b004", "b026", "b057"]);
@@ -152,9 +161,32 @@ mod tests {
 
     #[test]
     fn empty_and_everything_recent() {
-        assert!(plan(&[], &policy(30, 3, 0, 0, 0), ts("2026-01-01T00:00:00Z")).is_empty());
+        assert!(plan(&[], &policy(30, 3, 0, 0, 0), ts("2026-01-01T00:00:00Z"), None).is_empty());
         let now = ts("2026-11-26T02:00:00Z");
-        let plan = plan(&daily_backups()[..5], &policy(30, 3, 0, 0, 0), now);
+        let plan = plan(&daily_backups()[..5], &policy(30, 3, 0, 0, 0), now, None);
         assert_eq!(kept(&plan).len(), 5);
+    }
+}
+
+#[cfg(test)]
+mod drilled_tests {
+    use super::*;
+
+    #[test]
+    fn the_newest_drilled_backup_is_kept_whatever_the_rules_say() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let backups: Vec<(String, Timestamp)> =
+            (1..=5).map(|d| (format!("b{d}"), t(&format!("2026-01-0{d}T03:00:00Z")))).collect();
+        let policy = RetentionConfig { keep_days: 0, keep_last: 2, ..RetentionConfig::default() };
+        let now = t("2026-03-01T00:00:00Z");
+        let kept = |p: &[Decision]| -> Vec<String> {
+            p.iter().filter(|d| d.keep).map(|d| d.id.clone()).collect()
+        };
+        assert_eq!(kept(&plan(&backups, &policy, now, None)), ["b5", "b4"]);
+        let p = plan(&backups, &policy, now, Some("b1"));
+        assert_eq!(kept(&p), ["b5", "b4", "b1"]);
+        assert_eq!(p.iter().find(|d| d.id == "b1").unwrap().reasons, ["drilled"]);
+        let off = RetentionConfig { keep_drilled: false, ..policy };
+        assert_eq!(kept(&plan(&backups, &off, now, Some("b1"))), ["b5", "b4"]);
     }
 }

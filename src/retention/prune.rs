@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::catalog;
 use crate::config::Config;
+use crate::outcome::CliError;
 use crate::storage::{self, StorageError};
 
 /// Why a backup goes.
@@ -19,6 +20,8 @@ pub enum Reason {
     Expired,
     /// An archive without sidecar (a crashed upload) older than a day.
     Incomplete,
+    /// Named by `delete`.
+    Requested,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -43,12 +46,24 @@ pub struct StorageResult {
 pub async fn apply(cfg: &Config, dry_run: bool) -> Result<Vec<StorageResult>, StorageError> {
     let now = jiff::Timestamp::now();
     let mut results = Vec::new();
-    for storage in &storage::all(cfg).await {
+    let mut scanned = Vec::new();
+    for storage in storage::all(cfg).await {
         let entries =
-            catalog::scan(storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
+            catalog::scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
+        scanned.push((storage, entries));
+    }
+    // The newest backup whose last drill passed, in whichever storage the drill read it from:
+    // its copies everywhere are kept (`retention.keep_drilled`).
+    let drilled = scanned
+        .iter()
+        .flat_map(|(_, entries)| entries.iter())
+        .filter(|e| e.is_good() && e.drilled_ok())
+        .max_by_key(|e| e.time)
+        .map(|e| e.id.clone());
+    for (storage, entries) in &scanned {
         let good: Vec<(String, jiff::Timestamp)> =
             entries.iter().filter(|e| e.is_good()).map(|e| (e.id.clone(), e.time)).collect();
-        let plan = super::plan(&good, &cfg.retention, now);
+        let plan = super::plan(&good, &cfg.retention, now, drilled.as_deref());
         let mut doomed: Vec<(&catalog::Entry, Reason)> = plan
             .iter()
             .filter(|d| !d.keep)
@@ -78,6 +93,9 @@ pub async fn apply(cfg: &Config, dry_run: bool) -> Result<Vec<StorageResult>, St
             if !dry_run {
                 storage.delete(&[e.sidecar_name()]).await?;
                 storage.delete(&[e.archive_name()]).await?;
+                if e.checks.is_some() {
+                    storage.delete(&[e.checks_name()]).await?;
+                }
             }
             deleted.push(Deleted { storage: storage.kind(), id: e.id.clone(), reason });
         }
@@ -100,10 +118,67 @@ pub fn describe(results: &[StorageResult], dry_run: bool) -> Vec<String> {
             let reason = match d.reason {
                 Reason::Expired => "expired",
                 Reason::Incomplete => "incomplete",
+                Reason::Requested => "requested",
             };
             lines.push(format!("{verb} {} from {} ({reason})", d.id, r.location));
         }
         lines.push(format!("{}: {} backup(s) kept", r.location, r.kept));
     }
     lines
+}
+
+/// Where a backup `delete` would remove is.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub storage: storage::Storage,
+    pub entry: catalog::Entry,
+}
+
+/// Every copy of backup `id` (complete or not), and whether it is the newest good backup in
+/// any storage (deleting it needs `--force`).
+pub async fn find(cfg: &Config, id: &str) -> anyhow::Result<(Vec<Found>, bool)> {
+    let mut found = Vec::new();
+    let mut newest: Option<(jiff::Timestamp, String)> = None;
+    for storage in storage::all(cfg).await {
+        let entries =
+            catalog::scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
+        for e in entries {
+            if e.is_good() && newest.as_ref().is_none_or(|(t, _)| e.time > *t) {
+                newest = Some((e.time, e.id.clone()));
+            }
+            if e.id == id {
+                found.push(Found { storage: storage.clone(), entry: e });
+            }
+        }
+    }
+    if found.is_empty() {
+        return Err(CliError::usage(format!("no backup with id {id}"))
+            .with_hint("see `daraa-ops list`")
+            .into());
+    }
+    let is_newest = newest.is_some_and(|(_, n)| n == id);
+    Ok((found, is_newest))
+}
+
+/// Deletes every copy found: the sidecar first (so nothing half-deleted looks complete), then
+/// the archive, its `.partial` and its checks.
+pub async fn delete(found: &[Found]) -> Result<Vec<Deleted>, StorageError> {
+    let mut deleted = Vec::new();
+    for f in found {
+        let e = &f.entry;
+        f.storage.delete(&[e.sidecar_name()]).await?;
+        f.storage.delete(&[e.archive_name()]).await?;
+        if e.partial {
+            f.storage
+                .delete(&[format!("{}{}", e.archive_name(), crate::archive::names::PARTIAL_SUFFIX)])
+                .await?;
+        }
+        f.storage.delete(&[e.checks_name()]).await?;
+        deleted.push(Deleted {
+            storage: f.storage.kind(),
+            id: e.id.clone(),
+            reason: Reason::Requested,
+        });
+    }
+    Ok(deleted)
 }

@@ -8,6 +8,16 @@
 use super::Report;
 use crate::metrics::Families;
 
+/// What is known when MongoDB does not answer: it is down (and whether Redis is up).
+pub fn render_down(redis_up: Option<bool>) -> String {
+    let mut f = Families::default();
+    f.add("mongodb_up", "gauge", "1 when the MongoDB server answered.", &[], 0.0);
+    if let Some(up) = redis_up {
+        f.add("redis_up", "gauge", "1 when Redis answered.", &[], if up { 1.0 } else { 0.0 });
+    }
+    f.render()
+}
+
 #[allow(clippy::too_many_lines, clippy::many_single_char_names)] // one metric per line, in the order people read them
 pub fn render(r: &Report) -> String {
     let mut f = Families::default();

@@ -9,7 +9,7 @@ const ENTRY: &[&str] = &["app", "cli", "outcome", "context"];
 const COMMANDS: &[&str] = &["commands"];
 const ENGINES: &[&str] =
     &["backup", "restore", "retention", "catalog", "cleanup", "users", "indexes", "stats", "mask"];
-const ADAPTERS: &[&str] = &["mongo", "cache", "lock", "storage", "archive", "lastrun"];
+const ADAPTERS: &[&str] = &["mongo", "cache", "lock", "storage", "archive", "lastrun", "notify"];
 const INFRA: &[&str] = &["config", "output", "logging", "signal", "files", "digest", "metrics"];
 
 fn layer(m: &str) -> usize {

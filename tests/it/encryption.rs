@@ -100,14 +100,18 @@ fn scan(dir: &Path, seen: &mut BTreeSet<String>, plaintext: &mut Vec<String>) {
         }
         seen.insert(name.clone());
         // (and their atomic-write temporaries)
-        if name.ends_with(".lock") || name.contains("owner.json") || name.contains(".manifest.json")
+        if name.ends_with(".lock")
+            || name.contains("owner.json")
+            || name.contains(".manifest.json")
+            || name.contains(".checks.json")
         {
             continue;
         }
         let mut head = [0u8; 22];
         let Ok(mut f) = std::fs::File::open(&path) else { continue };
-        if f.read_exact(&mut head).is_ok() && head != MAGIC {
-            plaintext.push(path.display().to_string());
+        let shown = path.display().to_string();
+        if f.read_exact(&mut head).is_ok() && head != MAGIC && !plaintext.contains(&shown) {
+            plaintext.push(shown);
         }
     }
 }
@@ -371,6 +375,29 @@ async fn missing_wrong_and_tampered_keys_exit_with_their_codes_and_change_nothin
     std::fs::write(&path, &good).unwrap();
     let r = job.run(&["verify", "latest"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // import of an encrypted archive from elsewhere: the identity opens it; without one, exit 2.
+    let elsewhere = job.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let copy = elsewhere.join(path.file_name().unwrap());
+    std::fs::copy(&path, &copy).unwrap();
+    let id = v["id"].as_str().unwrap().to_owned();
+    let (code, _, stderr) = job.json(&["--yes", "delete", "--force", &id]);
+    assert_eq!(code, 0, "{stderr}");
+    configure(&job, &base, &[&daily], &[], "");
+    let r = job.run(&["import", copy.to_str().unwrap(), "--no-upload"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is encrypted with age"), "{}", r.stderr);
+    configure(&job, &base, &[&daily], &[&daily.file], "");
+    let (code, v, stderr) = job.json(&["import", copy.to_str().unwrap(), "--no-upload"]);
+    assert_eq!(code, 0, "{stderr}");
+    let imported = v["backup"]["archive"]["file"].as_str().unwrap();
+    assert!(imported.ends_with(".tar.gz.age"), "{v}");
+    let target = format!("{}_i", job.database);
+    let (code, _, stderr) = job.json(&["restore", "latest", "--target-db", &target]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(contents(&client.database(&target)).await == live, "restore of the imported backup");
+    client.database(&target).drop().await.unwrap();
     job.drop_database().await;
 }
 

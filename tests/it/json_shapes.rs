@@ -101,6 +101,7 @@ async fn json_shape_of_every_command() {
         ("import", vec!["import", dump.to_str().unwrap()]),
         ("list", vec!["list"]),
         ("verify", vec!["verify", "latest"]),
+        ("describe", vec!["describe", "latest"]),
         ("prune", vec!["prune", "--dry-run"]),
         ("rekey", vec!["rekey"]),
         ("restore-dry-run", vec!["restore", "latest", "--target-db", &restore_db, "--dry-run"]),
@@ -132,12 +133,23 @@ async fn json_shape_of_every_command() {
         ("lock-release", vec!["lock", "release", "--force"]),
         ("completions", vec!["completions", "bash"]),
         ("man", vec!["man", "--out-dir", out.to_str().unwrap()]),
+        // Last: deletes the backup the `backup` line made (ID: its id).
+        ("delete", vec!["--yes", "delete", "--force", "ID"]),
     ];
+    let mut backup_id = String::new();
     let mut shapes = BTreeMap::new();
     let mut stale = Vec::new();
     let update = std::env::var("DARAA_UPDATE_GENERATED").is_ok_and(|v| v == "1");
     for (name, args) in &commands {
-        let (code, v, stderr) = job.json(args);
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| if *a == "ID" { backup_id.clone() } else { (*a).to_owned() })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, v, stderr) = job.json(&args);
+        if *name == "backup" {
+            backup_id = v["id"].as_str().unwrap_or_default().to_owned();
+        }
         assert_eq!(code, 0, "{name}: {v}\n{stderr}");
         assert_eq!(v["status"], "ok", "{name}");
         let shape = serde_json::to_string_pretty(&shape(&v)).unwrap() + "\n";
@@ -149,8 +161,11 @@ async fn json_shape_of_every_command() {
         } else if std::fs::read_to_string(&path).ok().as_deref() != Some(shape.as_str()) {
             stale.push(format!("{rel}:\n{shape}"));
         }
-        let shown = args
-            .join(" ")
+        let mut shown = args.join(" ");
+        if !backup_id.is_empty() {
+            shown = shown.replace(&backup_id, "ID");
+        }
+        let shown = shown
             .replace(&restore_db, "OTHER_DB")
             .replace(out.to_str().unwrap(), "DIR")
             .replace(dump.to_str().unwrap(), "PATH")
