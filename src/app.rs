@@ -60,7 +60,13 @@ pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
         started_at: started_at.round(jiff::Unit::Second).unwrap_or(started_at).to_string(),
         duration_seconds: started.elapsed().as_secs_f64(),
     };
-    crate::notify::send(&cfg.notify, &event).await;
+    // After a signal the process is on its way out: one quick try, no retries.
+    let mut notify = cfg.notify.clone();
+    if ctx.cancel.is_cancelled() {
+        notify.attempts = 1;
+        notify.timeout = notify.timeout.min(std::time::Duration::from_secs(3));
+    }
+    crate::notify::send(&notify, &event).await;
     result
 }
 

@@ -1,5 +1,5 @@
 //! The metadata a backup writes, from recorded MongoDB 7 `listCollections`/`listIndexes`
-//! replies (tests/fixtures/mongodb7), and the collection selection.
+//! replies (tests/fixtures/mongodb7), the collection selection, and what a killed run leaves.
 
 use bson::{Bson, Document};
 
@@ -102,4 +102,22 @@ fn include_then_exclude() {
     assert_eq!(names(super::select(specs(&["a", "b", "c"]), &cfg)), ["a", "c"]);
     cfg.backup.include_collections = vec!["b".into(), "c".into()];
     assert_eq!(names(super::select(specs(&["a", "b", "c"]), &cfg)), ["c"]);
+}
+
+#[test]
+fn temporaries_of_killed_runs_are_removed_and_others_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4194304 is Linux's largest pid_max: no process has it.
+    let dead = dir.path().join(".daraa-daraa-20261130T010203Z.manifest.json.tmp-4194304");
+    let alive = dir
+        .path()
+        .join(format!(".daraa-daraa-20261130T010203Z.manifest.json.tmp-{}", std::process::id()));
+    let foreign = dir.path().join(".notes.txt.tmp-4194304");
+    let other_db = dir.path().join(".daraa-shop-20261130T010203Z.tar.gz.tmp-4194304");
+    for p in [&dead, &alive, &foreign, &other_db] {
+        std::fs::write(p, b"x").unwrap();
+    }
+    super::remove_leftovers(dir.path(), "daraa", "daraa");
+    assert!(!dead.exists(), "a dead run's temporary stayed");
+    assert!(alive.exists() && foreign.exists() && other_db.exists());
 }

@@ -45,7 +45,7 @@ fn next_backup_cleans_up(job: &Job) {
     let leftovers: Vec<String> = job
         .local_files()
         .into_iter()
-        .filter(|f| f.ends_with(".staging") || f.ends_with(".partial"))
+        .filter(|f| f.ends_with(".staging") || f.ends_with(".partial") || f.contains(".tmp-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert_eq!(job.json(&["verify", "latest"]).0, 0);
