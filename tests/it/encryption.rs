@@ -593,3 +593,55 @@ async fn cleanup_parts_are_encrypted_locally_and_in_s3() {
     );
     job.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rekey_cut_off_from_s3_keeps_every_old_copy_and_a_rerun_finishes() {
+    use crate::faults::{Proxy, edit_config, port_of};
+    let Some(s) = services() else { return };
+    let job = Job::new("rekeycut", &s, &JobOptions { s3: true, ..JobOptions::default() });
+    let (Some(daily), Some(recovery)) =
+        (keygen(job.dir.path(), "a.key"), keygen(job.dir.path(), "b.key"))
+    else {
+        return;
+    };
+    let base = std::fs::read_to_string(&job.config).unwrap();
+    configure(&job, &base, &[&daily], &[&daily.file], "");
+    job.seed(0.01, false).await;
+    let (code, v, stderr) = job.json(&["backup"]);
+    assert_eq!(code, 0, "{stderr}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let name = format!("{id}.tar.gz.age");
+    let store = job.s3().await;
+    let local_before = std::fs::read(job.backup_dir.join(&name)).unwrap();
+    let sidecar_before = std::fs::read(job.backup_dir.join(format!("{id}.manifest.json"))).unwrap();
+    let s3_before = store.get_bytes(&name).await.unwrap().unwrap();
+    assert!(local_before.len() > 30_000, "the archive is too small to cut mid-upload");
+
+    // S3 through a proxy that cuts the connection after 20 kB sent: mid-upload of the new file.
+    configure(&job, &base, &[&recovery], &[&daily.file, &recovery.file], "");
+    let proxy = Proxy::start(port_of(&s.s3_endpoint), 20_000, u64::MAX);
+    edit_config(&job, &s.s3_endpoint, &format!("http://127.0.0.1:{}", proxy.port));
+    let r = job.run(&["rekey"], &[]);
+    assert_eq!(r.code, 3, "S3 lost: {}", r.stderr);
+    assert!(r.stderr.contains("its old archive is kept"), "{}", r.stderr);
+    assert_eq!(std::fs::read(job.backup_dir.join(&name)).unwrap(), local_before);
+    assert_eq!(
+        std::fs::read(job.backup_dir.join(format!("{id}.manifest.json"))).unwrap(),
+        sidecar_before
+    );
+    assert_eq!(store.get_bytes(&name).await.unwrap().unwrap(), s3_before, "S3 copy changed");
+    assert!(!job.local_files().iter().any(|f| f.contains(".rekey")), "{:?}", job.local_files());
+    let r = job.run(&["verify", &id], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // S3 back: the rerun re-encrypts both copies.
+    configure(&job, &base, &[&recovery], &[&daily.file, &recovery.file], "");
+    let (code, v, stderr) = job.json(&["rekey"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(v["rekeyed"][0]["storages"], serde_json::json!(["local", "s3"]), "{v}");
+    let local_after = std::fs::read(job.backup_dir.join(&name)).unwrap();
+    assert_ne!(local_after, local_before);
+    assert_eq!(store.get_bytes(&name).await.unwrap().unwrap(), local_after);
+    assert!(age_decrypt(&recovery, &job.backup_dir.join(&name)).starts_with(&[0x1f, 0x8b]));
+    job.drop_database().await;
+}
