@@ -73,7 +73,7 @@ pub enum Command {
     /// only replica sets have (docs/operations.md, "Consistency").
     #[command(after_help = exit_codes_help())]
     Backup(BackupArgs),
-    /// List backups (local and S3) with id, time, size, collections, documents, status
+    /// List backups (local and S3): id, size, documents, where, status (verified, drilled), label
     List(ListArgs),
     /// Show one backup: collections, documents, bytes, checksums, format, encryption, timings,
     /// where it is stored, and when it was last verified and drilled

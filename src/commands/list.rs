@@ -147,17 +147,28 @@ fn print_table(ctx: &Context, rows: &[Row], cfg: &crate::config::Config, storage
         t.set_width(w);
     }
     let labels = rows.iter().any(|r| r.label.is_some());
-    let mut header = vec!["ID (time UTC)", "SIZE", "COLLS", "DOCUMENTS", "WHERE", "STATUS"];
+    let mut header = vec!["ID (time UTC)", "SIZE", "DOCS", "WHERE", "STATUS"];
     if labels {
         header.push("LABEL");
     }
     t.set_header(header);
+    // The id is what people copy into the next command: no column but the label ever wraps
+    // (collection counts are in `describe` and the JSON, to leave the label room).
+    for i in 0..5 {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
+    }
+    if let Some(c) = t.column_mut(5) {
+        c.set_constraint(comfy_table::ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(
+            12,
+        )));
+    }
     for r in rows {
         let opt = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
         let mut row = vec![
             r.id.clone(),
             r.size.map_or_else(|| "-".into(), human_bytes),
-            opt(r.collections),
             opt(r.documents),
             r.locations.join("+"),
             if r.complete && !r.status.contains("incomplete") && !r.status.contains("interrupted") {
