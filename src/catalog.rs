@@ -243,7 +243,15 @@ impl Resolved {
         if !encrypted {
             return Ok(Box::new(stream));
         }
-        let identities = load_identities(&self.identity_files)?.ok_or_else(|| {
+        let identities = load_identities(&self.identity_files)
+            .map_err(|e| {
+                e.context(format!(
+                    "{} is encrypted with age (for {})",
+                    self.describe(),
+                    self.recipients_text()
+                ))
+            })?
+            .ok_or_else(|| {
             CliError::usage(format!(
                 "{} is encrypted with age (for {}) and no identity is configured to open it",
                 self.describe(),

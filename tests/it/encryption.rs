@@ -319,11 +319,13 @@ async fn missing_wrong_and_tampered_keys_exit_with_their_codes_and_change_nothin
         job.run(&["verify", "latest"], &[("DARAA_OPS_AGE_IDENTITY_FILE", "/nonexistent/a.key")]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("/nonexistent/a.key"), "{}", r.stderr);
+    assert!(r.stderr.contains(&daily.public), "the recipients are not named: {}", r.stderr);
     let junk = crate::support::secret_file(job.dir.path(), "junk.key", "not a key\n");
     let r =
         job.run(&["verify", "latest"], &[("DARAA_OPS_AGE_IDENTITY_FILE", junk.to_str().unwrap())]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains(junk.to_str().unwrap()), "{}", r.stderr);
+    assert!(r.stderr.contains(&daily.public), "{}", r.stderr);
     assert!(!r.stderr.contains("not a key"), "the file's content echoed: {}", r.stderr);
     // A readable-by-others identity works, with the warning every secret gets.
     let loose = job.dir.path().join("loose.key");
