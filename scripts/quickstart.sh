@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # First run on a fresh machine: build, start local services (FerretDB, Redis, S3), seed demo
 # data into the `daraa` database, check a config that points at all three, then back up,
-# list, verify and run a restore drill.
+# list, describe, verify and run a restore drill (docs/operations.md, "First night", goes on
+# from there).
 # Afterwards:  export DARAA_OPS_CONFIG=<printed path>; ./target/debug/daraa-ops config show
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,7 @@ echo "== config check --connect"
 echo "== backup, list, verify"
 ./target/debug/daraa-ops --config "$config" backup
 ./target/debug/daraa-ops --config "$config" list
+./target/debug/daraa-ops --config "$config" describe latest
 ./target/debug/daraa-ops --config "$config" verify latest
 
 echo "== restore drill"

@@ -22,10 +22,7 @@ pub async fn run(ctx: &Context, args: &DeleteArgs) -> anyhow::Result<Outcome> {
         .into());
     }
     super::confirm(ctx, &format!("Delete backup {} from {}?", args.id, places.join(" and ")))?;
-    let guard = crate::lock::take(cfg, &cfg.mongodb.database, "prune", &ctx.cancel).await?;
-    let result = prune::delete(&found).await;
-    guard.release().await;
-    let deleted = result?;
+    let deleted = prune::delete(cfg, &found, &ctx.cancel).await?;
     for d in &deleted {
         ctx.out.line(format!("deleted {} from {}", d.id, d.storage));
     }

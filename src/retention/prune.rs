@@ -1,5 +1,6 @@
 //! The retention engine: the plan of `retention::plan` applied to every configured storage,
-//! from the sidecar manifests. Called by `prune` and, inside its lock, by `backup`.
+//! from the sidecar manifests. Called by `prune` and, inside its lock, by `backup`; `delete`
+//! removes one named backup through [`find`] and [`delete`].
 //!
 //! Only complete backups count and only names daraa-ops creates are touched. A backup's
 //! sidecar is deleted before its archive, so a half-done deletion never leaves something that
@@ -160,9 +161,21 @@ pub async fn find(cfg: &Config, id: &str) -> anyhow::Result<(Vec<Found>, bool)> 
     Ok((found, is_newest))
 }
 
-/// Deletes every copy found: the sidecar first (so nothing half-deleted looks complete), then
-/// the archive, its `.partial` and its checks.
-pub async fn delete(found: &[Found]) -> Result<Vec<Deleted>, StorageError> {
+/// Deletes every copy found, under the job lock (no backup or prune meanwhile): the sidecar
+/// first (so nothing half-deleted looks complete), then the archive, its `.partial` and its
+/// checks.
+pub async fn delete(
+    cfg: &Config,
+    found: &[Found],
+    cancel: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<Vec<Deleted>> {
+    let guard = crate::lock::take(cfg, &cfg.mongodb.database, "prune", cancel).await?;
+    let result = delete_copies(found).await;
+    guard.release().await;
+    Ok(result?)
+}
+
+async fn delete_copies(found: &[Found]) -> Result<Vec<Deleted>, StorageError> {
     let mut deleted = Vec::new();
     for f in found {
         let e = &f.entry;
