@@ -36,7 +36,8 @@ backup:
 YAML
 
 echo "== seeding demo data (scale 0.1, seed 42)"
-./target/debug/examples/seed --scale 0.1 --seed 42 --db daraa | head -c 600; echo
+./target/debug/examples/seed --scale 0.1 --seed 42 --db daraa > "$state/seed.json"
+head -c 600 "$state/seed.json"; echo
 
 echo "== config check --connect"
 ./target/debug/daraa-ops --config "$config" config check --connect
