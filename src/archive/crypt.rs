@@ -67,6 +67,11 @@ impl Recipients {
         &self.names
     }
 
+    /// What a sidecar or part manifest records of a file encrypted to these recipients.
+    pub fn record(&self) -> super::Encryption {
+        super::Encryption { scheme: "age".into(), recipients: self.names.clone() }
+    }
+
     /// Whether `names` is this set, in any order.
     pub fn same_as(&self, names: &[String]) -> bool {
         names.len() == self.names.len() && names.iter().all(|n| self.names.contains(n))

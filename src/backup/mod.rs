@@ -324,10 +324,7 @@ async fn to_stdout(
     };
     let (manifest, size, sha256) =
         stream::write(env, db, specs, server_version, &target, stream::Dest::Stdout).await?;
-    let encryption = recipients.map(|r| crate::archive::Encryption {
-        scheme: "age".into(),
-        recipients: r.names().to_vec(),
-    });
+    let encryption = recipients.as_ref().map(Recipients::record);
     let sidecar =
         Sidecar { manifest, archive: ArchiveInfo { file: "-".into(), size, sha256, encryption } };
     Ok(Report::written(id, &sidecar, vec![Location::Stdout]))
@@ -373,10 +370,7 @@ impl Naming {
 
     /// What the sidecar says of the archive's encryption.
     fn encryption(&self) -> Option<crate::archive::Encryption> {
-        self.recipients.as_ref().map(|r| crate::archive::Encryption {
-            scheme: "age".into(),
-            recipients: r.names().to_vec(),
-        })
+        self.recipients.as_ref().map(Recipients::record)
     }
 }
 

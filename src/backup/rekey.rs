@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::Env;
 use crate::archive::crypt::{self, Identities, Recipients, Sealer};
 use crate::archive::writer::{HashingReader, HashingWriter};
-use crate::archive::{ArchiveInfo, Encryption, Sidecar, reader};
+use crate::archive::{ArchiveInfo, Sidecar, reader};
 use crate::catalog::{self, Entry};
 use crate::outcome::{CliError, Outcome};
 use crate::storage::{self, Storage};
@@ -173,10 +173,7 @@ async fn one(
                 file: new_name.clone(),
                 size,
                 sha256,
-                encryption: Some(Encryption {
-                    scheme: "age".into(),
-                    recipients: recipients.names().to_vec(),
-                }),
+                encryption: Some(recipients.record()),
             },
         };
         let bytes = serde_json::to_vec_pretty(&new_sidecar)?;

@@ -186,10 +186,7 @@ pub(super) fn encode_part(
     let mut meta = part.clone();
     if let Some(r) = recipients {
         data = crate::archive::crypt::seal_bytes(&data, r)?;
-        meta.encryption = Some(crate::archive::Encryption {
-            scheme: "age".into(),
-            recipients: r.names().to_vec(),
-        });
+        meta.encryption = Some(r.record());
     }
     meta.sha256 = hex(&raw_hash.finalize());
     meta.compressed_bytes = data.len() as u64;

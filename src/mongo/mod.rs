@@ -153,8 +153,10 @@ fn command_log(
         use std::io::Write as _;
         if let mongodb::event::command::CommandEvent::Started(s) = ev {
             let name = privileges::recorded_name(&s.command_name, &s.command);
+            // One write per line: concurrent insertion workers append to the same file, and
+            // `writeln!` may write the name and the newline separately (lines got mixed).
             if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
-                let _ = writeln!(f, "{name}");
+                let _ = f.write_all(format!("{name}\n").as_bytes());
             }
         }
     })
