@@ -105,6 +105,42 @@ timed() {
     "$((maxkb / 1024))" "$(echo "$after - $before" | bc)" >> "$work/runs.tsv"
 }
 
+# ratios BASIS RULE...: the medians of $work/runs.tsv as a Markdown table, each row against its
+# baseline row (same scale): RULE is `LABEL=>BASELINE` or `s/FROM/TO/` (substring replaced in
+# the label). Rows of the archive pipeline (`pipeline …`) also get MB/s of $raw_mb.
+ratios() {
+  python3 - "$work/runs.tsv" "$raw_mb" "$@" <<'PY'
+import collections, statistics, sys
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    label, scale, wall, cpu, rss, server = line.rstrip("\n").split("\t")
+    rows[(label, scale)].append((float(wall), float(cpu), float(rss), float(server)))
+med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
+raw_mb, basis, rules = float(sys.argv[2]), sys.argv[3], sys.argv[4:]
+
+
+def baseline(label):
+    for r in rules:
+        if "=>" in r and r.split("=>")[0] == label:
+            return r.split("=>")[1]
+        if r.startswith("s/"):
+            old, new = r[2:-1].split("/")
+            if old in label:
+                return label.replace(old, new)
+    return label
+
+
+print(f"| run | scale | wall s | client CPU s | peak RSS MiB | server CPU s | wall / {basis} | client CPU / {basis} |")
+print("|---|---|---|---|---|---|---|---|")
+for (label, scale), (wall, cpu, rss, server) in med.items():
+    b = med.get((baseline(label), scale))
+    ratio = f"{wall / b[0]:.2f}" if b and b[0] else ""
+    cratio = f"{cpu / b[1]:.2f}" if b and b[1] else ""
+    shown = f"{label} ({raw_mb / wall:.0f} MB/s)" if label.startswith("pipeline") else label
+    print(f"| {shown} | {scale} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {server:.2f} | {ratio} | {cratio} |")
+PY
+}
+
 peers_bench() {
   local backups_only=${1:-false}
   local mongodump mongorestore; mongodump=$(peer mongodump); mongorestore=$(peer mongorestore)
@@ -159,28 +195,11 @@ YAML
     target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --drop-only >/dev/null
     echo "scale $scale: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["documents"], "documents")' "$work/seed.json"), archive $(stat -c %s "$archive") bytes" >&2
   done
-  python3 - "$work/runs.tsv" <<'PY'
-import collections, statistics, sys
-rows = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    label, scale, wall, cpu, rss, server = line.rstrip("\n").split("\t")
-    rows[(label, scale)].append((float(wall), float(cpu), float(rss), float(server)))
-med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
-peer_of = {
-    "backup: daraa-ops": "backup: mongodump --archive --gzip",
-    "backup: daraa-ops --stdout (archive format)": "backup: mongodump --archive --gzip",
-    "restore empty: daraa-ops": "restore empty: mongorestore (defaults)",
-    "restore --drop: daraa-ops": "restore --drop: mongorestore (defaults)",
-    "restore --collections: daraa-ops": "restore --collections: mongorestore (defaults)",
-}
-print("| run | scale | wall s | client CPU s | peak RSS MiB | server CPU s | wall / peer | client CPU / peer |")
-print("|---|---|---|---|---|---|---|---|")
-for (label, scale), (wall, cpu, rss, server) in med.items():
-    p = med.get((peer_of.get(label, ""), scale))
-    ratio = f"{wall / p[0]:.2f}" if p else ""
-    cratio = f"{cpu / p[1]:.2f}" if p and p[1] else ""
-    print(f"| {label} | {scale} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {server:.2f} | {ratio} | {cratio} |")
-PY
+  ratios peer "backup: daraa-ops=>backup: mongodump --archive --gzip" \
+    "backup: daraa-ops --stdout (archive format)=>backup: mongodump --archive --gzip" \
+    "restore empty: daraa-ops=>restore empty: mongorestore (defaults)" \
+    "restore --drop: daraa-ops=>restore --drop: mongorestore (defaults)" \
+    "restore --collections: daraa-ops=>restore --collections: mongorestore (defaults)"
 }
 
 masking_bench() {
@@ -210,19 +229,7 @@ YAML
     done
     target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --drop-only >/dev/null
   done
-  python3 - "$work/runs.tsv" <<'PY'
-import collections, statistics, sys
-rows = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    label, scale, wall, cpu, rss, server = line.rstrip("\n").split("\t")
-    rows[(label, scale)].append((float(wall), float(cpu), float(rss), float(server)))
-med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
-print("| run | scale | wall s | client CPU s | peak RSS MiB | server CPU s | client CPU / plain |")
-print("|---|---|---|---|---|---|---|")
-for (label, scale), (wall, cpu, rss, server) in med.items():
-    plain = med[("restore", scale)]
-    print(f"| {label} | {scale} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {server:.2f} | {cpu / plain[1]:.2f} |")
-PY
+  ratios plain "s/ --mask//"
 }
 
 encryption_bench() {
@@ -267,22 +274,7 @@ YAML
     done
     target/release/examples/seed --uri "$DARAA_TEST_MONGODB_URI" --db "$db" --drop-only >/dev/null
   done
-  python3 - "$work/runs.tsv" "$raw_mb" <<'PY'
-import collections, statistics, sys
-rows = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    label, scale, wall, cpu, rss, server = line.rstrip("\n").split("\t")
-    rows[(label, scale)].append((float(wall), float(cpu), float(rss), float(server)))
-med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
-print("| run | scale | wall s | client CPU s | peak RSS MiB | wall / plain | client CPU / plain |")
-print("|---|---|---|---|---|---|---|")
-for (label, scale), (wall, cpu, rss, server) in med.items():
-    plain = med[(label.replace(": encrypted", ": plain"), scale)]
-    extra = ""
-    if label.startswith("pipeline"):
-        extra = f" ({float(sys.argv[2]) / wall:.0f} MB/s)"
-    print(f"| {label}{extra} | {scale} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {wall / plain[0]:.2f} | {cpu / plain[1]:.2f} |")
-PY
+  ratios plain "s/: encrypted/: plain/"
 }
 
 if $encryption; then

@@ -252,7 +252,7 @@ fn spawn_writer(
         target.recipients,
     )
     .map_err(|e| disk_error(&e, &partial))?;
-    let key = stage.key.clone();
+    let stage = stage.clone();
     let (tx, rx) = std::sync::mpsc::channel::<Member>();
     let task = tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, String)> {
         for m in rx {
@@ -261,7 +261,6 @@ fn spawn_writer(
             }
             let written = match m {
                 Member::File { name, path, size } => {
-                    let stage = Stage { dir: PathBuf::new(), key: key.clone() };
                     let r = stage.open(&path).and_then(|r| {
                         let r = crate::signal::CancelReader::new(r, cancel.clone());
                         writer.append_staged(&name, r, size, &path)

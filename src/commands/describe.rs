@@ -152,12 +152,7 @@ fn describe(
 }
 
 fn collections_table(m: &crate::archive::Manifest) -> Table {
-    let mut t = Table::new();
-    t.load_preset(comfy_table::presets::NOTHING);
-    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<u16>().ok()) {
-        t.set_width(w);
-    }
+    let mut t = crate::output::table();
     t.set_header(["COLLECTION", "TYPE", "DOCUMENTS", "BSON", "SHA-256"]);
     for c in &m.collections {
         t.add_row([

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use comfy_table::Table;
 use serde::Serialize;
 
 use crate::catalog;
@@ -137,15 +136,8 @@ fn print_table(ctx: &Context, rows: &[Row], cfg: &crate::config::Config, storage
         return;
     }
     // Fits an 80-column terminal: the id carries the time (UTC, sortable), borders are
-    // spaces, and on a terminal narrower than the table the widest columns wrap. Labels get a
-    // column when a backup has one.
-    let mut t = Table::new();
-    t.load_preset(comfy_table::presets::NOTHING);
-    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-    // A terminal's width is found by the table itself; through a pipe, $COLUMNS when set.
-    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<u16>().ok()) {
-        t.set_width(w);
-    }
+    // spaces. Labels get a column when a backup has one.
+    let mut t = crate::output::table();
     let labels = rows.iter().any(|r| r.label.is_some());
     let mut header = vec!["ID (time UTC)", "SIZE", "DOCS", "WHERE", "STATUS"];
     if labels {

@@ -187,6 +187,18 @@ fn write_stdout(text: &str) {
 }
 
 /// `1.5 MiB`, for people.
+/// A table for people: spaces for borders, columns wrapping to fit the terminal, whose width
+/// the table finds itself; through a pipe, `$COLUMNS` when set.
+pub fn table() -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::NOTHING);
+    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<u16>().ok()) {
+        t.set_width(w);
+    }
+    t
+}
+
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
