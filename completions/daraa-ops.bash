@@ -1353,7 +1353,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__import)
-            opts="-q -v -h -V --time --label --no-upload --no-prune --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            opts="-q -v -h -V --time --allow-future --label --no-upload --no-prune --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -24,14 +24,17 @@ pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
             (c.outcome, Some(c.message), c.hint)
         }
     };
-    // The database the job acted on: a restore's target, else the configured one.
-    let database = match command {
+    // The database the job acted on: a restore's target, else the configured one. A target
+    // refused by name was never acted on: nothing is recorded under that name.
+    let target = match command {
         Command::Restore(a) => a.target_db.clone(),
         _ => None,
-    }
-    .unwrap_or_else(|| cfg.mongodb.database.clone());
+    };
+    let refused =
+        target.as_deref().is_some_and(|t| crate::config::check_restore_target(t).is_err());
+    let database = target.filter(|_| !refused).unwrap_or_else(|| cfg.mongodb.database.clone());
     // Jobs monitoring alerts on; backup and cleanup record their own with bytes and documents.
-    if let Some(job) = record {
+    if let Some(job) = record.filter(|_| !refused) {
         let (bytes, documents) = counts(ctx);
         crate::lastrun::save(
             cfg,

@@ -87,9 +87,39 @@ impl Entry {
         format!("{}{CHECKS_SUFFIX}", self.id)
     }
 
-    /// The last drill of this backup passed.
+    /// The last drill of this backup passed, and no later check failed.
     pub fn drilled_ok(&self) -> bool {
         self.checks.as_ref().and_then(|c| c.drilled.as_ref()).is_some_and(|d| d.ok)
+            && !self.last_check_failed()
+    }
+
+    /// The most recent check of either kind (verify or drill) failed: whatever passed
+    /// before, this backup is not known to be good now.
+    pub fn last_check_failed(&self) -> bool {
+        let Some(c) = &self.checks else { return false };
+        let at = |c: &Check| c.at.parse::<Timestamp>().ok();
+        match (&c.verified, &c.drilled) {
+            (Some(v), Some(d)) => {
+                // The later one decides; on a tie (or an unreadable time) a failure wins.
+                match (at(v), at(d)) {
+                    (Some(tv), Some(td)) if tv > td => !v.ok,
+                    (Some(tv), Some(td)) if td > tv => !d.ok,
+                    _ => !v.ok || !d.ok,
+                }
+            }
+            (Some(x), None) | (None, Some(x)) => !x.ok,
+            (None, None) => false,
+        }
+    }
+
+    /// Adopted by `import`, not written by `backup`.
+    pub fn imported(&self) -> bool {
+        self.sidecar.as_ref().is_some_and(|s| s.manifest.imported.is_some())
+    }
+
+    /// Marked as shrunk by the `max_shrink` guard.
+    pub fn shrunk(&self) -> bool {
+        self.sidecar.as_ref().is_some_and(|s| s.manifest.shrunk.is_some())
     }
 
     /// Complete, holding documents, and not marked as shrunk: a backup that may stand for
@@ -193,6 +223,22 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// A local file of that name in the current folder, for unit tests of code that only
+    /// names its source.
+    #[cfg(test)]
+    pub fn for_tests(file: &str) -> Resolved {
+        Resolved {
+            id: file.to_owned(),
+            storage: Storage::Local(crate::storage::local::LocalStore::new(".".into())),
+            archive_name: file.to_owned(),
+            sidecar: None,
+            directory: None,
+            stdin: false,
+            identity_files: Vec::new(),
+            in_catalog: false,
+        }
+    }
+
     /// The backup's plaintext as a stream: [`raw_reader`](Self::raw_reader) decrypted when it
     /// is an age file.
     pub async fn reader(&self) -> anyhow::Result<Box<dyn std::io::Read + Send>> {
@@ -245,21 +291,21 @@ impl Resolved {
         }
         let identities = load_identities(&self.identity_files)
             .map_err(|e| {
-                e.context(format!(
+                crate::outcome::KeyError::wrap(e.context(format!(
                     "{} is encrypted with age (for {})",
                     self.describe(),
                     self.recipients_text()
-                ))
+                )))
             })?
             .ok_or_else(|| {
-            CliError::usage(format!(
+            crate::outcome::KeyError::wrap(CliError::usage(format!(
                 "{} is encrypted with age (for {}) and no identity is configured to open it",
                 self.describe(),
                 self.recipients_text()
             ))
             .with_hint(
                 "set backup.encryption.identity_files (or DARAA_OPS_AGE_IDENTITY_FILE) to the private key file of one of those recipients, mode 0600",
-            )
+            ).into())
         })?;
         let recorded = self
             .sidecar
@@ -284,7 +330,7 @@ impl Resolved {
             )
             .with_hint("this archive cannot be trusted; nothing was read from it")
             .into(),
-            crypt::OpenError::NoMatchingKey => CliError::new(
+            crypt::OpenError::NoMatchingKey => crate::outcome::KeyError::wrap(CliError::new(
                 crate::outcome::Outcome::Drift,
                 format!(
                     "no configured identity opens {}: it was encrypted for {}; the identities in {} answer to {}",
@@ -299,7 +345,7 @@ impl Resolved {
                 ),
             )
             .with_hint("add the identity of one of those recipients to backup.encryption.identity_files")
-            .into(),
+            .into()),
             crypt::OpenError::Damaged(msg) => CliError::new(
                 crate::outcome::Outcome::Drift,
                 format!("{}: {msg}", self.describe()),
@@ -315,7 +361,7 @@ impl Resolved {
     /// The backup's bytes as stored: the file (encrypted or not), or a tar of the folder.
     pub async fn raw_reader(&self) -> Result<Box<dyn std::io::Read + Send>, StorageError> {
         if self.stdin {
-            return Ok(Box::new(std::io::stdin()));
+            return Ok(Box::new(crate::signal::stdin_reader()));
         }
         match &self.directory {
             Some(dir) => Ok(Box::new(crate::archive::foreign::directory_stream(dir.clone()))),
@@ -385,6 +431,16 @@ pub async fn resolve(cfg: &crate::config::Config, target: &str) -> anyhow::Resul
 
 async fn resolve_source(cfg: &crate::config::Config, target: &str) -> anyhow::Result<Resolved> {
     if target == "-" {
+        use std::io::IsTerminal as _;
+        if std::io::stdin().is_terminal() {
+            return Err(CliError::usage(
+                "`-` reads a backup from standard input, which is a terminal here",
+            )
+            .with_hint(
+                "pipe one in: `daraa-ops backup --stdout | daraa-ops restore - --target-db NAME`, or `restore - < FILE`",
+            )
+            .into());
+        }
         return Ok(Resolved {
             id: "stdin".into(),
             storage: Storage::Local(crate::storage::local::LocalStore::new(".".into())),
@@ -531,6 +587,18 @@ async fn resolve_id(cfg: &crate::config::Config, target: &str) -> anyhow::Result
             .with_hint("see `daraa-ops list`")
             .into()),
     }
+}
+
+/// Whether a failed verify or drill says something about the backup itself (a damaged or
+/// mismatching archive, a runtime failure while reading or restoring it), so that it is
+/// recorded beside it; a usage error, a missing key, an unreachable server or a held lock
+/// is not.
+pub fn about_the_backup(e: &anyhow::Error) -> bool {
+    use crate::outcome::Outcome;
+    if e.chain().any(|c| c.downcast_ref::<crate::outcome::KeyError>().is_some()) {
+        return false;
+    }
+    matches!(crate::outcome::classify(e, false).outcome, Outcome::Drift | Outcome::Failed)
 }
 
 /// The recipients new archives and cleanup parts are encrypted to (`backup.encryption`),

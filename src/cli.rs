@@ -63,7 +63,8 @@ pub enum Command {
     /// Validate or print the resolved configuration
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Dump the database into a mongorestore-compatible .tar.gz, upload it, apply retention
+    /// Dump the database into a backup mongorestore reads (.tar.gz, or with backup.format:
+    /// archive mongodump's archive format), upload it, apply retention
     ///
     /// Consistency: collections are read in parallel while the application writes, so a backup
     /// of a live database is consistent per document, not across collections (an order may be
@@ -229,7 +230,8 @@ pub struct BackupArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Stream the backup to standard output in mongodump's archive format (gzip), for pipes
-    /// (`… | aws s3 cp - s3://…`); nothing is written locally, the report goes to stderr
+    /// (`… | aws s3 cp - s3://…`); nothing is written locally. Standard output is the archive:
+    /// the report, and with --output json the JSON summary, go to stderr
     #[arg(long, conflicts_with_all = ["dry_run", "no_upload"])]
     pub stdout: bool,
 }
@@ -276,6 +278,9 @@ pub struct ImportArgs {
     /// When the backup was taken, in UTC: 2026-11-28, 2026-11-28T03:00:00 or RFC 3339
     #[arg(long, value_name = "TIME")]
     pub time: Option<String>,
+    /// Accept a --time later than now (a clock you trust more than this host's)
+    #[arg(long, requires = "time")]
+    pub allow_future: bool,
     /// Free text stored in the manifest
     #[arg(long, value_name = "TEXT")]
     pub label: Option<String>,
@@ -325,8 +330,9 @@ pub struct LockReleaseArgs {
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// A backup id, `latest`, or a path: a .tar.gz, a mongodump --archive file, --out folder or tar of one
-    #[arg(value_name = "ID|latest|PATH")]
+    /// A backup id, `latest`, a path (a .tar.gz, a mongodump --archive file, --out folder or tar
+    /// of one), or `-` to read any of those shapes piped into standard input
+    #[arg(value_name = "ID|latest|PATH|-")]
     pub target: String,
     /// Restore into this database instead of the configured one
     #[arg(long, value_name = "NAME")]

@@ -75,7 +75,8 @@ pub async fn save(cfg: &Config, r: &Record) {
         let success = if r.exit_code == 0 { Some(now) } else { previous_success };
         let text = render(r, now, success);
         if let Err(e) = std::fs::create_dir_all(dir)
-            .and_then(|()| crate::files::write_atomic(&path, text.as_bytes()))
+            // No secret in it, and node_exporter usually runs as another user.
+            .and_then(|()| crate::files::write_atomic_mode(&path, text.as_bytes(), 0o644))
         {
             tracing::warn!("cannot write metrics file {}: {e}", path.display());
         }

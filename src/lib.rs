@@ -85,6 +85,13 @@ pub fn main_entry() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// `--output json` on the command line, read without clap (which failed or printed already).
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2).any(|w| w[0] == "--output" && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json")
+}
+
 /// clap's own errors: help and version exit 0, the rest 2; with `--output json` the contract's
 /// JSON object is printed too.
 fn usage_error(e: &clap::Error) -> ExitCode {
@@ -96,14 +103,16 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) && e.exit_code() == 0
     {
+        if e.kind() == ErrorKind::DisplayVersion && json_requested() {
+            let printer = output::Printer::new(output::OutputFormat::Json, true, true);
+            printer.finish_version(env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
     let _ = e.print();
-    let args: Vec<String> = std::env::args().collect();
-    let json = args.windows(2).any(|w| w[0] == "--output" && w[1] == "json")
-        || args.iter().any(|a| a == "--output=json");
-    if json {
+    if json_requested() {
         let printer = output::Printer::new(output::OutputFormat::Json, true, true);
         let msg = e.to_string();
         let first =

@@ -53,21 +53,36 @@ pub struct Holder {
     pub pid: u32,
     pub command: String,
     pub started_at: String,
+    /// Identify the process beyond host name and pid (absent in records of older versions):
+    /// the kernel's boot id, the PID namespace, and the process's start time in clock ticks
+    /// after boot (`/proc/<pid>/stat` field 22), so that a process elsewhere (another
+    /// container with the same host name) is never declared dead, and a reused pid is not
+    /// taken for the holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_ns: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ticks: Option<u64>,
 }
 
 impl Holder {
     pub fn new(command: &str) -> Self {
         let mut token = [0u8; 16];
         rand::fill(&mut token);
+        let pid = std::process::id();
         Holder {
             token: crate::files::hex(&token),
             host: hostname(),
-            pid: std::process::id(),
+            pid,
             command: command.to_owned(),
             started_at: jiff::Timestamp::now()
                 .round(jiff::Unit::Second)
                 .unwrap_or_else(|_| jiff::Timestamp::now())
                 .to_string(),
+            boot_id: boot_id(),
+            pid_ns: pid_namespace(),
+            start_ticks: proc_stat(pid).map(|s| s.start_ticks),
         }
     }
 
@@ -191,9 +206,84 @@ impl JobLock {
     }
 }
 
-/// Whether the holder's process runs on this host (a live pid here).
+/// What can be known here of a holder's process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    /// Running on this host, in this PID namespace: the same process (pid and start time).
+    Alive,
+    /// It ran here and has ended: no such pid, a zombie, or another process with its pid.
+    Dead,
+    /// Another host, another boot of a host with the same name, or another PID namespace: its
+    /// pid means nothing here, so it is assumed alive.
+    Elsewhere,
+}
+
+/// Decides whether the holder's process is alive, from what this host can see.
+pub fn liveness(h: &Holder) -> Liveness {
+    let here = Here { host: hostname(), boot_id: boot_id(), pid_ns: pid_namespace() };
+    decide(h, &here, proc_stat)
+}
+
+/// This host's identity, as a holder record names it.
+struct Here {
+    host: String,
+    boot_id: Option<String>,
+    pid_ns: Option<String>,
+}
+
+/// The pure decision of [`liveness`], with `/proc` reading passed in (unit-tested).
+fn decide(h: &Holder, here: &Here, stat: impl Fn(u32) -> Option<ProcStat>) -> Liveness {
+    let differs = |theirs: &Option<String>, ours: &Option<String>| matches!((theirs, ours), (Some(a), Some(b)) if a != b);
+    if h.host != here.host
+        || h.pid == 0
+        || differs(&h.boot_id, &here.boot_id)
+        || differs(&h.pid_ns, &here.pid_ns)
+    {
+        return Liveness::Elsewhere;
+    }
+    match stat(h.pid) {
+        None => Liveness::Dead,
+        // A zombie has exited; only its parent has not collected it yet.
+        Some(s) if s.state == 'Z' || s.state == 'X' => Liveness::Dead,
+        Some(s) if h.start_ticks.is_some_and(|t| t != s.start_ticks) => Liveness::Dead,
+        Some(_) => Liveness::Alive,
+    }
+}
+
+/// Whether the holder's process runs on this host (see [`liveness`]).
 pub fn alive_here(h: &Holder) -> bool {
-    h.host == hostname() && h.pid != 0 && Path::new(&format!("/proc/{}", h.pid)).exists()
+    liveness(h) == Liveness::Alive
+}
+
+/// Fields of `/proc/<pid>/stat` that identify a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProcStat {
+    state: char,
+    start_ticks: u64,
+}
+
+fn proc_stat(pid: u32) -> Option<ProcStat> {
+    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// `pid (comm) state ppid ... starttime ...`: the command may hold spaces and parentheses,
+/// so fields are counted after the last `)`. State is field 3, start time field 22.
+fn parse_stat(text: &str) -> Option<ProcStat> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(ProcStat {
+        state: fields.first()?.chars().next()?,
+        start_ticks: fields.get(19)?.parse().ok()?,
+    })
+}
+
+fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_owned())
+}
+
+/// `pid:[4026531836]`: the PID namespace this process sees pids in.
+fn pid_namespace() -> Option<String> {
+    std::fs::read_link("/proc/self/ns/pid").ok().map(|p| p.display().to_string())
 }
 
 /// A held lock. Release it with [`Guard::release`]; dropping it without (a panic) lets the TTL
@@ -218,10 +308,14 @@ const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redi
 
 fn locked(holder: Option<&Holder>, backend: &Backend) -> LockError {
     let who = holder.map_or_else(|| "an unknown run".to_owned(), Holder::describe);
-    LockError::new(
-        LockFault::Held { release: release_command(backend.name()) },
-        format!("another run holds the lock {} ({backend:?}): {who}", backend.name()),
-    )
+    let message = format!("another run holds the lock {} ({backend:?}): {who}", backend.name());
+    match holder {
+        // Running here: forcing the lock away would let two runs overlap.
+        Some(h) if liveness(h) == Liveness::Alive => {
+            LockError::new(LockFault::AliveHere { pid: h.pid }, message)
+        }
+        _ => LockError::new(LockFault::Held { release: release_command(backend.name()) }, message),
+    }
 }
 
 /// The command that frees the lock `name`.
@@ -242,8 +336,7 @@ async fn take_over_if_dead(
     let raw: Option<String> =
         redis::cmd("GET").arg(key).query_async(conn).await.map_err(|e| redis_err(&e))?;
     let current = raw.as_deref().and_then(|v| serde_json::from_str::<Holder>(v).ok());
-    let dead_here =
-        current.as_ref().is_some_and(|h| h.host == hostname() && h.pid != 0 && !alive_here(h));
+    let dead_here = current.as_ref().is_some_and(|h| liveness(h) == Liveness::Dead);
     if !dead_here {
         return Ok((false, current));
     }
@@ -317,7 +410,14 @@ pub async fn acquire(
                         .await;
                 })
             };
-            let heartbeat = tokio::spawn(heartbeat(conn, key.clone(), value, ttl, cancel.clone()));
+            let heartbeat = tokio::spawn(heartbeat(
+                conn,
+                backend.name().to_owned(),
+                key.clone(),
+                value,
+                ttl,
+                cancel.clone(),
+            ));
             Ok(Guard {
                 backend,
                 holder,
@@ -378,6 +478,7 @@ pub async fn acquire(
 
 async fn heartbeat(
     mut conn: MultiplexedConnection,
+    name: String,
     key: String,
     value: String,
     ttl: Duration,
@@ -407,20 +508,22 @@ async fn heartbeat(
         match renewed {
             Ok(1) => last_ok = tokio::time::Instant::now(),
             Ok(_) => {
-                tracing::error!(
-                    "lost the lock {key}: it expired or was released by force; stopping"
+                let message = format!(
+                    "lost the lock {name}: its Redis key {key} expired or was released by force, so another run may hold it"
                 );
-                cancel.cancel();
+                tracing::error!("{message}; stopping");
+                crate::signal::stop_lost(&cancel, message);
                 return;
             }
             // A transient Redis error: keep trying until the TTL has run out; then another
             // run may hold the lock, so this one stops at its next safe point.
             Err(e) if last_ok.elapsed() >= ttl => {
-                tracing::error!(
-                    "lost the lock {key}: Redis did not renew it for {}s ({e}); another run may take it, stopping",
+                let message = format!(
+                    "lost the lock {name}: Redis did not renew its key {key} for {}s ({e}), so another run may hold it",
                     ttl.as_secs()
                 );
-                cancel.cancel();
+                tracing::error!("{message}; stopping");
+                crate::signal::stop_lost(&cancel, message);
                 return;
             }
             Err(e) => tracing::warn!("cannot renew the lock {key}: {e}"),
@@ -492,6 +595,9 @@ pub async fn status(backend: &Backend) -> Result<Option<(Holder, Option<Duration
                 pid: 0,
                 command: format!("unrecognised lock value {value:?}"),
                 started_at: "?".into(),
+                boot_id: None,
+                pid_ns: None,
+                start_ticks: None,
             });
             Ok(Some((holder, u64::try_from(ttl).ok().map(Duration::from_millis))))
         }
@@ -553,5 +659,70 @@ pub async fn force_release(backend: &Backend, twice: bool) -> Result<Option<Hold
             )),
             None => Ok(None),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holder(
+        host: &str,
+        pid: u32,
+        boot: Option<&str>,
+        ns: Option<&str>,
+        ticks: Option<u64>,
+    ) -> Holder {
+        Holder {
+            token: "t".into(),
+            host: host.into(),
+            pid,
+            command: "backup".into(),
+            started_at: "2026-12-01T00:00:00Z".into(),
+            boot_id: boot.map(Into::into),
+            pid_ns: ns.map(Into::into),
+            start_ticks: ticks,
+        }
+    }
+
+    #[test]
+    fn a_holder_is_dead_only_when_this_host_can_tell() {
+        let here = Here {
+            host: "db1".into(),
+            boot_id: Some("boot-a".into()),
+            pid_ns: Some("pid:[1]".into()),
+        };
+        let running = |state| move |_| Some(ProcStat { state, start_ticks: 500 });
+        let gone = |_| None;
+        let ours = holder("db1", 42, Some("boot-a"), Some("pid:[1]"), Some(500));
+        assert_eq!(decide(&ours, &here, running('S')), Liveness::Alive);
+        assert_eq!(decide(&ours, &here, gone), Liveness::Dead);
+        // A zombie (killed, not yet reaped) holds nothing.
+        assert_eq!(decide(&ours, &here, running('Z')), Liveness::Dead);
+        // The pid was reused by a process that started later.
+        let reused = |_| Some(ProcStat { state: 'S', start_ticks: 900 });
+        assert_eq!(decide(&ours, &here, reused), Liveness::Dead);
+        // Another PID namespace or boot (a container with the same host name): never dead.
+        let other_ns = holder("db1", 42, Some("boot-a"), Some("pid:[2]"), Some(500));
+        assert_eq!(decide(&other_ns, &here, gone), Liveness::Elsewhere);
+        let other_boot = holder("db1", 42, Some("boot-b"), Some("pid:[1]"), Some(500));
+        assert_eq!(decide(&other_boot, &here, gone), Liveness::Elsewhere);
+        assert_eq!(decide(&holder("db2", 42, None, None, None), &here, gone), Liveness::Elsewhere);
+        // A record of an older version (no identity): host and pid decide, as before.
+        let old = holder("db1", 42, None, None, None);
+        assert_eq!(decide(&old, &here, running('R')), Liveness::Alive);
+        assert_eq!(decide(&old, &here, gone), Liveness::Dead);
+    }
+
+    #[test]
+    fn proc_stat_fields_are_counted_after_the_command() {
+        let s = parse_stat(
+            "1234 (a (b) c) Z 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 777 1000 100",
+        )
+        .unwrap();
+        assert_eq!(s, ProcStat { state: 'Z', start_ticks: 777 });
+        let me = proc_stat(std::process::id()).unwrap();
+        assert!(me.state == 'R' || me.state == 'S', "{me:?}");
+        assert!(parse_stat("garbage").is_none());
     }
 }

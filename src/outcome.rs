@@ -156,6 +156,25 @@ impl std::fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
+/// A backup that could not be opened with the configured keys (none configured, a key file
+/// missing or unreadable, no identity among its recipients): it says nothing about the
+/// backup, so no check records it as the backup's failure. The wrapped error decides the
+/// outcome.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct KeyError(anyhow::Error);
+
+impl KeyError {
+    pub fn wrap(e: anyhow::Error) -> anyhow::Error {
+        anyhow::Error::new(KeyError(e))
+    }
+
+    /// The error inside, for classification.
+    pub fn inner(&self) -> &anyhow::Error {
+        &self.0
+    }
+}
+
 /// A failure as the operator sees it: outcome (so exit code), one line, and a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Classified {
@@ -168,6 +187,18 @@ pub struct Classified {
 /// what happened decides; anything unknown is a runtime failure. After a signal every failure
 /// is an interruption: the job failed because it was being torn down.
 pub fn classify(err: &anyhow::Error, interrupted: bool) -> Classified {
+    if let Some(lost) = crate::signal::lost() {
+        return Classified {
+            outcome: Outcome::Unreachable,
+            message: match message_of(err) {
+                m if m == "interrupted" => lost,
+                m => format!("{lost}; stopped: {m}"),
+            },
+            hint: Some(
+                "check Redis (redis.url) and rerun the job; what this run left unfinished is cleaned up by the next one".into(),
+            ),
+        };
+    }
     let (outcome, hint) = err.chain().find_map(of_cause).unwrap_or((Outcome::Failed, None));
     let outcome = if interrupted { Outcome::Interrupted } else { outcome };
     Classified { outcome, message: message_of(err), hint }
@@ -178,6 +209,9 @@ type Decision = (Outcome, Option<String>);
 fn of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Decision> {
     if let Some(e) = cause.downcast_ref::<CliError>() {
         return Some((e.outcome, e.hint.clone()));
+    }
+    if let Some(e) = cause.downcast_ref::<KeyError>() {
+        return e.inner().chain().find_map(of_cause);
     }
     if let Some(e) = cause.downcast_ref::<ConfigError>() {
         return Some((Outcome::Usage, e.hint()));
@@ -291,7 +325,7 @@ fn lock(e: &LockError) -> Decision {
         LockFault::AliveHere { pid } => (
             Outcome::Locked,
             Some(format!(
-                "a file lock is freed when its process ends; stop pid {pid} if it is stuck"
+                "it is running on this host as pid {pid}: wait for it to finish (stop that process if it is stuck; the lock goes with it)"
             )),
         ),
         LockFault::Redis => (Outcome::Unreachable, None),

@@ -63,12 +63,95 @@ async fn run_abort_actions() {
     let _ = tokio::time::timeout(ABORT_BUDGET, all).await;
 }
 
+static LOST: Mutex<Option<String>> = Mutex::new(None);
+
+/// Stops the job because something it depends on went away (the lock could not be kept): the
+/// job winds down as after a signal, but ends with exit 3 and `message`, not 130.
+pub fn stop_lost(token: &CancellationToken, message: String) {
+    if let Ok(mut lost) = LOST.lock() {
+        lost.get_or_insert(message);
+    }
+    token.cancel();
+}
+
+/// Why the job was stopped, when it was not a signal.
+pub fn lost() -> Option<String> {
+    LOST.lock().ok().and_then(|l| l.clone())
+}
+
 /// The error a job returns when it stopped because it was asked to.
 #[derive(Debug, thiserror::Error)]
 #[error("interrupted")]
 pub struct Interrupted;
 
+static PROCESS: std::sync::OnceLock<CancellationToken> = std::sync::OnceLock::new();
+
+/// The token the signal handlers cancel (a fresh one before [`install`]).
+pub fn process_token() -> CancellationToken {
+    PROCESS.get_or_init(CancellationToken::new).clone()
+}
+
+/// Standard input, read on a thread of its own so that a signal stops the reader at once even
+/// while nothing arrives (a read blocked on a pipe does not return on a signal). The thread is
+/// left behind on a signal; the process ends soon after.
+pub fn stdin_reader() -> impl std::io::Read + Send {
+    use std::io::Read as _;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(4);
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        loop {
+            let mut buf = vec![0u8; 1 << 16];
+            match stdin.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => {
+                    buf.truncate(n);
+                    if tx.send(Ok(buf)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    StdinReader { rx, cancel: process_token(), current: Vec::new(), pos: 0 }
+}
+
+struct StdinReader {
+    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    cancel: CancellationToken,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl std::io::Read for StdinReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::sync::mpsc::RecvTimeoutError;
+        while self.pos == self.current.len() {
+            if self.cancel.is_cancelled() {
+                return Err(std::io::Error::other(Interrupted));
+            }
+            match self.rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(chunk) => {
+                    self.current = chunk?;
+                    self.pos = 0;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 pub fn install(token: CancellationToken) {
+    let _ = PROCESS.set(token.clone());
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
         let (Ok(mut int), Ok(mut term)) =

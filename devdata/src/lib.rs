@@ -20,6 +20,17 @@ use serde::Serialize;
 /// A collection whose name mongodump must escape in file names (space, '/', '%', '?').
 pub const ESCAPED_COLLECTION: &str = "order events/2024 50%?";
 
+/// A collection with a dot in its name besides GridFS's (FerretDB refuses to rename such names).
+pub const DOTTED_COLLECTION: &str = "reports.daily";
+
+/// A collection named in Arabic script, with a dot ("delivery logs.couriers").
+pub const UNICODE_COLLECTION: &str = "سجلات.التوصيل";
+
+/// GridFS files of product images and invoices at scale 1, written through the driver's
+/// GridFS bucket (`fs.files`, `fs.chunks` and their indexes, as every GridFS client writes
+/// them).
+const GRIDFS_FILES: u64 = 24;
+
 const DAY_MS: i64 = 86_400_000;
 const TWO_YEARS_MS: i64 = 730 * DAY_MS;
 
@@ -68,7 +79,10 @@ const PLAN: &[(&str, u64)] = &[
     ("commissions", 10_000),
     ("notifications", 20_000),
     ("auditlogs", 10_000),
+    ("supporttickets", 500),
     (ESCAPED_COLLECTION, 50),
+    (DOTTED_COLLECTION, 30),
+    (UNICODE_COLLECTION, 20),
 ];
 
 /// Seeds the database (existing collections of the same names are dropped first).
@@ -89,6 +103,10 @@ pub async fn seed(client: &Client, opts: &SeedOptions) -> anyhow::Result<SeedRep
             report.documents += n;
         }
     }
+    let files = seed_gridfs(&db, opts).await?;
+    report.collections.insert("fs.files".into(), files.0);
+    report.collections.insert("fs.chunks".into(), files.1);
+    report.documents += files.0 + files.1;
     if opts.with_zoo {
         report.bsonzoo = seed_zoo(&db).await?;
         let zoo_count = report.bsonzoo.stored.len() + report.bsonzoo.altered.len();
@@ -122,6 +140,53 @@ async fn seed_collection(
         }
     }
     Ok(written)
+}
+
+/// GridFS files through the driver's bucket (default chunk size, so the larger files have
+/// several chunks), with personal data in their metadata. The driver stamps `uploadDate` with
+/// the wall clock; it is set to a time derived from the seed afterwards, so that the same
+/// seed gives the same documents. Returns (files, chunks).
+async fn seed_gridfs(db: &Database, opts: &SeedOptions) -> anyhow::Result<(u64, u64)> {
+    use futures_util::io::AsyncWriteExt as _;
+    let bucket = db.gridfs_bucket(None);
+    bucket.drop().await.or_else(|e| match e.kind.as_ref() {
+        mongodb::error::ErrorKind::Command(c) if c.code == 26 => Ok(()),
+        _ => Err(e),
+    })?;
+    let n = ((GRIDFS_FILES as f64) * opts.scale).ceil().max(2.0) as u64;
+    let mut g = Gen::new(opts, "fs.files");
+    let mut chunks = 0;
+    for i in 0..n {
+        let invoice = i % 3 == 2;
+        // One of three chunks, an empty file, then random sizes. (The bucket creates its
+        // indexes before its first write while fs.files is empty: the first file has data.)
+        let size = match i {
+            0 => 600_000,
+            1 => 0,
+            _ => g.rng.random_range(1_000..700_000_usize),
+        };
+        let mut data = vec![0u8; size];
+        g.rng.fill(&mut data[..]);
+        let name =
+            if invoice { format!("invoices/INV-{i:05}.pdf") } else { format!("products/{i}.jpg") };
+        let user = g.rng.random_range(0..g.count(10_000));
+        let metadata = doc! {
+            "contentType": if invoice { "application/pdf" } else { "image/jpeg" },
+            "storeId": g.ref_id("stores", 500),
+            "uploadedBy": format!("user{user}@daraa.example"),
+        };
+        let id = ref_id("fs.files", i);
+        let mut up =
+            bucket.open_upload_stream(&name).id(Bson::ObjectId(id)).metadata(metadata).await?;
+        up.write_all(&data).await?;
+        up.close().await?;
+        chunks += size.div_ceil(255 * 1024) as u64;
+        let uploaded = DateTime::from_millis(g.past());
+        db.collection::<Document>("fs.files")
+            .update_one(doc! {"_id": id}, doc! {"$set": {"uploadDate": uploaded}})
+            .await?;
+    }
+    Ok((n, chunks))
 }
 
 /// Inserts each zoo document alone and reads it back, classifying what the server did.
@@ -206,8 +271,126 @@ impl Gen {
         doc! {"type": "Point", "coordinates": [lon, lat]}
     }
 
+    fn phone(&mut self) -> String {
+        format!("+9639{:08}", self.rng.random_range(0..100_000_000_u32))
+    }
+
+    fn email(&mut self) -> String {
+        format!("user{}@daraa.example", self.rng.random_range(0..self.count(10_000)))
+    }
+
+    /// A card number that passes the Luhn check (a test range).
+    fn card(&mut self) -> String {
+        let mut digits: Vec<u32> = vec![4, 0, 0, 0];
+        digits.extend((0..11).map(|_| self.rng.random_range(0..10_u32)));
+        let sum: u32 = digits
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(k, d)| {
+                if k % 2 == 0 {
+                    let x = d * 2;
+                    if x > 9 { x - 9 } else { x }
+                } else {
+                    *d
+                }
+            })
+            .sum();
+        digits.push((10 - sum % 10) % 10);
+        let s: String = digits.iter().map(|d| char::from_digit(*d, 10).unwrap_or('0')).collect();
+        format!("{} {} {} {}", &s[..4], &s[4..8], &s[8..12], &s[12..])
+    }
+
+    /// A German IBAN with valid check digits (ISO 13616 mod 97).
+    fn iban(&mut self) -> String {
+        let bban: String =
+            (0..18).map(|_| char::from(b'0' + self.rng.random_range(0..10_u8))).collect();
+        // Check digits: 98 - (BBAN + "DE00" as digits) mod 97, D = 13, E = 14.
+        let rem =
+            format!("{bban}131400").bytes().fold(0u32, |r, b| (r * 10 + u32::from(b - b'0')) % 97);
+        let check = 98 - rem;
+        let s = format!("DE{check:02}{bban}");
+        s.as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     fn money(&mut self, max: i64) -> i64 {
         self.rng.random_range(100..max) * 100
+    }
+
+    fn order(
+        &mut self,
+        id: ObjectId,
+        i: u64,
+        created_at: DateTime,
+        updated_at: DateTime,
+    ) -> Document {
+        let n_items = self.rng.random_range(1..5);
+        let items: Vec<Bson> = (0..n_items)
+                    .map(|_| Bson::Document(doc! {"productId": self.ref_id("products", 10_000), "quantity": self.rng.random_range(1..4_i32), "price": self.money(500)}))
+                    .collect();
+        let mut d = doc! {"_id": id, "userId": self.ref_id("users", 10_000), "storeId": self.ref_id("stores", 500),
+        "courierId": self.ref_id("users", 10_000), "items": items, "total": self.money(5_000),
+        "status": self.pick(ORDER_STATUS), "deliveryLocation": self.point(),
+        "createdAt": created_at, "updatedAt": updated_at};
+        // Personal data inside free text, as customers and couriers write it.
+        if i.is_multiple_of(4) {
+            let (phone, email) = (self.phone(), self.email());
+            d.insert("note", format!("call {phone} or mail {email} before 6pm, gate code 4411"));
+        }
+        let history: Vec<Bson> = (0..self.rng.random_range(1..3))
+            .map(|k| {
+                let note = if k == 0 && i.is_multiple_of(5) {
+                    format!("courier called {} twice, no answer", self.phone())
+                } else {
+                    "status changed".into()
+                };
+                Bson::Document(
+                    doc! {"status": self.pick(ORDER_STATUS), "at": created_at, "note": note},
+                )
+            })
+            .collect();
+        d.insert("history", history);
+        d
+    }
+
+    /// Collections of free text with personal data in it, and the awkwardly named ones.
+    fn text_document(
+        &mut self,
+        collection: &str,
+        id: ObjectId,
+        i: u64,
+        created_at: DateTime,
+    ) -> Document {
+        match collection {
+            // Free text only; masking has no field rules for it (docs/masking.md).
+            "supporttickets" => {
+                let body = match i % 4 {
+                    0 => format!("Please refund to IBAN {} asap", self.iban()),
+                    1 => format!(
+                        "My card {} was charged twice, reach me at {}",
+                        self.card(),
+                        self.email()
+                    ),
+                    2 => format!("Courier never came. Phone: {}", self.phone()),
+                    _ => "The app crashes when I open my cart.".to_owned(),
+                };
+                doc! {"_id": id, "subject": format!("Ticket {i}"), "body": body, "status": self.pick(&["open", "closed"]),
+                "createdAt": created_at}
+            }
+            UNICODE_COLLECTION => {
+                doc! {"_id": id, "courierId": self.ref_id("users", 10_000), "city": self.pick(CITIES),
+                "ملاحظة": "تم التسليم", "at": created_at}
+            }
+            DOTTED_COLLECTION => {
+                doc! {"_id": id, "day": created_at, "orders": self.rng.random_range(0..500_i32),
+                "revenue": self.money(100_000), "summary": format!("top courier reachable at {}", self.phone())}
+            }
+            _ => doc! {"_id": id},
+        }
     }
 
     fn document(&mut self, collection: &str, i: u64) -> Document {
@@ -256,16 +439,7 @@ impl Gen {
                 doc! {"_id": id, "userId": self.ref_id("users", 10_000), "items": items, "status": self.pick(CART_STATUS),
                 "createdAt": created_at, "updatedAt": updated_at}
             }
-            "orders" => {
-                let n_items = self.rng.random_range(1..5);
-                let items: Vec<Bson> = (0..n_items)
-                    .map(|_| Bson::Document(doc! {"productId": self.ref_id("products", 10_000), "quantity": self.rng.random_range(1..4_i32), "price": self.money(500)}))
-                    .collect();
-                doc! {"_id": id, "userId": self.ref_id("users", 10_000), "storeId": self.ref_id("stores", 500),
-                "courierId": self.ref_id("users", 10_000), "items": items, "total": self.money(5_000),
-                "status": self.pick(ORDER_STATUS), "deliveryLocation": self.point(),
-                "createdAt": created_at, "updatedAt": updated_at}
-            }
+            "orders" => self.order(id, i, created_at, updated_at),
             "wallettransactions" => {
                 let mut d = doc! {"_id": id, "walletId": self.ref_id("wallets", 10_500), "accountId": self.ref_id("users", 10_000),
                 "type": self.pick(TX_TYPES), "status": self.pick(TX_STATUS), "orderId": self.ref_id("orders", 15_000),
@@ -290,7 +464,11 @@ impl Gen {
                 doc! {"_id": id, "actorId": self.ref_id("users", 10_000), "action": self.pick(AUDIT_ACTIONS),
                 "entity": self.pick(&["order", "product", "user", "wallet"]), "entityId": self.ref_id("orders", 15_000),
                 "ip": format!("10.{}.{}.{}", self.rng.random_range(0..255), self.rng.random_range(0..255), self.rng.random_range(1..255)),
-                "meta": {"userAgent": "daraa-app/3.2", "success": self.rng.random_bool(0.95)}, "createdAt": created_at}
+                "meta": {"userAgent": "daraa-app/3.2", "success": self.rng.random_bool(0.95)}, "createdAt": created_at,
+                "message": format!("login by {} from 10.0.{}.{}", self.email(), self.rng.random_range(0..255), self.rng.random_range(1..255))}
+            }
+            "supporttickets" | UNICODE_COLLECTION | DOTTED_COLLECTION => {
+                self.text_document(collection, id, i, created_at)
             }
             _ => {
                 doc! {"_id": id, "event": self.pick(ORDER_STATUS), "orderId": self.ref_id("orders", 15_000), "createdAt": created_at}

@@ -115,6 +115,8 @@ fn looks_like(head: &[u8]) -> &'static str {
     let first = head.iter().find(|b| !b.is_ascii_whitespace());
     if head.is_empty() {
         "an empty file"
+    } else if head.iter().all(|b| *b == 0) {
+        "only zero bytes (an empty tar or folder, or a file that was never written)"
     } else if head.starts_with(b"PK\x03\x04") {
         "a zip file"
     } else if head.starts_with(b"BZh") {
@@ -141,11 +143,13 @@ fn looks_like_bson(head: &[u8]) -> bool {
         return false;
     }
     let len = i32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-    let plausible_len = usize::try_from(len).is_ok_and(|n| (5..=16 * 1024 * 1024).contains(&n));
+    let Some(n) = usize::try_from(len).ok().filter(|n| (5..=16 * 1024 * 1024).contains(n)) else {
+        return false;
+    };
     let element = matches!(head[4], 0x00..=0x13 | 0x7f | 0xff);
-    let ends =
-        usize::try_from(len).ok().filter(|n| *n <= head.len()).is_none_or(|n| head[n - 1] == 0);
-    plausible_len && element && ends
+    // The document's last byte is its terminating zero, where the head reaches it.
+    let ends = n > head.len() || head[n - 1] == 0;
+    element && ends
 }
 
 /// A mongodump `--out` folder as a tar stream, made on a thread as it is read, so that the
@@ -739,5 +743,11 @@ mod tests {
         assert!(name(&bson).starts_with("one collection's .bson"));
         assert_eq!(name(&[0x6d, 0xe2, 0x99, 0x81, 0]), "archive");
         assert_eq!(name(&[0x00, 0x01, 0x02, 0x80, 0x90, 0xa0]), "unrecognised binary data");
+        // Zero bytes (a zero-filled file, an empty folder's tar) are named, not a panic.
+        assert!(name(&[0u8; 512]).starts_with("only zero bytes"));
+        assert!(name(&[0u8; 5]).starts_with("only zero bytes"));
+        // A length of zero or one too short for any document is no BSON.
+        assert_eq!(name(&[0, 0, 0, 0, 1, 9]), "unrecognised binary data");
+        assert_eq!(name(&[3, 0, 0, 0, 0x10, 0x80]), "unrecognised binary data");
     }
 }

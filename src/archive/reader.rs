@@ -301,7 +301,7 @@ pub fn walk<R: Read + Send>(
                 }
             }
             foreign::Shape::Unknown(what) => Err(corrupt(format!(
-                "{}{what}, not a backup: expected a daraa-ops .tar.gz, a mongodump --archive file (gzip'd or not), a mongodump --out directory, or a tar(.gz) of one",
+                "not a backup: {}{what}; expected a daraa-ops .tar.gz, a mongodump --archive file (gzip'd or not), a mongodump --out directory, or a tar(.gz) of one",
                 if gzip { "gzip-compressed " } else { "" }
             ))),
         }

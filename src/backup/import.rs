@@ -61,6 +61,7 @@ pub async fn import(
     env: Env<'_>,
     source: &Resolved,
     time: Option<Timestamp>,
+    allow_future: bool,
     req: &Request,
 ) -> anyhow::Result<ImportReport> {
     let cfg = env.cfg;
@@ -72,6 +73,7 @@ pub async fn import(
         },
     };
     let time = time.round(jiff::Unit::Second).unwrap_or(time);
+    check_not_future(source, time, time_from, allow_future, Timestamp::now())?;
     let first = crate::restore::survey(
         source,
         env.cancel,
@@ -102,14 +104,15 @@ pub async fn import(
     let local = storage::local(cfg)?;
     let guard = crate::lock::take(cfg, &cfg.mongodb.database, "import", env.cancel).await?;
     let result = async {
-        if present(cfg, &id).await? {
+        if let Some(existing) = present(cfg, &id).await? {
+            same_contents(source, &first.manifest, &existing)?;
             report.already_present = true;
             return anyhow::Ok(());
         }
         let naming = Naming {
             now: time,
-            // Old backups are smaller than newer ones: the shrink guard does not apply.
-            previous: None,
+            // Compared with the newest good backup before it, like every backup.
+            previous: super::previous_good(cfg, Some(time)).await,
             imported: Some(Imported {
                 source: source.archive_name.clone(),
                 source_format: first.manifest.format.clone(),
@@ -151,17 +154,83 @@ pub async fn import(
     Ok(report)
 }
 
-/// Whether a complete backup with this id is in any storage.
-async fn present(cfg: &crate::config::Config, id: &str) -> anyhow::Result<bool> {
+/// How far ahead of this host's clock an imported backup's time may be (clock skew between the
+/// host that made the dump and this one).
+pub const CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+
+/// A backup from the future would become `latest`, be drilled instead of the real ones and pin
+/// retention: refused unless its time was given with `--time` and `--allow-future`.
+fn check_not_future(
+    source: &Resolved,
+    time: Timestamp,
+    from: TimeFrom,
+    allow_future: bool,
+    now: Timestamp,
+) -> Result<(), CliError> {
+    if time <= now + CLOCK_SKEW || (from == TimeFrom::Option && allow_future) {
+        return Ok(());
+    }
+    let whence = match from {
+        TimeFrom::Option => "given with --time".to_owned(),
+        TimeFrom::Name => format!("read from its name {:?}", source.archive_name),
+        TimeFrom::Mtime => "its file's modification time".to_owned(),
+    };
+    Err(CliError::usage(format!(
+        "{}: its time {time} ({whence}) is later than now ({}); nothing was imported",
+        source.describe(),
+        now.round(jiff::Unit::Second).unwrap_or(now)
+    ))
+    .with_hint(match from {
+        TimeFrom::Option => "check --time; if this host's clock is behind, add --allow-future",
+        TimeFrom::Name | TimeFrom::Mtime => "give the backup's real time with --time",
+    }))
+}
+
+/// The sidecar of a complete backup with this id in any storage.
+async fn present(
+    cfg: &crate::config::Config,
+    id: &str,
+) -> anyhow::Result<Option<crate::archive::Sidecar>> {
     for s in storage::all(cfg).await {
         let entries = crate::catalog::scan(&s, &cfg.backup.name_prefix, &cfg.mongodb.database)
             .await
             .with_context(|| format!("listing {}", s.describe()))?;
-        if entries.iter().any(|e| e.id == id && e.complete) {
-            return Ok(true);
+        if let Some(e) = entries.into_iter().find(|e| e.id == id && e.complete) {
+            return Ok(e.sidecar);
         }
     }
-    Ok(false)
+    Ok(None)
+}
+
+/// An import whose id is taken is "already present" only when the backup there holds the same
+/// collections with the same documents (counts and SHA-256 of their BSON); another dump of
+/// the same time is refused, naming both, rather than reported as imported.
+fn same_contents(
+    source: &Resolved,
+    found: &crate::archive::Manifest,
+    existing: &crate::archive::Sidecar,
+) -> Result<(), CliError> {
+    let key = |m: &crate::archive::Manifest| -> Vec<(String, u64, Option<String>)> {
+        let mut v: Vec<_> =
+            m.collections.iter().map(|c| (c.name.clone(), c.documents, c.sha256.clone())).collect();
+        v.sort();
+        v
+    };
+    if key(found) == key(&existing.manifest) {
+        return Ok(());
+    }
+    let m = &existing.manifest;
+    Err(CliError::usage(format!(
+        "backup {} already exists with other contents ({} collection(s), {} document(s){}); {} holds {} collection(s), {} document(s); nothing was imported",
+        m.id,
+        m.collections.len(),
+        m.totals.documents,
+        m.imported.as_ref().map(|i| format!(", imported from {}", i.source)).unwrap_or_default(),
+        source.describe(),
+        found.collections.len(),
+        found.collections.iter().map(|c| c.documents).sum::<u64>(),
+    ))
+    .with_hint("two dumps of the same time: give this one its own time with --time (e.g. a second later)"))
 }
 
 /// The second pass: every collection's documents to a staging file, then, the source
@@ -344,6 +413,44 @@ fn modified(source: &Resolved) -> anyhow::Result<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::time_in_name;
+
+    #[test]
+    fn future_times_are_refused_unless_given_and_allowed() {
+        use super::{TimeFrom, check_not_future};
+        let source = crate::catalog::Resolved::for_tests("dump_20621128.archive.gz");
+        let now: jiff::Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+        let t = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        // Within the clock skew: fine.
+        assert!(
+            check_not_future(&source, t("2026-12-01T00:04:59Z"), TimeFrom::Name, false, now)
+                .is_ok()
+        );
+        let e = check_not_future(&source, t("2062-11-28T00:00:00Z"), TimeFrom::Name, false, now)
+            .unwrap_err();
+        assert_eq!(e.outcome, crate::outcome::Outcome::Usage);
+        assert!(
+            e.message.contains("2062-11-28T00:00:00Z") && e.message.contains("dump_20621128"),
+            "{}",
+            e.message
+        );
+        // --allow-future only counts for a time given with --time.
+        assert!(
+            check_not_future(&source, t("2062-11-28T00:00:00Z"), TimeFrom::Name, true, now)
+                .is_err()
+        );
+        assert!(
+            check_not_future(&source, t("2030-01-01T00:00:00Z"), TimeFrom::Option, false, now)
+                .is_err()
+        );
+        assert!(
+            check_not_future(&source, t("2030-01-01T00:00:00Z"), TimeFrom::Option, true, now)
+                .is_ok()
+        );
+        assert!(
+            check_not_future(&source, t("2030-01-01T00:00:00Z"), TimeFrom::Mtime, true, now)
+                .is_err()
+        );
+    }
 
     #[test]
     fn times_in_names() {

@@ -210,7 +210,7 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
         return result;
     }
     let result = async {
-        let previous = previous_good(cfg).await;
+        let previous = previous_good(cfg, None).await;
         let naming = Naming {
             now: jiff::Timestamp::now(),
             previous,
@@ -414,9 +414,10 @@ async fn selected_collections(
     Ok(selected)
 }
 
-/// The newest good backup in any storage (id, documents), for the `max_shrink` guard. A
-/// storage that cannot be read is skipped: the guard is a safety net, not a dependency.
-async fn previous_good(cfg: &Config) -> Option<(String, u64)> {
+/// The newest good backup in any storage (id, documents), before `before` when given, for the
+/// `max_shrink` guard. A storage that cannot be read is skipped: the guard is a safety net,
+/// not a dependency.
+async fn previous_good(cfg: &Config, before: Option<jiff::Timestamp>) -> Option<(String, u64)> {
     let mut best: Option<(jiff::Timestamp, String, u64)> = None;
     for storage in storage::all(cfg).await {
         let Ok(entries) =
@@ -424,7 +425,8 @@ async fn previous_good(cfg: &Config) -> Option<(String, u64)> {
         else {
             continue;
         };
-        for e in entries.into_iter().filter(crate::catalog::Entry::is_good) {
+        let earlier = |e: &crate::catalog::Entry| before.is_none_or(|b| e.time < b);
+        for e in entries.into_iter().filter(|e| e.is_good() && earlier(e)) {
             let docs = e.sidecar.as_ref().map_or(0, |s| s.manifest.totals.documents);
             if best.as_ref().is_none_or(|(t, _, _)| e.time > *t) {
                 best = Some((e.time, e.id, docs));

@@ -84,6 +84,24 @@ impl Out {
     }
 }
 
+/// A write to standard output that failed: a closed pipe means the reader stopped before the
+/// end (`backup --stdout | head`), so the stream it got is no complete backup.
+fn stdout_error(e: &std::io::Error) -> crate::outcome::CliError {
+    use crate::outcome::CliError;
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::new(
+            crate::outcome::Outcome::Failed,
+            "standard output was closed before the backup was complete (broken pipe): the reading end stopped early",
+        )
+        .with_hint("what it read is no complete backup; let the reader take the whole stream (`… | aws s3 cp - s3://…`, `… > FILE`)")
+    } else {
+        CliError::new(
+            crate::outcome::Outcome::Failed,
+            format!("cannot write the backup to standard output: {e}"),
+        )
+    }
+}
+
 /// Writes the whole archive to `target.partial`; returns its manifest (`container: archive`),
 /// size and sha256.
 pub(super) async fn write(
@@ -206,6 +224,11 @@ fn spawn_writer(
         n => n,
     };
     let partial = target.partial.to_path_buf();
+    let to_stdout = matches!(dest, Dest::Stdout);
+    // Errors name where the archive was going: a file, or standard output.
+    let disk_error = move |e: &std::io::Error, path: &std::path::Path| {
+        if to_stdout { stdout_error(e) } else { disk_error(e, path) }
+    };
     let out = match dest {
         Dest::S3(w) => Out::S3(w),
         Dest::File => Out::File(

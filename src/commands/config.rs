@@ -81,9 +81,10 @@ async fn check(ctx: &Context, args: &ConfigCheckArgs) -> anyhow::Result<Outcome>
 /// For each job: connect with its account (`mongodb.jobs.<job>`, else the default one), ask
 /// `connectionStatus` for the user's privileges, and name the actions the job needs that the
 /// user lacks (exit 6). A server that reports no privileges (FerretDB) is said to, not passed.
-async fn job_privileges(
-    c: &crate::config::Config,
-) -> Vec<(mongo::privileges::Job, anyhow::Result<String>)> {
+/// Per job: `Ok(Ok(detail))` granted, `Ok(Err(why))` not checked, `Err` lacking or failed.
+type Privileges = anyhow::Result<Result<String, String>>;
+
+async fn job_privileges(c: &crate::config::Config) -> Vec<(mongo::privileges::Job, Privileges)> {
     use mongo::privileges::{Job, granted, missing};
     let mut out = Vec::new();
     // One connection per distinct account: jobs without their own share the default one.
@@ -101,13 +102,13 @@ async fn job_privileges(
             };
             let db = job.database(&c.mongodb.database);
             let Some(g) = granted(&reply, &db) else {
-                return anyhow::Ok(format!(
-                    "as {who}: the server does not report privileges (FerretDB); not checked"
-                ));
+                return anyhow::Ok(Err(format!(
+                    "as {who}: the server does not report privileges (FerretDB)"
+                )));
             };
             let lacking = missing(job, &g);
             if lacking.is_empty() {
-                return Ok(format!("as {who}: every action the job needs is granted"));
+                return Ok(Ok(format!("as {who}: every action the job needs is granted")));
             }
             let list: Vec<String> = lacking
                 .iter()
@@ -241,7 +242,20 @@ async fn connect_all(ctx: &Context, checks: &mut Vec<Check>) -> anyhow::Result<(
     // is down would each wait for the server-selection timeout.
     if checks.iter().any(|ch| ch.name == "mongodb" && ch.status == "ok") {
         for (job, result) in job_privileges(c).await {
-            record(ctx, checks, format!("privileges {}", job.name()), result, true);
+            let name = format!("privileges {}", job.name());
+            match result {
+                Ok(Err(why)) => {
+                    ctx.out.line(format!("{name}: not checked: {why}"));
+                    checks.push(Check { name, status: "not-checked", detail: why });
+                }
+                other => record(
+                    ctx,
+                    checks,
+                    name,
+                    other.and_then(|r| r.map_err(anyhow::Error::msg)),
+                    true,
+                ),
+            }
         }
     }
     match first_error {

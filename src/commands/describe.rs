@@ -136,7 +136,12 @@ fn describe(
     let check = |name: &str, c: Option<&catalog::Check>| match c {
         None => format!("{name:<11} never"),
         Some(c) if c.ok => format!(
-            "{name:<11} ok at {}{}",
+            "{name:<11} ok{} at {}{}",
+            if c.contents_checked == Some(false) {
+                " (no key: the stored file's size and SHA-256 only)"
+            } else {
+                ""
+            },
             c.at,
             c.restore_seconds.map(|s| format!(", restore took {s:.1}s")).unwrap_or_default()
         ),

@@ -117,7 +117,8 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
     summary.scratch_dropped = Some(dropped_ok);
     summary.duration_seconds = Some(started.elapsed().as_secs_f64());
     ctx.out.summary(&summary);
-    if !ctx.cancel.is_cancelled() {
+    let about_the_backup = result.as_ref().err().is_none_or(catalog::about_the_backup);
+    if !ctx.cancel.is_cancelled() && about_the_backup {
         let check = catalog::Check {
             at: catalog::now_rfc3339(),
             ok: matches!(&result, Ok(p) if p.is_empty()),

@@ -25,7 +25,7 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> anyhow::Result<Outcome> {
         prune: !args.no_prune,
         stdout: false,
     };
-    let report = backup::import(env, &source, time, &request).await?;
+    let report = backup::import(env, &source, time, args.allow_future, &request).await?;
     let outcome = report.backup.as_ref().map_or(Outcome::Ok, |b| b.outcome);
     if report.already_present {
         ctx.out.line(format!(

@@ -32,6 +32,12 @@ struct Row {
     locations: Vec<&'static str>,
     complete: bool,
     status: String,
+    /// Adopted by `import` (not written by `backup`).
+    imported: bool,
+    /// Marked by the shrink guard (`backup.max_shrink`): not counted by retention or `latest`.
+    shrunk: bool,
+    /// Complete but holding no documents: not counted by retention or `latest`.
+    empty: bool,
     /// The last verify and drill of this backup (`<id>.checks.json`), when any ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     verified: Option<catalog::Check>,
@@ -91,6 +97,9 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
                 locations: Vec::new(),
                 complete: false,
                 status: String::new(),
+                imported: false,
+                shrunk: false,
+                empty: false,
                 verified: None,
                 drilled: None,
             });
@@ -99,6 +108,9 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
                 row.documents = Some(s.manifest.totals.documents);
                 row.label.clone_from(&s.manifest.label);
                 row.size = Some(s.archive.size);
+                row.imported = e.imported();
+                row.shrunk = e.shrunk();
+                row.empty = e.complete && !e.shrunk() && !e.is_good();
             }
             row.locations.push(kind);
             if let Some(c) = &e.checks {
@@ -177,15 +189,28 @@ fn print_table(ctx: &Context, rows: &[Row], cfg: &crate::config::Config, storage
     ctx.out.line(t);
 }
 
-/// A complete backup's status: the newest of its checks (a failed one stands out), else
-/// `complete`.
+/// A complete backup's status: SHRUNK or EMPTY first (such a backup never counts), then the
+/// newest of its checks (a failed one stands out), else `complete`; `imported` last.
 fn checked(r: &Row) -> String {
-    match (&r.verified, &r.drilled) {
-        (_, Some(d)) if !d.ok => "drill FAILED".into(),
-        (Some(v), _) if !v.ok => "verify FAILED".into(),
-        (_, Some(_)) => "drilled".into(),
-        (Some(v), None) if v.contents_checked == Some(false) => "verified (no key)".into(),
-        (Some(_), None) => "verified".into(),
-        (None, None) => "complete".into(),
+    let check = match (&r.verified, &r.drilled) {
+        (_, Some(d)) if !d.ok => "drill FAILED",
+        (Some(v), _) if !v.ok => "verify FAILED",
+        (_, Some(_)) => "drilled",
+        (Some(v), None) if v.contents_checked == Some(false) => "verified (no key)",
+        (Some(_), None) => "verified",
+        (None, None) => "complete",
+    };
+    let mut parts = Vec::new();
+    if r.shrunk {
+        parts.push("SHRUNK");
+    } else if r.empty {
+        parts.push("EMPTY");
     }
+    if check != "complete" || parts.is_empty() {
+        parts.push(check);
+    }
+    if r.imported {
+        parts.push("imported");
+    }
+    parts.join(", ")
 }

@@ -14,8 +14,10 @@ use crate::outcome::Outcome;
 struct Summary {
     source: String,
     sample: u64,
-    /// Fields that look personal and no rule covers.
+    /// Fields that look personal and nothing masks.
     uncovered: usize,
+    /// Collections with neither rules nor a `copy_as_is` entry.
+    unconfigured: Vec<String>,
     collections: Vec<CollectionFindings>,
 }
 
@@ -35,9 +37,18 @@ pub async fn run(ctx: &Context, cmd: &MaskCommand) -> anyhow::Result<Outcome> {
     };
     let collections = scanner.report(&cfg.masking);
     let mut uncovered = 0;
+    let mut unconfigured = Vec::new();
     for c in &collections {
+        if c.unconfigured {
+            unconfigured.push(c.name.clone());
+            ctx.out.line(format!(
+                "  {:<40} NOT CONFIGURED: no rules and not in masking.copy_as_is (restore --mask refuses it)",
+                c.name
+            ));
+        }
         for f in &c.fields {
             let state = match &f.rule {
+                Some(rule) if rule == "scan" => "masked by the free-text scan".to_owned(),
                 Some(rule) => format!("covered: {rule}"),
                 None => {
                     uncovered += 1;
@@ -45,28 +56,39 @@ pub async fn run(ctx: &Context, cmd: &MaskCommand) -> anyhow::Result<Outcome> {
                 }
             };
             ctx.out.line(format!(
-                "  {:<40} {:<18} {:>6} of {:<6} {state}",
+                "  {:<40} {:<18} {:>6} in {:>6} of {:<6} documents  {state}",
                 format!("{}.{}", c.name, f.field),
-                f.kind.describe(),
+                format!("{}{}", f.kind.describe(), if f.embedded { " in text" } else { "" }),
                 f.values,
+                f.documents,
                 c.sampled
             ));
         }
     }
     let sampled: u64 = collections.iter().map(|c| c.sampled).sum();
-    if uncovered == 0 {
-        ctx.out.line(format!(
-            "mask check of {source}: every personal-looking field has a rule ({sampled} documents sampled in {} collections)",
-            collections.len()
-        ));
+    let failed = uncovered > 0 || !unconfigured.is_empty();
+    if failed {
+        if uncovered > 0 {
+            ctx.out.line(format!(
+                "mask check of {source} FAILED: {uncovered} field(s) look personal and nothing masks them (add rules to masking.collections, `keep` if they are not personal)"
+            ));
+        }
+        if !unconfigured.is_empty() {
+            ctx.out.line(format!(
+                "mask check of {source} FAILED: {} not configured for masking (add rules, or list them under masking.copy_as_is)",
+                unconfigured.join(", ")
+            ));
+        }
+        tracing::error!(
+            "mask check: {uncovered} field(s) with personal-looking data have no masking rule; {} collection(s) not configured",
+            unconfigured.len()
+        );
     } else {
         ctx.out.line(format!(
-            "mask check of {source} FAILED: {uncovered} field(s) look personal and have no masking rule (add them to masking.collections, as `keep` if they are not personal)"
+            "mask check of {source}: every personal-looking field is masked ({sampled} documents sampled in {} collections)",
+            collections.len()
         ));
-        tracing::error!(
-            "mask check: {uncovered} field(s) with personal-looking data have no masking rule"
-        );
     }
-    ctx.out.summary(&Summary { source, sample: args.sample, uncovered, collections });
-    Ok(if uncovered == 0 { Outcome::Ok } else { Outcome::Drift })
+    ctx.out.summary(&Summary { source, sample: args.sample, uncovered, unconfigured, collections });
+    Ok(if failed { Outcome::Drift } else { Outcome::Ok })
 }

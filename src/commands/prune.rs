@@ -21,7 +21,7 @@ pub async fn run(ctx: &Context, args: &PruneArgs) -> anyhow::Result<Outcome> {
         ctx.out.line(line);
     }
     let deleted = results.iter().flat_map(|r| r.deleted.clone()).collect();
-    ctx.out.summary(&Summary { dry_run: args.dry_run, deleted });
+    ctx.out.summary(&Summary { dry_run: args.dry_run, deleted, storages: results });
     Ok(Outcome::Ok)
 }
 
@@ -30,4 +30,6 @@ pub async fn run(ctx: &Context, args: &PruneArgs) -> anyhow::Result<Outcome> {
 struct Summary {
     dry_run: bool,
     deleted: Vec<prune::Deleted>,
+    /// Per storage: every backup, kept or not, and why.
+    storages: Vec<prune::StorageResult>,
 }

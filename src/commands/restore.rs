@@ -19,10 +19,9 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let target_db = args.target_db.clone().unwrap_or_else(|| cfg.mongodb.database.clone());
     // Names are checked before any connection: the server would refuse them half-way.
-    crate::config::check_db_name(&target_db).map_err(|m| {
-        CliError::usage(format!("--target-db {target_db:?}: {m}")).with_hint(
-            "a MongoDB database name is 1 to 63 bytes without / \\ . space \" $ * < > : | ?",
-        )
+    crate::config::check_restore_target(&target_db).map_err(|m| {
+        CliError::usage(format!("--target-db {target_db:?}: {m}; nothing was restored"))
+            .with_hint("restore into another database, e.g. --target-db daraa_restored")
     })?;
     for c in args.collections.iter().flatten() {
         if c.is_empty() || c.contains('\0') || c.contains('$') {

@@ -85,7 +85,12 @@ pub async fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<Outcome> {
     let mut written = None;
     match (&args.out, text) {
         (Some(path), Some(text)) => {
-            crate::files::write_atomic(path, text.as_bytes()).map_err(|e| {
+            // The folder is made when missing; metrics are no secret, and node_exporter
+            // usually runs as another user: the file is world-readable.
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+            dir.map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| crate::files::write_atomic_mode(path, text.as_bytes(), 0o644))
+                .map_err(|e| {
                 CliError::new(Outcome::Failed, format!("cannot write {}: {e}", path.display()))
                     .with_hint("for node_exporter, --out must be in its textfile folder (writable by this user)")
             })?;
@@ -137,7 +142,11 @@ async fn write_down(cfg: &Config, args: &StatsArgs) {
         Ok((section, _)) => Some(section.status == "ok"),
         Err(_) => Some(false),
     };
-    if let Err(e) = crate::files::write_atomic(path, prom::render_down(redis_up).as_bytes()) {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let written = dir.map_or(Ok(()), std::fs::create_dir_all).and_then(|()| {
+        crate::files::write_atomic_mode(path, prom::render_down(redis_up).as_bytes(), 0o644)
+    });
+    if let Err(e) = written {
         tracing::warn!("cannot write {}: {e}", path.display());
     }
 }

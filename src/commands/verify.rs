@@ -21,7 +21,8 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let result = verify(ctx, resolved).await;
     // The result goes beside a catalog backup (`list` and `describe` show it); an
     // interrupted verify says nothing about the backup.
-    if !ctx.cancel.is_cancelled() {
+    let about_the_backup = result.as_ref().err().is_none_or(catalog::about_the_backup);
+    if !ctx.cancel.is_cancelled() && about_the_backup {
         let contents = ctx.out.get("encryption").and_then(|e| e.get("contents_checked").cloned());
         let check = catalog::Check {
             at: catalog::now_rfc3339(),

@@ -96,7 +96,10 @@ pub(super) fn apply(c: &mut Config, env: &dyn EnvSource) -> Result<(), ConfigErr
     }
 
     if let Some(x) = get(v::RETENTION_KEEP_DAYS) {
-        c.retention.keep_days = parse_num(v::RETENTION_KEEP_DAYS, &x)?;
+        c.retention.keep_days = match x.trim() {
+            "none" | "null" => None,
+            _ => Some(parse_num(v::RETENTION_KEEP_DAYS, &x)?),
+        };
     }
     if let Some(x) = get(v::RETENTION_KEEP_LAST) {
         c.retention.keep_last = parse_num(v::RETENTION_KEEP_LAST, &x)?;

@@ -86,6 +86,10 @@ pub struct MaskingConfig {
     pub staging_databases: Vec<String>,
     /// Per collection, per field path (dotted; arrays on the way apply to each element): the rule.
     pub collections: IndexMap<String, IndexMap<String, MaskRuleSpec>>,
+    /// Collections without personal fields, copied without field rules by a masked restore
+    /// (their strings are still scanned for personal data in free text). A collection neither
+    /// here nor under `collections` is refused by `restore --mask`.
+    pub copy_as_is: Vec<String>,
 }
 
 /// A rule: its name (`hash`), or a map with the name and its options
@@ -425,7 +429,10 @@ impl Default for RestoreConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionConfig {
-    pub keep_days: u32,
+    /// Keep backups younger than this many days; `null` (`none` in the environment): no age
+    /// rule, only the counting and calendar rules. `0` is refused: it reads as "forever" to
+    /// some and as "none" to others.
+    pub keep_days: Option<u32>,
     pub keep_last: u32,
     pub keep_daily: u32,
     pub keep_weekly: u32,
@@ -438,7 +445,7 @@ pub struct RetentionConfig {
 impl Default for RetentionConfig {
     fn default() -> Self {
         RetentionConfig {
-            keep_days: 30,
+            keep_days: Some(30),
             keep_last: 3,
             keep_daily: 0,
             keep_weekly: 0,

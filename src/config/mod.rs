@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 pub use file::*;
 pub use secrets::SecretFile;
-pub use validate::{check_collection_name, check_cron, check_db_name};
+pub use validate::{
+    SYSTEM_DATABASES, check_collection_name, check_cron, check_db_name, check_restore_target,
+};
 
 use env_vars::EnvSource;
 

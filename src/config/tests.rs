@@ -43,7 +43,7 @@ fn env_alone_is_enough_and_defaults_apply() {
     assert!(loaded.path.is_none() || loaded.path.as_deref() == Some(Path::new("./daraa-ops.yaml")));
     assert_eq!(c.mongodb.database, "daraa");
     assert_eq!(c.backup.dir, PathBuf::from("./backups"));
-    assert_eq!(c.retention.keep_days, 30);
+    assert_eq!(c.retention.keep_days, Some(30));
     assert!(c.s3.is_none());
     assert!(c.redis.is_none());
 }
@@ -65,7 +65,7 @@ fn env_overrides_file() {
     ]);
     let c = load(Some(&p), &e).unwrap().config;
     assert_eq!(c.mongodb.database, "fromenv");
-    assert_eq!(c.retention.keep_days, 7);
+    assert_eq!(c.retention.keep_days, Some(7));
     let s3 = c.s3.unwrap();
     assert_eq!(s3.bucket, "b");
     assert!(s3.force_path_style);

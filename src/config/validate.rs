@@ -48,6 +48,16 @@ fn encryption(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
 
 fn masking(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     use super::{MaskKind, MaskRuleSpec};
+    for (i, name) in c.masking.copy_as_is.iter().enumerate() {
+        let key = format!("masking.copy_as_is[{i}]");
+        check_collection_name(name).map_err(|m| bad(&key, m))?;
+        if c.masking.collections.contains_key(name) {
+            return Err(bad(
+                &key,
+                format!("{name} has rules under masking.collections; list it in one place"),
+            ));
+        }
+    }
     let m = &c.masking;
     if !m.collections.is_empty() && m.key_file.is_none() {
         return Err(bad(
@@ -87,8 +97,8 @@ fn masking(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
                     "has an option its rule does not take (max_days: shift_date, grid: round_geo, value: redact)".into(),
                 ));
             }
-            if f.max_days == Some(0) {
-                return Err(bad(&key, "max_days must be at least 1".into()));
+            if f.max_days == Some(0) || f.max_days.is_some_and(|d| d > MAX_DAYS) {
+                return Err(bad(&key, format!("max_days must be between 1 and {MAX_DAYS}")));
             }
             if f.grid.is_some_and(|g| !(g > 0.0 && g <= 10.0)) {
                 return Err(bad(&key, "grid must be more than 0 and at most 10 degrees".into()));
@@ -235,15 +245,45 @@ fn backup(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// A hundred years: the longest age any setting may name (times are computed with dates that
+/// end at year 9999).
+pub const MAX_DAYS: u32 = 36_500;
+
 fn retention_and_lock(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
-    if c.retention.keep_last == 0 {
+    let r = &c.retention;
+    if r.keep_last == 0 {
         return Err(bad(
             "retention.keep_last",
             "must be at least 1: the newest backup is always kept".into(),
         ));
     }
+    // 0 reads as "forever" to some and as "no age rule" to others; the second would delete
+    // every backup but the keep_last newest.
+    if r.keep_days == Some(0) {
+        return Err(bad(
+            "retention.keep_days",
+            "0 is ambiguous (forever? none?): give the days to keep, or null for no age rule (keep_last and the calendar rules alone)".into(),
+        ));
+    }
+    for (key, value) in [
+        ("keep_days", r.keep_days.unwrap_or(0)),
+        ("keep_last", r.keep_last),
+        ("keep_daily", r.keep_daily),
+        ("keep_weekly", r.keep_weekly),
+        ("keep_monthly", r.keep_monthly),
+    ] {
+        if value > MAX_DAYS {
+            return Err(bad(
+                &format!("retention.{key}"),
+                format!("{value} is more than {MAX_DAYS} (a hundred years of daily backups)"),
+            ));
+        }
+    }
     if c.lock.ttl < std::time::Duration::from_secs(10) {
         return Err(bad("lock.ttl", "must be at least 10s".into()));
+    }
+    if c.lock.ttl > std::time::Duration::from_secs(86_400) {
+        return Err(bad("lock.ttl", "must be at most 24h".into()));
     }
     Ok(())
 }
@@ -336,6 +376,9 @@ fn cleanup(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
         if r.older_than.is_zero() {
             return Err(bad(&key("older_than"), "must be greater than 0".into()));
         }
+        if r.older_than > std::time::Duration::from_secs(u64::from(MAX_DAYS) * 86_400) {
+            return Err(bad(&key("older_than"), format!("must be at most {MAX_DAYS}d")));
+        }
         // A blank prefix matches every Redis key, daraa-ops' own locks included.
         if let Some(j) = r.invalidate_prefixes.iter().position(|p| p.trim().is_empty()) {
             return Err(bad(
@@ -382,13 +425,31 @@ fn schedule(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// MongoDB database name rules (the server refuses these characters on Unix).
+/// Database names every MongoDB-compatible server takes: ASCII letters, digits, `_` and `-`,
+/// 1 to 63 bytes. MongoDB itself takes more (not `/\\. "$*<>:|?` or NUL); FerretDB takes
+/// exactly these, so a name outside them would fail half-way on one server and not another.
 pub fn check_db_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 63 {
         return Err("must be 1 to 63 bytes".into());
     }
-    if let Some(ch) = name.chars().find(|ch| "/\\. \"$*<>:|?\0".contains(*ch)) {
-        return Err(format!("must not contain {ch:?}"));
+    if let Some(ch) = name.chars().find(|ch| !(ch.is_ascii_alphanumeric() || "_-".contains(*ch))) {
+        return Err(format!(
+            "must not contain {ch:?}: database names are ASCII letters, digits, _ and -"
+        ));
+    }
+    Ok(())
+}
+
+/// Databases the server itself uses: never a restore's target.
+pub const SYSTEM_DATABASES: [&str; 3] = ["admin", "local", "config"];
+
+/// A database a restore may write: a valid name that is not one of the server's own.
+pub fn check_restore_target(name: &str) -> Result<(), String> {
+    check_db_name(name)?;
+    if SYSTEM_DATABASES.contains(&name) {
+        return Err(format!(
+            "{name} is the server's own database (users, the oplog, sharding); restores never write it"
+        ));
     }
     Ok(())
 }

@@ -18,9 +18,15 @@ pub struct FieldFinding {
     /// Dotted path; arrays add no segment (as in masking rules and MongoDB queries).
     pub field: String,
     pub kind: Kind,
-    /// Sampled values that looked so.
+    /// Inside free text (`"call +963 …"`) rather than the whole value.
+    pub embedded: bool,
+    /// Values found (a document may hold several: arrays, text with two numbers).
     pub values: u64,
-    /// The rule that covers it: `<rule>` at the field, or `<rule> on <path>` at a parent.
+    /// Sampled documents holding at least one: at most the collection's `sampled`.
+    pub documents: u64,
+    /// What masks it: `<rule>` at the field, `<rule> on <path>` at a parent, or `scan` (the
+    /// masked restore's free-text scan, which replaces e-mail addresses, phone, card and
+    /// IBAN numbers in every string no rule covers); none: nothing would mask it.
     pub rule: Option<String>,
 }
 
@@ -28,11 +34,14 @@ pub struct FieldFinding {
 pub struct CollectionFindings {
     pub name: String,
     pub sampled: u64,
+    /// Neither rules under `masking.collections` nor in `masking.copy_as_is`: a masked
+    /// restore refuses the backup until it is.
+    pub unconfigured: bool,
     pub fields: Vec<FieldFinding>,
 }
 
-/// Per (field path, kind): how many sampled values.
-type Found = BTreeMap<(String, Kind), u64>;
+/// Per (field path, kind, embedded): values and documents.
+type Found = BTreeMap<(String, Kind, bool), (u64, u64)>;
 
 /// Collects samples, then reports.
 #[derive(Debug, Default)]
@@ -50,7 +59,13 @@ impl Scanner {
     pub fn add(&mut self, collection: &str, doc: &RawDocument) {
         let entry = self.collections.entry(collection.to_owned()).or_default();
         entry.0 += 1;
-        walk(collection, "", doc, &mut entry.1);
+        let mut seen = Found::new();
+        walk(collection, "", doc, &mut seen);
+        for (key, (values, _)) in seen {
+            let e = entry.1.entry(key).or_default();
+            e.0 += values;
+            e.1 += 1;
+        }
     }
 
     /// Every collection seen (also those without findings), with the covering rules.
@@ -60,17 +75,27 @@ impl Scanner {
             .map(|(name, (sampled, found))| {
                 let fields = found
                     .into_iter()
-                    .map(|((field, kind), values)| FieldFinding {
-                        rule: covering_rule(cfg, &name, &field),
+                    .map(|((field, kind, embedded), (values, documents))| FieldFinding {
+                        rule: covering_rule(cfg, &name, &field)
+                            .or_else(|| scanned(kind).then(|| "scan".to_owned())),
                         field,
                         kind,
+                        embedded,
                         values,
+                        documents,
                     })
                     .collect();
-                CollectionFindings { name, sampled, fields }
+                let unconfigured =
+                    !cfg.collections.contains_key(&name) && !cfg.copy_as_is.contains(&name);
+                CollectionFindings { name, sampled, unconfigured, fields }
             })
             .collect()
     }
+}
+
+/// Kinds the free-text scan finds, whole or inside text (names and points need a rule).
+fn scanned(kind: Kind) -> bool {
+    matches!(kind, Kind::Email | Kind::Phone | Kind::CardNumber | Kind::Iban)
 }
 
 fn walk(collection: &str, prefix: &str, doc: &RawDocument, out: &mut Found) {
@@ -84,10 +109,15 @@ fn walk(collection: &str, prefix: &str, doc: &RawDocument, out: &mut Found) {
 
 fn visit(collection: &str, key: &str, path: &str, value: RawBsonRef<'_>, out: &mut Found) {
     if let Some(kind) = detect::classify(collection, key, value) {
-        *out.entry((path.to_owned(), kind)).or_default() += 1;
+        out.entry((path.to_owned(), kind, false)).or_default().0 += 1;
         return;
     }
     match value {
+        RawBsonRef::String(s) => {
+            for f in super::scan::find(s) {
+                out.entry((path.to_owned(), f.kind, true)).or_default().0 += 1;
+            }
+        }
         RawBsonRef::Document(d) => walk(collection, path, d, out),
         RawBsonRef::Array(items) => {
             for item in items.into_iter().flatten() {

@@ -68,6 +68,9 @@ pub fn is_email(s: &str) -> bool {
 
 pub fn is_phone(s: &str) -> bool {
     let t = s.trim();
+    if super::scan::is_ipv4(t) {
+        return false;
+    }
     if !t.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
         return false;
     }
@@ -171,6 +174,8 @@ mod tests {
                 && is_phone("0096391234567")
         );
         assert!(!is_phone("12345678") && !is_phone("TX-00000001") && !is_phone("+12"));
+        // IPv4 addresses have dotted digits, as some phone numbers do: they are not phones.
+        assert!(!is_phone("192.168.100.200") && !is_phone("10.0.12.200"));
         assert!(is_card_number("4111 1111 1111 1111") && !is_card_number("4111 1111 1111 1112"));
         assert!(is_iban("DE89 3704 0044 0532 0130 00") && !is_iban("DE89 3704 0044 0532 0130 01"));
         let point = bson::rawdoc! {"type": "Point", "coordinates": [36.2, 32.6]};

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod detect;
 mod names;
+pub mod scan;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -92,6 +93,7 @@ pub struct MaskError(pub String);
 pub struct Masker {
     mac: Hmac<Sha256>,
     collections: HashMap<String, Rules>,
+    copy_as_is: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Masker {
@@ -124,6 +126,27 @@ pub fn load(cfg: &MaskingConfig) -> anyhow::Result<std::sync::Arc<Masker>> {
     Ok(std::sync::Arc::new(masker))
 }
 
+/// A masked restore refuses collections the masking configuration does not name (neither
+/// rules nor `copy_as_is`): exit 2 naming them, before anything is written.
+pub fn check_known<'a>(
+    masker: &Masker,
+    collections: impl IntoIterator<Item = &'a str>,
+) -> Result<(), CliError> {
+    let unknown: Vec<&str> = collections.into_iter().filter(|c| !masker.knows(c)).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "masking: {} in the backup {} no rules under masking.collections and {} not in masking.copy_as_is; nothing was restored",
+        unknown.join(", "),
+        if unknown.len() == 1 { "has" } else { "have" },
+        if unknown.len() == 1 { "is" } else { "are" },
+    ))
+    .with_hint(
+        "add rules for their personal fields under masking.collections, or list them under masking.copy_as_is (their strings are still scanned for e-mail addresses, phone, card and IBAN numbers); `daraa-ops mask check --backup ID` shows what they hold",
+    ))
+}
+
 /// Shortest key accepted: 128 bits of secret.
 pub const MIN_KEY_BYTES: usize = 16;
 
@@ -153,38 +176,57 @@ impl Masker {
                 (c.clone(), rules)
             })
             .collect();
-        Ok(Masker { mac, collections })
+        Ok(Masker { mac, collections, copy_as_is: cfg.copy_as_is.iter().cloned().collect() })
     }
 
-    /// Whether documents of this collection change.
-    pub fn masks(&self, collection: &str) -> bool {
-        self.collections.get(collection).is_some_and(|r| r.iter().any(|(_, _, r)| *r != Rule::Keep))
+    /// Whether the configuration says what to do with this collection: rules under
+    /// `masking.collections`, or `masking.copy_as_is`. A masked restore refuses the others.
+    pub fn knows(&self, collection: &str) -> bool {
+        self.collections.contains_key(collection) || self.copy_as_is.contains(collection)
     }
 
-    /// The masked document, counting changed values per field path in `counts`.
+    /// The masked document, or `None` when nothing in it changes: every rule of its
+    /// collection applied, then every string no rule covers scanned for personal data in free
+    /// text ([`scan`]), each match replaced in place by the keyed hash of its kind. Changed
+    /// values are counted per field path in `counts` (rule `embedded` for the scan).
     pub fn mask(
         &self,
         collection: &str,
         raw: &RawDocument,
         counts: &mut Counts,
-    ) -> Result<RawDocumentBuf, MaskError> {
-        let Some(rules) = self.collections.get(collection) else {
-            return Ok(raw.to_owned());
+    ) -> Result<Option<RawDocumentBuf>, MaskError> {
+        let rules = self.collections.get(collection);
+        let active = rules.is_some_and(|r| r.iter().any(|(_, _, r)| *r != Rule::Keep));
+        let covered = |path: &str| {
+            rules.is_some_and(|r| {
+                r.iter().any(|(p, _, _)| {
+                    path.strip_prefix(p.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+                })
+            })
         };
-        let mut doc = Document::try_from(raw).map_err(|e| MaskError(e.to_string()))?;
-        // shift_date moves every date of a document by the same offset, keyed by its _id.
-        let id_bytes = raw.get("_id").ok().flatten().map(|v| format!("{v:?}")).unwrap_or_default();
-        for (path, parts, rule) in rules {
-            if *rule == Rule::Keep {
-                continue;
-            }
-            let ctx = Ctx { masker: self, rule, id: &id_bytes };
-            let n = apply(&mut doc, parts, &ctx);
-            let c =
-                counts.entry(path.clone()).or_insert(RuleCount { rule: rule.name(), values: 0 });
-            c.values += n;
+        if !active && !raw_has_embedded(raw, &mut Vec::new(), &covered) {
+            return Ok(None);
         }
-        RawDocumentBuf::try_from(&doc).map_err(|e| MaskError(e.to_string()))
+        let mut doc = Document::try_from(raw).map_err(|e| MaskError(e.to_string()))?;
+        if let Some(rules) = rules.filter(|_| active) {
+            // shift_date moves every date of a document by the same offset, keyed by its _id.
+            let id_bytes =
+                raw.get("_id").ok().flatten().map(|v| format!("{v:?}")).unwrap_or_default();
+            for (path, parts, rule) in rules {
+                if *rule == Rule::Keep {
+                    continue;
+                }
+                let ctx = Ctx { masker: self, rule, id: &id_bytes };
+                let n = apply(&mut doc, parts, &ctx);
+                let c = counts
+                    .entry(path.clone())
+                    .or_insert(RuleCount { rule: rule.name(), values: 0 });
+                c.values += n;
+            }
+        }
+        scan_document(self, &mut doc, "", &covered, counts);
+        RawDocumentBuf::try_from(&doc).map(Some).map_err(|e| MaskError(e.to_string()))
     }
 
     /// HMAC of `parts`, as a stream of bytes as long as needed (counter mode).
@@ -202,6 +244,93 @@ impl Masker {
         }
         out.truncate(len);
         out
+    }
+}
+
+/// Whether a string of `doc` that no rule covers holds personal data in free text. Paths are
+/// built only for strings that could (see [`scan::candidate`]).
+fn raw_has_embedded<'a>(
+    doc: &'a RawDocument,
+    path: &mut Vec<&'a str>,
+    covered: &dyn Fn(&str) -> bool,
+) -> bool {
+    for element in doc {
+        let Ok((key, value)) = element else { continue };
+        path.push(key.as_str());
+        let hit = raw_value_has_embedded(value, path, covered);
+        path.pop();
+        if hit {
+            return true;
+        }
+    }
+    false
+}
+
+fn raw_value_has_embedded<'a>(
+    value: bson::RawBsonRef<'a>,
+    path: &mut Vec<&'a str>,
+    covered: &dyn Fn(&str) -> bool,
+) -> bool {
+    match value {
+        bson::RawBsonRef::String(s) => {
+            scan::candidate(s) && !covered(&path.join(".")) && !scan::find(s).is_empty()
+        }
+        bson::RawBsonRef::Document(d) => raw_has_embedded(d, path, covered),
+        bson::RawBsonRef::Array(a) => {
+            a.into_iter().flatten().any(|v| raw_value_has_embedded(v, path, covered))
+        }
+        _ => false,
+    }
+}
+
+/// Replaces personal data in the free text of every string no rule covers; returns how many
+/// values were replaced, counted under their field paths (arrays add no segment).
+fn scan_document(
+    m: &Masker,
+    doc: &mut Document,
+    prefix: &str,
+    covered: &dyn Fn(&str) -> bool,
+    counts: &mut Counts,
+) {
+    for (key, value) in doc.iter_mut() {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        scan_value(m, value, &path, covered, counts);
+    }
+}
+
+fn scan_value(
+    m: &Masker,
+    value: &mut Bson,
+    path: &str,
+    covered: &dyn Fn(&str) -> bool,
+    counts: &mut Counts,
+) {
+    match value {
+        Bson::String(s) if scan::candidate(s) && !covered(path) => {
+            let found = scan::find(s);
+            if found.is_empty() {
+                return;
+            }
+            let mut out = String::with_capacity(s.len() + 16);
+            let mut at = 0;
+            for f in &found {
+                out.push_str(&s[at..f.start]);
+                out.push_str(&hash_string(m, &s[f.start..f.end]));
+                at = f.end;
+            }
+            out.push_str(&s[at..]);
+            *s = out;
+            let c =
+                counts.entry(path.to_owned()).or_insert(RuleCount { rule: "embedded", values: 0 });
+            c.values += found.len() as u64;
+        }
+        Bson::Document(d) => scan_document(m, d, path, covered, counts),
+        Bson::Array(items) => {
+            for item in items {
+                scan_value(m, item, path, covered, counts);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -325,17 +454,21 @@ fn shift_ms(m: &Masker, id: &str, max_days: u32) -> i64 {
 fn hash_value(masker: &Masker, value: &Bson) -> Option<Bson> {
     Some(match value {
         Bson::String(s) => Bson::String(hash_string(masker, s)),
+        // The same number of digits (at most, as with any leading zero) and the same sign.
+        // The modulus is capped at the type's largest power of ten: a 10-digit i32 (or a
+        // 19-digit i64) masks to at most 9 (18) digits rather than to a value whose cast
+        // would flip its sign.
         Bson::Int32(n32) => {
             let b = masker.stream(b"i32", &n32.to_le_bytes(), 4);
             let digits = n32.unsigned_abs().max(1).ilog10() + 1;
-            let modulus = 10_u32.saturating_pow(digits).max(10);
+            let modulus = 10_u32.pow(digits.min(9)).max(10);
             let n = (u32::from_be_bytes(b[..4].try_into().expect("4")) % modulus) as i32;
             Bson::Int32(if *n32 < 0 { -n } else { n })
         }
         Bson::Int64(n64) => {
             let b = masker.stream(b"i64", &n64.to_le_bytes(), 8);
             let digits = n64.unsigned_abs().max(1).ilog10() + 1;
-            let modulus = 10_u64.saturating_pow(digits).max(10);
+            let modulus = 10_u64.pow(digits.min(18)).max(10);
             let n = (u64::from_be_bytes(b[..8].try_into().expect("8")) % modulus) as i64;
             Bson::Int64(if *n64 < 0 { -n } else { n })
         }

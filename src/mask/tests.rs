@@ -21,7 +21,7 @@ fn short(k: MaskKind) -> MaskRuleSpec {
 fn mask(m: &Masker, c: &str, d: &bson::Document) -> (bson::Document, Counts) {
     let raw = bson::RawDocumentBuf::try_from(d).unwrap();
     let mut counts = Counts::new();
-    let out = m.mask(c, &raw, &mut counts).unwrap();
+    let out = m.mask(c, &raw, &mut counts).unwrap().unwrap_or(raw);
     (bson::Document::try_from(out.as_ref()).unwrap(), counts)
 }
 
@@ -136,7 +136,77 @@ fn short_keys_and_unmasked_collections() {
     let cfg = config(&[("users", "email", short(MaskKind::Hash))]);
     assert!(Masker::new(&cfg, b"short").unwrap_err().to_string().contains("at least 16"));
     let m = Masker::new(&cfg, KEY).unwrap();
-    assert!(m.masks("users") && !m.masks("orders"));
-    let d = doc! {"_id": 1, "email": "a@b.example"};
+    assert!(m.knows("users") && !m.knows("orders"));
+    // No rules: nothing changes but personal data in text (here none).
+    let d = doc! {"_id": 1, "status": "paid", "total": 15_000_000};
     assert_eq!(mask(&m, "orders", &d).0, d);
+    let d = doc! {"_id": 1, "email": "a@b.example"};
+    assert_ne!(mask(&m, "orders", &d).0, d);
+}
+
+#[test]
+#[allow(clippy::many_single_char_names)]
+fn free_text_is_scanned_wherever_no_rule_covers_it() {
+    let cfg = config(&[
+        ("users", "email", short(MaskKind::Hash)),
+        ("orders", "internal", short(MaskKind::Keep)),
+    ]);
+    let m = Masker::new(&cfg, KEY).unwrap();
+    let (u, _) = mask(&m, "users", &doc! {"_id": 1, "email": "alice0@daraa.example"});
+    let hashed = u.get_str("email").unwrap().to_owned();
+    let note = "call +963900000000 or mail alice0@daraa.example before 6pm";
+    let (o, counts) = mask(
+        &m,
+        "orders",
+        &doc! {
+            "_id": 2,
+            "note": note,
+            "history": [{"note": "courier called +963 912 345 678"}, {"note": "status changed"}],
+            "internal": "keep alice0@daraa.example here",
+        },
+    );
+    let masked = o.get_str("note").unwrap();
+    assert!(!masked.contains("alice0") && !masked.contains("963900000000"), "{masked}");
+    // In place, keeping the text around it and each value's shape; the e-mail masks as the
+    // structured field does, so joins over it still hold.
+    assert!(masked.starts_with("call +") && masked.ends_with(" before 6pm"), "{masked}");
+    assert!(masked.contains(&format!("mail {hashed} before")), "{masked} vs {hashed}");
+    let phone = &masked["call ".len().."call +963900000000".len()];
+    assert!(phone.starts_with('+') && phone.len() == 13 && phone != "+963900000000", "{phone}");
+    let h = o.get_array("history").unwrap();
+    let first = h[0].as_document().unwrap().get_str("note").unwrap();
+    assert!(first.starts_with("courier called +") && !first.contains("912 345 678"), "{first}");
+    assert_eq!(first.len(), "courier called +963 912 345 678".len());
+    assert_eq!(h[1].as_document().unwrap().get_str("note").unwrap(), "status changed");
+    // `keep` opts a field out.
+    assert_eq!(o.get_str("internal").unwrap(), "keep alice0@daraa.example here");
+    assert_eq!(counts["note"], RuleCount { rule: "embedded", values: 2 });
+    assert_eq!(counts["history.note"], RuleCount { rule: "embedded", values: 1 });
+    // A collection without rules is scanned too; one without anything personal is untouched.
+    let (t, _) =
+        mask(&m, "tickets", &doc! {"_id": 3, "body": "IBAN DE89 3704 0044 0532 0130 00 pls"});
+    assert!(!t.get_str("body").unwrap().contains("3704 0044"));
+    let raw = bson::RawDocumentBuf::try_from(&doc! {"_id": 4, "body": "nothing here 42"}).unwrap();
+    assert!(m.mask("tickets", &raw, &mut Counts::new()).unwrap().is_none());
+    assert!(m.knows("users") && m.knows("orders") && !m.knows("tickets"));
+}
+
+#[test]
+fn hashed_integers_keep_their_sign_at_every_width() {
+    let cfg = config(&[("c", "n", short(MaskKind::Hash))]);
+    let m = Masker::new(&cfg, KEY).unwrap();
+    for v in [2_000_000_000_i32, 2_147_483_647, -2_147_483_648, -1_999_999_999, 7, -7] {
+        for salt in 0..50 {
+            let (d, _) = mask(&m, "c", &doc! {"_id": salt, "n": v.wrapping_add(salt)});
+            let n = d.get_i32("n").unwrap();
+            assert_eq!(n < 0, v.wrapping_add(salt) < 0, "{v}+{salt} -> {n}");
+        }
+    }
+    for v in [9_000_000_000_000_000_000_i64, i64::MAX, i64::MIN, -1_000_000_000_000_000_000] {
+        for salt in 0..50 {
+            let (d, _) = mask(&m, "c", &doc! {"_id": salt, "n": v.wrapping_add(salt)});
+            let n = d.get_i64("n").unwrap();
+            assert_eq!(n < 0, v.wrapping_add(salt) < 0, "{v}+{salt} -> {n}");
+        }
+    }
 }

@@ -68,6 +68,40 @@ pub async fn create_indexes(
     Ok(n)
 }
 
+/// Copies collection `from` to a new collection `to` in the same database: its options, every
+/// document (raw, in batches), then its indexes. Fails when `to` exists or when fewer
+/// documents arrive than were read.
+pub async fn copy_collection(db: &Database, from: &str, to: &str) -> anyhow::Result<u64> {
+    let spec = super::dump::list_collections(db)
+        .await?
+        .into_iter()
+        .find(|c| c.name == from)
+        .ok_or_else(|| anyhow::anyhow!("collection {from} does not exist"))?;
+    create_collection(db, to, &spec.options).await?;
+    let target = db.collection::<RawDocumentBuf>(to);
+    let mut cursor = db.collection::<RawDocumentBuf>(from).find(doc! {}).batch().await?;
+    let (mut read, mut written) = (0u64, 0u64);
+    while let Some(batch) = cursor.try_next().await? {
+        let docs: Vec<RawDocumentBuf> = batch
+            .doc_slices()?
+            .into_iter()
+            .filter_map(|d| d.ok().and_then(|d| d.as_document().map(ToOwned::to_owned)))
+            .collect();
+        if docs.is_empty() {
+            continue;
+        }
+        read += docs.len() as u64;
+        written += target.insert_many(docs).await?.inserted_ids.len() as u64;
+    }
+    anyhow::ensure!(
+        read == written,
+        "copying {from} to {to}: {written} of {read} documents were written"
+    );
+    let indexes = super::dump::list_indexes(db, from).await?;
+    create_indexes(db, to, &indexes).await?;
+    Ok(read)
+}
+
 pub async fn rename(db: &Database, from: &str, to: &str) -> mongodb::error::Result<()> {
     rename_with(db, from, to, false).await
 }
@@ -110,6 +144,33 @@ pub async fn supports_drop_target(
         Err(e) => match e.kind.as_ref() {
             mongodb::error::ErrorKind::Command(c)
                 if c.code == 238 || c.code == 115 || c.message.contains("dropTarget") =>
+            {
+                Ok(false)
+            }
+            _ => Err(e),
+        },
+    }
+}
+
+/// Whether the server renames collections with a dot in their names, found out on two
+/// scratch names (which must hold a dot): FerretDB 1.x refuses every dotted namespace in
+/// `renameCollection` ("Invalid namespace", code 73), MongoDB renames them.
+pub async fn renames_dotted(
+    db: &Database,
+    scratch_a: &str,
+    scratch_b: &str,
+) -> mongodb::error::Result<bool> {
+    db.run_command(doc! {"create": scratch_a}).await?;
+    let result = rename(db, scratch_a, scratch_b).await;
+    let _ = db.collection::<Document>(scratch_a).drop().await;
+    let _ = db.collection::<Document>(scratch_b).drop().await;
+    match result {
+        Ok(()) => Ok(true),
+        Err(e) => match e.kind.as_ref() {
+            mongodb::error::ErrorKind::Command(c)
+                if c.code == 73
+                    || c.message.contains("Invalid namespace")
+                    || c.message.contains("Invalid target namespace") =>
             {
                 Ok(false)
             }

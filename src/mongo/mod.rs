@@ -144,8 +144,9 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
     Ok(Mongo { client, display_uri, user })
 }
 
-/// Appends the name of every command sent (`aggregate:$stage` for stages with their own
-/// privilege) to a file, one per line; for privilege audits.
+/// Appends every command sent to a file, one line each: its name (`aggregate:$stage` for
+/// stages with their own privilege), the database it ran on and the collection it names, tab
+/// separated (see [`privileges::resource_of`]); for privilege audits and the crash tests.
 fn command_log(
     path: std::path::PathBuf,
 ) -> mongodb::event::EventHandler<mongodb::event::command::CommandEvent> {
@@ -153,10 +154,11 @@ fn command_log(
         use std::io::Write as _;
         if let mongodb::event::command::CommandEvent::Started(s) = ev {
             let name = privileges::recorded_name(&s.command_name, &s.command);
+            let (db, collection) = privileges::resource_of(&s.command_name, &s.db, &s.command);
             // One write per line: concurrent insertion workers append to the same file, and
             // `writeln!` may write the name and the newline separately (lines got mixed).
             if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
-                let _ = f.write_all(format!("{name}\n").as_bytes());
+                let _ = f.write_all(format!("{name}\t{db}\t{collection}\n").as_bytes());
             }
         }
     })

@@ -57,6 +57,8 @@ pub const COMMANDS: &[Need] = &[
     Need { command: "create", on: On::Database, actions: &["createCollection"] },
     Need { command: "insert", on: On::Database, actions: &["insert"] },
     Need { command: "delete", on: On::Database, actions: &["remove"] },
+    // With upsert (the restore's journal), an update may insert.
+    Need { command: "update", on: On::Database, actions: &["update", "insert"] },
     Need { command: "createIndexes", on: On::Database, actions: &["createIndex"] },
     Need { command: "dropIndexes", on: On::Database, actions: &["dropIndex"] },
     Need { command: "collMod", on: On::Database, actions: &["collMod"] },
@@ -126,6 +128,8 @@ impl Job {
                 "listIndexes",
                 "create",
                 "insert",
+                "update",
+                "delete",
                 "createIndexes",
                 "renameCollection",
                 "drop",
@@ -140,6 +144,8 @@ impl Job {
                 "listIndexes",
                 "create",
                 "insert",
+                "update",
+                "delete",
                 "createIndexes",
                 "renameCollection",
                 "drop",
@@ -190,6 +196,20 @@ impl Job {
             .flat_map(|n| n.actions.iter().map(move |a| (n.on, *a)))
             .collect()
     }
+}
+
+/// The database and collection a command acts on, as its privileges are checked: the
+/// database it is sent to and the collection its first field names; `renameCollection` (sent
+/// to `admin`) acts on the database and collection of its source namespace. The collection
+/// is empty for database-wide commands (`listCollections`, `dropDatabase`, ...).
+pub fn resource_of(command_name: &str, db: &str, command: &Document) -> (String, String) {
+    let first = command.get(command_name).and_then(bson::Bson::as_str).unwrap_or_default();
+    if command_name == "renameCollection"
+        && let Some((source_db, collection)) = first.split_once('.')
+    {
+        return (source_db.to_owned(), collection.to_owned());
+    }
+    (db.to_owned(), first.to_owned())
 }
 
 /// The name under which a command event is recorded: the command, and for `aggregate` the

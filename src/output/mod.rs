@@ -162,6 +162,18 @@ impl Printer {
 
 impl Printer {
     /// The JSON object for a command line clap refused (the stderr message is clap's).
+    /// `--version` with `--output json`: the contract's object with the version.
+    pub fn finish_version(&self, version: &str) {
+        let obj = serde_json::json!({
+            "command": "version",
+            "status": "ok",
+            "exit_code": 0,
+            "schema_version": JSON_SCHEMA_VERSION,
+            "version": version,
+        });
+        write_stdout(&format!("{obj}\n"));
+    }
+
     pub fn finish_usage(&self, message: &str) {
         let obj = serde_json::json!({
             "command": null,

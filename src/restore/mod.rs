@@ -9,7 +9,9 @@
 //!    views are created last.
 //!
 //! Any failure before the swap drops the temporary collections and leaves the target as it
-//! was.
+//! was. Where the server cannot rename a collection (FerretDB and dotted names), a new one is
+//! loaded under its own name and an existing one replaced by copying, journalled so that a
+//! kill is undone by the next run ([`temps`]).
 
 mod pump;
 pub mod swap;
@@ -182,16 +184,39 @@ pub async fn restore(
     opts: &Options,
     cancel: &CancellationToken,
 ) -> anyhow::Result<Report> {
+    // A masked restore names every collection the masking configuration must know before it
+    // writes anything (a stream names them as they come: the pump checks those).
+    if let Some(m) = &opts.mask {
+        let names = survey.manifest.collections.iter().filter(|c| c.kind != "view");
+        crate::mask::check_known(m, names.map(|c| c.name.as_str()).filter(|n| opts.wanted(n)))?;
+    }
     let recovered =
         temps::recover(db).await.context("cleaning up after an earlier interrupted restore")?;
     for r in recovered {
         tracing::warn!("{}: {r} (left by an interrupted restore)", db.name());
     }
-    let temps = temps::Temps::new();
-    let result = load(db, source, survey, opts, cancel, &temps).await;
-    if result.is_err() {
-        // Nothing live was touched before the swap: drop what we created.
-        temps.drop_loading(db).await;
+    let mut temps = temps::Temps::new();
+    let live: Vec<String> = db.list_collection_names().await?;
+    let result = async {
+        let mode = swap::probe(db, &mut temps, &live).await?;
+        load(db, source, survey, opts, cancel, &temps, mode).await
+    }
+    .await;
+    match &result {
+        Ok(_) => {
+            if let Err(e) = temps.close(db).await {
+                tracing::warn!("cannot drop the journal of this restore: {e}");
+            }
+        }
+        Err(_) => {
+            // Nothing live was replaced before the swap, and a failed swap put back what it
+            // had begun: drop what we created.
+            temps.undo(db).await;
+            // A database that did not exist is not left behind empty.
+            if live.is_empty() && db.list_collection_names().await.is_ok_and(|n| n.is_empty()) {
+                let _ = db.drop().await;
+            }
+        }
     }
     result
 }
@@ -203,6 +228,7 @@ async fn load(
     opts: &Options,
     cancel: &CancellationToken,
     temps: &temps::Temps,
+    mode: swap::SwapMode,
 ) -> anyhow::Result<Report> {
     let pumped = pump::pump(db, source, survey, opts, cancel, temps).await?;
     crate::signal::check(cancel)?;
@@ -211,10 +237,9 @@ async fn load(
     crate::signal::check(cancel)?;
     // The swap. Signals are not checked from here on: it is quick, and stopping half-way
     // would leave some collections old and some new.
-    let mode = swap::swap_mode(db, temps).await?;
     let live: Vec<String> = db.list_collection_names().await?;
     if !opts.replace {
-        swap::check_still_empty(db, &collections, &live).await?;
+        swap::check_still_empty(db, &collections, &live, temps).await?;
     }
     swap::swap(db, &mut collections, &live, temps, mode).await?;
     swap::create_views(db, &pumped.manifest, &pumped.metadata, opts, &live, &mut collections)

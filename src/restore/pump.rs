@@ -10,7 +10,7 @@ use mongodb::Database;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::temps::Temps;
+use super::temps::{Mode, Phase, Target, Temps};
 use super::{Action, CollectionReport, Failed, Options};
 use crate::archive::reader::{self, ArchiveError, Event};
 use crate::archive::{CollectionEntry, CollectionMetadata, Manifest};
@@ -97,17 +97,27 @@ pub(super) async fn pump(
         (walked, masking.map(|m| m.counts))
     });
     let mut stream_error: Option<anyhow::Error> = None;
-    while let Some(ev) = rx.recv().await {
-        if cancel.is_cancelled() {
-            stream_error = Some(Interrupted.into());
-            break;
-        }
+    loop {
+        let ev = tokio::select! {
+            ev = rx.recv() => ev,
+            // Also while the reader waits for input that does not come (standard input).
+            () = cancel.cancelled() => {
+                stream_error = Some(Interrupted.into());
+                break;
+            }
+        };
+        let Some(ev) = ev else { break };
         if let Err(e) = pump.on_event(ev).await {
             stream_error = Some(e);
             break;
         }
     }
     drop(rx);
+    if cancel.is_cancelled() {
+        // The reading thread may be blocked on input; it ends on its own.
+        pump.finish_workers().await;
+        return Err(Interrupted.into());
+    }
     let (stream_result, mask_counts) = walker.await.context("archive reader panicked")?;
     pump.finish_workers().await;
     if let Some(e) = stream_error {
@@ -142,20 +152,22 @@ impl Masking {
 
     fn apply(&mut self, ev: Event) -> Result<Event, ArchiveError> {
         Ok(match ev {
-            Event::Batch { collection, docs } if self.masker.masks(&collection) => {
+            // Every collection: rules where it has them, and the free-text scan everywhere.
+            Event::Batch { collection, docs } => {
                 let counts = self.counts.entry(collection.clone()).or_default();
                 let digest = self.digests.entry(collection.clone()).or_default();
                 let mut masked = Vec::with_capacity(docs.len());
-                for d in &docs {
-                    let m = self.masker.mask(&collection, d, counts).map_err(|e| {
+                for d in docs {
+                    let m = self.masker.mask(&collection, &d, counts).map_err(|e| {
                         ArchiveError::Corrupt(format!("collection {collection}: masking: {e}"))
                     })?;
+                    let m = m.unwrap_or(d);
                     digest.add(m.as_bytes());
                     masked.push(m);
                 }
                 Event::Batch { collection, docs: masked }
             }
-            Event::DataEnd { collection, stats, digest: _ } if self.masker.masks(&collection) => {
+            Event::DataEnd { collection, stats, digest: _ } => {
                 self.counts.entry(collection.clone()).or_default();
                 let masked = self.digests.remove(&collection).unwrap_or_default().hex();
                 Event::DataEnd { collection, stats, digest: masked }
@@ -223,6 +235,10 @@ impl Pump<'_> {
 
     /// Creates the temporary collection with the archived options and starts its workers.
     async fn start(&mut self, collection: String) -> anyhow::Result<()> {
+        // A backup read from a stream names its collections only as they come.
+        if let Some(m) = &self.opts.mask {
+            crate::mask::check_known(m, [collection.as_str()])?;
+        }
         let options = match self.metadata.get(&collection) {
             Some(m) => m.options.clone(),
             None => {
@@ -232,7 +248,14 @@ impl Pump<'_> {
                 bson::Document::new()
             }
         };
-        let temp = self.temps.loading(&collection);
+        let target = self.temps.target(&collection);
+        if let Target::InPlace(name) = &target {
+            self.temps
+                .journal(self.db, name, Mode::InPlace, Phase::Loading)
+                .await
+                .context("recording the restore's progress")?;
+        }
+        let temp = target.name().to_owned();
         load::create_collection(self.db, &temp, &options)
             .await
             .with_context(|| format!("creating collection {collection} (options {options})"))?;

@@ -5,7 +5,9 @@
 //! N newest. `keep_days D` keeps those younger than D days. `keep_daily N` keeps, for each of
 //! the N most recent days that have backups, the newest backup of that day; weekly uses ISO
 //! weeks, monthly calendar months, all in UTC. `keep_drilled` keeps the newest backup whose last
-//! drill passed (`drilled`). Incomplete backups are never considered.
+//! drill passed (`drilled`), and the newest good backup made by `backup` itself is always kept
+//! (`newest-own`), so imported backups can never rotate it away. Incomplete backups are never
+//! considered.
 //!
 //! [`prune::apply`] is the engine that applies the plan to the storages.
 
@@ -22,25 +24,37 @@ use crate::config::RetentionConfig;
 pub struct Decision {
     pub id: String,
     pub keep: bool,
-    /// Why it is kept (`last`, `days`, `daily`, `weekly`, `monthly`, `drilled`), or `expired`.
+    /// Why it is kept (`last`, `days`, `daily`, `weekly`, `monthly`, `drilled`, `newest-own`),
+    /// or `expired`.
     pub reasons: Vec<&'static str>,
 }
 
 /// Maps a time to its calendar bucket (day, ISO week or month).
 type Bucket = fn(Timestamp) -> (i32, i32, i32);
 
-/// `backups`: complete backups with their creation time, in any order; `drilled`: the newest
-/// backup whose last drill passed.
+/// Backups kept whatever the rules say, and why.
+#[derive(Debug, Clone, Default)]
+pub struct Pinned {
+    /// The newest backup whose last drill passed and whose last check did not fail
+    /// (`retention.keep_drilled`).
+    pub drilled: Option<String>,
+    /// The newest good backup written by `backup` itself (not imported) whose last check did
+    /// not fail: no import, however new, can rotate it away.
+    pub own: Option<String>,
+}
+
+/// `backups`: complete backups with their creation time, in any order.
 pub fn plan(
     backups: &[(String, Timestamp)],
     policy: &RetentionConfig,
     now: Timestamp,
-    drilled: Option<&str>,
+    pinned: &Pinned,
 ) -> Vec<Decision> {
     let mut sorted: Vec<&(String, Timestamp)> = backups.iter().collect();
     // Newest first; ties broken by id so the plan is deterministic.
     sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
-    let cutoff = now - jiff::SignedDuration::from_hours(24 * i64::from(policy.keep_days));
+    let cutoff =
+        policy.keep_days.map(|d| now - jiff::SignedDuration::from_hours(24 * i64::from(d)));
     let mut decisions: Vec<Decision> = sorted
         .iter()
         .map(|(id, _)| Decision { id: id.clone(), keep: false, reasons: Vec::new() })
@@ -50,7 +64,7 @@ pub fn plan(
         d.reasons.push("last");
     }
     for (d, (_, t)) in decisions.iter_mut().zip(&sorted) {
-        if *t >= cutoff {
+        if cutoff.is_some_and(|c| *t >= c) {
             d.reasons.push("days");
         }
     }
@@ -81,9 +95,12 @@ pub fn plan(
         }
     }
     if policy.keep_drilled
-        && let Some(d) = decisions.iter_mut().find(|d| Some(d.id.as_str()) == drilled)
+        && let Some(d) = decisions.iter_mut().find(|d| Some(&d.id) == pinned.drilled.as_ref())
     {
         d.reasons.push("drilled");
+    }
+    if let Some(d) = decisions.iter_mut().find(|d| Some(&d.id) == pinned.own.as_ref()) {
+        d.reasons.push("newest-own");
     }
     for d in &mut decisions {
         d.keep = !d.reasons.is_empty();
@@ -104,7 +121,7 @@ mod tests {
 
     fn policy(days: u32, last: u32, daily: u32, weekly: u32, monthly: u32) -> RetentionConfig {
         RetentionConfig {
-            keep_days: days,
+            keep_days: Some(days).filter(|d| *d > 0),
             keep_last: last,
             keep_daily: daily,
             keep_weekly: weekly,
@@ -130,7 +147,7 @@ mod tests {
     #[test]
     fn keep_days_and_keep_last() {
         let now = ts("2026-11-26T12:00:00Z");
-        let plan = plan(&daily_backups(), &policy(30, 3, 0, 0, 0), now, None);
+        let plan = plan(&daily_backups(), &policy(30, 3, 0, 0, 0), now, &Pinned::default());
         // 30 days back from noon: b000..b029 are younger (b030 is 30d11h old).
         assert_eq!(kept(&plan).len(), 30);
         assert!(
@@ -141,7 +158,8 @@ mod tests {
 
         // All old: keep_last still keeps the newest 3, whatever their age.
         let later = ts("2028-01-01T00:00:00Z");
-        let plan = super::plan(&daily_backups(), &policy(30, 3, 0, 0, 0), later, None);
+        let plan =
+            super::plan(&daily_backups(), &policy(30, 3, 0, 0, 0), later, &Pinned::default());
         assert_eq!(kept(&plan), ["b000", "b001", "b002"]);
     }
 
@@ -151,7 +169,7 @@ mod tests {
         let mut backups = daily_backups();
         // A second backup on the newest day, later in that day.
         backups.push(("b000x".into(), ts("2026-11-26T13:00:00Z")));
-        let plan = plan(&backups, &policy(0, 1, 2, 2, 3), later, None);
+        let plan = plan(&backups, &policy(0, 1, 2, 2, 3), later, &Pinned::default());
         // last: b000x; daily: b000x (26th), b001 (25th); weekly: ISO week 48 (Mon 23rd..): b000x,
         // week 47 → newest is Sun 22nd = b004; monthly: Nov → b000x, Oct → b026 (Oct 31), Sep → b057 (Sep 30).
         assert_eq!(kept(&plan), ["b000x", "b001", "b004", "b026", "b057"]);
@@ -161,9 +179,12 @@ mod tests {
 
     #[test]
     fn empty_and_everything_recent() {
-        assert!(plan(&[], &policy(30, 3, 0, 0, 0), ts("2026-01-01T00:00:00Z"), None).is_empty());
+        assert!(
+            plan(&[], &policy(30, 3, 0, 0, 0), ts("2026-01-01T00:00:00Z"), &Pinned::default())
+                .is_empty()
+        );
         let now = ts("2026-11-26T02:00:00Z");
-        let plan = plan(&daily_backups()[..5], &policy(30, 3, 0, 0, 0), now, None);
+        let plan = plan(&daily_backups()[..5], &policy(30, 3, 0, 0, 0), now, &Pinned::default());
         assert_eq!(kept(&plan).len(), 5);
     }
 }
@@ -177,16 +198,24 @@ mod drilled_tests {
         let t = |s: &str| s.parse::<Timestamp>().unwrap();
         let backups: Vec<(String, Timestamp)> =
             (1..=5).map(|d| (format!("b{d}"), t(&format!("2026-01-0{d}T03:00:00Z")))).collect();
-        let policy = RetentionConfig { keep_days: 0, keep_last: 2, ..RetentionConfig::default() };
+        let policy =
+            RetentionConfig { keep_days: None, keep_last: 2, ..RetentionConfig::default() };
         let now = t("2026-03-01T00:00:00Z");
         let kept = |p: &[Decision]| -> Vec<String> {
             p.iter().filter(|d| d.keep).map(|d| d.id.clone()).collect()
         };
-        assert_eq!(kept(&plan(&backups, &policy, now, None)), ["b5", "b4"]);
-        let p = plan(&backups, &policy, now, Some("b1"));
+        let none = Pinned::default();
+        let drilled = |id: &str| Pinned { drilled: Some(id.into()), own: None };
+        assert_eq!(kept(&plan(&backups, &policy, now, &none)), ["b5", "b4"]);
+        let p = plan(&backups, &policy, now, &drilled("b1"));
         assert_eq!(kept(&p), ["b5", "b4", "b1"]);
         assert_eq!(p.iter().find(|d| d.id == "b1").unwrap().reasons, ["drilled"]);
-        let off = RetentionConfig { keep_drilled: false, ..policy };
-        assert_eq!(kept(&plan(&backups, &off, now, Some("b1"))), ["b5", "b4"]);
+        let off = RetentionConfig { keep_drilled: false, ..policy.clone() };
+        assert_eq!(kept(&plan(&backups, &off, now, &drilled("b1"))), ["b5", "b4"]);
+        // The newest own backup stays even when newer imports fill keep_last.
+        let own = Pinned { drilled: None, own: Some("b2".into()) };
+        let p = plan(&backups, &off, now, &own);
+        assert_eq!(kept(&p), ["b5", "b4", "b2"]);
+        assert_eq!(p.iter().find(|d| d.id == "b2").unwrap().reasons, ["newest-own"]);
     }
 }

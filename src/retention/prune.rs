@@ -32,6 +32,21 @@ pub struct Deleted {
     pub reason: Reason,
 }
 
+/// One backup of a storage and what retention decided for it, with every reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub id: String,
+    pub keep: bool,
+    /// Kept: `last`, `days`, `daily`, `weekly`, `monthly`, `drilled`, `newest-own`, `shrunk`
+    /// (an empty or shrunk backup, kept until `keep_days` has passed), `recent` (an incomplete
+    /// one younger than a day: perhaps a run in progress), `no-archive` (a sidecar alone, never
+    /// deleted); deleted: `expired`, `incomplete`.
+    pub reasons: Vec<&'static str>,
+    /// `imported`, `shrunk`, `empty`, `incomplete`: what else people should know of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<&'static str>,
+}
+
 /// What retention did (or, dry run, would do) in one storage.
 #[derive(Debug, Clone, Serialize)]
 pub struct StorageResult {
@@ -41,6 +56,21 @@ pub struct StorageResult {
     pub location: String,
     pub kept: usize,
     pub deleted: Vec<Deleted>,
+    /// Every backup of the storage, newest first, kept or not, and why.
+    pub backups: Vec<Verdict>,
+}
+
+/// The backups pinned whatever the rules say, over every storage: the newest drilled one and
+/// the newest own one, each only while its last check has not failed.
+fn pinned(scanned: &[(storage::Storage, Vec<catalog::Entry>)]) -> super::Pinned {
+    let all = || scanned.iter().flat_map(|(_, entries)| entries.iter());
+    let newest = |it: &mut dyn Iterator<Item = &catalog::Entry>| {
+        it.max_by_key(|e| (e.time, e.id.clone())).map(|e| e.id.clone())
+    };
+    super::Pinned {
+        drilled: newest(&mut all().filter(|e| e.is_good() && e.drilled_ok())),
+        own: newest(&mut all().filter(|e| e.is_good() && !e.imported() && !e.last_check_failed())),
+    }
 }
 
 /// Applies retention everywhere, storage by storage; stops at the first storage error.
@@ -53,44 +83,12 @@ pub async fn apply(cfg: &Config, dry_run: bool) -> Result<Vec<StorageResult>, St
             catalog::scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
         scanned.push((storage, entries));
     }
-    // The newest backup whose last drill passed, in whichever storage the drill read it from:
-    // its copies everywhere are kept (`retention.keep_drilled`).
-    let drilled = scanned
-        .iter()
-        .flat_map(|(_, entries)| entries.iter())
-        .filter(|e| e.is_good() && e.drilled_ok())
-        .max_by_key(|e| e.time)
-        .map(|e| e.id.clone());
+    let pinned = pinned(&scanned);
     for (storage, entries) in &scanned {
-        let good: Vec<(String, jiff::Timestamp)> =
-            entries.iter().filter(|e| e.is_good()).map(|e| (e.id.clone(), e.time)).collect();
-        let plan = super::plan(&good, &cfg.retention, now, drilled.as_deref());
-        let mut doomed: Vec<(&catalog::Entry, Reason)> = plan
-            .iter()
-            .filter(|d| !d.keep)
-            .filter_map(|d| entries.iter().find(|e| e.id == d.id).map(|e| (e, Reason::Expired)))
-            .collect();
-        // Empty or shrunk backups never count towards keep_last: they stay until keep_days
-        // has passed (forever when keep_days is 0), so they cannot push good ones out.
-        let days = jiff::SignedDuration::from_hours(24 * i64::from(cfg.retention.keep_days));
-        doomed.extend(
-            entries
-                .iter()
-                .filter(|e| e.complete && !e.is_good())
-                .filter(|e| cfg.retention.keep_days > 0 && e.time < now - days)
-                .map(|e| (e, Reason::Expired)),
-        );
-        let day_ago = now - jiff::SignedDuration::from_hours(24);
-        doomed.extend(
-            entries
-                .iter()
-                .filter(|e| {
-                    !e.complete && !e.partial && e.archive_size.is_some() && e.time < day_ago
-                })
-                .map(|e| (e, Reason::Incomplete)),
-        );
+        let verdicts = decide(entries, cfg, now, &pinned);
         let mut deleted = Vec::new();
-        for (e, reason) in doomed {
+        for v in verdicts.iter().filter(|v| !v.keep) {
+            let Some(e) = entries.iter().find(|e| e.id == v.id) else { continue };
             if !dry_run {
                 storage.delete(&[e.sidecar_name()]).await?;
                 storage.delete(&[e.archive_name()]).await?;
@@ -98,34 +96,131 @@ pub async fn apply(cfg: &Config, dry_run: bool) -> Result<Vec<StorageResult>, St
                     storage.delete(&[e.checks_name()]).await?;
                 }
             }
+            let reason = if v.reasons.contains(&"incomplete") {
+                Reason::Incomplete
+            } else {
+                Reason::Expired
+            };
             deleted.push(Deleted { storage: storage.kind(), id: e.id.clone(), reason });
         }
         results.push(StorageResult {
             storage: storage.kind(),
             location: storage.describe(),
-            kept: plan.iter().filter(|d| d.keep).count(),
+            kept: verdicts.iter().filter(|v| v.keep && !v.marks.contains(&"incomplete")).count(),
             deleted,
+            backups: verdicts,
         });
     }
     Ok(results)
 }
 
-/// Lines for people: one per deleted backup, one per storage with what was kept.
+/// Every backup of one storage with its verdict, newest first. Good backups follow the plan;
+/// empty or shrunk backups never count towards `keep_last` and stay until `keep_days` has
+/// passed (forever without `keep_days`), so they cannot push good ones out; an archive
+/// without sidecar (a crashed upload) goes after a day; a `.partial` is a run's business.
+fn decide(
+    entries: &[catalog::Entry],
+    cfg: &Config,
+    now: jiff::Timestamp,
+    pinned: &super::Pinned,
+) -> Vec<Verdict> {
+    let good: Vec<(String, jiff::Timestamp)> =
+        entries.iter().filter(|e| e.is_good()).map(|e| (e.id.clone(), e.time)).collect();
+    let plan = super::plan(&good, &cfg.retention, now, pinned);
+    let cutoff =
+        cfg.retention.keep_days.map(|d| now - jiff::SignedDuration::from_hours(24 * i64::from(d)));
+    let day_ago = now - jiff::SignedDuration::from_hours(24);
+    let mut sorted: Vec<&catalog::Entry> = entries.iter().collect();
+    sorted.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| b.id.cmp(&a.id)));
+    let mut verdicts = Vec::new();
+    for e in sorted {
+        let mut marks = Vec::new();
+        if e.imported() {
+            marks.push("imported");
+        }
+        if e.shrunk() {
+            marks.push("shrunk");
+        } else if e.complete && !e.is_good() {
+            marks.push("empty");
+        }
+        let (keep, reasons) = if let Some(d) = plan.iter().find(|d| d.id == e.id) {
+            (d.keep, d.reasons.clone())
+        } else if e.complete {
+            let expired = cutoff.is_some_and(|c| e.time < c);
+            (!expired, vec![if expired { "expired" } else { "shrunk" }])
+        } else if e.partial {
+            continue;
+        } else {
+            marks.push("incomplete");
+            if e.archive_size.is_none() {
+                (true, vec!["no-archive"])
+            } else {
+                let old = e.time < day_ago;
+                (!old, vec![if old { "incomplete" } else { "recent" }])
+            }
+        };
+        verdicts.push(Verdict { id: e.id.clone(), keep, reasons, marks });
+    }
+    verdicts
+}
+
+/// Lines for people: every backup with keep or delete and why (`verbose`, the dry run), or
+/// only the deleted ones; then one line per storage with what was kept.
 pub fn describe(results: &[StorageResult], dry_run: bool) -> Vec<String> {
     let verb = if dry_run { "would delete" } else { "deleted" };
     let mut lines = Vec::new();
     for r in results {
-        for d in &r.deleted {
-            let reason = match d.reason {
-                Reason::Expired => "expired",
-                Reason::Incomplete => "incomplete",
-                Reason::Requested => "requested",
-            };
-            lines.push(format!("{verb} {} from {} ({reason})", d.id, r.location));
+        if dry_run {
+            lines.push(format!("{}:", r.location));
+            for v in &r.backups {
+                let marks = if v.marks.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", v.marks.join(", "))
+                };
+                lines.push(format!(
+                    "  {:<6} {}{marks} ({})",
+                    if v.keep { "keep" } else { "delete" },
+                    v.id,
+                    v.reasons.iter().map(|r| reason_text(r)).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        } else {
+            for d in &r.deleted {
+                let reason = match d.reason {
+                    Reason::Expired => "expired",
+                    Reason::Incomplete => "incomplete",
+                    Reason::Requested => "requested",
+                };
+                lines.push(format!("{verb} {} from {} ({reason})", d.id, r.location));
+            }
         }
-        lines.push(format!("{}: {} backup(s) kept", r.location, r.kept));
+        lines.push(format!(
+            "{}: {} backup(s) kept{}",
+            r.location,
+            r.kept,
+            if dry_run { format!(", {} would be deleted", r.deleted.len()) } else { String::new() }
+        ));
     }
     lines
+}
+
+/// A retention reason in words.
+fn reason_text(r: &str) -> &'static str {
+    match r {
+        "last" => "one of the keep_last newest",
+        "days" => "younger than keep_days",
+        "daily" => "newest of its day (keep_daily)",
+        "weekly" => "newest of its week (keep_weekly)",
+        "monthly" => "newest of its month (keep_monthly)",
+        "drilled" => "newest backup whose drill passed (keep_drilled)",
+        "newest-own" => "newest good backup made by `backup`",
+        "shrunk" => "empty or shrunk: kept until keep_days, never counted",
+        "recent" => "incomplete, younger than a day",
+        "incomplete" => "incomplete for more than a day",
+        "no-archive" => "a sidecar without its archive: left for you to look at",
+        _ => "no rule keeps it",
+    }
 }
 
 /// Where a backup `delete` would remove is.

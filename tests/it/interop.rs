@@ -174,7 +174,7 @@ async fn daraa_ops_reads_every_shape_mongodump_writes() {
     std::fs::write(at("notes.txt"), "nightly backup notes\n").unwrap();
     let (code, _, stderr) = job.json(&["verify", path_arg(&at("notes.txt"))]);
     assert_eq!(code, 6);
-    assert!(stderr.contains("text, not a backup: expected a daraa-ops .tar.gz"), "{stderr}");
+    assert!(stderr.contains("not a backup: text; expected a daraa-ops .tar.gz"), "{stderr}");
     job.drop_database().await;
 }
 

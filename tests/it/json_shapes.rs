@@ -36,7 +36,8 @@ async fn json_shape_of_every_command() {
     let Some(s) = services() else { return };
     let extra = "indexes:\n  spec: indexes.yaml\n\
          cleanup:\n  rules:\n    - {name: old-orders, collection: orders, age_field: createdAt, older_than: 3650d, action: delete}\n\
-         users:\n  - {name: shape_user, db: admin, roles: [], password_file: user_pw}\n"
+         users:\n  - {name: shape_user, db: admin, roles: [], password_file: user_pw}\n\
+         masking:\n  copy_as_is: [orders]\n"
         .to_owned();
     let job = Job::new("shapes", &s, &JobOptions { redis: true, s3: true, extra });
     let text = std::fs::read_to_string(&job.config).unwrap().replacen(

@@ -30,6 +30,13 @@ fn example_masking(key_file: &str) -> String {
         + "\n"
 }
 
+/// Replaces `from` by `to` in the job's config; fails when `from` is not there.
+fn edit(job: &Job, from: &str, to: &str) {
+    let text = std::fs::read_to_string(&job.config).unwrap();
+    assert!(text.contains(from), "{from:?} is not in the config:\n{text}");
+    std::fs::write(&job.config, text.replacen(from, to, 1)).unwrap();
+}
+
 /// Every string anywhere in a document (keys excluded).
 fn strings(v: &Bson, out: &mut BTreeSet<String>) {
     match v {
@@ -68,25 +75,59 @@ async fn masked_restores_keep_no_original_value_and_stay_consistent() {
         users["fields"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, BTreeSet::from(["email", "person_name", "phone"]), "{users}");
 
+    // Free text holds personal data (seeded): found inside the text, per field, with counts
+    // that add up (documents never more than sampled), and masked by the scan.
+    let orders =
+        v["collections"].as_array().unwrap().iter().find(|c| c["name"] == "orders").unwrap();
+    let note = orders["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "note" && f["kind"] == "email")
+        .unwrap_or_else(|| panic!("orders.note e-mails not reported: {orders}"));
+    assert_eq!((note["embedded"].as_bool(), note["rule"].as_str()), (Some(true), Some("scan")));
+    for c in v["collections"].as_array().unwrap() {
+        for f in c["fields"].as_array().unwrap() {
+            assert!(f["documents"].as_u64() <= c["sampled"].as_u64(), "{c}");
+            assert!(f["values"].as_u64() >= f["documents"].as_u64(), "{c}");
+        }
+    }
+    assert!(
+        v["collections"].as_array().unwrap().iter().all(|c| c["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["kind"] != "phone" || f["field"] != "ip")),
+        "IP addresses are no phone numbers: {v}"
+    );
+
     // A denormalised copy of a user's e-mail in orders, with a rule of its own.
     let first_user: bson::Document =
         src.collection("users").find_one(doc! {}).await.unwrap().unwrap();
     let first_email = first_user.get_str("email").unwrap().to_owned();
     src.collection::<bson::Document>("orders")
-        .update_one(doc! {}, doc! {"$set": {"customerEmail": &first_email}})
+        .update_one(
+            doc! {},
+            doc! {"$set": {"customerEmail": &first_email, "customerName": "Dina Haddad"}},
+        )
         .await
         .unwrap();
-    // A new personal field without a rule fails the check.
+    // A new personal field that no rule and no scan masks (a name) fails the check.
     let (code, v, _) = job.json(&["mask", "check"]);
     assert_eq!(code, 6, "{v}");
-    assert_eq!(v["uncovered"], 1);
-    let text = std::fs::read_to_string(&job.config).unwrap();
-    std::fs::write(
-        &job.config,
-        text.replace("    orders:\n", "    orders:\n      customerEmail: hash\n"),
-    )
-    .unwrap();
+    assert_eq!(v["uncovered"], 1, "{v}");
+    edit(
+        &job,
+        "    orders:\n",
+        "    orders:\n      customerEmail: hash\n      customerName: fake\n",
+    );
     assert_eq!(job.json(&["mask", "check"]).0, 0);
+
+    // A collection the masking configuration does not name: mask check fails naming it.
+    edit(&job, " supporttickets,", "");
+    let (code, v, _) = job.json(&["mask", "check"]);
+    assert_eq!(code, 6, "{v}");
+    assert_eq!(v["unconfigured"], serde_json::json!(["supporttickets"]), "{v}");
 
     let (code, _, stderr) = job.json(&["backup", "--no-prune"]);
     assert_eq!(code, 0, "{stderr}");
@@ -115,6 +156,13 @@ async fn masked_restores_keep_no_original_value_and_stay_consistent() {
     assert!(contents(&src).await == source, "a refused restore changed the live database");
     let dbs = client.list_database_names().await.unwrap();
     assert!(!dbs.contains(&staging) && !dbs.contains(&format!("{staging}_prot")));
+
+    // ... and a masked restore of a backup holding it is refused, naming it, writing nothing.
+    let (code, _, stderr) = job.json(&["restore", "latest", "--mask", "--target-db", &staging]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("supporttickets") && stderr.contains("copy_as_is"), "{stderr}");
+    assert!(!client.list_database_names().await.unwrap().contains(&staging));
+    edit(&job, " notifications,", " notifications, supporttickets,");
 
     // The masked restore.
     let (code, v, stderr) = job.json(&["restore", "latest", "--mask", "--target-db", &staging]);
@@ -163,6 +211,46 @@ async fn masked_restores_keep_no_original_value_and_stay_consistent() {
         "original values in the masked database: {:?}",
         &leaked[..leaked.len().min(5)]
     );
+    // Personal data inside free text, in every collection (with rules, in arrays of
+    // sub-documents, and in collections copied as is): none of it is anywhere in the copy.
+    let mut embedded = BTreeSet::new();
+    for docs in source.values() {
+        for raw in docs.values() {
+            let mut texts = BTreeSet::new();
+            strings(
+                &Bson::Document(bson::Document::from_reader(&mut raw.as_slice()).unwrap()),
+                &mut texts,
+            );
+            for t in texts {
+                for f in daraa_ops::mask::scan::find(&t) {
+                    embedded.insert(t[f.start..f.end].to_owned());
+                }
+            }
+        }
+    }
+    let kinds_in_text = ["@daraa.example", "+9639", "DE", "4000 "];
+    for k in kinds_in_text {
+        assert!(embedded.iter().any(|e| e.contains(k)), "the seed has no {k} in free text");
+    }
+    let joined: Vec<&String> = seen.iter().collect();
+    let found: Vec<&String> =
+        embedded.iter().filter(|e| joined.iter().any(|s| s.contains(e.as_str()))).collect();
+    assert!(
+        found.is_empty(),
+        "personal data from free text in the masked copy: {:?}",
+        &found[..found.len().min(5)]
+    );
+    let orders_report = reports.iter().find(|c| c["name"] == "orders").unwrap();
+    assert!(orders_report["masked"]["note"]["values"].as_u64() > Some(0), "{orders_report}");
+    assert_eq!(orders_report["masked"]["note"]["rule"], "embedded");
+    assert!(
+        orders_report["masked"]["history.note"]["values"].as_u64() > Some(0),
+        "{orders_report}"
+    );
+    // GridFS and the dotted and Arabic-named collections came through, whole.
+    for name in ["fs.files", "fs.chunks", "reports.daily", "سجلات.التوصيل"] {
+        assert_eq!(masked[name].len(), source[name].len(), "{name}");
+    }
     // Points are on the grid.
     let address: bson::Document =
         masked_db.collection("addresses").find_one(doc! {}).await.unwrap().unwrap();

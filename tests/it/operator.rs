@@ -196,7 +196,8 @@ async fn describe_delete_and_checks_beside_backups_and_retention_keeps_the_drill
         ids.push(v["id"].as_str().unwrap().to_owned());
         std::thread::sleep(std::time::Duration::from_millis(1100));
     }
-    let keep_one = [("DARAA_OPS_RETENTION_KEEP_LAST", "1"), ("DARAA_OPS_RETENTION_KEEP_DAYS", "0")];
+    let keep_one =
+        [("DARAA_OPS_RETENTION_KEEP_LAST", "1"), ("DARAA_OPS_RETENTION_KEEP_DAYS", "none")];
     let r = job.run(&["prune"], &keep_one);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let (_, list, _) = job.json(&["list"]);

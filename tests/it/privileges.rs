@@ -63,10 +63,14 @@ async fn every_command_a_job_sends_is_in_the_table_and_its_role() {
         "cleanup:\n  rules:\n",
         "    - {name: old, collection: orders, age_field: createdAt, older_than: 1d, action: delete}\n",
         "    - {name: keep, collection: carts, age_field: updatedAt, older_than: 1d, action: archive, archive_to: collection, archive_collection: carts_archive}\n",
+        "    - {name: tolocal, collection: tickets, age_field: at, older_than: 1d, action: archive, archive_to: local}\n",
+        "    - {name: tos3, collection: events, age_field: at, older_than: 1d, action: archive, archive_to: s3}\n",
         "drill:\n  queries:\n    - {name: some-orders, collection: orders, filter: {n: {$gte: 0}}}\n",
+        "masking:\n  key_file: mask_key\n  collections:\n    orders: {note: hash}\n  copy_as_is: [carts, tickets, events, carts_archive]\n",
     ]
     .concat();
-    let job = TestJob::new("privs", &s, &JobOptions { extra, ..Default::default() });
+    let job = TestJob::new("privs", &s, &JobOptions { extra, s3: true, ..Default::default() });
+    crate::support::secret_file(job.dir.path(), "mask_key", "a-masking-key-of-32-bytes-000002");
     std::fs::write(
         job.dir.path().join("indexes.yaml"),
         "collections:\n  orders:\n    - {keys: {n: 1}}\n",
@@ -76,48 +80,95 @@ async fn every_command_a_job_sends_is_in_the_table_and_its_role() {
     let db = client.database(&job.database);
     let old = bson::DateTime::from_millis(0);
     let docs: Vec<bson::Document> = (0..30)
-        .map(|i| doc! {"n": i, "createdAt": if i % 2 == 0 { old } else { bson::DateTime::now() }})
+        .map(|i| doc! {"n": i, "note": format!("call +963 912 345 {i:03}"), "createdAt": if i % 2 == 0 { old } else { bson::DateTime::now() }})
         .collect();
     db.collection("orders").insert_many(docs).await.unwrap();
     db.collection("carts").insert_one(doc! {"updatedAt": old}).await.unwrap();
+    db.collection("tickets").insert_many((0..5).map(|i| doc! {"i": i, "at": old})).await.unwrap();
+    db.collection("events").insert_many((0..5).map(|i| doc! {"i": i, "at": old})).await.unwrap();
     db.collection::<bson::Document>("orders")
         .create_index(mongodb::IndexModel::builder().keys(doc! {"extra": 1}).build())
         .await
         .unwrap();
     let other = format!("{}_other", job.database);
-    let runs: Vec<(Job, Vec<&str>)> = vec![
-        (Job::Backup, vec!["backup", "--no-prune"]),
-        (Job::Restore, vec!["restore", "latest", "--target-db", &other]),
-        (Job::Restore, vec!["--yes", "restore", "latest", "--target-db", &other, "--drop"]),
-        (Job::Drill, vec!["drill"]),
-        (Job::Stats, vec!["stats"]),
-        (Job::Indexes, vec!["indexes", "validate"]),
-        (Job::Indexes, vec!["indexes", "apply", "--drop-extra"]),
-        (Job::Cleanup, vec!["cleanup"]),
+    let masked = format!("{}_masked", job.database);
+    let runs: Vec<(Job, &str, Vec<&str>)> = vec![
+        (Job::Backup, &job.database, vec!["backup", "--no-prune"]),
+        (Job::Restore, &other, vec!["restore", "latest", "--target-db", &other]),
+        (Job::Restore, &other, vec!["--yes", "restore", "latest", "--target-db", &other, "--drop"]),
+        (Job::Restore, &masked, vec!["restore", "latest", "--mask", "--target-db", &masked]),
+        (Job::Drill, &job.database, vec!["drill"]),
+        (Job::Stats, &job.database, vec!["stats"]),
+        (Job::Indexes, &job.database, vec!["indexes", "validate"]),
+        (Job::Indexes, &job.database, vec!["indexes", "apply", "--drop-extra"]),
+        (Job::Indexes, &job.database, vec!["indexes", "apply", "--rebuild"]),
+        (Job::Cleanup, &job.database, vec!["cleanup"]),
         // Reads what a backup reads, as the backup account.
-        (Job::Backup, vec!["mask", "check"]),
+        (Job::Backup, &job.database, vec!["mask", "check"]),
     ];
     let mut problems = Vec::new();
-    for (j, args) in &runs {
+    let mut resources = BTreeSet::new();
+    for (j, target, args) in &runs {
         let log = job.dir.path().join(format!("commands-{}.log", j.name()));
         let _ = std::fs::remove_file(&log);
         let r = job.run(args, &[("DARAA_OPS_COMMAND_LOG", log.to_str().unwrap())]);
         assert!(matches!(r.code, 0 | 6), "{args:?}: {}", r.stderr);
-        let sent: BTreeSet<String> =
-            std::fs::read_to_string(&log).unwrap_or_default().lines().map(str::to_owned).collect();
+        // name, database, collection
+        let sent: BTreeSet<(String, String, String)> = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let mut f = l.split('\t').map(str::to_owned);
+                (f.next().unwrap(), f.next().unwrap_or_default(), f.next().unwrap_or_default())
+            })
+            .collect();
         assert!(!sent.is_empty(), "{args:?}: nothing recorded");
-        for c in &sent {
+        // The database the job's role grants on: the job's own (the drill's scratch one), or
+        // the restore's target.
+        let granted_db = j.database(target);
+        for (c, on_db, collection) in &sent {
             if NO_PRIVILEGE.contains(&c.as_str()) {
                 continue;
             }
-            if !COMMANDS.iter().any(|n| n.command == c) {
+            let Some(need) = COMMANDS.iter().find(|n| n.command == c) else {
                 problems.push(format!("{args:?} sends {c}, which src/mongo/privileges.rs lacks"));
-            } else if !j.commands().contains(&c.as_str()) {
+                continue;
+            };
+            if !j.commands().contains(&c.as_str()) {
                 problems.push(format!("{args:?} sends {c}, not listed for the {} job", j.name()));
+            }
+            resources.insert((j.name(), c.clone(), on_db.clone()));
+            // A grant on {db, collection: ""} covers the database's collections, never its
+            // system collections; cluster commands go to admin.
+            let fits = match need.on {
+                On::Database => *on_db == granted_db && !collection.starts_with("system."),
+                On::Cluster => on_db == "admin",
+            };
+            if !fits {
+                problems.push(format!(
+                    "{args:?} sends {c} on {on_db}.{collection}, outside the {} job's grant ({:?} of {granted_db})",
+                    j.name(),
+                    need.on
+                ));
             }
         }
     }
-    client.database(&other).drop().await.unwrap();
+    // The runs exercised what they are meant to: a rename on the target, inserts of archived
+    // parts into S3 and local sinks' database reads, the masked restore's collections.
+    for (job_name, command, on) in [
+        ("restore", "renameCollection", other.as_str()),
+        ("restore", "insert", masked.as_str()),
+        ("cleanup", "delete", job.database.as_str()),
+        ("indexes", "dropIndexes", job.database.as_str()),
+    ] {
+        assert!(
+            resources.contains(&(job_name, command.to_owned(), on.to_owned())),
+            "{job_name} never sent {command} on {on}: {resources:?}"
+        );
+    }
+    for d in [&other, &masked] {
+        client.database(d).drop().await.unwrap();
+    }
     db.drop().await.unwrap();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

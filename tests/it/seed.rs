@@ -7,6 +7,20 @@ use futures_util::TryStreamExt as _;
 
 use crate::support::{docs_by_id, services, unique};
 
+/// GridFS chunks keyed by (files_id, n), without their `_id`.
+async fn chunks_by_file(db: &mongodb::Database) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let chunks: Vec<Document> =
+        db.collection("fs.chunks").find(doc! {}).await.unwrap().try_collect().await.unwrap();
+    chunks
+        .into_iter()
+        .map(|mut c| {
+            c.remove("_id");
+            let key = format!("{:?}/{:?}", c.get("files_id"), c.get("n"));
+            (key, bson::RawDocumentBuf::try_from(&c).unwrap().into_bytes())
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_scale_one_writes_100k_documents_and_the_zoo_round_trips() {
     let Some(s) = services() else { return };
@@ -77,14 +91,47 @@ async fn seed_scale_one_writes_100k_documents_and_the_zoo_round_trips() {
     let names = b.list_collection_names().await.unwrap();
     assert!(names.len() >= 12, "{names:?}");
     for name in &names {
-        let docs = docs_by_id(&b, name).await;
+        // GridFS chunks get their _ids from the driver (random ObjectIds): compared by their
+        // file and number, as GridFS reads them.
+        let (docs, other) = if name == "fs.chunks" {
+            (chunks_by_file(&b).await, chunks_by_file(&c).await)
+        } else {
+            (docs_by_id(&b, name).await, docs_by_id(&c, name).await)
+        };
         assert!(!docs.is_empty(), "{name}");
-        assert_eq!(
-            docs,
-            docs_by_id(&c, name).await,
-            "{name} differs between two seeds with the same options"
-        );
+        assert_eq!(docs, other, "{name} differs between two seeds with the same options");
     }
+    for name in [devdata::DOTTED_COLLECTION, devdata::UNICODE_COLLECTION, "fs.files", "fs.chunks"] {
+        assert!(names.iter().any(|n| n == name), "{name} missing from {names:?}");
+    }
+    // GridFS as a client reads it: every file downloads whole through the driver's bucket,
+    // and the bucket's indexes are there.
+    let bucket = b.gridfs_bucket(None);
+    let files: Vec<Document> =
+        b.collection("fs.files").find(doc! {}).await.unwrap().try_collect().await.unwrap();
+    assert!(files.len() >= 2 && files.iter().any(|f| f.get_i64("length").unwrap_or(0) > 261_120));
+    for f in &files {
+        let mut data = Vec::new();
+        let mut stream = bucket.open_download_stream(f.get("_id").unwrap().clone()).await.unwrap();
+        futures_util::io::AsyncReadExt::read_to_end(&mut stream, &mut data).await.unwrap();
+        assert_eq!(data.len() as i64, f.get_i64("length").unwrap(), "{f}");
+    }
+    let index_keys = |coll: &str| {
+        let b = b.clone();
+        let coll = coll.to_owned();
+        async move {
+            let idx: Vec<Document> = b
+                .run_cursor_command(doc! {"listIndexes": coll})
+                .await
+                .unwrap()
+                .try_collect()
+                .await
+                .unwrap();
+            idx.into_iter().map(|i| i.get_document("key").unwrap().clone()).collect::<Vec<_>>()
+        }
+    };
+    assert!(index_keys("fs.files").await.contains(&doc! {"filename": 1, "uploadDate": 1}));
+    assert!(index_keys("fs.chunks").await.contains(&doc! {"files_id": 1, "n": 1}));
     c.drop().await.unwrap();
     db.drop().await.unwrap();
     client.database(&format!("{db_name}b")).drop().await.unwrap();

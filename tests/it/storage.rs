@@ -80,7 +80,8 @@ async fn redis_lock_is_renewed_while_held_and_only_its_owner_releases_it() {
     // A second acquire is refused with the holder named.
     let other =
         daraa_ops::lock::acquire(backend.clone(), "cleanup", ttl, &cancel).await.unwrap_err();
-    assert!(matches!(other.fault, daraa_ops::lock::LockFault::Held { .. }), "{other}");
+    // Its holder is this (live) process: the refusal says so, and offers no forced release.
+    assert!(matches!(other.fault, daraa_ops::lock::LockFault::AliveHere { .. }), "{other}");
     assert!(other.message.contains(&format!("pid {}", std::process::id())));
     // The holder is alive on this host: one --force is refused, two release it.
     let refused = daraa_ops::lock::force_release(&backend, false).await.unwrap_err();

@@ -108,7 +108,8 @@ async fn archive_format_backups_round_trip_and_mongorestore_reads_them() {
     // (The first backup was drilled above: without `keep_drilled: false` retention keeps it.)
     let text = std::fs::read_to_string(&job.config).unwrap();
     std::fs::write(&job.config, format!("{text}retention:\n  keep_drilled: false\n")).unwrap();
-    let keep_one = [("DARAA_OPS_RETENTION_KEEP_LAST", "1"), ("DARAA_OPS_RETENTION_KEEP_DAYS", "0")];
+    let keep_one =
+        [("DARAA_OPS_RETENTION_KEEP_LAST", "1"), ("DARAA_OPS_RETENTION_KEEP_DAYS", "none")];
     let r = job.run(&["prune"], &keep_one);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(

@@ -401,6 +401,32 @@ pub async fn contents(
     out
 }
 
+/// [`contents`] once the server has settled: read again (listing, every collection, listing)
+/// until the listing did not change during a read and two reads 250 ms apart agree.
+///
+/// Why: a command a process sent just before it was killed still runs on the server, later
+/// (the server reads it from the dead connection's buffer when it gets to it; on a busy
+/// machine that can be after the test's next command). One naive read can then list a
+/// collection, have the dead process's rename move it aside, and read the name as empty: a
+/// state the database never had. `tests/it/crashes.rs` reproduces that with a proxy that
+/// delays the killed process's commands.
+pub async fn settled_contents(
+    db: &mongodb::Database,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<u8>>> {
+    let mut last = None;
+    for _ in 0..40 {
+        let before = db.list_collection_names().await.unwrap();
+        let data = contents(db).await;
+        let after = db.list_collection_names().await.unwrap();
+        if before == after && last.as_ref() == Some(&data) {
+            return data;
+        }
+        last = Some(data);
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("database {} did not settle within 10 s", db.name());
+}
+
 /// A MongoDB Database Tools binary (`mongodump`, `mongorestore`, `bsondump`):
 /// `DARAA_TEST_<NAME>`, then PATH, then `../shared/peers/bin` beside the repository. Missing
 /// under `CI=true` fails the test; elsewhere the test says so and returns.

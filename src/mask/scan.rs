@@ -1,0 +1,306 @@
+//! Personal data inside free text: e-mail addresses, phone numbers, card numbers and IBANs
+//! found anywhere in a string ("call +963 900 000 000 or mail dina@…"), for the masked
+//! restore (every match replaced in place) and `mask check` (every match counted). Pure code.
+//!
+//! The rules are those of [`super::detect`] applied to candidates cut out of the text: a
+//! card must pass Luhn, an IBAN its mod-97 check, a phone number needs a leading `+`/`00` or
+//! separators between its digits, and dates, times and IPv4 addresses are not phones.
+
+use super::detect::{self, Kind};
+
+/// One personal value inside a string: its byte range and what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    pub start: usize,
+    pub end: usize,
+    pub kind: Kind,
+}
+
+/// Cheap test before [`find`]: only strings with an `@` or at least eight digits can hold
+/// anything it looks for (the shortest phone number it takes has eight).
+pub fn candidate(s: &str) -> bool {
+    let mut digits = 0;
+    for b in s.bytes() {
+        if b == b'@' {
+            return true;
+        }
+        if b.is_ascii_digit() {
+            digits += 1;
+            if digits >= 8 {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Every personal value in `s`, in order, not overlapping.
+pub fn find(s: &str) -> Vec<Found> {
+    if !candidate(s) {
+        return Vec::new();
+    }
+    let mut found = emails(s);
+    let mut taken: Vec<(usize, usize)> = found.iter().map(|f| (f.start, f.end)).collect();
+    for f in ibans(s, &taken) {
+        taken.push((f.start, f.end));
+        found.push(f);
+    }
+    for f in numbers(s, &taken) {
+        found.push(f);
+    }
+    found.sort_by_key(|f| f.start);
+    found
+}
+
+fn overlaps(taken: &[(usize, usize)], start: usize, end: usize) -> bool {
+    taken.iter().any(|(a, b)| start < *b && *a < end)
+}
+
+fn is_local_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"._%+-".contains(&b)
+}
+
+fn is_domain_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
+}
+
+fn emails(s: &str) -> Vec<Found> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = b[from..].iter().position(|c| *c == b'@').map(|p| p + from) {
+        from = at + 1;
+        let mut start = at;
+        while start > 0 && is_local_char(b[start - 1]) {
+            start -= 1;
+        }
+        while start < at && b[start] == b'.' {
+            start += 1;
+        }
+        let mut end = at + 1;
+        while end < b.len() && is_domain_char(b[end]) {
+            end += 1;
+        }
+        while end > at + 1 && (b[end - 1] == b'.' || b[end - 1] == b'-') {
+            end -= 1;
+        }
+        let domain = &s[at + 1..end];
+        let tld = domain.rsplit('.').next().unwrap_or("");
+        if start == at
+            || out.last().is_some_and(|f: &Found| start < f.end)
+            || !domain.contains('.')
+            || tld.len() < 2
+            || !tld.bytes().all(|c| c.is_ascii_alphabetic())
+            || !detect::is_email(&s[start..end])
+        {
+            continue;
+        }
+        out.push(Found { start, end, kind: Kind::Email });
+        from = end;
+    }
+    out
+}
+
+/// A value may start here: at the start of the text or after a character that does not
+/// belong to a word, an identifier or a number (so `TX-00000001` and `v1.2.3` are not cut).
+fn starts_clean(b: &[u8], i: usize) -> bool {
+    i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b"-_./#+@".contains(&b[i - 1]))
+}
+
+fn ends_clean(b: &[u8], end: usize) -> bool {
+    end == b.len() || !(b[end].is_ascii_alphanumeric() || b"_@".contains(&b[end]))
+}
+
+/// IBANs: two capital letters, two check digits, then letters and digits, in groups of four
+/// separated by single spaces or not at all; the longest such run that passes mod 97.
+fn ibans(s: &str, taken: &[(usize, usize)]) -> Vec<Found> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        let head = b[i].is_ascii_uppercase()
+            && b[i + 1].is_ascii_uppercase()
+            && b[i + 2].is_ascii_digit()
+            && b[i + 3].is_ascii_digit();
+        if !head || !starts_clean(b, i) {
+            i += 1;
+            continue;
+        }
+        // Group ends (after each run of characters), longest first.
+        let mut ends = Vec::new();
+        let mut j = i;
+        loop {
+            while j < b.len() && (b[j].is_ascii_uppercase() || b[j].is_ascii_digit()) {
+                j += 1;
+            }
+            ends.push(j);
+            if j + 1 < b.len()
+                && b[j] == b' '
+                && (b[j + 1].is_ascii_uppercase() || b[j + 1].is_ascii_digit())
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let hit = ends.iter().rev().copied().find(|&end| {
+            ends_clean(b, end) && !overlaps(taken, i, end) && detect::is_iban(&s[i..end])
+        });
+        match hit {
+            Some(end) => {
+                out.push(Found { start: i, end, kind: Kind::Iban });
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+/// Digits with the separators people write in phone and card numbers (single spaces, `-`,
+/// `(`, `)`, a leading `+`; not `.`, which joins versions, amounts and IP addresses): card
+/// numbers, then phone numbers.
+#[allow(clippy::many_single_char_names)] // s, b, i, c, x: text, bytes, positions
+fn numbers(s: &str, taken: &[(usize, usize)]) -> Vec<Found> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let opens = c.is_ascii_digit()
+            || ((c == b'+' || c == b'(') && b.get(i + 1).is_some_and(u8::is_ascii_digit));
+        if !opens || !starts_clean(b, i) || overlaps(taken, i, i + 1) {
+            i += 1;
+            continue;
+        }
+        let mut end = i + 1;
+        while end < b.len() {
+            let x = b[end];
+            let sep = b" -()".contains(&x);
+            if x.is_ascii_digit()
+                || (sep && b.get(end + 1).is_some_and(|n| n.is_ascii_digit() || *n == b'('))
+            {
+                // A separator counts only when a digit (or an opening bracket) follows, and
+                // never two spaces in a row.
+                if x == b' ' && b[end - 1] == b' ' {
+                    break;
+                }
+                end += 1;
+            } else if x == b')' {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        while end > i && !b[end - 1].is_ascii_digit() && b[end - 1] != b')' {
+            end -= 1;
+        }
+        let run = &s[i..end];
+        if !ends_clean(b, end) || overlaps(taken, i, end) {
+            i = end.max(i + 1);
+            continue;
+        }
+        if let Some(kind) = number_kind(run) {
+            out.push(Found { start: i, end, kind });
+        }
+        i = end.max(i + 1);
+    }
+    out
+}
+
+/// A card number (Luhn), a phone number, or nothing (a date, a time, an amount, an order
+/// number).
+fn number_kind(run: &str) -> Option<Kind> {
+    if is_date(run) {
+        return None;
+    }
+    if run.bytes().all(|c| c.is_ascii_digit() || c == b' ' || c == b'-')
+        && detect::is_card_number(run)
+    {
+        return Some(Kind::CardNumber);
+    }
+    detect::is_phone(run).then_some(Kind::Phone)
+}
+
+/// Four groups of one to three digits, each at most 255, separated by dots.
+pub fn is_ipv4(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            (1..=3).contains(&p.len())
+                && p.bytes().all(|c| c.is_ascii_digit())
+                && p.parse::<u16>().is_ok_and(|n| n <= 255)
+        })
+}
+
+/// `YYYY-MM-DD` or `YYYY.MM.DD` at the start (a timestamp's date, perhaps with more after).
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && (b[4] == b'-' || b[4] == b'.')
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b[4]
+        && b[8..10].iter().all(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(s: &str) -> Vec<(&str, Kind)> {
+        find(s).into_iter().map(|f| (&s[f.start..f.end], f.kind)).collect()
+    }
+
+    #[test]
+    fn finds_personal_data_inside_text() {
+        assert_eq!(
+            kinds("call +963900000000 or mail alice0@daraa.example before 6pm"),
+            [("+963900000000", Kind::Phone), ("alice0@daraa.example", Kind::Email)]
+        );
+        assert_eq!(kinds("login by user7@daraa.example."), [("user7@daraa.example", Kind::Email)]);
+        assert_eq!(
+            kinds("My card 4111 1111 1111 1111 was charged"),
+            [("4111 1111 1111 1111", Kind::CardNumber)]
+        );
+        assert_eq!(
+            kinds("refund to DE89 3704 0044 0532 0130 00 asap"),
+            [("DE89 3704 0044 0532 0130 00", Kind::Iban)]
+        );
+        assert_eq!(kinds("IBAN:DE89370400440532013000"), [("DE89370400440532013000", Kind::Iban)]);
+        assert_eq!(kinds("Phone: (011) 555-1234 567."), [("(011) 555-1234 567", Kind::Phone)]);
+        assert_eq!(kinds("tel 00963912345678, thanks"), [("00963912345678", Kind::Phone)]);
+        assert_eq!(kinds("a@b.co"), [("a@b.co", Kind::Email)]);
+    }
+
+    #[test]
+    fn leaves_lookalikes_alone() {
+        for s in [
+            "order 123456789 shipped",
+            "TX-00000001",
+            "from 10.0.12.200 at 2024-01-15 10:30:00",
+            "192.168.100.200",
+            "total 15000000 SYP",
+            "version 1.2.3.4567890",
+            "4111 1111 1111 1112 is no card",
+            "not an email: a@b, @x.com, x@y",
+            "2026-11-28T03:15:09Z",
+            "",
+            "no digits here at all",
+        ] {
+            assert_eq!(kinds(s), [], "{s}");
+        }
+        // A broken IBAN is no IBAN (its digits alone may still pass Luhn, and are then
+        // masked as a card number: a false alarm costs nothing in a masked copy).
+        let s = "DE89 3704 0044 0532 0130 01 fails mod 97";
+        assert!(kinds(s).iter().all(|(_, k)| *k != Kind::Iban), "{:?}", kinds(s));
+    }
+
+    #[test]
+    fn candidates_are_cheap_to_rule_out() {
+        assert!(!candidate("Fresh from Daraa. Fresh from Daraa."));
+        assert!(!candidate("1234567"));
+        assert!(candidate("12345678"));
+        assert!(candidate("x@"));
+    }
+}
