@@ -15,25 +15,10 @@ scripts/services.sh up
 eval "$(scripts/services.sh env)"
 state=$DARAA_TEST_SERVICES_DIR
 
-# A config for the local services; passwords stay in the services' 0600 files.
+# The quickstart config (docs/operations.md's "First night" runs with it); passwords stay
+# in the services' 0600 files.
 config="$state/quickstart.yaml"
-cat > "$config" <<YAML
-mongodb:
-  uri: "mongodb://127.0.0.1:${DARAA_TEST_MONGODB_URI##*@127.0.0.1:}"
-  username: admin
-  password_file: $state/ferretdb-admin.password
-  database: daraa
-redis:
-  url: "redis://127.0.0.1:${DARAA_TEST_REDIS_URL##*@127.0.0.1:}"
-  password_file: $state/redis.password
-s3:
-  bucket: $DARAA_TEST_S3_BUCKET
-  prefix: quickstart/
-  endpoint: $DARAA_TEST_S3_ENDPOINT
-  force_path_style: true
-backup:
-  dir: $state/backups
-YAML
+scripts/quickstart-config.sh "$config"
 
 echo "== seeding demo data (scale 0.1, seed 42)"
 ./target/debug/examples/seed --scale 0.1 --seed 42 --db daraa > "$state/seed.json"

@@ -132,6 +132,9 @@ impl Entry {
 /// Backups in a storage, oldest first.
 pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry>, StorageError> {
     let mut by_id: BTreeMap<String, Entry> = BTreeMap::new();
+    // Every archive file of an id: normally one; two after a rekey that encrypted a
+    // plaintext archive was interrupted (the sidecar says which one is the backup).
+    let mut files: BTreeMap<String, Vec<(&'static str, u64)>> = BTreeMap::new();
     let mut sidecars = Vec::new();
     let mut checks = Vec::new();
     for o in storage.list().await? {
@@ -171,6 +174,7 @@ pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry
             'a' => {
                 e.archive_size = Some(o.size);
                 e.suffix = suffix;
+                files.entry(id.to_owned()).or_default().push((suffix, o.size));
             }
             _ => sidecars.push(id.to_owned()),
         }
@@ -191,6 +195,14 @@ pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry
                     }
                 },
             );
+        if let Some(sc) = &sidecar
+            && let Some((suffix, size)) = files
+                .get(&id)
+                .and_then(|f| f.iter().find(|(sfx, _)| format!("{id}{sfx}") == sc.archive.file))
+        {
+            e.suffix = suffix;
+            e.archive_size = Some(*size);
+        }
         e.complete = e.archive_size.is_some() && sidecar.is_some();
         e.sidecar = sidecar;
     }

@@ -124,6 +124,25 @@ pub struct ArchiveInfo {
     /// Set when the file is an age file: for whom (public keys only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
+    /// Written by `rekey` before it replaces the archive: the file that is taking its place.
+    /// Until the sidecar is rewritten without it, the stored file is one of the two (a kill
+    /// in between); verify accepts either, and a rerun of `rekey` finishes the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacing: Option<Box<ArchiveInfo>>,
+}
+
+impl ArchiveInfo {
+    /// Whether a file of this size and SHA-256 is this archive, or the one an interrupted
+    /// `rekey` was putting in its place (`Some(true)` for that one).
+    pub fn matches(&self, size: u64, sha256: &str) -> Option<bool> {
+        if self.size == size && self.sha256 == sha256 {
+            Some(false)
+        } else if self.replacing.as_ref().is_some_and(|r| r.size == size && r.sha256 == sha256) {
+            Some(true)
+        } else {
+            None
+        }
+    }
 }
 
 /// How an archive is encrypted (docs/encryption.md).

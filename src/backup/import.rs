@@ -48,8 +48,13 @@ pub struct ImportReport {
     pub time_from: TimeFrom,
     /// The backup id it has in the catalog.
     pub id: String,
-    /// A complete backup with this id was already there: nothing was written.
+    /// A complete backup with this id was already there: nothing was written (but an upload
+    /// an earlier run did not finish, see `uploaded`).
     pub already_present: bool,
+    /// Already present locally, and now uploaded to S3, where an interrupted import had not
+    /// put it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uploaded: Option<super::Location>,
     /// What was written (as `backup` reports it); absent when it was already present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<Report>,
@@ -98,6 +103,7 @@ pub async fn import(
         time: time.to_string(),
         time_from,
         already_present: false,
+        uploaded: None,
         backup: None,
         id: id.clone(),
     };
@@ -107,6 +113,10 @@ pub async fn import(
         if let Some(existing) = present(cfg, &id).await? {
             same_contents(source, &first.manifest, &existing)?;
             report.already_present = true;
+            // A rerun after an import killed before its upload finishes it.
+            if req.upload {
+                report.uploaded = super::finish_upload(env, &id).await?;
+            }
             return anyhow::Ok(());
         }
         let naming = Naming {

@@ -289,7 +289,13 @@ async fn to_s3(
         })?;
     let sidecar = Sidecar {
         manifest,
-        archive: ArchiveInfo { file: archive_name.clone(), size, sha256, encryption },
+        archive: ArchiveInfo {
+            file: archive_name.clone(),
+            size,
+            sha256,
+            encryption,
+            replacing: None,
+        },
     };
     let remote = Storage::S3(remote);
     remote
@@ -325,8 +331,10 @@ async fn to_stdout(
     let (manifest, size, sha256) =
         stream::write(env, db, specs, server_version, &target, stream::Dest::Stdout).await?;
     let encryption = recipients.as_ref().map(Recipients::record);
-    let sidecar =
-        Sidecar { manifest, archive: ArchiveInfo { file: "-".into(), size, sha256, encryption } };
+    let sidecar = Sidecar {
+        manifest,
+        archive: ArchiveInfo { file: "-".into(), size, sha256, encryption, replacing: None },
+    };
     Ok(Report::written(id, &sidecar, vec![Location::Stdout]))
 }
 
@@ -486,7 +494,13 @@ async fn write_and_store(
     local_storage.put_file(&archive_name, &partial, env.cancel).await?;
     let sidecar = Sidecar {
         manifest,
-        archive: ArchiveInfo { file: archive_name.clone(), size, sha256, encryption },
+        archive: ArchiveInfo {
+            file: archive_name.clone(),
+            size,
+            sha256,
+            encryption,
+            replacing: None,
+        },
     };
     let sidecar_name = format!("{id}{SIDECAR_SUFFIX}");
     let sidecar_bytes = serde_json::to_vec_pretty(&sidecar)?;
@@ -510,6 +524,30 @@ async fn write_and_store(
         upload(env, &remote, &mut report, &sidecar_name, &sidecar_bytes, local).await?;
     }
     Ok(report)
+}
+
+/// A backup complete locally but not in S3 (an import or rekey killed between the two):
+/// uploads the local archive, then its sidecar. Returns where it went, or `None` when there
+/// was nothing to do (no S3, no local copy, or S3 complete already).
+pub(crate) async fn finish_upload(env: Env<'_>, id: &str) -> anyhow::Result<Option<Location>> {
+    let cfg = env.cfg;
+    let Some(remote) = storage::remote(cfg).await else { return Ok(None) };
+    let local = Storage::Local(storage::local(cfg)?);
+    let scan = |s: &Storage| {
+        let s = s.clone();
+        async move { crate::catalog::scan(&s, &cfg.backup.name_prefix, &cfg.mongodb.database).await }
+    };
+    let here = scan(&local).await?.into_iter().find(|e| e.id == id && e.complete);
+    let there = scan(&remote).await?.into_iter().any(|e| e.id == id && e.complete);
+    let (Some(e), false) = (here, there) else { return Ok(None) };
+    let Storage::Local(l) = &local else { unreachable!("a local storage") };
+    tracing::warn!(
+        "backup {id} is complete locally but not in S3 (an interrupted run): uploading it"
+    );
+    remote.put_file(&e.archive_name(), &l.path(&e.archive_name()), env.cancel).await?;
+    let sidecar = local.get_bytes(&e.sidecar_name()).await?.unwrap_or_default();
+    remote.put_bytes(&e.sidecar_name(), &sidecar).await?;
+    Ok(Some(Location::S3 { url: format!("{}{}", remote.describe(), e.archive_name()) }))
 }
 
 /// Archive first, sidecar last, so an interrupted upload never looks complete. A failed upload

@@ -6,9 +6,11 @@
 //! sidecar), decrypted with the configured identities and encrypted to the new recipients
 //! into a temporary file beside the backups; that file is then opened with the configured
 //! identities and verified in full against the manifest. Only then does it replace the old
-//! archive in each storage that holds the backup (S3 first, local last), each followed by its
-//! new sidecar. Until then the old archive is untouched; a crash leaves it, and a temporary
-//! file the next run removes.
+//! archive in each storage that holds the backup (S3 first, local last), in four writes:
+//! the sidecar naming the new file as `replacing`, the new file, the final sidecar, and (when
+//! the name changed: a plaintext archive encrypted) the old file deleted. A kill between any
+//! two leaves a backup that verifies (the stored file is the old or the `replacing` one) and
+//! a rerun finishes it; the temporary file of a killed run is removed by the next one.
 
 use std::io::{BufWriter, Read as _, Write as _};
 
@@ -66,6 +68,8 @@ pub async fn rekey(env: Env<'_>, ids: &[String], dry_run: bool) -> anyhow::Resul
     let local = storage::local(cfg)?;
     let guard = crate::lock::take(cfg, &cfg.mongodb.database, "backup", env.cancel).await?;
     let result = async {
+        // We hold the lock: any temporary file of a rekey is a killed run's.
+        remove_temporaries(&local.dir);
         let found = backups(cfg, ids).await?;
         let mut report = RekeyReport {
             dry_run,
@@ -80,7 +84,16 @@ pub async fn rekey(env: Env<'_>, ids: &[String], dry_run: bool) -> anyhow::Resul
                 .as_ref()
                 .map(|e| e.recipients.clone())
                 .unwrap_or_default();
-            if sidecar.archive.encryption.is_some() && recipients.same_as(&from) {
+            if sidecar.archive.encryption.is_some()
+                && recipients.same_as(&from)
+                && sidecar.archive.replacing.is_none()
+            {
+                // Done; an interrupted run may have left the plaintext file beside it.
+                if !dry_run {
+                    for s in &holders {
+                        finish_stale(s, &entry, &sidecar).await?;
+                    }
+                }
                 report.unchanged.push(entry.id.clone());
                 continue;
             }
@@ -167,24 +180,33 @@ async fn one(
         };
         let (size, sha256) = reencrypt(env, &source, &tmp, recipients).await?;
         check_new(env, &source, &tmp, identities).await?;
-        let new_sidecar = Sidecar {
-            manifest: sidecar.manifest.clone(),
-            archive: ArchiveInfo {
-                file: new_name.clone(),
-                size,
-                sha256,
-                encryption: Some(recipients.record()),
-            },
+        let new_info = ArchiveInfo {
+            file: new_name.clone(),
+            size,
+            sha256,
+            encryption: Some(recipients.record()),
+            replacing: None,
         };
+        let new_sidecar = Sidecar { manifest: sidecar.manifest.clone(), archive: new_info.clone() };
         let bytes = serde_json::to_vec_pretty(&new_sidecar)?;
         // S3 copies first: the local rename consumes the temporary file.
         let mut ordered: Vec<&Storage> = holders.iter().collect();
         ordered.sort_by_key(|s| matches!(s, Storage::Local(_)));
         for s in ordered {
+            // The sidecar in the storage now, as rekey read it, says what is coming.
+            let current = current_sidecar(s, entry).await?.unwrap_or_else(|| sidecar.clone());
+            let mut pending = current.clone();
+            pending.archive.replacing = Some(Box::new(new_info.clone()));
+            let stored = current.archive.file.clone();
+            s.put_bytes(&entry.sidecar_name(), &serde_json::to_vec_pretty(&pending)?).await?;
             s.put_file(&new_name, &tmp, env.cancel).await?;
             s.put_bytes(&entry.sidecar_name(), &bytes).await?;
-            if entry.archive_name() != new_name {
-                s.delete(&[entry.archive_name()]).await?;
+            // Any other archive file of this backup (the plaintext one when it was encrypted,
+            // also one an earlier, interrupted rekey left).
+            for name in [stored, other_name(&new_name)] {
+                if name != new_name {
+                    s.delete(&[name]).await?;
+                }
             }
         }
         anyhow::Ok(Rekeyed {
@@ -209,8 +231,9 @@ async fn reencrypt(
     recipients: &Recipients,
 ) -> anyhow::Result<(u64, String)> {
     let bar = env.progress.bytes(&source.id, source.sidecar.as_ref().map_or(0, |s| s.archive.size));
+    // An interrupted rekey's sidecar names the old file; the stored one may be the new.
     let raw = bar.reader(source.raw_reader().await?);
-    let expected = source.sidecar.as_ref().map(|s| (s.archive.size, s.archive.sha256.clone()));
+    let expected = source.sidecar.as_ref().map(|s| s.archive.clone());
     let cancel = env.cancel.clone();
     let (tmp, recipients) = (tmp.to_path_buf(), recipients.clone());
     let described = source.describe();
@@ -241,14 +264,16 @@ async fn reencrypt(
         let (buf, size, sha) = out.finish()?.into_parts();
         buf.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
         let read = hashing.finish();
+        // The stored file is the sidecar's, or the one an interrupted rekey was putting in
+        // its place.
         if let Some(expected) = expected
-            && expected != read
+            && expected.matches(read.0, &read.1).is_none()
         {
             return Err(CliError::new(
                 Outcome::Drift,
                 format!(
                     "{described}: the stored archive differs from the one written ({} bytes, sha256 {}; the sidecar says {} bytes, sha256 {})",
-                    read.0, read.1, expected.0, expected.1
+                    read.0, read.1, expected.size, expected.sha256
                 ),
             )
             .with_hint("run `daraa-ops verify` on it; a damaged backup is not re-encrypted")
@@ -258,6 +283,48 @@ async fn reencrypt(
         Ok((size, sha))
     })
     .await?
+}
+
+/// Temporary files of earlier rekeys (`.<id>.rekey`): killed runs' (the caller holds the lock).
+fn remove_temporaries(dir: &std::path::Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".rekey") {
+            tracing::info!("removing {} left by an interrupted rekey", e.path().display());
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// The backup's sidecar as the storage holds it now.
+async fn current_sidecar(s: &Storage, entry: &Entry) -> anyhow::Result<Option<Sidecar>> {
+    Ok(s.get_bytes(&entry.sidecar_name())
+        .await?
+        .and_then(|b| serde_json::from_slice::<Sidecar>(&b).ok()))
+}
+
+/// The archive's name encrypted (`.age` added) or not (removed).
+fn other_name(name: &str) -> String {
+    name.strip_suffix(crypt::SUFFIX)
+        .map_or_else(|| format!("{name}{}", crypt::SUFFIX), str::to_owned)
+}
+
+/// A rekey killed after its final sidecar and before it deleted the old file (a plaintext
+/// archive that was encrypted): that file goes now.
+async fn finish_stale(s: &Storage, entry: &Entry, sidecar: &Sidecar) -> anyhow::Result<()> {
+    let kept = &sidecar.archive.file;
+    let other = other_name(kept);
+    let listed = s.list().await?;
+    if listed.iter().any(|o| o.name == other) && listed.iter().any(|o| &o.name == kept) {
+        tracing::info!(
+            "backup {}: removing {other} from {}, left by an interrupted rekey",
+            entry.id,
+            s.describe()
+        );
+        s.delete(&[other]).await?;
+    }
+    Ok(())
 }
 
 /// A payload failing authentication is a damaged archive (exit 6); anything else is a read

@@ -95,7 +95,12 @@ async fn verify(ctx: &Context, resolved: catalog::Resolved) -> anyhow::Result<Ou
         }
     };
     if let Some(s) = &resolved.sidecar
-        && (s.archive.size != size || s.archive.sha256 != sha)
+        && s.archive.matches(size, &sha) == Some(true)
+    {
+        interrupted_rekey(ctx, &resolved.id);
+    }
+    if let Some(s) = &resolved.sidecar
+        && s.archive.matches(size, &sha).is_none()
     {
         return Err(CliError::new(
             Outcome::Drift,
@@ -126,6 +131,14 @@ async fn verify(ctx: &Context, resolved: catalog::Resolved) -> anyhow::Result<Ou
     summary.duration_seconds = Some(secs);
     ctx.out.summary(&summary);
     Ok(Outcome::Ok)
+}
+
+/// The stored file is the one an interrupted `rekey` was putting in place: whole, but the
+/// sidecar still names the old one.
+fn interrupted_rekey(ctx: &Context, id: &str) {
+    ctx.out.line(format!(
+        "note: {id} is the new archive of an interrupted rekey (its sidecar still names the old one); run `daraa-ops rekey {id}` to finish"
+    ));
 }
 
 /// What a verify checked against, when it was less than a daraa-ops sidecar.
@@ -178,7 +191,10 @@ async fn keyless(
     bar.clear();
     let (size, sha) = read?;
     let source = resolved.describe();
-    if sidecar.archive.size != size || sidecar.archive.sha256 != sha {
+    if sidecar.archive.matches(size, &sha) == Some(true) {
+        interrupted_rekey(ctx, &resolved.id);
+    }
+    if sidecar.archive.matches(size, &sha).is_none() {
         return Err(CliError::new(
             Outcome::Drift,
             format!(

@@ -8,6 +8,10 @@ pub const LOG: &str = "DARAA_OPS_LOG";
 /// A file to which every MongoDB command name sent is appended (privilege audits and the
 /// suite's least-privilege test; names only, never arguments).
 pub const COMMAND_LOG: &str = "DARAA_OPS_COMMAND_LOG";
+/// Fault injection for the crash tests (docs/testing.md): after this many writes to the
+/// storages (an object or file put or deleted), the process stops itself (SIGSTOP) so that a
+/// test can kill it exactly between two writes. Unset: no effect.
+pub const STOP_AFTER_WRITES: &str = "DARAA_OPS_STOP_AFTER_WRITES";
 
 pub const MONGODB_URI: &str = "DARAA_OPS_MONGODB_URI";
 pub const MONGODB_USERNAME: &str = "DARAA_OPS_MONGODB_USERNAME";

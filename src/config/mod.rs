@@ -57,14 +57,18 @@ impl ConfigError {
             ConfigError::NotFound { .. } => {
                 "pass --config PATH, set DARAA_OPS_CONFIG, or start from config/daraa-ops.example.yaml".into()
             }
+            // Passwords never go in the config (it is read by people and by `config show`).
+            ConfigError::Parse { message, .. } if message.contains("unknown field `password`") => {
+                "passwords are never written in the config: put the password on one line of a file (chmod 600) and give its path as password_file".into()
+            }
             ConfigError::Parse { .. } => {
                 "every key is documented in config/daraa-ops.example.yaml".into()
             }
             ConfigError::SecretFile { path, .. } => format!(
-                "create it with the password on one line and chmod 600 {}",
+                "create it with the secret (password, key or URL) on one line and chmod 600 {}",
                 path.display()
             ),
-            ConfigError::EmptySecret { .. } => "write the password on one line".into(),
+            ConfigError::EmptySecret { .. } => "write the secret on one line".into(),
             ConfigError::Missing { hint, .. } => hint.clone(),
             _ => return None,
         })

@@ -36,6 +36,43 @@ fn example_config_parses_and_validates() {
     assert!(c.indexes.spec.as_ref().unwrap().starts_with(path.parent().unwrap()));
 }
 
+/// The example documents every key: each field of every section (as `config show` prints the
+/// defaults, with the optional sections the example sets) appears in it as a key.
+#[test]
+fn the_example_config_names_every_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/daraa-ops.example.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let loaded = load(Some(&path), &env(&[])).unwrap();
+    let mut keys = std::collections::BTreeSet::new();
+    for value in [
+        serde_json::to_value(super::Config::default()).unwrap(),
+        serde_json::to_value(&loaded.config).unwrap(),
+    ] {
+        collect_keys(&value, &mut keys);
+    }
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| !text.contains(&format!("{k}:")) && !text.contains(&format!("{k}: ")))
+        .collect();
+    assert!(missing.is_empty(), "keys the example config does not show: {missing:?}");
+}
+
+fn collect_keys(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                // Maps of names (masking collections, jobs) are data, not keys.
+                if !k.contains('.') && k.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    out.insert(k.clone());
+                }
+                collect_keys(x, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_keys(x, out)),
+        _ => {}
+    }
+}
+
 #[test]
 fn env_alone_is_enough_and_defaults_apply() {
     let loaded = load(None, &env(&[("DARAA_OPS_MONGODB_URI", "mongodb://h:1/")])).unwrap();

@@ -3,8 +3,9 @@
 //! removes one named backup through [`find`] and [`delete`].
 //!
 //! Only complete backups count and only names daraa-ops creates are touched. A backup's
-//! sidecar is deleted before its archive, so a half-done deletion never leaves something that
-//! looks complete.
+//! archive is deleted before its sidecar: a half-done deletion leaves a sidecar alone, which
+//! never looks complete (only deletions leave one: archives are always written first) and
+//! which the next `prune` or `delete` removes.
 
 use serde::Serialize;
 
@@ -39,8 +40,8 @@ pub struct Verdict {
     pub keep: bool,
     /// Kept: `last`, `days`, `daily`, `weekly`, `monthly`, `drilled`, `newest-own`, `shrunk`
     /// (an empty or shrunk backup, kept until `keep_days` has passed), `recent` (an incomplete
-    /// one younger than a day: perhaps a run in progress), `no-archive` (a sidecar alone, never
-    /// deleted); deleted: `expired`, `incomplete`.
+    /// one younger than a day: perhaps a run in progress); deleted: `expired`, `incomplete`,
+    /// `no-archive` (a sidecar alone: an interrupted deletion).
     pub reasons: Vec<&'static str>,
     /// `imported`, `shrunk`, `empty`, `incomplete`: what else people should know of it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -90,11 +91,7 @@ pub async fn apply(cfg: &Config, dry_run: bool) -> Result<Vec<StorageResult>, St
         for v in verdicts.iter().filter(|v| !v.keep) {
             let Some(e) = entries.iter().find(|e| e.id == v.id) else { continue };
             if !dry_run {
-                storage.delete(&[e.sidecar_name()]).await?;
-                storage.delete(&[e.archive_name()]).await?;
-                if e.checks.is_some() {
-                    storage.delete(&[e.checks_name()]).await?;
-                }
+                remove(storage, e).await?;
             }
             let reason = if v.reasons.contains(&"incomplete") {
                 Reason::Incomplete
@@ -153,7 +150,9 @@ fn decide(
         } else {
             marks.push("incomplete");
             if e.archive_size.is_none() {
-                (true, vec!["no-archive"])
+                // Only a deletion leaves a sidecar without its archive (an archive is always
+                // written first): an interrupted one, finished now.
+                (false, vec!["no-archive"])
             } else {
                 let old = e.time < day_ago;
                 (!old, vec![if old { "incomplete" } else { "recent" }])
@@ -162,6 +161,21 @@ fn decide(
         verdicts.push(Verdict { id: e.id.clone(), keep, reasons, marks });
     }
     verdicts
+}
+
+/// Removes one backup from a storage: its checks, its archive (and a `.partial` of it), and
+/// its sidecar last. Each step leaves something no reader takes for a backup (a sidecar
+/// without its archive is never complete), and a rerun of `prune` or `delete` finishes it.
+async fn remove(storage: &storage::Storage, e: &catalog::Entry) -> Result<(), StorageError> {
+    // (Deleting what is not there is no error: a rerun repeats the steps already done.)
+    storage.delete(&[e.checks_name()]).await?;
+    storage.delete(&[e.archive_name()]).await?;
+    if e.partial {
+        let partial = format!("{}{}", e.archive_name(), crate::archive::names::PARTIAL_SUFFIX);
+        storage.delete(&[partial]).await?;
+    }
+    storage.delete(&[e.sidecar_name()]).await?;
+    Ok(())
 }
 
 /// Lines for people: every backup with keep or delete and why (`verbose`, the dry run), or
@@ -218,7 +232,7 @@ fn reason_text(r: &str) -> &'static str {
         "shrunk" => "empty or shrunk: kept until keep_days, never counted",
         "recent" => "incomplete, younger than a day",
         "incomplete" => "incomplete for more than a day",
-        "no-archive" => "a sidecar without its archive: left for you to look at",
+        "no-archive" => "a sidecar without its archive: what an interrupted deletion leaves",
         _ => "no rule keeps it",
     }
 }
@@ -256,9 +270,8 @@ pub async fn find(cfg: &Config, id: &str) -> anyhow::Result<(Vec<Found>, bool)> 
     Ok((found, is_newest))
 }
 
-/// Deletes every copy found, under the job lock (no backup or prune meanwhile): the sidecar
-/// first (so nothing half-deleted looks complete), then the archive, its `.partial` and its
-/// checks.
+/// Deletes every copy found, under the job lock (no backup or prune meanwhile): checks,
+/// archive (and `.partial`), sidecar last (see [`remove`]).
 pub async fn delete(
     cfg: &Config,
     found: &[Found],
@@ -274,14 +287,7 @@ async fn delete_copies(found: &[Found]) -> Result<Vec<Deleted>, StorageError> {
     let mut deleted = Vec::new();
     for f in found {
         let e = &f.entry;
-        f.storage.delete(&[e.sidecar_name()]).await?;
-        f.storage.delete(&[e.archive_name()]).await?;
-        if e.partial {
-            f.storage
-                .delete(&[format!("{}{}", e.archive_name(), crate::archive::names::PARTIAL_SUFFIX)])
-                .await?;
-        }
-        f.storage.delete(&[e.checks_name()]).await?;
+        remove(&f.storage, e).await?;
         deleted.push(Deleted {
             storage: f.storage.kind(),
             id: e.id.clone(),
@@ -289,4 +295,81 @@ async fn delete_copies(found: &[Found]) -> Result<Vec<Deleted>, StorageError> {
         });
     }
     Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Check, Checks, Entry};
+
+    fn sidecar(imported: bool) -> crate::archive::Sidecar {
+        let mut m: crate::archive::Manifest = serde_json::from_value(serde_json::json!({
+            "format": "daraa-ops", "format_version": 1, "tool_version": "t", "id": "x",
+            "created_at": "", "completed_at": "", "server_version": "", "database": "d",
+            "collections": [], "totals": {"collections": 1, "views": 0, "documents": 10, "bytes": 1},
+        }))
+        .unwrap();
+        if imported {
+            m.imported = Some(
+                serde_json::from_value(serde_json::json!({
+                    "source": "dump", "source_format": "mongodump-archive", "source_tool": "",
+                    "imported_at": "", "time_from": "name"
+                }))
+                .unwrap(),
+            );
+        }
+        crate::archive::Sidecar {
+            manifest: m,
+            archive: crate::archive::ArchiveInfo {
+                file: "f".into(),
+                size: 1,
+                sha256: String::new(),
+                encryption: None,
+                replacing: None,
+            },
+        }
+    }
+
+    fn check(at: &str, ok: bool) -> Check {
+        Check { at: at.into(), ok, error: None, contents_checked: None, restore_seconds: None }
+    }
+
+    fn entry(id: &str, day: u8, imported: bool, checks: Option<Checks>) -> Entry {
+        Entry {
+            id: id.into(),
+            time: format!("2026-11-{day:02}T01:00:00Z").parse().unwrap(),
+            archive_size: Some(1),
+            complete: true,
+            partial: false,
+            suffix: ".tar.gz",
+            sidecar: Some(sidecar(imported)),
+            checks,
+        }
+    }
+
+    #[test]
+    fn pinned_backups_are_the_newest_whose_latest_checks_passed() {
+        let drilled_then_failed = Checks {
+            drilled: Some(check("2026-11-02T05:00:00Z", true)),
+            verified: Some(check("2026-11-03T05:00:00Z", false)),
+        };
+        let failed_then_drilled = Checks {
+            verified: Some(check("2026-11-02T05:00:00Z", false)),
+            drilled: Some(check("2026-11-03T05:00:00Z", true)),
+        };
+        let storage = storage::Storage::Local(storage::local::LocalStore::new(".".into()));
+        let entries = vec![
+            entry("a", 1, false, Some(failed_then_drilled)),
+            entry("b", 2, false, Some(drilled_then_failed)),
+            entry("d", 4, true, None),
+        ];
+        let p = pinned(&[(storage.clone(), entries)]);
+        // b's drill passed, but its later verify failed: the newest drilled backup whose last
+        // check passed is a; the newest own one too (d is an import, b failed last).
+        assert_eq!(p.drilled.as_deref(), Some("a"));
+        assert_eq!(p.own.as_deref(), Some("a"));
+        // An import, however new, is never the newest own backup.
+        let only_imports = vec![entry("d", 4, true, None)];
+        assert_eq!(pinned(&[(storage, only_imports)]).own, None);
+    }
 }

@@ -130,14 +130,18 @@ impl Storage {
         match self {
             Storage::Local(l) => l.put_file(name, path),
             Storage::S3(s) => s.put_file(name, path, cancel).await,
-        }
+        }?;
+        wrote();
+        Ok(())
     }
 
     pub async fn put_bytes(&self, name: &str, data: &[u8]) -> Result<(), StorageError> {
         match self {
             Storage::Local(l) => l.put_bytes(name, data),
             Storage::S3(s) => s.put_bytes(name, data).await,
-        }
+        }?;
+        wrote();
+        Ok(())
     }
 
     /// Writes a small object and makes sure it is stored before returning: locally an
@@ -146,7 +150,9 @@ impl Storage {
         match self {
             Storage::Local(l) => l.put_bytes(name, data),
             Storage::S3(s) => s.put_bytes_verified(name, data).await,
-        }
+        }?;
+        wrote();
+        Ok(())
     }
 
     /// A small object (sidecar manifests), or `None` when it does not exist.
@@ -178,6 +184,25 @@ impl Storage {
         match self {
             Storage::Local(l) => l.delete(names),
             Storage::S3(s) => s.delete(names).await,
-        }
+        }?;
+        wrote();
+        Ok(())
+    }
+}
+
+/// Counts a completed storage write; with `DARAA_OPS_STOP_AFTER_WRITES=N` the process stops
+/// itself (SIGSTOP) after the Nth, so that the crash tests kill it exactly between two writes
+/// (docs/testing.md). Without the variable it costs one atomic increment.
+fn wrote() {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static STOP_AT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    let stop = STOP_AT.get_or_init(|| {
+        std::env::var(crate::config::env_vars::STOP_AFTER_WRITES).ok().and_then(|v| v.parse().ok())
+    });
+    if *stop == Some(n) {
+        let _ = std::process::Command::new("kill")
+            .args(["-STOP", &std::process::id().to_string()])
+            .status();
     }
 }

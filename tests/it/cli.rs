@@ -124,6 +124,7 @@ fn example_config_checks_ok() {
         "daraa_app_password",
         "daraa_readonly_password",
         "masking_key",
+        "notify_webhook_url",
     ] {
         crate::support::secret_file(
             &dir.path().join("secrets"),
