@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # The test command (README, CI): start the test services (installing what is missing), then
 # format check, clippy, every test; stop the services this run started, even on failure.
+# Tests that could not run their real check (a peer tool missing, outside CI) are listed at the
+# end, and fail the run unless DARAA_TEST_ALLOW_MISSING names each missing thing
+# (comma-separated, e.g. DARAA_TEST_ALLOW_MISSING=mongorestore,bsondump).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Services already running before this script (a developer's) are left running afterwards.
+skip_log=$(mktemp)
+cleanup() { rm -f "$skip_log"; }
 if scripts/services.sh status | grep -q stopped; then
-  trap 'scripts/services.sh down' EXIT
+  trap 'scripts/services.sh down; cleanup' EXIT
+else
+  trap cleanup EXIT
 fi
 scripts/services.sh up
 eval "$(scripts/services.sh env)"
+export DARAA_TEST_SKIP_LOG=$skip_log
 
 echo "== cargo fmt --check"
 cargo fmt --check
@@ -17,3 +25,21 @@ echo "== cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test --workspace --all-targets"
 cargo test --workspace --all-targets
+
+if [[ -s $skip_log ]]; then
+  echo "== tests that did NOT run their real check"
+  sort -u "$skip_log" | awk -F'\t' '{printf "  %-14s %s: %s\n", $1, $2, $3}'
+  missing=$(cut -f1 "$skip_log" | sort -u)
+  allowed=",${DARAA_TEST_ALLOW_MISSING:-},"
+  fail=0
+  for m in $missing; do
+    if [[ $allowed != *",$m,"* ]]; then
+      echo "   $m is missing and not in DARAA_TEST_ALLOW_MISSING" >&2
+      fail=1
+    fi
+  done
+  if (( fail )); then
+    echo "test.sh: some tests did not run their real check (install what is missing, or allow it with DARAA_TEST_ALLOW_MISSING)" >&2
+    exit 1
+  fi
+fi

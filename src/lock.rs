@@ -49,45 +49,34 @@ impl LockError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holder {
     pub token: String,
-    pub host: String,
-    pub pid: u32,
+    /// Host and pid, and (absent in records of older versions) the kernel's boot id, the PID
+    /// namespace and the process's start time in clock ticks after boot, so that a process
+    /// elsewhere (another container with the same host name) is never declared dead, and a
+    /// reused pid is not taken for the holder.
+    #[serde(flatten)]
+    pub process: ProcessId,
     pub command: String,
     pub started_at: String,
-    /// Identify the process beyond host name and pid (absent in records of older versions):
-    /// the kernel's boot id, the PID namespace, and the process's start time in clock ticks
-    /// after boot (`/proc/<pid>/stat` field 22), so that a process elsewhere (another
-    /// container with the same host name) is never declared dead, and a reused pid is not
-    /// taken for the holder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub boot_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pid_ns: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_ticks: Option<u64>,
 }
 
 impl Holder {
     pub fn new(command: &str) -> Self {
         let mut token = [0u8; 16];
         rand::fill(&mut token);
-        let pid = std::process::id();
         Holder {
             token: crate::files::hex(&token),
-            host: hostname(),
-            pid,
+            process: ProcessId::current(),
             command: command.to_owned(),
             started_at: jiff::Timestamp::now()
                 .round(jiff::Unit::Second)
                 .unwrap_or_else(|_| jiff::Timestamp::now())
                 .to_string(),
-            boot_id: boot_id(),
-            pid_ns: pid_namespace(),
-            start_ticks: proc_stat(pid).map(|s| s.start_ticks),
         }
     }
 
     pub fn describe(&self) -> String {
-        format!("{} on {} (pid {}) since {}", self.command, self.host, self.pid, self.started_at)
+        let p = &self.process;
+        format!("{} on {} (pid {}) since {}", self.command, p.host, p.pid, self.started_at)
     }
 }
 
@@ -220,8 +209,47 @@ pub enum Liveness {
 
 /// Decides whether the holder's process is alive, from what this host can see.
 pub fn liveness(h: &Holder) -> Liveness {
-    let here = Here { host: hostname(), boot_id: boot_id(), pid_ns: pid_namespace() };
-    decide(h, &here, proc_stat)
+    h.process.liveness()
+}
+
+/// A process as records of it (staging folders, temporary files) name it: host and pid, and
+/// where known its boot, PID namespace and start time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessId {
+    pub host: String,
+    pub pid: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_ns: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ticks: Option<u64>,
+}
+
+impl ProcessId {
+    /// This process.
+    pub fn current() -> Self {
+        let pid = std::process::id();
+        ProcessId {
+            host: hostname(),
+            pid,
+            boot_id: boot_id(),
+            pid_ns: pid_namespace(),
+            start_ticks: proc_stat(pid).map(|s| s.start_ticks),
+        }
+    }
+
+    /// A pid on this host, known by its number only (an older record, a file name).
+    pub fn here(pid: u32) -> Self {
+        ProcessId { host: hostname(), pid, boot_id: None, pid_ns: None, start_ticks: None }
+    }
+
+    /// Alive here, dead (ended, a zombie, its pid reused), or elsewhere (another host, boot
+    /// or PID namespace: its pid means nothing here).
+    pub fn liveness(&self) -> Liveness {
+        let here = Here { host: hostname(), boot_id: boot_id(), pid_ns: pid_namespace() };
+        decide(self, &here, proc_stat)
+    }
 }
 
 /// This host's identity, as a holder record names it.
@@ -231,8 +259,8 @@ struct Here {
     pid_ns: Option<String>,
 }
 
-/// The pure decision of [`liveness`], with `/proc` reading passed in (unit-tested).
-fn decide(h: &Holder, here: &Here, stat: impl Fn(u32) -> Option<ProcStat>) -> Liveness {
+/// The pure decision of [`ProcessId::liveness`], with `/proc` reading passed in (unit-tested).
+fn decide(h: &ProcessId, here: &Here, stat: impl Fn(u32) -> Option<ProcStat>) -> Liveness {
     let differs = |theirs: &Option<String>, ours: &Option<String>| matches!((theirs, ours), (Some(a), Some(b)) if a != b);
     if h.host != here.host
         || h.pid == 0
@@ -312,7 +340,7 @@ fn locked(holder: Option<&Holder>, backend: &Backend) -> LockError {
     match holder {
         // Running here: forcing the lock away would let two runs overlap.
         Some(h) if liveness(h) == Liveness::Alive => {
-            LockError::new(LockFault::AliveHere { pid: h.pid }, message)
+            LockError::new(LockFault::AliveHere { pid: h.process.pid }, message)
         }
         _ => LockError::new(LockFault::Held { release: release_command(backend.name()) }, message),
     }
@@ -591,13 +619,15 @@ pub async fn status(backend: &Backend) -> Result<Option<(Holder, Option<Duration
                 .map_err(|e| redis_err(&e))?;
             let holder = serde_json::from_str(&value).unwrap_or(Holder {
                 token: String::new(),
-                host: "?".into(),
-                pid: 0,
+                process: ProcessId {
+                    host: "?".into(),
+                    pid: 0,
+                    boot_id: None,
+                    pid_ns: None,
+                    start_ticks: None,
+                },
                 command: format!("unrecognised lock value {value:?}"),
                 started_at: "?".into(),
-                boot_id: None,
-                pid_ns: None,
-                start_ticks: None,
             });
             Ok(Some((holder, u64::try_from(ttl).ok().map(Duration::from_millis))))
         }
@@ -632,7 +662,7 @@ pub async fn force_release(backend: &Backend, twice: bool) -> Result<Option<Hold
                 && !twice
             {
                 return Err(LockError::new(
-                    LockFault::AliveHere { pid: h.pid },
+                    LockFault::AliveHere { pid: h.process.pid },
                     format!(
                         "the lock {} is held by a live process on this host: {}",
                         backend.name(),
@@ -650,7 +680,7 @@ pub async fn force_release(backend: &Backend, twice: bool) -> Result<Option<Hold
         }
         Backend::File { path, .. } => match status(backend).await? {
             Some((h, _)) => Err(LockError::new(
-                LockFault::AliveHere { pid: h.pid },
+                LockFault::AliveHere { pid: h.process.pid },
                 format!(
                     "the lock file {} is held by a live process: {}",
                     path.display(),
@@ -672,13 +702,10 @@ mod tests {
         boot: Option<&str>,
         ns: Option<&str>,
         ticks: Option<u64>,
-    ) -> Holder {
-        Holder {
-            token: "t".into(),
+    ) -> ProcessId {
+        ProcessId {
             host: host.into(),
             pid,
-            command: "backup".into(),
-            started_at: "2026-12-01T00:00:00Z".into(),
             boot_id: boot.map(Into::into),
             pid_ns: ns.map(Into::into),
             start_ticks: ticks,

@@ -132,6 +132,11 @@ pub struct ArchiveInfo {
 }
 
 impl ArchiveInfo {
+    /// A file as written, with nothing pending.
+    pub fn new(file: String, size: u64, sha256: String, encryption: Option<Encryption>) -> Self {
+        ArchiveInfo { file, size, sha256, encryption, replacing: None }
+    }
+
     /// Whether a file of this size and SHA-256 is this archive, or the one an interrupted
     /// `rekey` was putting in its place (`Some(true)` for that one).
     pub fn matches(&self, size: u64, sha256: &str) -> Option<bool> {

@@ -51,9 +51,36 @@ fn manifest_for(data: &[u8], docs: u64, meta: &[u8]) -> Manifest {
 
 /// Writes a valid archive of the zoo; returns (archive bytes, manifest).
 fn zoo_archive(dir: &std::path::Path) -> (Vec<u8>, Manifest) {
-    let data = zoo_bson();
+    archive_of(dir, &zoo_bson(), zoo::documents().len() as u64)
+}
+
+/// 9,000 orders-like documents of varied numbers and text (about 5 MiB of BSON: three gzip
+/// members), deterministic.
+fn varied_archive(dir: &std::path::Path) -> (Vec<u8>, Manifest) {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut data = Vec::new();
+    for i in 0..9000_i64 {
+        let d = bson::doc! {
+            "_id": i, "total": (next() % 1_000_000) as i64, "rate": (next() % 1000) as f64 / 7.0,
+            "note": format!("{:x}-{:x}-{:x}", next(), next(), next()),
+            "items": [(next() % 97) as i32, (next() % 89) as i32],
+            "blob": bson::Binary { subtype: bson::spec::BinarySubtype::Generic, bytes: next().to_le_bytes().repeat(60) },
+        };
+        data.extend(RawDocumentBuf::try_from(&d).unwrap().into_bytes());
+    }
+    archive_of(dir, &data, 9000)
+}
+
+fn archive_of(dir: &std::path::Path, data: &[u8], documents: u64) -> (Vec<u8>, Manifest) {
+    let data = data.to_vec();
     let meta = br#"{"options":{},"indexes":[],"collectionName":"bsonzoo","type":"collection"}"#;
-    let manifest = manifest_for(&data, zoo::documents().len() as u64, meta);
+    let manifest = manifest_for(&data, documents, meta);
     let path = dir.join("a.tar.gz");
     let mut w = ArchiveWriter::create(&path, 6, 2, 0, None).unwrap();
     w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.0"}"#).unwrap();
@@ -123,17 +150,84 @@ fn flipped_byte_and_truncation_are_corrupt() {
         let msg = corrupt_message(verify(&bytes[..cut], Some(&manifest)));
         assert!(!msg.is_empty(), "{cut}");
     }
-    // Any flipped bit anywhere is a damaged archive (exit 6), never an I/O error (exit 1): a
-    // flip can reach the tar parser (a header field) before the gzip CRC is checked.
-    for pos in (0..bytes.len()).step_by(bytes.len() / 80 + 1) {
+}
+
+/// Where each gzip member of a multi-member file starts.
+fn member_starts(bytes: &[u8]) -> Vec<usize> {
+    use std::io::Read as _;
+    let mut starts = Vec::new();
+    let mut cursor = std::io::Cursor::new(bytes);
+    while (cursor.position() as usize) < bytes.len() {
+        starts.push(cursor.position() as usize);
+        let mut d = flate2::bufread::GzDecoder::new(&mut cursor);
+        std::io::copy(&mut d, &mut std::io::sink()).unwrap();
+        let _ = d.read(&mut [0u8; 1]);
+    }
+    starts
+}
+
+/// No flipped bit changes the data undetected. Every flip either fails the archive as damaged
+/// (exit 6 — never an I/O error, exit 1) or leaves the decompressed bytes exactly as they
+/// were: the MTIME, XFL and OS fields of each gzip member's header (bytes 4 to 9: no checksum
+/// covers them and no reader uses them), and bits a deflate decoder never reads or whose flip
+/// decodes to the same bytes (padding after a block's end code, Huffman-table entries of
+/// symbols the block does not use). Every header byte and last deflate byte of every member
+/// is flipped, and every k-th byte of the rest; detections are counted.
+#[test]
+#[allow(clippy::print_stderr)] // the counts, for docs/testing.md
+fn no_flipped_bit_changes_the_data_undetected() {
+    use std::io::Read as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (bytes, manifest) = varied_archive(dir.path());
+    let starts = member_starts(&bytes);
+    assert!(starts.len() >= 2, "a multi-member archive: {starts:?}");
+    let mut original = Vec::new();
+    flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut original).unwrap();
+    let header_field = |pos: usize| starts.iter().any(|s| (s + 4..s + 10).contains(&pos));
+    let mut positions: std::collections::BTreeSet<usize> =
+        (0..bytes.len()).step_by(bytes.len() / 150 + 1).collect();
+    for s in &starts {
+        positions.extend(*s..(*s + 10).min(bytes.len()));
+    }
+    positions.extend(starts.iter().skip(1).chain(std::iter::once(&bytes.len())).map(|e| e - 9));
+    positions.insert(bytes.len() - 1);
+    let (mut detected, mut in_header, mut harmless, mut flips) = (0, 0, 0, 0);
+    for &pos in &positions {
         for bit in [0x04, 0x80] {
             let mut bad = bytes.clone();
             bad[pos] ^= bit;
-            if let Err(ArchiveError::Io(e)) = verify(&bad[..], Some(&manifest)) {
-                panic!("flip at {pos} (bit {bit:#x}): I/O error {e}");
+            flips += 1;
+            match verify(&bad[..], Some(&manifest)) {
+                Err(ArchiveError::Corrupt(_)) => {
+                    assert!(!header_field(pos), "a header field flip at {pos} was an error");
+                    detected += 1;
+                }
+                Err(ArchiveError::Io(e)) => panic!("flip at {pos} (bit {bit:#x}): I/O error {e}"),
+                Ok(_) => {
+                    let mut out = Vec::new();
+                    flate2::read::MultiGzDecoder::new(&bad[..]).read_to_end(&mut out).unwrap();
+                    assert!(
+                        out == original,
+                        "flip at {pos} (bit {bit:#x}) changed the data undetected"
+                    );
+                    if header_field(pos) {
+                        in_header += 1;
+                    } else {
+                        harmless += 1;
+                    }
+                }
             }
         }
     }
+    eprintln!(
+        "{flips} flips: {detected} detected, {in_header} in gzip header fields, {harmless} decoding to the same bytes"
+    );
+    assert_eq!(in_header, starts.len() * 6 * 2, "{starts:?}");
+    assert_eq!(detected + in_header + harmless, flips);
+    assert!(
+        detected > 300 && harmless < flips / 20,
+        "{detected} detected, {harmless} harmless of {flips}"
+    );
 }
 
 /// Builds a tar.gz from raw (header, data) pairs, bypassing the writer's safety.

@@ -289,13 +289,7 @@ async fn to_s3(
         })?;
     let sidecar = Sidecar {
         manifest,
-        archive: ArchiveInfo {
-            file: archive_name.clone(),
-            size,
-            sha256,
-            encryption,
-            replacing: None,
-        },
+        archive: ArchiveInfo::new(archive_name.clone(), size, sha256, encryption),
     };
     let remote = Storage::S3(remote);
     remote
@@ -331,10 +325,8 @@ async fn to_stdout(
     let (manifest, size, sha256) =
         stream::write(env, db, specs, server_version, &target, stream::Dest::Stdout).await?;
     let encryption = recipients.as_ref().map(Recipients::record);
-    let sidecar = Sidecar {
-        manifest,
-        archive: ArchiveInfo { file: "-".into(), size, sha256, encryption, replacing: None },
-    };
+    let sidecar =
+        Sidecar { manifest, archive: ArchiveInfo::new("-".into(), size, sha256, encryption) };
     Ok(Report::written(id, &sidecar, vec![Location::Stdout]))
 }
 
@@ -494,13 +486,7 @@ async fn write_and_store(
     local_storage.put_file(&archive_name, &partial, env.cancel).await?;
     let sidecar = Sidecar {
         manifest,
-        archive: ArchiveInfo {
-            file: archive_name.clone(),
-            size,
-            sha256,
-            encryption,
-            replacing: None,
-        },
+        archive: ArchiveInfo::new(archive_name.clone(), size, sha256, encryption),
     };
     let sidecar_name = format!("{id}{SIDECAR_SUFFIX}");
     let sidecar_bytes = serde_json::to_vec_pretty(&sidecar)?;
@@ -634,7 +620,9 @@ fn remove_leftovers(dir: &Path, prefix: &str, db: &str) {
                 let id = file.split('.').next().unwrap_or(file);
                 ours(id)
                     && pid.parse::<u32>().is_ok_and(|p| {
-                        p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists()
+                        p != std::process::id()
+                            && crate::lock::ProcessId::here(p).liveness()
+                                == crate::lock::Liveness::Dead
                     })
             });
         if temporary.is_some() {
@@ -652,22 +640,14 @@ fn remove_leftovers(dir: &Path, prefix: &str, db: &str) {
     }
 }
 
-/// Whether the run that made a staging folder has ended.
+/// Whether the run that made a staging folder has ended: its process is gone (or a zombie,
+/// or its pid now another process's). Another host's or namespace's run: we hold the lock, so
+/// its lock has expired. No owner file: killed before it wrote one, or made by an older
+/// version.
 fn owner_gone(staging: &Path) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Owner {
-        host: String,
-        pid: u32,
-    }
     let owner = std::fs::read(staging.join(pipeline::OWNER_FILE))
         .ok()
-        .and_then(|b| serde_json::from_slice::<Owner>(&b).ok());
-    match owner {
-        Some(o) if o.host == crate::lock::hostname() => {
-            o.pid != std::process::id() && !Path::new(&format!("/proc/{}", o.pid)).exists()
-        }
-        // Another host's run: we hold the lock, so its lock has expired. No owner file: killed
-        // before it wrote one, or made by an older version.
-        Some(_) | None => true,
-    }
+        .and_then(|b| serde_json::from_slice::<crate::lock::ProcessId>(&b).ok());
+    owner
+        .is_none_or(|o| o.pid != std::process::id() && o.liveness() != crate::lock::Liveness::Alive)
 }

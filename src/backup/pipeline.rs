@@ -129,8 +129,8 @@ pub(super) async fn with_staging<T>(
         .mode(0o700)
         .create(target.staging)
         .with_context(|| format!("cannot create staging folder {}", target.staging.display()))?;
-    let owner = serde_json::json!({"host": crate::lock::hostname(), "pid": std::process::id()});
-    crate::files::write_atomic(&target.staging.join(OWNER_FILE), owner.to_string().as_bytes())
+    let owner = serde_json::to_vec(&crate::lock::ProcessId::current())?;
+    crate::files::write_atomic(&target.staging.join(OWNER_FILE), &owner)
         .with_context(|| format!("cannot write {}", target.staging.display()))?;
     let (staging, partial) = (target.staging.to_path_buf(), target.partial.to_path_buf());
     let _abort = crate::signal::on_abort(move || async move {
@@ -153,7 +153,7 @@ pub(super) async fn dump(
     dump_all(env, db, specs, stage, tx).await
 }
 
-/// In a staging folder: `{"host": ..., "pid": ...}` of the run writing it.
+/// In a staging folder: the [`crate::lock::ProcessId`] of the run writing it.
 pub(super) const OWNER_FILE: &str = "owner.json";
 
 async fn write_staged(

@@ -180,13 +180,7 @@ async fn one(
         };
         let (size, sha256) = reencrypt(env, &source, &tmp, recipients).await?;
         check_new(env, &source, &tmp, identities).await?;
-        let new_info = ArchiveInfo {
-            file: new_name.clone(),
-            size,
-            sha256,
-            encryption: Some(recipients.record()),
-            replacing: None,
-        };
+        let new_info = ArchiveInfo::new(new_name.clone(), size, sha256, Some(recipients.record()));
         let new_sidecar = Sidecar { manifest: sidecar.manifest.clone(), archive: new_info.clone() };
         let bytes = serde_json::to_vec_pretty(&new_sidecar)?;
         // S3 copies first: the local rename consumes the temporary file.
@@ -219,7 +213,12 @@ async fn one(
     }
     .await;
     let _ = std::fs::remove_file(&tmp);
-    result.with_context(|| format!("re-encrypting backup {} (its old archive is kept)", entry.id))
+    result.with_context(|| {
+        format!(
+            "re-encrypting backup {} (each copy holds its old archive, or the new one its sidecar already names: it verifies either way; run `daraa-ops rekey` again to finish)",
+            entry.id
+        )
+    })
 }
 
 /// Reads the stored archive (checked against the sidecar's size and SHA-256), decrypts it and

@@ -1,5 +1,6 @@
-//! The metadata a backup writes, from recorded MongoDB 7 `listCollections`/`listIndexes`
-//! replies (tests/fixtures/mongodb7), the collection selection, and what a killed run leaves.
+//! The metadata a backup writes, from MongoDB 7 `listCollections`/`listIndexes` reply fixtures
+//! (tests/fixtures/mongodb7: written here from its documentation, not recorded), the collection
+//! selection, and what a killed run leaves.
 
 use bson::{Bson, Document};
 

@@ -118,12 +118,27 @@ async fn rename_with(
     to: &str,
     drop_target: bool,
 ) -> mongodb::error::Result<()> {
-    let name = db.name();
-    let mut cmd = doc! {"renameCollection": format!("{name}.{from}"), "to": format!("{name}.{to}")};
+    let cmd = rename_command(db.name(), from, to, drop_target);
+    db.client().database("admin").run_command(cmd).await.map(|_| ())
+}
+
+/// `renameCollection` within database `db` as MongoDB documents it: sent to `admin`, with
+/// both namespaces in full, and `dropTarget` to replace the target in one step.
+pub fn rename_command(db: &str, from: &str, to: &str, drop_target: bool) -> Document {
+    let mut cmd = doc! {"renameCollection": format!("{db}.{from}"), "to": format!("{db}.{to}")};
     if drop_target {
         cmd.insert("dropTarget", true);
     }
-    db.client().database("admin").run_command(cmd).await.map(|_| ())
+    cmd
+}
+
+/// Whether a failed `renameCollection` with `dropTarget` means the server does not do it
+/// (FerretDB 1.x: 238 NotImplemented; 115 CommandNotSupported; a server that rejects the
+/// field itself: 2 BadValue or 9 FailedToParse naming it) rather than another failure (a
+/// missing privilege — whose message echoes the whole command, `dropTarget` included — a
+/// lost connection), which must stop the restore instead.
+pub fn refuses_drop_target(code: i32, message: &str) -> bool {
+    code == 238 || code == 115 || (matches!(code, 2 | 9) && message.contains("dropTarget"))
 }
 
 /// Whether the server replaces a rename's target atomically (`dropTarget`), found out by
@@ -142,9 +157,7 @@ pub async fn supports_drop_target(
     match result {
         Ok(()) => Ok(true),
         Err(e) => match e.kind.as_ref() {
-            mongodb::error::ErrorKind::Command(c)
-                if c.code == 238 || c.code == 115 || c.message.contains("dropTarget") =>
-            {
+            mongodb::error::ErrorKind::Command(c) if refuses_drop_target(c.code, &c.message) => {
                 Ok(false)
             }
             _ => Err(e),

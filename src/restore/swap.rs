@@ -89,6 +89,48 @@ pub(super) async fn probe(
     Ok(if atomic { SwapMode::Atomic } else { SwapMode::TwoStep })
 }
 
+/// One collection's replacement, decided before anything is replaced (pure: unit-tested).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Loaded under its own name already (a dotted name that did not exist): nothing to do.
+    InPlace { name: String },
+    /// `renameCollection` with `dropTarget`: the new collection replaces whatever holds the
+    /// name in one server-side step.
+    Replace { temp: String, name: String },
+    /// The live collection aside, the new one into place, the old one dropped.
+    TwoStep { name: String, temp: String, aside: String },
+    /// Nothing holds the name: one rename.
+    Rename { temp: String, name: String },
+    /// The server cannot rename this name: the live collection is copied aside, then refilled.
+    Copy { name: String, temp: String },
+}
+
+/// The steps of a swap, in order: `collections` are (name, existed when the swap began).
+pub fn plan(collections: &[(String, bool)], temps: &Temps, mode: SwapMode) -> Vec<Step> {
+    collections
+        .iter()
+        .map(|(name, existed)| {
+            let name = name.clone();
+            let temp = match temps.target(&name) {
+                Target::InPlace(_) => return Step::InPlace { name },
+                Target::Temp(t) => t,
+            };
+            if temps.needs_copy(&name) {
+                return Step::Copy { name, temp };
+            }
+            match mode {
+                // Even where the collection did not exist before, an application may have
+                // created it meanwhile: dropTarget replaces whatever holds the name then.
+                SwapMode::Atomic => Step::Replace { temp, name },
+                SwapMode::TwoStep if *existed => {
+                    Step::TwoStep { aside: temps.aside(&name), name, temp }
+                }
+                SwapMode::TwoStep => Step::Rename { temp, name },
+            }
+        })
+        .collect()
+}
+
 pub(super) async fn swap(
     db: &Database,
     collections: &mut [CollectionReport],
@@ -97,32 +139,23 @@ pub(super) async fn swap(
     mode: SwapMode,
 ) -> anyhow::Result<()> {
     temps.commit_in_place(db).await.context("recording the restore's progress")?;
-    for c in restored(collections) {
-        let existed = live.contains(&c.name);
-        let temp = match temps.target(&c.name) {
-            // Already under its own name, complete.
-            Target::InPlace(_) => continue,
-            Target::Temp(t) => t,
-        };
-        if temps.needs_copy(&c.name) {
-            copy_replace(db, &c.name, &temp, temps).await?;
-        } else {
-            match mode {
-                // Even where the collection did not exist before, an application may have
-                // created it meanwhile: dropTarget replaces whatever holds the name then.
-                SwapMode::Atomic => load::rename_replacing(db, &temp, &c.name)
-                    .await
-                    .with_context(|| format!("moving the restored {} into place", c.name))?,
-                SwapMode::TwoStep if existed => two_step(db, &c.name, &temp, temps).await?,
-                SwapMode::TwoStep => load::rename(db, &temp, &c.name).await.with_context(|| {
-                    format!(
-                        "moving the restored {} into place (did an application create it during the restore?)",
-                        c.name
-                    )
-                })?,
-            }
+    let names: Vec<(String, bool)> =
+        restored(collections).map(|c| (c.name.clone(), live.contains(&c.name))).collect();
+    for (step, (name, existed)) in plan(&names, temps, mode).into_iter().zip(&names) {
+        match step {
+            Step::InPlace { .. } => continue,
+            Step::Replace { temp, name } => load::rename_replacing(db, &temp, &name)
+                .await
+                .with_context(|| format!("moving the restored {name} into place"))?,
+            Step::TwoStep { name, temp, aside } => two_step(db, &name, &temp, &aside).await?,
+            Step::Rename { temp, name } => load::rename(db, &temp, &name).await.with_context(|| {
+                format!(
+                    "moving the restored {name} into place (did an application create it during the restore?)"
+                )
+            })?,
+            Step::Copy { name, temp } => copy_replace(db, &name, &temp, temps).await?,
         }
-        if existed {
+        if *existed && let Some(c) = collections.iter_mut().find(|c| &c.name == name) {
             c.action = Action::Replaced;
         }
     }
@@ -182,13 +215,10 @@ async fn copy_replace(db: &Database, name: &str, temp: &str, temps: &Temps) -> a
 /// to the name in between and so recreated it), the original data is put back when the name
 /// is free again, and otherwise kept under its aside name: it is never dropped while it may be
 /// the only copy.
-async fn two_step(db: &Database, name: &str, temp: &str, temps: &Temps) -> anyhow::Result<()> {
-    let aside = temps.aside(name);
-    load::rename(db, name, &aside)
-        .await
-        .with_context(|| format!("moving the live {name} aside"))?;
+async fn two_step(db: &Database, name: &str, temp: &str, aside: &str) -> anyhow::Result<()> {
+    load::rename(db, name, aside).await.with_context(|| format!("moving the live {name} aside"))?;
     if let Err(e) = load::rename(db, temp, name).await {
-        let restored_back = load::rename(db, &aside, name).await.is_ok();
+        let restored_back = load::rename(db, aside, name).await.is_ok();
         let whereabouts = if restored_back {
             format!("{name} holds its original data again")
         } else {
@@ -200,7 +230,7 @@ async fn two_step(db: &Database, name: &str, temp: &str, temps: &Temps) -> anyho
             "moving the restored {name} into place failed: {whereabouts}; stop the application's writers and restore again"
         )));
     }
-    db.collection::<Document>(&aside)
+    db.collection::<Document>(aside)
         .drop()
         .await
         .with_context(|| format!("dropping the previous {name}"))?;
@@ -234,4 +264,80 @@ pub(super) async fn create_views(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::restore::temps::{Renames, Temps};
+
+    fn fixture(path: &str) -> serde_json::Value {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path);
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    }
+
+    fn reply_says(reply: &serde_json::Value) -> (i32, String) {
+        (reply["code"].as_i64().unwrap() as i32, reply["errmsg"].as_str().unwrap().to_owned())
+    }
+
+    /// The probe's decision both ways, on replies: FerretDB's refusal means two steps; a
+    /// MongoDB refusal for a missing privilege is no refusal of dropTarget (it stops the
+    /// restore instead of silently going the slower way).
+    #[test]
+    fn the_probe_reads_each_server_s_answer() {
+        let ferret = fixture("ferretdb/renameCollection.dropTarget.reply.json");
+        let (code, msg) = reply_says(&ferret["reply"]);
+        assert!(load::refuses_drop_target(code, &msg));
+        let mongo = fixture("mongodb7/renameCollection.dropTarget.json");
+        let (code, msg) = reply_says(&mongo["reply_unauthorized"]);
+        assert!(!load::refuses_drop_target(code, &msg), "{msg}");
+        assert!(!load::refuses_drop_target(73, "Invalid namespace specified"));
+    }
+
+    /// Where the server has dropTarget, every collection is one renameCollection with
+    /// dropTarget, as MongoDB documents it, whether or not it existed; without it, two renames
+    /// and a drop for an existing one; dotted names without dotted renames are copied or
+    /// loaded in place.
+    #[test]
+    fn the_swap_s_steps_and_the_commands_the_atomic_path_sends() {
+        let mut temps = Temps::new();
+        temps.plan(Renames { dotted: true }, &["orders".into()]);
+        let names = [("orders".to_owned(), true), ("users".to_owned(), false)];
+        let atomic = plan(&names, &temps, SwapMode::Atomic);
+        assert_eq!(
+            atomic,
+            [
+                Step::Replace { temp: temps.loading("orders"), name: "orders".into() },
+                Step::Replace { temp: temps.loading("users"), name: "users".into() },
+            ]
+        );
+        let Step::Replace { temp, name } = &atomic[0] else { unreachable!() };
+        let sent = load::rename_command("daraa", temp, name, true);
+        let expected = fixture("mongodb7/renameCollection.dropTarget.json");
+        let mut want = expected["command"].clone();
+        want["renameCollection"] = format!("daraa.{temp}").into();
+        assert_eq!(serde_json::to_value(&sent).unwrap(), want);
+        assert_eq!(expected["database"], "admin");
+        assert_eq!(
+            plan(&names, &temps, SwapMode::TwoStep),
+            [
+                Step::TwoStep {
+                    name: "orders".into(),
+                    temp: temps.loading("orders"),
+                    aside: temps.aside("orders")
+                },
+                Step::Rename { temp: temps.loading("users"), name: "users".into() },
+            ]
+        );
+        let mut temps = Temps::new();
+        temps.plan(Renames { dotted: false }, &["fs.files".into()]);
+        let dotted = [("fs.files".to_owned(), true), ("fs.chunks".to_owned(), false)];
+        assert_eq!(
+            plan(&dotted, &temps, SwapMode::Atomic),
+            [
+                Step::Copy { name: "fs.files".into(), temp: temps.loading("fs.files") },
+                Step::InPlace { name: "fs.chunks".into() },
+            ]
+        );
+    }
 }

@@ -1,4 +1,5 @@
-//! The stats report rendered for Prometheus from recorded replies.
+//! The stats report rendered for Prometheus from reply fixtures (tests/fixtures: written here
+//! from MongoDB 7's and Redis 7's documentation, not recorded from a server).
 
 use std::collections::HashSet;
 

@@ -1,7 +1,7 @@
 //! User and role provisioning: what the config wants, what the server has, and the plan that
 //! turns one into the other.
 //!
-//! The plan is pure (unit-tested on recorded MongoDB 7 `usersInfo`/`rolesInfo` replies);
+//! The plan is pure (unit-tested on MongoDB 7 `usersInfo`/`rolesInfo` replies written as fixtures from its documentation);
 //! `server.rs` reads the live state and carries the plan out; `scram.rs` checks a password
 //! against stored SCRAM-SHA-256 credentials without sending it anywhere.
 

@@ -19,7 +19,7 @@ fn command_paths() -> Vec<Vec<String>> {
 
 #[test]
 fn help_of_every_command_matches_snapshot() {
-    let update = std::env::var("DARAA_UPDATE_GENERATED").is_ok_and(|v| v == "1");
+    let update = crate::support::update_generated();
     let mut stale = Vec::new();
     for path in command_paths() {
         let mut args: Vec<&str> = path.iter().map(String::as_str).collect();

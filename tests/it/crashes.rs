@@ -42,7 +42,7 @@ fn kill_after(job: &Job, args: &[&str], delay: Duration) -> bool {
 }
 
 /// Runs the command and SIGKILLs it the moment it has sent its `nth` command named `command`
-/// (counted in its command log), so the kill lands while that command is on its way. Returns
+/// (`*`: any command; counted in its command log), so the kill lands while that command is on its way. Returns
 /// whether it was still running then, and the commands it had sent (name, database,
 /// collection), for the failure message.
 fn kill_at_command(job: &Job, args: &[&str], command: &str, nth: usize) -> (bool, Vec<String>) {
@@ -72,7 +72,11 @@ fn kill_at_command_after(
         if child.try_wait().unwrap().is_some() {
             break false;
         }
-        if sent().lines().filter(|l| l.split('\t').next() == Some(command)).count() >= nth {
+        let counted = sent()
+            .lines()
+            .filter(|l| command == "*" || l.split('\t').next() == Some(command))
+            .count();
+        if counted >= nth {
             std::thread::sleep(wait);
             break true;
         }
@@ -82,6 +86,15 @@ fn kill_at_command_after(
     let _ = child.kill();
     child.wait().unwrap();
     (landed, sent().lines().map(str::to_owned).collect())
+}
+
+/// How many MongoDB commands a complete run of `args` sends (it must exit 0).
+fn commands_of(job: &Job, args: &[&str]) -> usize {
+    let log = job.dir.path().join("full-commands.log");
+    let _ = std::fs::remove_file(&log);
+    let r = job.run(args, &[("DARAA_OPS_COMMAND_LOG", log.to_str().unwrap())]);
+    assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    std::fs::read_to_string(&log).unwrap().lines().count()
 }
 
 /// After killed backups, the next one succeeds, removes their staging folders and partial
@@ -109,10 +122,14 @@ async fn backup_killed_at_20_points_never_leaves_a_complete_looking_bad_archive(
     let Some(s) = services() else { return };
     let job = Job::new("crashbk", &s, &JobOptions::default());
     job.seed(0.01, false).await;
-    // The shorter of two runs (the first one warms caches), and kills within 0.9 of it: a kill
-    // after the run ended tests nothing.
-    let full = timed(&job, &["backup", "--no-prune"]).min(timed(&job, &["backup", "--no-prune"]));
+    // Half the rounds kill at a seeded command of the dump (they land whatever the machine's
+    // load), half at a seeded time up to 1.2 times a run (they also reach the archive writing
+    // after the last command, when they land).
+    let total = commands_of(&job, &["backup", "--no-prune"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    let full = timed(&job, &["backup", "--no-prune"]);
     let mut points = Points(0xB4C7_0001);
+    let mut by_command = 0;
     let mut killed = 0;
     let mut verified = 0;
     let complete = || -> Vec<String> {
@@ -133,8 +150,15 @@ async fn backup_killed_at_20_points_never_leaves_a_complete_looking_bad_archive(
     let mut seen = warm_up.clone();
     for round in 0..ROUNDS {
         let started = Instant::now();
-        let delay = Duration::from_millis(points.below(full.as_millis() as u64 * 9 / 10));
-        let landed = kill_after(&job, &["backup", "--no-prune"], delay);
+        let landed = if round % 2 == 0 {
+            let k = 1 + points.below(total as u64 * 9 / 10) as usize;
+            let hit = kill_at_command(&job, &["backup", "--no-prune"], "*", k).0;
+            by_command += usize::from(hit);
+            hit
+        } else {
+            let delay = Duration::from_millis(points.below(full.as_millis() as u64 * 6 / 5));
+            kill_after(&job, &["backup", "--no-prune"], delay)
+        };
         killed += usize::from(landed);
         // Every backup the round left complete verifies.
         let new: Vec<String> = complete().into_iter().filter(|id| !seen.contains(id)).collect();
@@ -148,7 +172,7 @@ async fn backup_killed_at_20_points_never_leaves_a_complete_looking_bad_archive(
         // finished always leaves a backup of its own.
         std::thread::sleep(Duration::from_secs(1).saturating_sub(started.elapsed()));
     }
-    assert!(killed >= ROUNDS / 2, "only {killed} kills landed while the backup ran");
+    assert!(by_command >= ROUNDS / 2 - 1, "only {by_command} command kills landed");
     // The rounds whose run was not killed (it ended first) made complete backups, verified
     // above; the warm-up backups are not counted.
     assert!(verified + killed >= ROUNDS, "{verified} verified, {killed} killed of {ROUNDS}");
@@ -288,23 +312,23 @@ async fn restore_killed_at_20_points_keeps_every_collection_whole() {
         }
     };
     let args = ["--yes", "restore", "latest", "--drop"];
-    // The shorter of two runs from the moved-on state (the first warms caches), and kills
-    // within 0.9 of it: a kill after the run ended tests nothing.
-    let first = timed(&job, &args);
-    reset().await;
-    let full = first.min(timed(&job, &args));
+    // Kill points are commands, not times: a run of the moved-on state sends `total` commands,
+    // and each round kills at a seeded one of them, so every kill lands mid-run however busy
+    // the machine is. State carries from round to round (each run first recovers what the
+    // last one left).
+    let total = commands_of(&job, &args);
     reset().await;
     let mut points = Points(0x2E57_0002);
     let mut landed = 0;
-    // Seeded points over the whole run, state carried from round to round (each run first
-    // recovers what the last one left).
     for round in 0..ROUNDS {
-        let delay = Duration::from_millis(points.below(full.as_millis() as u64 * 9 / 10));
-        landed += usize::from(kill_after(&job, &args, delay));
+        let k = 1 + points.below(total as u64 * 9 / 10) as usize;
+        let (hit, sent) = kill_at_command(&job, &args, "*", k);
+        landed += usize::from(hit);
         let (state, _) = as_recovered(&db).await;
-        each_whole(&state, &l, &a, &format!("round {round} (killed after {delay:?})"));
+        let last = sent.last().cloned().unwrap_or_default();
+        each_whole(&state, &l, &a, &format!("round {round} (killed at command {k}: {last})"));
     }
-    assert!(landed >= ROUNDS / 2, "only {landed} of {ROUNDS} kills landed during the restore");
+    assert!(landed >= ROUNDS - 1, "only {landed} of {ROUNDS} kills landed during the restore");
     // Kills at the swap's own steps, from the moved-on state each time: the moment a rename,
     // a journal step (the copies of dotted names), a drop or a copy's insert is on its way.
     let mut at_swap = 0;
@@ -422,7 +446,8 @@ async fn drill_killed_at_20_points_leaves_no_scratch_database_after_the_next_run
     let job = Job::new("crashdr", &s, &JobOptions::default());
     job.seed(0.005, false).await;
     assert_eq!(job.run(&["backup"], &[]).code, 0);
-    let full = timed(&job, &["drill"]).min(timed(&job, &["drill"]));
+    // Kill points are seeded commands of a complete drill (every kill lands mid-run).
+    let total = commands_of(&job, &["drill"]);
     let client = job.client().await;
     let live = client.database(&job.database);
     let before = contents(&live).await;
@@ -431,8 +456,8 @@ async fn drill_killed_at_20_points_leaves_no_scratch_database_after_the_next_run
     let mut landed = 0;
     let mut left_behind = 0;
     for round in 0..ROUNDS {
-        let delay = Duration::from_millis(points.below(full.as_millis() as u64 * 9 / 10));
-        landed += usize::from(kill_after(&job, &["drill"], delay));
+        let k = 1 + points.below(total as u64 * 9 / 10) as usize;
+        landed += usize::from(kill_at_command(&job, &["drill"], "*", k).0);
         // A drill never writes the live database, killed or not.
         assert!(
             settled_contents(&live).await == before,
@@ -445,7 +470,7 @@ async fn drill_killed_at_20_points_leaves_no_scratch_database_after_the_next_run
         assert!(left.is_empty(), "round {round}: {left:?}");
         left_behind += usize::from(names.contains(&scratch_name));
     }
-    assert!(landed >= ROUNDS / 2, "only {landed} of {ROUNDS} kills landed during the drill");
+    assert!(landed >= ROUNDS - 1, "only {landed} of {ROUNDS} kills landed during the drill");
     assert!(left_behind >= 1, "no kill left a scratch database: the kills missed the restore");
     // The next drill drops what the last killed one left, passes, and drops its own.
     let (code, v, _) = job.json(&["drill"]);
@@ -474,11 +499,19 @@ async fn archive_format_backups_killed_at_seeded_points_never_look_complete() {
         )
         .unwrap();
         let full = timed(&job, &["backup", "--no-prune"]);
+        std::thread::sleep(Duration::from_millis(1100));
+        let total = commands_of(&job, &["backup", "--no-prune"]);
         let mut killed = 0;
         for round in 0..ROUNDS / 2 {
-            // Within the run (a kill after it ended tests nothing), measured once per mode.
-            let delay = Duration::from_millis(points.below(full.as_millis() as u64 * 9 / 10));
-            killed += usize::from(kill_after(&job, &["backup", "--no-prune"], delay));
+            // At a seeded command of the dump (lands whatever the load), or at a seeded time
+            // within a run measured once per mode (reaches the end of the stream too).
+            killed += usize::from(if round % 2 == 0 {
+                let k = 1 + points.below(total as u64 * 9 / 10) as usize;
+                kill_at_command(&job, &["backup", "--no-prune"], "*", k).0
+            } else {
+                let delay = Duration::from_millis(points.below(full.as_millis() as u64 * 9 / 10));
+                kill_after(&job, &["backup", "--no-prune"], delay)
+            });
             let (code, v, _) = job.json(&["list"]);
             assert_eq!(code, 0);
             for b in v["backups"].as_array().unwrap() {

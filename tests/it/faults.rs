@@ -168,8 +168,12 @@ async fn mongodb_gone_during_a_dump_exits_3_and_leaves_no_complete_looking_archi
     assert!(r.stderr.contains("MongoDB"), "{}", r.stderr);
     assert!(!r.stderr.contains("labels: {}"), "driver dump in the message: {}", r.stderr);
     assert!(proxy.shared.cut.load(Ordering::SeqCst), "the proxy never cut");
+    // Nothing complete-looking: no backup `list` calls complete, no sidecar at all.
     let (_, v, _) = job.json(&["list", "--local"]);
-    assert!(v["backups"].as_array().unwrap().iter().all(|b| b["status"] != "complete"), "{v}");
+    assert!(v["backups"].as_array().unwrap().iter().all(|b| b["complete"] == false), "{v}");
+    let sidecars: Vec<String> =
+        job.local_files().into_iter().filter(|f| f.ends_with(".manifest.json")).collect();
+    assert!(sidecars.is_empty(), "{sidecars:?}");
     // Back online: the next backup works and removes what the failed one left.
     edit_config(&job, &format!("127.0.0.1:{}", proxy.port), &direct);
     assert_eq!(job.run(&["backup"], &[]).code, 0);
@@ -259,9 +263,15 @@ async fn s3_gone_during_a_multipart_upload_exits_5_with_the_local_archive_intact
     let path = job.backup_dir.join(&archive);
     assert_eq!(job.json(&["verify", path.to_str().unwrap()]).0, 0);
     edit_config(&job, &format!("127.0.0.1:{}", proxy.port), &direct);
-    let (code, v, _) = job.json(&["list", "--remote"]);
+    // One backup, complete locally only: S3 holds nothing that looks complete (no sidecar).
+    let (code, v, _) = job.json(&["list"]);
     assert_eq!(code, 0, "{v}");
-    assert!(v["backups"].as_array().unwrap().iter().all(|b| b["status"] != "complete"), "{v}");
+    let backups = v["backups"].as_array().unwrap();
+    assert_eq!(backups.len(), 1, "{v}");
+    assert_eq!(backups[0]["complete"], true, "{v}");
+    assert_eq!(backups[0]["locations"], serde_json::json!(["local"]), "{v}");
+    let objects = job.s3().await.list().await.unwrap();
+    assert!(!objects.iter().any(|o| o.name.ends_with(".manifest.json")), "{objects:?}");
     job.drop_database().await;
 }
 
@@ -294,7 +304,17 @@ async fn redis_gone_while_the_lock_is_held_stops_the_job() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Cut once the job holds the lock (through the proxy) and has started deleting.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, v, _) = job.json(&["lock", "status"]);
+        if v["held"] == true {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the cleanup never took the lock: {v}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
     proxy.cut();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -311,7 +331,8 @@ async fn redis_gone_while_the_lock_is_held_stops_the_job() {
     assert!(left > 0, "the job ran to the end without its lock");
     // Redis back: the lock has expired, the next run finishes the work.
     edit_config(&job, &format!("127.0.0.1:{}", proxy.port), &direct);
-    assert_eq!(job.run(&["cleanup"], &[]).code, 0);
+    let r = job.run(&["cleanup"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(db.collection::<Document>("events").count_documents(doc! {}).await.unwrap(), 0);
     job.drop_database().await;
 }

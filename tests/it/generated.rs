@@ -5,7 +5,7 @@ use crate::support::{repo_path, run};
 
 fn check_or_update(rel: &str, fresh: &[u8], stale: &mut Vec<String>) {
     let path = repo_path(rel);
-    if std::env::var("DARAA_UPDATE_GENERATED").is_ok_and(|v| v == "1") {
+    if crate::support::update_generated() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, fresh).unwrap();
     } else if std::fs::read(&path).ok().as_deref() != Some(fresh) {

@@ -140,7 +140,7 @@ async fn json_shape_of_every_command() {
     let mut backup_id = String::new();
     let mut shapes = BTreeMap::new();
     let mut stale = Vec::new();
-    let update = std::env::var("DARAA_UPDATE_GENERATED").is_ok_and(|v| v == "1");
+    let update = crate::support::update_generated();
     for (name, args) in &commands {
         let args: Vec<String> = args
             .iter()

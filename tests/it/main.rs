@@ -18,6 +18,7 @@ mod hostile;
 mod indexes;
 mod interop;
 mod json_shapes;
+mod locks;
 mod masking;
 mod monitoring;
 mod operator;

@@ -21,7 +21,7 @@ fn tool(var: &str) -> Option<PathBuf> {
     if found.is_none() {
         let ci = std::env::var("CI").is_ok_and(|v| v == "true");
         assert!(!ci, "{var} not set or missing under CI=true: run scripts/services.sh up");
-        eprintln!("SKIPPED outside CI: no {var} (scripts/services.sh up installs it)");
+        crate::support::skipped(var, &format!("no {var} (scripts/services.sh up installs it)"));
     }
     found
 }
@@ -52,8 +52,13 @@ fn start(bin: &Path, args: &[String], log: &Path) -> Running {
     )
 }
 
-/// Instant query: (labels, value) of every series.
-async fn query(http: &reqwest::Client, base: &str, expr: &str) -> Vec<(serde_json::Value, f64)> {
+/// Instant query: (labels, value) of every series. A query Prometheus did not answer with
+/// `status: success` is an error, never an empty result (which would pass "nothing firing").
+async fn query(
+    http: &reqwest::Client,
+    base: &str,
+    expr: &str,
+) -> Result<Vec<(serde_json::Value, f64)>, String> {
     let encoded: String = expr
         .bytes()
         .map(|b| {
@@ -64,21 +69,23 @@ async fn query(http: &reqwest::Client, base: &str, expr: &str) -> Vec<(serde_jso
             }
         })
         .collect();
-    let Ok(r) = http.get(format!("{base}/api/v1/query?query={encoded}")).send().await else {
-        return Vec::new();
-    };
-    let Ok(v) = r.json::<serde_json::Value>().await else { return Vec::new() };
-    v["data"]["result"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|s| {
-                    let value = s["value"][1].as_str().unwrap_or("NaN").parse().unwrap_or(f64::NAN);
-                    (s["metric"].clone(), value)
-                })
-                .collect()
+    let r = http
+        .get(format!("{base}/api/v1/query?query={encoded}"))
+        .send()
+        .await
+        .map_err(|e| format!("{expr}: {e}"))?;
+    let v = r.json::<serde_json::Value>().await.map_err(|e| format!("{expr}: not JSON: {e}"))?;
+    if v["status"] != "success" {
+        return Err(format!("{expr}: {v}"));
+    }
+    let result = v["data"]["result"].as_array().ok_or_else(|| format!("{expr}: no result: {v}"))?;
+    Ok(result
+        .iter()
+        .map(|s| {
+            let value = s["value"][1].as_str().unwrap_or("NaN").parse().unwrap_or(f64::NAN);
+            (s["metric"].clone(), value)
         })
-        .unwrap_or_default()
+        .collect())
 }
 
 /// Waits (up to 40 s) until `expr` has a series for which `ok` holds; returns its value.
@@ -86,7 +93,9 @@ async fn wait_for(http: &reqwest::Client, base: &str, expr: &str, ok: impl Fn(f6
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         let got = query(http, base, expr).await;
-        if let Some((_, v)) = got.iter().find(|(_, v)| ok(*v)) {
+        if let Ok(series) = &got
+            && let Some((_, v)) = series.iter().find(|(_, v)| ok(*v))
+        {
             return *v;
         }
         assert!(Instant::now() < deadline, "{expr}: never as expected, last {got:?}");
@@ -196,7 +205,7 @@ async fn job_metrics_reach_prometheus_through_node_exporter_and_the_alert_rules_
     assert!(loaded.iter().all(|r| r["health"] != "err"), "{rules}");
     let firing =
         query(&http, &base, "ALERTS{alertname=~\"DaraaBackup.*\",alertstate=\"firing\"}").await;
-    assert!(firing.is_empty(), "{firing:?}");
+    assert_eq!(firing, Ok(Vec::new()));
 
     // A required Redis that does not answer: exit 3, and the file says redis_up 0.
     let no_redis = format!("redis://127.0.0.1:{}/0", free_port());
@@ -244,6 +253,7 @@ async fn job_metrics_reach_prometheus_through_node_exporter_and_the_alert_rules_
     for expr in exprs {
         let o = Command::new(&promtool).args(["query", "instant", &base, expr]).output().unwrap();
         assert!(o.status.success(), "{expr}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(query(&http, &base, expr).await.is_ok(), "{expr}");
     }
     job.drop_database().await;
 }

@@ -492,8 +492,25 @@ async fn a_writer_during_the_swap_never_loses_the_original_data() {
     assert_eq!(job.run(&["backup"], &[]).code, 0);
     let client = job.client().await;
     let db = client.database(&job.database);
-    let original: Vec<String> = docs_by_id(&db, "orders").await.into_keys().collect();
-    assert!(!original.is_empty());
+    let backed_up: std::collections::BTreeSet<String> =
+        docs_by_id(&db, "orders").await.into_keys().collect();
+    // Live orders the backup does not hold: a restore that replaces the collection removes
+    // them; one that does not must keep them.
+    let ids: Vec<bson::Bson> = db
+        .collection::<Document>("orders")
+        .insert_many((0..30).map(|i| doc! {"after_backup": i}))
+        .await
+        .unwrap()
+        .inserted_ids
+        .into_values()
+        .collect();
+    let live_only: std::collections::BTreeSet<String> = ids
+        .iter()
+        .map(|id| format!("{:?}", bson::RawBson::try_from(id.clone()).unwrap().as_raw_bson_ref()))
+        .collect();
+    let original: std::collections::BTreeSet<String> =
+        docs_by_id(&db, "orders").await.into_keys().collect();
+    assert_eq!(original.len(), backed_up.len() + 30);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let (coll, stop) = (db.collection::<Document>("orders"), stop.clone());
@@ -509,24 +526,38 @@ async fn a_writer_during_the_swap_never_loses_the_original_data() {
     let r = job.run(&["--yes", "restore", "latest", "--drop"], &[]);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let inserted = writer.await.unwrap();
-    let mut seen = std::collections::BTreeSet::new();
+    assert!(inserted > 0, "the writer never wrote");
+    let live: std::collections::BTreeSet<String> =
+        docs_by_id(&db, "orders").await.into_keys().collect();
+    let mut aside = std::collections::BTreeSet::new();
     for name in db.list_collection_names().await.unwrap() {
-        if name == "orders" || (name.starts_with("daraa_restore_") && name.ends_with("_old_orders"))
-        {
-            seen.extend(docs_by_id(&db, &name).await.into_keys());
+        if name.starts_with("daraa_restore_") && name.ends_with("_old_orders") {
+            aside.extend(docs_by_id(&db, &name).await.into_keys());
         }
     }
-    let lost: Vec<&String> = original.iter().filter(|id| !seen.contains(*id)).collect();
-    assert!(
-        lost.is_empty(),
-        "{} original documents lost (exit {}): {}",
-        lost.len(),
-        r.code,
-        r.stderr
-    );
     match r.code {
-        0 => eprintln!("swap under {inserted} concurrent writes: restored"),
+        // Replaced: every backed-up order is live; the orders the backup did not hold are
+        // gone (replaced, as --drop asks), not set aside somewhere forgotten.
+        0 => {
+            let missing: Vec<&String> = backed_up.iter().filter(|id| !live.contains(*id)).collect();
+            assert!(
+                missing.is_empty(),
+                "{} backed-up orders missing after the restore",
+                missing.len()
+            );
+            assert!(
+                live_only.iter().all(|id| !live.contains(id)),
+                "the live-only orders survived a replace"
+            );
+            assert!(aside.is_empty(), "a finished swap left the old orders aside");
+            eprintln!("swap under {inserted} concurrent writes: restored");
+        }
+        // Refused: every original order (the backed-up ones and the live-only ones) is in
+        // `orders` or set aside, and the message says where.
         1 => {
+            let lost: Vec<&String> =
+                original.iter().filter(|id| !live.contains(*id) && !aside.contains(*id)).collect();
+            assert!(lost.is_empty(), "{} original orders lost: {}", lost.len(), r.stderr);
             assert!(r.stderr.contains("original data"), "{}", r.stderr);
             eprintln!(
                 "swap under {inserted} concurrent writes: refused, original kept: {}",

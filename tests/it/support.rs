@@ -33,9 +33,7 @@ pub fn services() -> Option<Services> {
     ) else {
         let ci = get("CI").is_some_and(|v| v == "true");
         if !ci && get("DARAA_TEST_SKIP_SERVICES").as_deref() == Some("1") {
-            eprintln!(
-                "SKIPPED outside CI (DARAA_TEST_SKIP_SERVICES=1): this test needs the test services"
-            );
+            skipped("services", "DARAA_TEST_SKIP_SERVICES=1: this test needs the test services");
             return None;
         }
         panic!(
@@ -446,7 +444,34 @@ pub fn peer(name: &str) -> Option<PathBuf> {
             !ci,
             "{name} not found under CI=true: set {var}, put it on PATH, or provide ../shared/peers/bin"
         );
-        eprintln!("SKIPPED outside CI: no {name} ({var}, PATH, ../shared/peers/bin)");
+        skipped(name, &format!("no {name} ({var}, PATH, ../shared/peers/bin)"));
     }
     found
+}
+
+/// A test that does not run its real check says so: on stderr, and in the file
+/// `DARAA_TEST_SKIP_LOG` names (scripts/test.sh prints them all at the end, and fails unless
+/// `DARAA_TEST_ALLOW_MISSING` names every missing thing). Under `CI=true` nothing may be
+/// missing: the callers fail first.
+pub fn skipped(what: &str, why: &str) {
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    eprintln!("SKIPPED outside CI: {test}: {why}");
+    if let Some(log) = std::env::var_os("DARAA_TEST_SKIP_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+            let _ = f.write_all(format!("{what}\t{test}\t{why}\n").as_bytes());
+        }
+    }
+}
+
+/// `DARAA_UPDATE_GENERATED=1` (scripts/gen-docs.sh) rewrites committed snapshots instead of
+/// comparing with them; never under `CI=true`, where it would make every comparison pass.
+pub fn update_generated() -> bool {
+    let update = std::env::var("DARAA_UPDATE_GENERATED").is_ok_and(|v| v == "1");
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    assert!(
+        !(update && ci),
+        "DARAA_UPDATE_GENERATED=1 is refused under CI=true: it would rewrite the snapshots the tests compare with"
+    );
+    update
 }
