@@ -39,7 +39,7 @@ fn main() -> anyhow::Result<()> {
         key.recipients().clone()
     });
     let t0 = Instant::now();
-    let mut w = daraa_ops::archive::writer::ArchiveWriter::create(
+    let mut w = daraa_ops::archive::tar::writer::ArchiveWriter::create(
         &out,
         level,
         threads,

@@ -2,25 +2,29 @@
 
 use crate::cli::Command;
 use crate::commands;
-use crate::context::Context;
-use crate::outcome::Outcome;
+use crate::context::{Context, PendingCheck};
+use crate::error::Outcome;
 
 pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
     let record = recorded_job(command);
-    let notified = record.is_some() || records_itself(command);
-    if !notified {
-        return dispatch(ctx, command).await;
-    }
+    let notified = record.is_some();
     let started = std::time::Instant::now();
     let started_at = jiff::Timestamp::now();
-    let started_unix = started_at.as_millisecond() as f64 / 1000.0;
-    let result = dispatch(ctx, command).await;
+    // Boxed: the commands' futures together are large for the stack.
+    let result = Box::pin(dispatch(ctx, command)).await;
+    let done = ctx.take_done();
+    if let Some(check) = done.check {
+        record_check(check, &result, ctx.cancel.is_cancelled()).await;
+    }
+    if !notified {
+        return result;
+    }
     let Ok(loaded) = ctx.config() else { return result };
     let cfg = &loaded.config;
     let (outcome, error, hint) = match &result {
         Ok(o) => (*o, None, None),
         Err(e) => {
-            let c = crate::outcome::classify(e, ctx.cancel.is_cancelled());
+            let c = crate::classify::classify(e, ctx.cancel.is_cancelled());
             (c.outcome, Some(c.message), c.hint)
         }
     };
@@ -33,20 +37,21 @@ pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
     let refused =
         target.as_deref().is_some_and(|t| crate::config::check_restore_target(t).is_err());
     let database = target.filter(|_| !refused).unwrap_or_else(|| cfg.mongodb.database.clone());
-    // Jobs monitoring alerts on; backup and cleanup record their own with bytes and documents.
+    // Every real run is recorded, failed ones too: monitoring alerts on those. What it wrote,
+    // read or deleted is what its command reported from its engine.
     if let Some(job) = record.filter(|_| !refused) {
-        let (bytes, documents) = counts(ctx);
+        let tally = done.tally;
         crate::lastrun::save(
             cfg,
             &crate::lastrun::Record {
                 job,
                 database: database.clone(),
                 exit_code: outcome.code(),
-                started_unix,
+                started_unix: started_at.as_millisecond() as f64 / 1000.0,
                 duration_seconds: started.elapsed().as_secs_f64(),
-                bytes,
-                documents,
-                restore_seconds: ctx.out.get("restore_seconds").and_then(|v| v.as_f64()),
+                bytes: tally.bytes,
+                documents: tally.documents,
+                restore_seconds: tally.restore_seconds,
             },
         )
         .await;
@@ -73,36 +78,36 @@ pub async fn run(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
     result
 }
 
-/// Jobs that write their own last-run record (with what they wrote and deleted); they are
-/// notified like the others.
-fn records_itself(command: &Command) -> bool {
-    match command {
-        Command::Backup(a) => !a.dry_run,
-        Command::Cleanup(a) => !a.dry_run,
-        _ => false,
+/// A verify or drill result, recorded beside its backup (`list` and `describe` show it) when
+/// it says something about the backup: not after a signal, a usage error, a missing key, an
+/// unreachable server or a held lock.
+async fn record_check(check: PendingCheck, result: &anyhow::Result<Outcome>, interrupted: bool) {
+    let about_the_backup = result.as_ref().err().is_none_or(crate::classify::about_the_backup);
+    if interrupted || !about_the_backup {
+        return;
     }
-}
-
-/// Bytes and documents a job's JSON summary reports: at its top level, under `totals`, or
-/// under `backup.totals` (import).
-fn counts(ctx: &Context) -> (u64, u64) {
-    let field = |name: &str| -> Option<u64> {
-        let top = ctx.out.get(name).and_then(|v| v.as_u64());
-        let totals =
-            ctx.out.get("totals").and_then(|t| t.get(name).and_then(serde_json::Value::as_u64));
-        let backup = ctx.out.get("backup").and_then(|b| {
-            b.get("totals").and_then(|t| t.get(name).and_then(serde_json::Value::as_u64))
-        });
-        top.or(totals).or(backup)
+    let ok = matches!(result, Ok(Outcome::Ok)) && check.problems.is_empty();
+    let error = if check.problems.is_empty() {
+        result.as_ref().err().map(|e| format!("{e:#}"))
+    } else {
+        Some(check.problems.join("; "))
     };
-    (field("bytes").unwrap_or(0), field("documents").unwrap_or(0))
+    let record = crate::repo::Check {
+        at: crate::repo::now_rfc3339(),
+        ok,
+        error,
+        contents_checked: check.contents_checked,
+        restore_seconds: check.restore_seconds,
+    };
+    check.source.record_check(check.kind, record).await;
 }
 
-/// The metric name of a job whose runs are recorded here (dry runs are not). `backup` and
-/// `cleanup` record their own runs (per rule, with what they wrote and deleted).
+/// The metric name of a job whose runs are recorded and notified (dry runs are not).
 fn recorded_job(command: &Command) -> Option<&'static str> {
     use crate::cli::{IndexesCommand, UsersCommand};
     match command {
+        Command::Backup(a) if !a.dry_run => Some("backup"),
+        Command::Cleanup(a) if !a.dry_run => Some("cleanup"),
         Command::Prune(a) if !a.dry_run => Some("prune"),
         Command::Restore(a) if !a.dry_run => Some("restore"),
         Command::Drill(_) => Some("drill"),

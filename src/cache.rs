@@ -11,7 +11,7 @@ use secrecy::ExposeSecret as _;
 use crate::config::RedisConfig;
 use crate::config::redact::{redact_uri, scrub};
 
-/// What went wrong with Redis; `outcome::classify` turns the fault into an exit code and hint.
+/// What went wrong with Redis; `classify::classify` turns the fault into an exit code and hint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheFault {
     /// `redis.url` or `redis.password_file` is unusable.

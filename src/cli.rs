@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::error::exit_codes_help;
 pub use crate::logging::LogFormat;
-use crate::outcome::exit_codes_help;
 pub use crate::output::OutputFormat;
 
 #[derive(Debug, Parser)]

@@ -8,6 +8,16 @@
 use crate::config::Config;
 use crate::metrics::{Families, sample};
 
+/// What a job did, as its engine reports it, for its last-run record: bytes and documents
+/// written, read or deleted, and a drill's restore time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Tally {
+    pub bytes: u64,
+    pub documents: u64,
+    /// drill: seconds its restore took (the restore time to expect, RTO).
+    pub restore_seconds: Option<f64>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Record {
     pub job: &'static str,

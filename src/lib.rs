@@ -7,13 +7,17 @@ pub mod app;
 pub mod archive;
 pub mod backup;
 pub mod cache;
-pub mod catalog;
+pub mod classify;
 pub mod cleanup;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod context;
+pub mod cron;
 pub mod digest;
+pub mod drill;
+pub mod engine;
+pub mod error;
 pub mod files;
 pub mod indexes;
 pub mod lastrun;
@@ -23,14 +27,16 @@ pub mod mask;
 pub mod metrics;
 pub mod mongo;
 pub mod notify;
-pub mod outcome;
 pub mod output;
+pub mod probe;
+pub mod repo;
 pub mod restore;
 pub mod retention;
 pub mod signal;
 pub mod stats;
 pub mod storage;
 pub mod users;
+pub mod verify;
 
 use std::process::ExitCode;
 
@@ -70,7 +76,7 @@ pub fn main_entry() -> ExitCode {
             outcome.code()
         }
         Err(err) => {
-            let failure = outcome::classify(&err, cancel.is_cancelled());
+            let failure = classify::classify(&err, cancel.is_cancelled());
             let code = failure.outcome.code();
             ctx.out.finish(
                 name,

@@ -20,7 +20,7 @@ use crate::config::Config;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-/// Why a lock could not be taken or inspected; `outcome::classify` maps it to an exit code.
+/// Why a lock could not be taken or inspected; `classify::classify` maps it to an exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockFault {
     /// Another run holds it; `release` is the command that frees it.
@@ -151,10 +151,25 @@ pub fn dir(cfg: &Config) -> PathBuf {
     cfg.lock.dir.clone().unwrap_or_else(|| cfg.backup.dir.clone())
 }
 
-/// Takes the lock `name` for `command` in every backend (file first, then Redis), with the
-/// configured TTL: the one way jobs lock. Held anywhere: exit 4 naming the holder and the
+/// Runs `job` holding the lock `name` for `command` in every backend (file first, then
+/// Redis), with the configured TTL, and releases it when `job` ends, however it ends: the one
+/// way a job holds its lock for its length. Held anywhere: exit 4 naming the holder and the
 /// command that frees it.
-pub async fn take(
+pub async fn with<T>(
+    cfg: &Config,
+    name: &str,
+    command: &str,
+    cancel: &CancellationToken,
+    job: impl AsyncFnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let guard = take(cfg, name, command, cancel).await?;
+    let result = job().await;
+    guard.release().await;
+    result
+}
+
+/// Takes the lock `name` for `command` in every backend (file first, then Redis).
+async fn take(
     cfg: &Config,
     name: &str,
     command: &str,
@@ -187,7 +202,7 @@ impl JobLock {
         self.guards[0].holder()
     }
 
-    pub async fn release(self) {
+    async fn release(self) {
         // Redis first: the file lock is what keeps a second run on this host out meanwhile.
         for g in self.guards.into_iter().rev() {
             g.release().await;

@@ -205,7 +205,7 @@ impl<R: std::io::Read> std::io::Read for CancelReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.cancel.is_cancelled() {
             // Not io::ErrorKind::Interrupted: readers retry on that. Any failure after a
-            // signal is reported as an interruption (outcome::classify).
+            // signal is reported as an interruption (classify::classify).
             return Err(std::io::Error::other(Interrupted));
         }
         self.inner.read(buf)

@@ -7,11 +7,11 @@ use std::io::Write as _;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = daraa_ops::archive::reader::verify(data, None);
+    let _ = daraa_ops::archive::walk::verify(data, None);
     // Most random bytes fail at the gzip header; wrap them so the tar and BSON layers are
     // reached too.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(data).unwrap();
     let wrapped = gz.finish().unwrap();
-    let _ = daraa_ops::archive::reader::verify(&wrapped[..], None);
+    let _ = daraa_ops::archive::walk::verify(&wrapped[..], None);
 });

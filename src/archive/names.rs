@@ -81,6 +81,20 @@ pub fn parse_backup_id(id: &str, prefix: &str, db: &str) -> Option<Timestamp> {
     dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
 }
 
+pub const DATA_SUFFIX: &str = ".bson";
+
+pub const METADATA_SUFFIX: &str = ".metadata.json";
+
+/// `<db>/<escaped name>.bson`.
+pub fn data_member(db: &str, collection: &str) -> String {
+    format!("{db}/{}{DATA_SUFFIX}", escape_collection(collection))
+}
+
+/// `<db>/<escaped name>.metadata.json`.
+pub fn metadata_member(db: &str, collection: &str) -> String {
+    format!("{db}/{}{METADATA_SUFFIX}", escape_collection(collection))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

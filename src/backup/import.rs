@@ -20,11 +20,11 @@ use sha2::{Digest as _, Sha256};
 use super::pipeline::{self, Member};
 use super::{Env, Naming, Report, Request};
 use crate::archive::manifest::Imported;
-use crate::archive::reader::{self, ArchiveError, Event};
-use crate::archive::{CollectionEntry, CollectionMetadata, SourceFormat, layout, names};
-use crate::catalog::Resolved;
+use crate::archive::{ArchiveError, Event, walk};
+use crate::archive::{CollectionEntry, CollectionMetadata, SourceFormat, names};
+use crate::error::{CliError, Outcome};
 use crate::files::hex;
-use crate::outcome::{CliError, Outcome};
+use crate::repo::Resolved;
 use crate::storage;
 
 /// How the imported backup's time was found.
@@ -108,8 +108,7 @@ pub async fn import(
         id: id.clone(),
     };
     let local = storage::local(cfg)?;
-    let guard = crate::lock::take(cfg, &cfg.mongodb.database, "import", env.cancel).await?;
-    let result = async {
+    crate::lock::with(cfg, &cfg.mongodb.database, "import", env.cancel, async || {
         if let Some(existing) = present(cfg, &id).await? {
             same_contents(source, &first.manifest, &existing)?;
             report.already_present = true;
@@ -130,7 +129,7 @@ pub async fn import(
                 imported_at: Timestamp::now().round(jiff::Unit::Second)?.to_string(),
                 time_from: serde_json::to_value(time_from)?.as_str().unwrap_or("").to_owned(),
             }),
-            recipients: crate::catalog::recipients(cfg)?,
+            recipients: crate::repo::recipients(cfg)?,
         };
         let db = cfg.mongodb.database.clone();
         let bar = env.progress.bytes(&source.archive_name, 0);
@@ -157,10 +156,8 @@ pub async fn import(
         super::retention(cfg, req, &mut backup).await;
         report.backup = Some(backup);
         Ok(())
-    }
-    .await;
-    guard.release().await;
-    result?;
+    })
+    .await?;
     Ok(report)
 }
 
@@ -202,7 +199,7 @@ async fn present(
     id: &str,
 ) -> anyhow::Result<Option<crate::archive::Sidecar>> {
     for s in storage::all(cfg).await {
-        let entries = crate::catalog::scan(&s, &cfg.backup.name_prefix, &cfg.mongodb.database)
+        let entries = crate::repo::scan(&s, &cfg.backup.name_prefix, &cfg.mongodb.database)
             .await
             .with_context(|| format!("listing {}", s.describe()))?;
         if let Some(e) = entries.into_iter().find(|e| e.id == id && e.complete) {
@@ -259,7 +256,7 @@ fn stage(
     let mut done: BTreeMap<String, (PathBuf, crate::digest::MemberStats)> = BTreeMap::new();
     let mut n = 0;
     let input = crate::signal::CancelReader::new(input, cancel.clone());
-    let walked = reader::walk(input, None, true, |e| {
+    let walked = walk::walk(input, None, true, |e| {
         match e {
             Event::DataStart { collection } => {
                 n += 1;
@@ -305,14 +302,14 @@ fn stage(
             uuid: None,
         });
         let text = meta.to_json();
-        let metadata_file = layout::metadata_member(db, name);
+        let metadata_file = crate::archive::names::metadata_member(db, name);
         pipeline::send(
             tx,
             Member::Bytes { name: metadata_file.clone(), data: text.clone().into() },
         )?;
         let (data_file, stats) = match done.remove(name) {
             Some((path, stats)) => {
-                let member = layout::data_member(db, name);
+                let member = crate::archive::names::data_member(db, name);
                 pipeline::send(tx, Member::File { name: member.clone(), path, size: stats.bytes })?;
                 (Some(member), stats)
             }
@@ -427,7 +424,7 @@ mod tests {
     #[test]
     fn future_times_are_refused_unless_given_and_allowed() {
         use super::{TimeFrom, check_not_future};
-        let source = crate::catalog::Resolved::for_tests("dump_20621128.archive.gz");
+        let source = crate::repo::Resolved::for_tests("dump_20621128.archive.gz");
         let now: jiff::Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
         let t = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
         // Within the clock skew: fine.
@@ -437,7 +434,7 @@ mod tests {
         );
         let e = check_not_future(&source, t("2062-11-28T00:00:00Z"), TimeFrom::Name, false, now)
             .unwrap_err();
-        assert_eq!(e.outcome, crate::outcome::Outcome::Usage);
+        assert_eq!(e.outcome, crate::error::Outcome::Usage);
         assert!(
             e.message.contains("2062-11-28T00:00:00Z") && e.message.contains("dump_20621128"),
             "{}",

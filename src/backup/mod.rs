@@ -30,9 +30,9 @@ use crate::archive::names::{
 use crate::archive::{ArchiveInfo, Sidecar, Totals};
 use crate::config::BackupFormat;
 use crate::config::Config;
+use crate::error::CliError;
+use crate::error::Outcome;
 use crate::mongo::{self, dump};
-use crate::outcome::CliError;
-use crate::outcome::Outcome;
 use crate::output::progress::Progress;
 use crate::retention::prune;
 use crate::storage::{self, Storage, StorageFault};
@@ -203,19 +203,16 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
         .unwrap_or_else(|| "unknown".into());
     let specs = selected_collections(&db, cfg).await?;
     let local = storage::local(cfg)?;
-    let guard = crate::lock::take(cfg, &cfg.mongodb.database, "backup", env.cancel).await?;
-    if req.stdout {
-        let result = to_stdout(env, req, &db, &specs, &server_version, &local).await;
-        guard.release().await;
-        return result;
-    }
-    let result = async {
+    crate::lock::with(cfg, &cfg.mongodb.database, "backup", env.cancel, async || {
+        if req.stdout {
+            return to_stdout(env, req, &db, &specs, &server_version, &local).await;
+        }
         let previous = previous_good(cfg, None).await;
         let naming = Naming {
             now: jiff::Timestamp::now(),
             previous,
             imported: None,
-            recipients: crate::catalog::recipients(cfg)?,
+            recipients: crate::repo::recipients(cfg)?,
         };
         let sv = server_version.as_str();
         let mut report = match cfg.backup.format {
@@ -240,10 +237,8 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
         };
         retention(cfg, req, &mut report).await;
         anyhow::Ok(report)
-    }
-    .await;
-    guard.release().await;
-    result
+    })
+    .await
 }
 
 /// `backup.format: archive` with `keep_local: false`: streamed straight to S3 (nothing on the
@@ -311,7 +306,7 @@ async fn to_stdout(
     let cfg = env.cfg;
     let now = jiff::Timestamp::now();
     let id = names::backup_id(&cfg.backup.name_prefix, &cfg.mongodb.database, now);
-    let recipients = crate::catalog::recipients(cfg)?;
+    let recipients = crate::repo::recipients(cfg)?;
     let target = pipeline::Target {
         id: &id,
         label: req.label.clone(),
@@ -421,11 +416,11 @@ async fn previous_good(cfg: &Config, before: Option<jiff::Timestamp>) -> Option<
     let mut best: Option<(jiff::Timestamp, String, u64)> = None;
     for storage in storage::all(cfg).await {
         let Ok(entries) =
-            crate::catalog::scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await
+            crate::repo::scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await
         else {
             continue;
         };
-        let earlier = |e: &crate::catalog::Entry| before.is_none_or(|b| e.time < b);
+        let earlier = |e: &crate::repo::Entry| before.is_none_or(|b| e.time < b);
         for e in entries.into_iter().filter(|e| e.is_good() && earlier(e)) {
             let docs = e.sidecar.as_ref().map_or(0, |s| s.manifest.totals.documents);
             if best.as_ref().is_none_or(|(t, _, _)| e.time > *t) {
@@ -521,7 +516,7 @@ pub(crate) async fn finish_upload(env: Env<'_>, id: &str) -> anyhow::Result<Opti
     let local = Storage::Local(storage::local(cfg)?);
     let scan = |s: &Storage| {
         let s = s.clone();
-        async move { crate::catalog::scan(&s, &cfg.backup.name_prefix, &cfg.mongodb.database).await }
+        async move { crate::repo::scan(&s, &cfg.backup.name_prefix, &cfg.mongodb.database).await }
     };
     let here = scan(&local).await?.into_iter().find(|e| e.id == id && e.complete);
     let there = scan(&remote).await?.into_iter().any(|e| e.id == id && e.complete);

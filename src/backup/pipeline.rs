@@ -1,6 +1,6 @@
 //! The dump pipeline: collections dumped in parallel (each to a staging file), handed to one
 //! archive-writing thread as they finish; member names, order and contents come from
-//! `archive::layout`.
+//! `archive::tar::layout`.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,16 +10,17 @@ use anyhow::Context as _;
 use tokio::sync::Semaphore;
 
 use super::Env;
+use crate::archive::CollectionMetadata;
 use crate::archive::crypt::{EphemeralKey, Recipients, Sealer};
-use crate::archive::layout::{self, CollectionMetadata};
 use crate::archive::manifest::{
     ClusterTime, ClusterWindow, CollectionEntry, FORMAT, FORMAT_VERSION, Manifest,
 };
-use crate::archive::writer::ArchiveWriter;
+use crate::archive::tar::layout;
+use crate::archive::tar::writer::ArchiveWriter;
+use crate::error::CliError;
+use crate::error::Outcome;
 use crate::files::hex;
 use crate::mongo::dump;
-use crate::outcome::CliError;
-use crate::outcome::Outcome;
 use crate::output::progress::Progress;
 use crate::signal::Interrupted;
 
@@ -377,7 +378,7 @@ impl Dumper {
         }
         .to_json()
         .into_bytes();
-        let metadata_file = layout::metadata_member(&self.db_dir, &spec.name);
+        let metadata_file = crate::archive::names::metadata_member(&self.db_dir, &spec.name);
         let mut entry = CollectionEntry {
             name: spec.name.clone(),
             kind: if spec.is_view() { "view".into() } else { "collection".into() },
@@ -428,7 +429,7 @@ impl Dumper {
         entry.cluster_time =
             started_at.zip(ended_at).map(|(s, e)| ClusterWindow { start: ct(s), end: ct(e) });
         bar.done(&stats);
-        let data_file = layout::data_member(&self.db_dir, &spec.name);
+        let data_file = crate::archive::names::data_member(&self.db_dir, &spec.name);
         send(&self.tx, Member::File { name: data_file.clone(), path: staged, size: stats.bytes })?;
         entry.data_file = Some(data_file);
         entry.documents = stats.documents;

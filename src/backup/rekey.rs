@@ -19,10 +19,10 @@ use serde::Serialize;
 
 use super::Env;
 use crate::archive::crypt::{self, Identities, Recipients, Sealer};
-use crate::archive::writer::{HashingReader, HashingWriter};
-use crate::archive::{ArchiveInfo, Sidecar, reader};
-use crate::catalog::{self, Entry};
-use crate::outcome::{CliError, Outcome};
+use crate::archive::hashing::{HashingReader, HashingWriter};
+use crate::archive::{ArchiveInfo, Sidecar, walk};
+use crate::error::{CliError, Outcome};
+use crate::repo::{self, Entry};
 use crate::storage::{self, Storage};
 
 /// One backup `rekey` re-encrypted (or would, with `--dry-run`).
@@ -50,11 +50,11 @@ pub struct RekeyReport {
 /// from the configured ones. Holds the backup lock: no backup or prune runs meanwhile.
 pub async fn rekey(env: Env<'_>, ids: &[String], dry_run: bool) -> anyhow::Result<RekeyReport> {
     let cfg = env.cfg;
-    let recipients = catalog::recipients(cfg)?.ok_or_else(|| {
+    let recipients = repo::recipients(cfg)?.ok_or_else(|| {
         CliError::usage("backup.encryption has no recipients: there is nothing to re-encrypt to")
             .with_hint("set backup.encryption.recipients (or recipients_files) to the new keys")
     })?;
-    let identities = catalog::load_identities(&cfg.backup.encryption.identity_files)?;
+    let identities = repo::load_identities(&cfg.backup.encryption.identity_files)?;
     let opens_new = identities.as_ref().is_some_and(|i| i.opens_any(recipients.names()));
     if !dry_run && !opens_new {
         return Err(CliError::usage(
@@ -66,8 +66,7 @@ pub async fn rekey(env: Env<'_>, ids: &[String], dry_run: bool) -> anyhow::Resul
         .into());
     }
     let local = storage::local(cfg)?;
-    let guard = crate::lock::take(cfg, &cfg.mongodb.database, "backup", env.cancel).await?;
-    let result = async {
+    crate::lock::with(cfg, &cfg.mongodb.database, "backup", env.cancel, async || {
         // We hold the lock: any temporary file of a rekey is a killed run's.
         remove_temporaries(&local.dir);
         let found = backups(cfg, ids).await?;
@@ -113,10 +112,8 @@ pub async fn rekey(env: Env<'_>, ids: &[String], dry_run: bool) -> anyhow::Resul
             report.rekeyed.push(Rekeyed { from, storages, ..done });
         }
         anyhow::Ok(report)
-    }
-    .await;
-    guard.release().await;
-    result
+    })
+    .await
 }
 
 /// Complete backups by id, with every storage that holds each (local first).
@@ -126,7 +123,7 @@ async fn backups(
 ) -> anyhow::Result<Vec<(Entry, Vec<Storage>)>> {
     let mut found: Vec<(Entry, Vec<Storage>)> = Vec::new();
     for s in storage::all(cfg).await {
-        let entries = catalog::scan(&s, &cfg.backup.name_prefix, &cfg.mongodb.database)
+        let entries = repo::scan(&s, &cfg.backup.name_prefix, &cfg.mongodb.database)
             .await
             .with_context(|| format!("listing {}", s.describe()))?;
         for e in entries.into_iter().filter(|e| e.complete) {
@@ -168,7 +165,7 @@ async fn one(
         let _ = std::fs::remove_file(&cleanup);
     });
     let result = async {
-        let source = catalog::Resolved {
+        let source = repo::Resolved {
             id: entry.id.clone(),
             storage: holders[0].clone(),
             archive_name: entry.archive_name(),
@@ -225,7 +222,7 @@ async fn one(
 /// writes it encrypted to `recipients` into `tmp`; returns the new file's size and SHA-256.
 async fn reencrypt(
     env: Env<'_>,
-    source: &catalog::Resolved,
+    source: &repo::Resolved,
     tmp: &std::path::Path,
     recipients: &Recipients,
 ) -> anyhow::Result<(u64, String)> {
@@ -341,7 +338,7 @@ fn read_error(e: std::io::Error, what: &str) -> anyhow::Error {
 /// backup's manifest.
 async fn check_new(
     env: Env<'_>,
-    source: &catalog::Resolved,
+    source: &repo::Resolved,
     tmp: &std::path::Path,
     identities: &Identities,
 ) -> anyhow::Result<()> {
@@ -354,7 +351,7 @@ async fn check_new(
         })?;
     let cancel = env.cancel.clone();
     let checked = tokio::task::spawn_blocking(move || {
-        reader::verify(crate::signal::CancelReader::new(plain, cancel), manifest.as_ref())
+        walk::verify(crate::signal::CancelReader::new(plain, cancel), manifest.as_ref())
     })
     .await?;
     checked.map(|_| ()).map_err(|e| source.archive_error(e, env.cancel, "the old archive is kept"))

@@ -15,12 +15,12 @@ use tokio::sync::Semaphore;
 
 use super::Env;
 use super::pipeline::{self, Target, disk_error};
-use crate::archive::foreign::CRC64;
+use crate::archive::CollectionMetadata;
 use crate::archive::gz::ParallelGzWriter;
-use crate::archive::interleaved::{InterleavedWriter, PreludeEntry};
-use crate::archive::layout::{self, CollectionMetadata};
+use crate::archive::hashing::HashingWriter;
 use crate::archive::manifest::{ClusterTime, ClusterWindow, CollectionEntry, Manifest};
-use crate::archive::writer::HashingWriter;
+use crate::archive::mongodump::CRC64;
+use crate::archive::mongodump::writer::{InterleavedWriter, PreludeEntry};
 use crate::files::hex;
 use crate::mongo::dump;
 use crate::signal::Interrupted;
@@ -86,17 +86,17 @@ impl Out {
 
 /// A write to standard output that failed: a closed pipe means the reader stopped before the
 /// end (`backup --stdout | head`), so the stream it got is no complete backup.
-fn stdout_error(e: &std::io::Error) -> crate::outcome::CliError {
-    use crate::outcome::CliError;
+fn stdout_error(e: &std::io::Error) -> crate::error::CliError {
+    use crate::error::CliError;
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         CliError::new(
-            crate::outcome::Outcome::Failed,
+            crate::error::Outcome::Failed,
             "standard output was closed before the backup was complete (broken pipe): the reading end stopped early",
         )
         .with_hint("what it read is no complete backup; let the reader take the whole stream (`… | aws s3 cp - s3://…`, `… > FILE`)")
     } else {
         CliError::new(
-            crate::outcome::Outcome::Failed,
+            crate::error::Outcome::Failed,
             format!("cannot write the backup to standard output: {e}"),
         )
     }
@@ -196,8 +196,9 @@ async fn metadata(
     let entry = CollectionEntry {
         name: spec.name.clone(),
         kind: if spec.is_view() { "view".into() } else { "collection".into() },
-        data_file: (!spec.is_view()).then(|| layout::data_member(database, &spec.name)),
-        metadata_file: layout::metadata_member(database, &spec.name),
+        data_file: (!spec.is_view())
+            .then(|| crate::archive::names::data_member(database, &spec.name)),
+        metadata_file: crate::archive::names::metadata_member(database, &spec.name),
         documents: 0,
         bytes: 0,
         sha256: (!spec.is_view()).then(|| hex(&<sha2::Sha256 as sha2::Digest>::digest(b""))),
@@ -345,8 +346,8 @@ async fn dump_all(
                 anyhow::Ok(CollectionEntry {
                     name: spec.name.clone(),
                     kind: "collection".into(),
-                    data_file: Some(layout::data_member(&database, &spec.name)),
-                    metadata_file: layout::metadata_member(&database, &spec.name),
+                    data_file: Some(crate::archive::names::data_member(&database, &spec.name)),
+                    metadata_file: crate::archive::names::metadata_member(&database, &spec.name),
                     documents: stats.documents,
                     bytes: stats.bytes,
                     sha256: Some(stats.sha256),

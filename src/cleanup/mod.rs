@@ -22,11 +22,12 @@ use mongodb::Database;
 use serde::Serialize;
 
 use crate::config::{CleanupAction, CleanupConfig, CleanupRule};
-use crate::outcome::CliError;
+use crate::error::CliError;
 
 mod sink;
 
 pub use sink::Sink;
+pub mod job;
 
 pub const PART_FORMAT: &str = "daraa-ops-cleanup-archive";
 

@@ -11,8 +11,8 @@ use sha2::{Digest as _, Sha256};
 use super::{PartInfo, id_of};
 use crate::archive::crypt::Recipients;
 use crate::config::{ArchiveTarget, CleanupRule, Config};
+use crate::error::CliError;
 use crate::files::hex;
-use crate::outcome::CliError;
 use crate::storage::Storage;
 use crate::storage::local::LocalStore;
 use crate::storage::s3::S3Store;
@@ -55,7 +55,7 @@ impl Sink {
         rule: &CleanupRule,
         run_id: &str,
     ) -> anyhow::Result<Sink> {
-        let recipients = crate::catalog::recipients(cfg)?;
+        let recipients = crate::repo::recipients(cfg)?;
         let rel = format!("{}/{}/{run_id}", cfg.mongodb.database, rule.name);
         match rule.archive_to {
             Some(ArchiveTarget::S3) => {

@@ -1,13 +1,12 @@
 //! `backup`: the backup engine (src/backup/) with the operator's flags, its report for people
-//! and JSON, and the job's last-run record.
+//! and JSON, and what it wrote for the job's last-run record.
 
 use std::time::Instant;
 
 use crate::backup::{self, Env, Request};
 use crate::cli::BackupArgs;
 use crate::context::Context;
-use crate::lastrun;
-use crate::outcome::Outcome;
+use crate::error::Outcome;
 use crate::output::progress::Progress;
 
 pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<Outcome> {
@@ -18,7 +17,7 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<Outcome> {
     if args.stdout {
         use std::io::IsTerminal as _;
         if std::io::stdout().is_terminal() {
-            return Err(crate::outcome::CliError::usage(
+            return Err(crate::error::CliError::usage(
                 "refusing to write a compressed archive to a terminal",
             )
             .with_hint("redirect it: daraa-ops backup --stdout > file.archive.gz, or pipe it")
@@ -27,7 +26,6 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<Outcome> {
         ctx.out.keep_stdout_for_data();
     }
     let started = Instant::now();
-    let started_unix = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
     let progress = Progress::new(&ctx.out);
     let env = Env { cfg, cancel: &ctx.cancel, progress: &progress };
     let request = Request {
@@ -37,25 +35,6 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<Outcome> {
         stdout: args.stdout,
     };
     let result = backup::run(env, &request).await;
-    // Every real run is recorded, failed ones too: monitoring alerts on those.
-    let (code, bytes, documents) = match &result {
-        Ok(r) => (r.outcome.code(), r.archive.size, r.totals.documents),
-        Err(e) => (crate::outcome::classify(e, ctx.cancel.is_cancelled()).outcome.code(), 0, 0),
-    };
-    lastrun::save(
-        cfg,
-        &lastrun::Record {
-            job: "backup",
-            database: cfg.mongodb.database.clone(),
-            exit_code: code,
-            started_unix,
-            duration_seconds: started.elapsed().as_secs_f64(),
-            bytes,
-            documents,
-            restore_seconds: None,
-        },
-    )
-    .await;
     let mut summary = Summary {
         database: &cfg.mongodb.database,
         dry_run: false,
@@ -65,6 +44,11 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<Outcome> {
     };
     ctx.out.summary(&summary);
     let report = result?;
+    ctx.tally(crate::lastrun::Tally {
+        bytes: report.archive.size,
+        documents: report.totals.documents,
+        restore_seconds: None,
+    });
     print_report(ctx, &report);
     summary.report = Some(&report);
     ctx.out.summary(&summary);

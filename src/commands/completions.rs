@@ -4,7 +4,7 @@ use clap::CommandFactory as _;
 
 use crate::cli::{Cli, CompletionsArgs};
 use crate::context::Context;
-use crate::outcome::Outcome;
+use crate::error::Outcome;
 
 pub fn run(ctx: &Context, args: &CompletionsArgs) -> anyhow::Result<Outcome> {
     let script = render(args.shell);

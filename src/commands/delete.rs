@@ -4,7 +4,7 @@
 
 use crate::cli::DeleteArgs;
 use crate::context::Context;
-use crate::outcome::{CliError, Outcome};
+use crate::error::{CliError, Outcome};
 use crate::retention::prune;
 
 pub async fn run(ctx: &Context, args: &DeleteArgs) -> anyhow::Result<Outcome> {

@@ -7,11 +7,11 @@ use comfy_table::Table;
 use serde::Serialize;
 
 use crate::archive::Sidecar;
-use crate::catalog;
 use crate::cli::DescribeArgs;
 use crate::context::Context;
-use crate::outcome::Outcome;
+use crate::error::Outcome;
 use crate::output::human_bytes;
+use crate::repo;
 
 /// The JSON summary of `describe` (docs/cli.md).
 #[derive(Debug, Serialize)]
@@ -26,12 +26,12 @@ struct Summary {
     /// Storages holding a complete copy (`local`, `s3`).
     locations: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    checks: Option<catalog::Checks>,
+    checks: Option<repo::Checks>,
 }
 
 pub async fn run(ctx: &Context, args: &DescribeArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
-    let source = catalog::resolve(cfg, &args.target).await?;
+    let source = repo::resolve(cfg, &args.target).await?;
     let (manifest, archive) = match &source.sidecar {
         Some(Sidecar { manifest, archive }) => (manifest.clone(), Some(archive.clone())),
         None => {
@@ -40,21 +40,11 @@ pub async fn run(ctx: &Context, args: &DescribeArgs) -> anyhow::Result<Outcome> 
             (survey.manifest, None)
         }
     };
-    let mut locations = Vec::new();
-    let mut checks: Option<catalog::Checks> = None;
-    if source.in_catalog {
-        for storage in crate::storage::all(cfg).await {
-            let Ok(entries) =
-                catalog::scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await
-            else {
-                continue;
-            };
-            if let Some(e) = entries.into_iter().find(|e| e.id == source.id && e.complete) {
-                locations.push(storage.kind());
-                checks = checks.or(e.checks);
-            }
-        }
-    }
+    let (locations, checks) = if source.in_catalog {
+        repo::listing::copies(cfg, &source.id).await
+    } else {
+        (Vec::new(), None)
+    };
     if !ctx.out.is_json() {
         for line in describe(&source, &manifest, archive.as_ref(), &locations, checks.as_ref()) {
             ctx.out.line(line);
@@ -73,11 +63,11 @@ pub async fn run(ctx: &Context, args: &DescribeArgs) -> anyhow::Result<Outcome> 
 }
 
 fn describe(
-    source: &catalog::Resolved,
+    source: &repo::Resolved,
     m: &crate::archive::Manifest,
     archive: Option<&crate::archive::ArchiveInfo>,
     locations: &[&str],
-    checks: Option<&catalog::Checks>,
+    checks: Option<&repo::Checks>,
 ) -> Vec<String> {
     let mut lines = vec![format!("backup      {}", source.id)];
     if let Some(l) = &m.label {
@@ -133,7 +123,7 @@ fn describe(
             m.totals.documents, s.previous_documents, s.previous_id
         ));
     }
-    let check = |name: &str, c: Option<&catalog::Check>| match c {
+    let check = |name: &str, c: Option<&repo::Check>| match c {
         None => format!("{name:<11} never"),
         Some(c) if c.ok => format!(
             "{name:<11} ok{} at {}{}",

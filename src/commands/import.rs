@@ -2,16 +2,16 @@
 //! with the operator's flags and its report for people and JSON.
 
 use crate::backup::{self, Env, Request};
-use crate::catalog;
 use crate::cli::ImportArgs;
 use crate::context::Context;
-use crate::outcome::{CliError, Outcome};
+use crate::error::{CliError, Outcome};
 use crate::output::progress::Progress;
+use crate::repo;
 
 pub async fn run(ctx: &Context, args: &ImportArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let time = args.time.as_deref().map(parse_time).transpose()?;
-    let source = catalog::resolve(cfg, &args.path).await?;
+    let source = repo::resolve(cfg, &args.path).await?;
     if source.directory.is_none() && !std::path::Path::new(&args.path).exists() {
         return Err(CliError::usage(format!("{} is not a file or folder", args.path))
             .with_hint("import takes the path of a mongodump backup; backups in the catalog are there already")
@@ -27,6 +27,13 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> anyhow::Result<Outcome> {
     };
     let report = backup::import(env, &source, time, args.allow_future, &request).await?;
     let outcome = report.backup.as_ref().map_or(Outcome::Ok, |b| b.outcome);
+    if let Some(b) = &report.backup {
+        ctx.tally(crate::lastrun::Tally {
+            bytes: b.totals.bytes,
+            documents: b.totals.documents,
+            restore_seconds: None,
+        });
+    }
     if report.already_present {
         ctx.out.line(format!(
             "{} is already in the catalog as backup {} (time {} from its {}); nothing written",

@@ -1,14 +1,12 @@
-//! `list`: backups in the local directory and in S3, from names and sidecars only.
-
-use std::collections::BTreeMap;
+//! `list`: backups in the local directory and in S3 (src/repo/listing.rs), as a table or JSON.
 
 use serde::Serialize;
 
-use crate::catalog;
 use crate::cli::ListArgs;
 use crate::context::Context;
-use crate::outcome::Outcome;
+use crate::error::Outcome;
 use crate::output::human_bytes;
+use crate::repo::listing::{self, Row};
 use crate::storage::Storage;
 
 /// The JSON summary of `list` (docs/cli.md).
@@ -21,120 +19,13 @@ struct Summary {
     remote_error: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct Row {
-    id: String,
-    time: String,
-    size: Option<u64>,
-    collections: Option<u64>,
-    documents: Option<u64>,
-    label: Option<String>,
-    locations: Vec<&'static str>,
-    complete: bool,
-    status: String,
-    /// Adopted by `import` (not written by `backup`).
-    imported: bool,
-    /// Marked by the shrink guard (`backup.max_shrink`): not counted by retention or `latest`.
-    shrunk: bool,
-    /// Complete but holding no documents: not counted by retention or `latest`.
-    empty: bool,
-    /// The last verify and drill of this backup (`<id>.checks.json`), when any ran.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verified: Option<catalog::Check>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    drilled: Option<catalog::Check>,
-}
-
 pub async fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
-    let mut storages: Vec<Storage> = Vec::new();
-    if !args.remote {
-        storages
-            .push(Storage::Local(crate::storage::local::LocalStore::new(cfg.backup.dir.clone())));
-    }
-    if !args.local {
-        match crate::storage::remote(cfg).await {
-            Some(s) => storages.push(s),
-            None if args.remote => {
-                return Err(crate::outcome::CliError::usage(
-                    "--remote needs the s3 section in the config",
-                )
-                .into());
-            }
-            None => {}
-        }
-    }
-    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
-    let mut remote_error = None;
-    for storage in &storages {
-        let kind = storage.kind();
-        let entries =
-            match catalog::scan(storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await {
-                Ok(entries) => entries,
-                // S3 down: still show the local backups, and say so.
-                Err(e) if kind == "s3" && !args.remote => {
-                    tracing::warn!("{e}; showing local backups only");
-                    remote_error = Some(e.to_string());
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-        for e in entries {
-            let status = if e.complete {
-                "complete"
-            } else if e.partial {
-                "in progress or interrupted"
-            } else {
-                "incomplete"
-            };
-            let row = rows.entry(e.id.clone()).or_insert_with(|| Row {
-                id: e.id.clone(),
-                time: e.time.to_string(),
-                size: e.archive_size,
-                collections: None,
-                documents: None,
-                label: None,
-                locations: Vec::new(),
-                complete: false,
-                status: String::new(),
-                imported: false,
-                shrunk: false,
-                empty: false,
-                verified: None,
-                drilled: None,
-            });
-            if let Some(s) = &e.sidecar {
-                row.collections = Some(s.manifest.totals.collections + s.manifest.totals.views);
-                row.documents = Some(s.manifest.totals.documents);
-                row.label.clone_from(&s.manifest.label);
-                row.size = Some(s.archive.size);
-                row.imported = e.imported();
-                row.shrunk = e.shrunk();
-                row.empty = e.complete && !e.shrunk() && !e.is_good();
-            }
-            row.locations.push(kind);
-            if let Some(c) = &e.checks {
-                // Newest result wins when both storages hold one.
-                let newer = |a: &Option<catalog::Check>, b: &Option<catalog::Check>| match (a, b) {
-                    (Some(x), Some(y)) if y.at > x.at => b.clone(),
-                    (None, _) => b.clone(),
-                    _ => a.clone(),
-                };
-                row.verified = newer(&row.verified, &c.verified);
-                row.drilled = newer(&row.drilled, &c.drilled);
-            }
-            // Complete somewhere is complete; the status names each place otherwise.
-            row.complete |= e.complete;
-            let part = format!("{kind}: {status}");
-            row.status =
-                if row.status.is_empty() { part } else { format!("{}, {part}", row.status) };
-        }
-    }
-    let rows: Vec<Row> = rows.into_values().rev().collect();
+    let l = listing::list(cfg, args.local, args.remote).await?;
     if !ctx.out.is_json() {
-        print_table(ctx, &rows, cfg, &storages);
+        print_table(ctx, &l.rows, cfg, &l.storages);
     }
-    ctx.out.summary(&Summary { backups: rows, remote_error });
+    ctx.out.summary(&Summary { backups: l.rows, remote_error: l.remote_error });
     Ok(Outcome::Ok)
 }
 

@@ -5,9 +5,9 @@ use serde::Serialize;
 
 use crate::cli::LockCommand;
 use crate::context::Context;
+use crate::error::CliError;
+use crate::error::Outcome;
 use crate::lock::{self, Holder};
-use crate::outcome::CliError;
-use crate::outcome::Outcome;
 
 pub async fn run(ctx: &Context, cmd: &LockCommand) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;

@@ -5,7 +5,7 @@ use clap::CommandFactory as _;
 
 use crate::cli::{Cli, ManArgs};
 use crate::context::Context;
-use crate::outcome::Outcome;
+use crate::error::Outcome;
 
 pub fn run(ctx: &Context, args: &ManArgs) -> anyhow::Result<Outcome> {
     let pages = render_all()?;

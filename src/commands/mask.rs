@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use crate::catalog;
 use crate::cli::MaskCommand;
 use crate::context::Context;
+use crate::error::Outcome;
 use crate::mask::check::{self, CollectionFindings};
-use crate::outcome::Outcome;
+use crate::repo;
 
 /// The JSON summary of `mask check` (docs/cli.md).
 #[derive(Debug, Serialize)]
@@ -30,7 +30,7 @@ pub async fn run(ctx: &Context, cmd: &MaskCommand) -> anyhow::Result<Outcome> {
             check::sample_live(cfg, args.sample).await?,
         ),
         Some(target) => {
-            let resolved = catalog::resolve(cfg, target).await?;
+            let resolved = repo::resolve(cfg, target).await?;
             let scanner = check::sample_backup(&resolved, args.sample, &ctx.cancel).await?;
             (resolved.describe(), scanner)
         }

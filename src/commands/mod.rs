@@ -23,7 +23,7 @@ pub mod verify;
 use std::io::IsTerminal as _;
 
 use crate::context::Context;
-use crate::outcome::{CliError, Outcome};
+use crate::error::{CliError, Outcome};
 
 /// Asks before a destructive step: `--yes` answers; without a terminal it refuses (exit 2).
 pub(crate) fn confirm(ctx: &Context, question: &str) -> Result<(), CliError> {

@@ -1,22 +1,13 @@
-//! `prune`: the retention engine (src/retention/prune.rs) under the job lock.
+//! `prune`: the retention engine (src/retention/prune.rs), which takes the job lock.
 
 use crate::cli::PruneArgs;
 use crate::context::Context;
-use crate::outcome::Outcome;
+use crate::error::Outcome;
 use crate::retention::prune;
 
 pub async fn run(ctx: &Context, args: &PruneArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
-    let guard = if args.dry_run {
-        None
-    } else {
-        Some(crate::lock::take(cfg, &cfg.mongodb.database, "prune", &ctx.cancel).await?)
-    };
-    let result = prune::apply(cfg, args.dry_run).await;
-    if let Some(g) = guard {
-        g.release().await;
-    }
-    let results = result?;
+    let results = prune::run(cfg, args.dry_run, &ctx.cancel).await?;
     for line in prune::describe(&results, args.dry_run) {
         ctx.out.line(line);
     }

@@ -3,7 +3,7 @@
 use crate::backup::{self, RekeyReport};
 use crate::cli::RekeyArgs;
 use crate::context::Context;
-use crate::outcome::Outcome;
+use crate::error::Outcome;
 
 pub async fn run(ctx: &Context, args: &RekeyArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;

@@ -1,28 +1,13 @@
-//! `users provision|check|list`: the config's `users:` and `roles:` made real on the server,
-//! idempotently, over the admin connection (`mongodb.admin`).
-//!
-//! Every secrets file is read before anything changes, so a missing one stops the run with
-//! nothing half-done. Custom roles are provisioned before users, which may name them. Users
-//! and roles the config does not list are left alone (and not reported as drift): the server
-//! has its own admin accounts.
-
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-use std::path::Path;
+//! `users provision|check|list`: the users engine (src/users/job.rs) and its report.
 
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
-use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::cli::{UsersCommand, UsersProvisionArgs};
-use crate::config::{Config, ConfigError, SecretFile, UserSpec, env_vars::ProcessEnv};
 use crate::context::Context;
+use crate::error::Outcome;
 use crate::mongo::{self, Access, Role};
-use crate::outcome::CliError;
-use crate::outcome::Outcome;
-use crate::users::{
-    self, Action, PasswordCheck, PasswordPolicy, RolePlan, UserPlan, role_name, server,
-};
+use crate::users::{Action, PasswordPolicy, job, role_name, server};
 
 pub async fn run(ctx: &Context, cmd: &UsersCommand) -> anyhow::Result<Outcome> {
     match cmd {
@@ -30,112 +15,6 @@ pub async fn run(ctx: &Context, cmd: &UsersCommand) -> anyhow::Result<Outcome> {
         UsersCommand::Check => check(ctx).await,
         UsersCommand::List => list(ctx).await,
     }
-}
-
-/// The secrets file of a user, or exit 2 naming what is missing.
-fn password_file(i: usize, u: &UserSpec) -> Result<SecretFile, CliError> {
-    crate::config::user_password_file(u, &ProcessEnv).ok_or_else(|| {
-        let what = match &u.password_file_env {
-            Some(var) => format!("environment variable {var} is not set"),
-            None => "no password_file".to_owned(),
-        };
-        CliError::usage(format!("users[{i}] ({}): {what}", u.name)).with_hint(
-            "set users[].password_file, or password_file_env naming a variable that holds the path",
-        )
-    })
-}
-
-fn key_of(i: usize, u: &UserSpec) -> String {
-    format!("users[{i}] ({}) password_file", u.name)
-}
-
-/// Reads every user's password; with `generate`, missing files are created first (0600,
-/// 32 random alphanumerics, ~190 bits) and never printed.
-fn load_passwords(
-    cfg: &Config,
-    generate: bool,
-    dry_run: bool,
-    ctx: &Context,
-) -> anyhow::Result<Vec<Option<SecretString>>> {
-    let mut out = Vec::new();
-    for (i, u) in cfg.users.iter().enumerate() {
-        let file = password_file(i, u)?;
-        if generate && !file.path().exists() {
-            if dry_run {
-                ctx.out.line(format!(
-                    "would generate a password in {} for {}",
-                    file.path().display(),
-                    u.name
-                ));
-                out.push(None);
-                continue;
-            }
-            generate_secret_file(file.path())?;
-            tracing::info!(
-                "generated a random password for {} in {} (mode 0600)",
-                u.name,
-                file.path().display()
-            );
-        }
-        match file.read(&key_of(i, u)) {
-            Ok(pw) => out.push(Some(pw)),
-            Err(e @ ConfigError::SecretFile { .. }) if !generate => {
-                let hint = e.hint().unwrap_or_default();
-                return Err(CliError::usage(e.to_string())
-                    .with_hint(format!("{hint}; or rerun with --generate-missing"))
-                    .into());
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(out)
-}
-
-fn generate_secret_file(path: &Path) -> anyhow::Result<()> {
-    use rand::distr::{Alphanumeric, SampleString as _};
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && !parent.exists()
-    {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            CliError::new(Outcome::Failed, format!("cannot create {}: {e}", parent.display()))
-        })?;
-        std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700))?;
-    }
-    let password = Alphanumeric.sample_string(&mut rand::rng(), 32);
-    let mut f =
-        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(
-            |e| CliError::new(Outcome::Failed, format!("cannot create {}: {e}", path.display())),
-        )?;
-    f.write_all(format!("{password}\n").as_bytes())?;
-    f.sync_all()?;
-    Ok(())
-}
-
-/// Refuses, before any change, a config that asks FerretDB for roles.
-async fn refuse_roles_on_ferretdb(client: &mongodb::Client, cfg: &Config) -> anyhow::Result<()> {
-    let Some(version) = server::ferretdb_version(client).await else { return Ok(()) };
-    let wanted: Vec<String> = cfg
-        .users
-        .iter()
-        .filter(|u| !u.roles.is_empty())
-        .map(|u| {
-            let roles: Vec<String> = u.roles.iter().map(role_name).collect();
-            format!("{} ({})", u.name, roles.join(", "))
-        })
-        .chain(cfg.roles.iter().map(|r| format!("custom role {}@{}", r.role, r.db)))
-        .collect();
-    if wanted.is_empty() {
-        return Ok(());
-    }
-    Err(CliError::new(
-        Outcome::Failed,
-        format!(
-            "the server is FerretDB {version}, which does not implement user roles; the config asks for {}",
-            wanted.join("; ")
-        ),
-    )
-    .with_hint(server::FERRETDB_ROLES_HINT)
-    .into())
 }
 
 #[derive(Serialize)]
@@ -178,95 +57,15 @@ struct ListSummary {
     users: Vec<Row>,
 }
 
-struct Planned {
-    roles: Vec<RolePlan>,
-    users: Vec<UserPlan>,
-}
-
-async fn plan_all(
-    client: &mongodb::Client,
-    cfg: &Config,
-    passwords: &[Option<SecretString>],
-    policy: PasswordPolicy,
-    check_password: bool,
-) -> anyhow::Result<Planned> {
-    let mut role_plans = Vec::new();
-    let mut dbs: Vec<&str> = cfg.roles.iter().map(|r| r.db.as_str()).collect();
-    dbs.sort_unstable();
-    dbs.dedup();
-    for db in dbs {
-        let live = server::fetch_roles(client, db).await?;
-        for spec in cfg.roles.iter().filter(|r| r.db == db) {
-            let found = live.iter().find(|l| l.role == spec.role && l.db == spec.db);
-            role_plans.push(users::plan_role(spec, found));
-        }
-    }
-    let mut user_plans = Vec::new();
-    for (spec, pw) in cfg.users.iter().zip(passwords) {
-        let live = server::fetch_user(client, spec).await?;
-        user_plans.push(users::plan_user(spec, live.as_ref(), pw.as_ref(), policy, check_password));
-    }
-    Ok(Planned { roles: role_plans, users: user_plans })
-}
-
-fn describe(changes: &[String]) -> String {
-    if changes.is_empty() { String::new() } else { format!(" ({})", changes.join("; ")) }
-}
-
-fn password_note(p: &PasswordCheck) -> Option<String> {
-    match p {
-        PasswordCheck::Unknown(why) => Some(format!("password: unknown ({why})")),
-        _ => None,
-    }
-}
-
 async fn provision(ctx: &Context, args: &UsersProvisionArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
-    if cfg.users.is_empty() && cfg.roles.is_empty() {
-        return Err(CliError::usage("the config has no users: and no roles: to provision")
-            .with_hint("see config/daraa-ops.example.yaml")
-            .into());
-    }
-    let passwords = load_passwords(cfg, args.generate_missing, args.dry_run, ctx)?;
-    let mongo = mongo::connect(&cfg.mongodb, Role::Admin, Access::ReadWrite).await?;
-    let client = &mongo.client;
-    refuse_roles_on_ferretdb(client, cfg).await?;
-    let plan = plan_all(client, cfg, &passwords, args.update_passwords.into(), false).await?;
-
-    let verb =
-        |a: Action| if args.dry_run { format!("would be {}", a.past()) } else { a.past().into() };
-    for (spec, p) in cfg.roles.iter().zip(&plan.roles) {
-        crate::signal::check(&ctx.cancel)?;
-        if !args.dry_run {
-            server::apply_role(client, spec, p).await?;
-        }
-        ctx.out.line(format!(
-            "role {}@{}: {}{}",
-            p.role,
-            p.db,
-            verb(p.action),
-            describe(&p.changes)
-        ));
-    }
-    let mut unfixable = Vec::new();
-    for ((spec, p), pw) in cfg.users.iter().zip(&plan.users).zip(&passwords) {
-        crate::signal::check(&ctx.cancel)?;
-        if !args.dry_run {
-            server::apply_user(client, spec, p, pw.as_ref()).await?;
-        }
-        let note = password_note(&p.password).map(|n| format!("; {n}")).unwrap_or_default();
-        ctx.out.line(format!(
-            "user {}@{}: {}{}{note}",
-            p.user,
-            p.db,
-            verb(p.action),
-            describe(&p.changes)
-        ));
-        if let Some(u) = &p.unfixable {
-            tracing::warn!("{u}");
-            unfixable.push(u.clone());
-        }
-    }
+    let req = job::Provision {
+        generate_missing: args.generate_missing,
+        dry_run: args.dry_run,
+        update_passwords: args.update_passwords.into(),
+    };
+    let say = |line: String| ctx.out.line(line);
+    let plan = job::provision(cfg, req, &ctx.cancel, &say).await?;
     let count = |a: Action| plan.users.iter().filter(|p| p.action == a).count();
     ctx.out.summary(&PlanSummary {
         dry_run: Some(args.dry_run),
@@ -282,20 +81,13 @@ async fn provision(ctx: &Context, args: &UsersProvisionArgs) -> anyhow::Result<O
         count(Action::Update),
         count(Action::Unchanged)
     ));
-    if unfixable.is_empty() { Ok(Outcome::Ok) } else { Ok(Outcome::Partial) }
+    let unfixable = plan.users.iter().any(|p| p.unfixable.is_some());
+    Ok(if unfixable { Outcome::Partial } else { Outcome::Ok })
 }
 
 async fn check(ctx: &Context) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
-    if cfg.users.is_empty() && cfg.roles.is_empty() {
-        return Err(CliError::usage("the config has no users: and no roles: to check")
-            .with_hint("see config/daraa-ops.example.yaml")
-            .into());
-    }
-    let passwords = load_passwords(cfg, false, true, ctx)?;
-    let mongo = mongo::connect(&cfg.mongodb, Role::Admin, Access::ReadOnly).await?;
-    let plan = plan_all(&mongo.client, cfg, &passwords, PasswordPolicy::OnCreate, true).await?;
-
+    let plan = job::check(cfg).await?;
     let mut diffs = Vec::new();
     for p in &plan.roles {
         if !p.changes.is_empty() {
@@ -314,7 +106,7 @@ async fn check(ctx: &Context) -> anyhow::Result<Outcome> {
                 differences: &p.changes,
             });
         }
-        if let Some(n) = password_note(&p.password) {
+        if let Some(n) = p.password.note() {
             ctx.out.line(format!("user {}@{}: {n}", p.user, p.db));
         }
     }

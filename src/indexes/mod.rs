@@ -2,6 +2,7 @@
 //! (`diff.rs`). The `indexes` command reads, applies and exports through these.
 
 pub mod diff;
+pub mod server;
 pub mod spec;
 
 #[cfg(test)]

@@ -173,18 +173,18 @@ pub async fn sample_live(cfg: &crate::config::Config, sample: u64) -> anyhow::Re
 /// Samples the first `sample` documents of every collection of a backup (read to its end, so
 /// it is verified too).
 pub async fn sample_backup(
-    source: &crate::catalog::Resolved,
+    source: &crate::repo::Resolved,
     sample: u64,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<Scanner> {
-    use crate::archive::reader::{self, ArchiveError, Event};
+    use crate::archive::{ArchiveError, Event, walk};
     let input = source.reader().await?;
     let expected = source.sidecar.as_ref().map(|s| s.manifest.clone());
     let walk_cancel = cancel.clone();
     let walked = tokio::task::spawn_blocking(move || {
         let mut scanner = Scanner::default();
         let input = crate::signal::CancelReader::new(input, walk_cancel);
-        reader::walk(input, expected.as_ref(), true, |ev| {
+        walk::walk(input, expected.as_ref(), true, |ev| {
             match ev {
                 Event::DataStart { collection } => {
                     scanner.collections.entry(collection).or_default();

@@ -68,7 +68,7 @@ pub fn is_email(s: &str) -> bool {
 
 pub fn is_phone(s: &str) -> bool {
     let t = s.trim();
-    if super::scan::is_ipv4(t) {
+    if is_ipv4(t) {
         return false;
     }
     if !t.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
@@ -158,6 +158,17 @@ fn is_name_field(collection: &str, field: &str) -> bool {
     let f = field.to_lowercase();
     let c = collection.to_lowercase();
     NAME_FIELDS.contains(&f.as_str()) || (f == "name" && PEOPLE.iter().any(|p| c.contains(p)))
+}
+
+/// Four groups of one to three digits, each at most 255, separated by dots.
+pub fn is_ipv4(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            (1..=3).contains(&p.len())
+                && p.bytes().all(|c| c.is_ascii_digit())
+                && p.parse::<u16>().is_ok_and(|n| n <= 255)
+        })
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use serde::Serialize;
 use sha2::Sha256;
 
 use crate::config::{MaskKind, MaskRuleSpec, MaskingConfig};
-use crate::outcome::CliError;
+use crate::error::CliError;
 
 /// A rule with its options resolved.
 #[derive(Debug, Clone, PartialEq)]

@@ -222,17 +222,6 @@ fn number_kind(run: &str) -> Option<Kind> {
     detect::is_phone(run).then_some(Kind::Phone)
 }
 
-/// Four groups of one to three digits, each at most 255, separated by dots.
-pub fn is_ipv4(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 4
-        && parts.iter().all(|p| {
-            (1..=3).contains(&p.len())
-                && p.bytes().all(|c| c.is_ascii_digit())
-                && p.parse::<u16>().is_ok_and(|n| n <= 255)
-        })
-}
-
 /// `YYYY-MM-DD` or `YYYY.MM.DD` at the start (a timestamp's date, perhaps with more after).
 fn is_date(s: &str) -> bool {
     let b = s.as_bytes();

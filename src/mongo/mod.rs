@@ -1,7 +1,7 @@
 //! MongoDB connections built from the config, and driver errors in the operator's words.
 //!
 //! Knows nothing about the CLI: errors are [`MongoError`]s (or the driver's own), which
-//! `outcome::classify` maps. Never logs or returns a password.
+//! `classify::classify` maps. Never logs or returns a password.
 
 pub mod dump;
 pub mod load;
@@ -281,6 +281,23 @@ pub fn is_connection_error(e: &mongodb::error::Error) -> bool {
             | DriverErrorKind::DnsResolve { .. }
             | DriverErrorKind::Authentication { .. }
     )
+}
+
+/// An error chain in one line, causes joined by `: ` (a cause already at the end of the last
+/// one said once), driver errors in words.
+pub fn describe_chain(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in err.chain() {
+        let text = match c.downcast_ref::<mongodb::error::Error>() {
+            Some(e) => describe_error(e),
+            None => c.to_string(),
+        };
+        if parts.last().is_some_and(|last| last.ends_with(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ").replace('\n', " ")
 }
 
 /// A driver error in words, without the driver's `Kind: ..., labels: {}` dump.

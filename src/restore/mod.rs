@@ -13,6 +13,7 @@
 //! loaded under its own name and an existing one replaced by copying, journalled so that a
 //! kill is undone by the next run ([`temps`]).
 
+pub mod job;
 mod pump;
 pub mod swap;
 pub mod temps;
@@ -24,9 +25,9 @@ use mongodb::Database;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::archive::reader::{self, ArchiveError, Event};
+use crate::archive::{ArchiveError, Event, walk};
 use crate::archive::{CollectionMetadata, Manifest, SourceFormat};
-use crate::catalog::Resolved;
+use crate::repo::Resolved;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -155,7 +156,7 @@ pub async fn survey(
     let result = tokio::task::spawn_blocking(move || {
         let mut metadata = BTreeMap::new();
         let reader = crate::signal::CancelReader::new(reader, walk_cancel);
-        let verified = reader::walk(reader, None, false, |ev| {
+        let verified = walk::walk(reader, None, false, |ev| {
             if let Event::Metadata { collection, metadata: m } = ev {
                 metadata.insert(collection, m);
             }

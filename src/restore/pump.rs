@@ -12,12 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::temps::{Mode, Phase, Target, Temps};
 use super::{Action, CollectionReport, Failed, Options};
-use crate::archive::reader::{self, ArchiveError, Event};
+use crate::archive::{ArchiveError, Event, walk};
 use crate::archive::{CollectionEntry, CollectionMetadata, Manifest};
-use crate::catalog::Resolved;
+use crate::error::CliError;
+use crate::error::Outcome;
 use crate::mongo::load;
-use crate::outcome::CliError;
-use crate::outcome::Outcome;
+use crate::repo::Resolved;
 use crate::signal::Interrupted;
 
 /// What the stream delivered, verified.
@@ -86,7 +86,7 @@ pub(super) async fn pump(
     let walker = tokio::task::spawn_blocking(move || {
         let reader = crate::signal::CancelReader::new(reader, walk_cancel);
         // Masking runs here, on the reading thread, before documents reach the workers.
-        let walked = reader::walk(reader, expected.as_ref(), true, |ev| {
+        let walked = walk::walk(reader, expected.as_ref(), true, |ev| {
             let ev = match &mut masking {
                 Some(m) => m.apply(ev)?,
                 None => ev,

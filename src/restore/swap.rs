@@ -10,8 +10,8 @@ use mongodb::Database;
 use super::temps::{Mode, Phase, Renames, Target, Temps};
 use super::{Action, CollectionReport, Kind, Options};
 use crate::archive::{CollectionMetadata, Manifest};
+use crate::error::CliError;
 use crate::mongo::load;
-use crate::outcome::CliError;
 
 fn restored(collections: &mut [CollectionReport]) -> impl Iterator<Item = &mut CollectionReport> {
     collections.iter_mut().filter(|c| c.action != Action::Skipped)

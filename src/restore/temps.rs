@@ -200,7 +200,7 @@ impl Temps {
             Err(e) => tracing::warn!(
                 "cannot clean up the temporary collections of this restore in {}: {}; the next restore does",
                 db.name(),
-                crate::outcome::classify(&e, false).message
+                crate::mongo::describe_chain(&e)
             ),
         }
     }

@@ -9,9 +9,9 @@
 
 use serde::Serialize;
 
-use crate::catalog;
 use crate::config::Config;
-use crate::outcome::CliError;
+use crate::error::CliError;
+use crate::repo;
 use crate::storage::{self, StorageError};
 
 /// Why a backup goes.
@@ -63,9 +63,9 @@ pub struct StorageResult {
 
 /// The backups pinned whatever the rules say, over every storage: the newest drilled one and
 /// the newest own one, each only while its last check has not failed.
-fn pinned(scanned: &[(storage::Storage, Vec<catalog::Entry>)]) -> super::Pinned {
+fn pinned(scanned: &[(storage::Storage, Vec<repo::Entry>)]) -> super::Pinned {
     let all = || scanned.iter().flat_map(|(_, entries)| entries.iter());
-    let newest = |it: &mut dyn Iterator<Item = &catalog::Entry>| {
+    let newest = |it: &mut dyn Iterator<Item = &repo::Entry>| {
         it.max_by_key(|e| (e.time, e.id.clone())).map(|e| e.id.clone())
     };
     super::Pinned {
@@ -74,14 +74,29 @@ fn pinned(scanned: &[(storage::Storage, Vec<catalog::Entry>)]) -> super::Pinned 
     }
 }
 
-/// Applies retention everywhere, storage by storage; stops at the first storage error.
+/// `prune`: retention applied everywhere under the database's job lock (a dry run takes none).
+pub async fn run(
+    cfg: &Config,
+    dry_run: bool,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<Vec<StorageResult>> {
+    if dry_run {
+        return Ok(apply(cfg, true).await?);
+    }
+    crate::lock::with(cfg, &cfg.mongodb.database, "prune", cancel, async || {
+        Ok(apply(cfg, false).await?)
+    })
+    .await
+}
+
+/// Applies retention everywhere, storage by storage; stops at the first storage error. The
+/// caller holds the job lock (`prune` through [`run`], a backup through its own).
 pub async fn apply(cfg: &Config, dry_run: bool) -> Result<Vec<StorageResult>, StorageError> {
     let now = jiff::Timestamp::now();
     let mut results = Vec::new();
     let mut scanned = Vec::new();
     for storage in storage::all(cfg).await {
-        let entries =
-            catalog::scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
+        let entries = repo::scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
         scanned.push((storage, entries));
     }
     let pinned = pinned(&scanned);
@@ -116,7 +131,7 @@ pub async fn apply(cfg: &Config, dry_run: bool) -> Result<Vec<StorageResult>, St
 /// passed (forever without `keep_days`), so they cannot push good ones out; an archive
 /// without sidecar (a crashed upload) goes after a day; a `.partial` is a run's business.
 fn decide(
-    entries: &[catalog::Entry],
+    entries: &[repo::Entry],
     cfg: &Config,
     now: jiff::Timestamp,
     pinned: &super::Pinned,
@@ -127,7 +142,7 @@ fn decide(
     let cutoff =
         cfg.retention.keep_days.map(|d| now - jiff::SignedDuration::from_hours(24 * i64::from(d)));
     let day_ago = now - jiff::SignedDuration::from_hours(24);
-    let mut sorted: Vec<&catalog::Entry> = entries.iter().collect();
+    let mut sorted: Vec<&repo::Entry> = entries.iter().collect();
     sorted.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| b.id.cmp(&a.id)));
     let mut verdicts = Vec::new();
     for e in sorted {
@@ -166,7 +181,7 @@ fn decide(
 /// Removes one backup from a storage: its checks, its archive (and a `.partial` of it), and
 /// its sidecar last. Each step leaves something no reader takes for a backup (a sidecar
 /// without its archive is never complete), and a rerun of `prune` or `delete` finishes it.
-async fn remove(storage: &storage::Storage, e: &catalog::Entry) -> Result<(), StorageError> {
+async fn remove(storage: &storage::Storage, e: &repo::Entry) -> Result<(), StorageError> {
     // (Deleting what is not there is no error: a rerun repeats the steps already done.)
     storage.delete(&[e.checks_name()]).await?;
     storage.delete(&[e.archive_name()]).await?;
@@ -241,7 +256,7 @@ fn reason_text(r: &str) -> &'static str {
 #[derive(Debug, Clone)]
 pub struct Found {
     pub storage: storage::Storage,
-    pub entry: catalog::Entry,
+    pub entry: repo::Entry,
 }
 
 /// Every copy of backup `id` (complete or not), and whether it is the newest good backup in
@@ -250,8 +265,7 @@ pub async fn find(cfg: &Config, id: &str) -> anyhow::Result<(Vec<Found>, bool)> 
     let mut found = Vec::new();
     let mut newest: Option<(jiff::Timestamp, String)> = None;
     for storage in storage::all(cfg).await {
-        let entries =
-            catalog::scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
+        let entries = repo::scan(&storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
         for e in entries {
             if e.is_good() && newest.as_ref().is_none_or(|(t, _)| e.time > *t) {
                 newest = Some((e.time, e.id.clone()));
@@ -277,10 +291,10 @@ pub async fn delete(
     found: &[Found],
     cancel: &tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<Vec<Deleted>> {
-    let guard = crate::lock::take(cfg, &cfg.mongodb.database, "prune", cancel).await?;
-    let result = delete_copies(found).await;
-    guard.release().await;
-    Ok(result?)
+    crate::lock::with(cfg, &cfg.mongodb.database, "prune", cancel, async || {
+        Ok(delete_copies(found).await?)
+    })
+    .await
 }
 
 async fn delete_copies(found: &[Found]) -> Result<Vec<Deleted>, StorageError> {
@@ -300,7 +314,7 @@ async fn delete_copies(found: &[Found]) -> Result<Vec<Deleted>, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Check, Checks, Entry};
+    use crate::repo::{Check, Checks, Entry};
 
     fn sidecar(imported: bool) -> crate::archive::Sidecar {
         let mut m: crate::archive::Manifest = serde_json::from_value(serde_json::json!({

@@ -6,8 +6,11 @@
 //! optional: unreachable, it is reported, and only fatal with `redis.required`.
 
 pub mod history;
+pub mod job;
 pub mod prom;
+pub mod redis;
 pub mod redis_info;
+pub mod table;
 
 use bson::{Bson, Document, doc};
 use futures_util::TryStreamExt as _;
@@ -241,28 +244,6 @@ pub async fn mongo_stats(client: &mongodb::Client, database: &str) -> anyhow::Re
         collections,
         index_usage_available,
     })
-}
-
-/// Keys under each prefix, counted with SCAN (never KEYS), stopping at `cap` scanned keys.
-pub async fn count_prefixes(
-    conn: &mut redis::aio::MultiplexedConnection,
-    prefixes: &[String],
-    cap: u64,
-) -> Result<Vec<PrefixCount>, redis::RedisError> {
-    let mut out = Vec::new();
-    for prefix in prefixes {
-        let mut scan = crate::cache::PrefixScan::new(prefix);
-        let (mut keys, mut capped) = (0u64, false);
-        while let Some(batch) = scan.next_batch(conn).await? {
-            keys += batch.len() as u64;
-            if keys >= cap && !scan.is_done() {
-                capped = true;
-                break;
-            }
-        }
-        out.push(PrefixCount { prefix: prefix.clone(), keys, capped });
-    }
-    Ok(out)
 }
 
 /// The jobs whose last run `stats` shows, as their metric names spell them.

@@ -41,7 +41,7 @@ pub async fn all(cfg: &Config) -> Vec<Storage> {
     storages
 }
 
-/// What went wrong with a storage, in its own terms; `outcome::classify` turns the fault into an
+/// What went wrong with a storage, in its own terms; `classify::classify` turns the fault into an
 /// exit code and a hint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StorageFault {

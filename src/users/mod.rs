@@ -5,6 +5,7 @@
 //! `server.rs` reads the live state and carries the plan out; `scram.rs` checks a password
 //! against stored SCRAM-SHA-256 credentials without sending it anywhere.
 
+pub mod job;
 pub mod scram;
 pub mod server;
 
@@ -131,6 +132,16 @@ pub enum PasswordCheck {
     /// The server did not return SCRAM-SHA-256 credentials (or the password needs SASLprep
     /// rules this tool does not implement); the reason is given.
     Unknown(String),
+}
+
+impl PasswordCheck {
+    /// What a report line says about the password, when there is something to say.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            PasswordCheck::Unknown(why) => Some(format!("password: unknown ({why})")),
+            _ => None,
+        }
+    }
 }
 
 /// The plan for one user.

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::{LiveRole, LiveUser, RolePlan, UserPlan, parse_roles_info, parse_users_info};
 use crate::config::{RoleSpec, UserSpec};
-use crate::outcome::{CliError, Outcome};
+use crate::error::{CliError, Outcome};
 
 /// MongoDB's `NotImplemented` and `CommandNotFound` codes: what FerretDB answers for roles.
 const NOT_IMPLEMENTED: i32 = 238;

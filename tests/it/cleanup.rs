@@ -140,8 +140,7 @@ async fn dry_run_then_run_deletes_exactly_the_old_documents_and_archives_to_s3()
         &s,
         &JobOptions { redis: true, s3: true, extra: rules_yaml(&prefix, "archive_to: s3") },
     );
-    let client = job.client().await;
-    let db = client.database(&job.database);
+    let db = job.db().await;
     let seeded = seed(&db).await;
     let before_audit = docs_by_id(&db, "auditlogs").await;
     let mut redis = job.redis().await;
@@ -272,8 +271,7 @@ async fn sigkill_mid_archive_loses_nothing_and_a_rerun_finishes() {
             ..Default::default()
         },
     );
-    let client = job.client().await;
-    let db = client.database(&job.database);
+    let db = job.db().await;
     let old = insert(
         &db,
         "auditlogs",

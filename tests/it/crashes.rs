@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bson::{Document, doc};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, contents, services, settled_contents};
 
 type Docs = std::collections::BTreeMap<String, Vec<u8>>;
@@ -182,39 +183,6 @@ async fn backup_killed_at_20_points_never_leaves_a_complete_looking_bad_archive(
     job.drop_database().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_lock_of_a_killed_backup_is_recoverable() {
-    let Some(s) = services() else { return };
-    let job = Job::new("crashlock", &s, &JobOptions { redis: true, ..Default::default() });
-    job.seed(0.05, false).await;
-    let mut child =
-        job.command(&["backup"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    // Kill as soon as the lock is taken (the dump takes seconds after that).
-    let t0 = Instant::now();
-    loop {
-        let (_, v, _) = job.json(&["lock", "status"]);
-        if v["held"] == true {
-            break;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(30), "the backup never took the lock");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    // The killed run's Redis key stays (nobody released it), but its holder's process is gone
-    // from this host: the next run takes the lock over at once, saying so, instead of
-    // exiting 4 until the TTL runs out.
-    let (_, v, _) = job.json(&["lock", "status"]);
-    assert_eq!(v["held"], true, "{v}");
-    let r = job.run(&["backup"], &[]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("took over the lock"), "{}", r.stderr);
-    let (_, v, _) = job.json(&["lock", "status"]);
-    assert_eq!(v["held"], false, "{v}");
-    assert_eq!(job.run(&["backup"], &[]).code, 0);
-    job.drop_database().await;
-}
-
 /// Each collection as the restore's recovery leaves it, read (settled) after a kill: the live
 /// name's contents, except where the run's journal says the live name is being refilled from
 /// a whole copy set aside (the copy is what counts), or that it is a collection loaded in
@@ -280,8 +248,7 @@ async fn restore_killed_at_20_points_keeps_every_collection_whole() {
     let job = Job::new("crashrs", &s, &JobOptions::default());
     job.seed(0.01, false).await;
     assert_eq!(job.run(&["backup"], &[]).code, 0);
-    let client = job.client().await;
-    let db = client.database(&job.database);
+    let db = job.db().await;
     let a = contents(&db).await;
     // The seed has GridFS and other dotted names: FerretDB cannot rename them, so their
     // swap copies, journalled.
@@ -397,8 +364,7 @@ async fn restore_killed_at_20_points_keeps_every_collection_whole() {
 async fn a_killed_process_s_last_command_runs_after_it_died() {
     let Some(s) = services() else { return };
     let job = Job::new("crashlate", &s, &JobOptions::default());
-    let client = job.client().await;
-    let db = client.database(&job.database);
+    let db = job.db().await;
     db.collection::<Document>("orders").insert_many((0..20).map(|i| doc! {"i": i})).await.unwrap();
     assert_eq!(job.run(&["backup"], &[]).code, 0);
     let target: u16 =
@@ -409,7 +375,7 @@ async fn a_killed_process_s_last_command_runs_after_it_died() {
         b"renameCollection",
     );
     let text = std::fs::read_to_string(&job.config).unwrap();
-    std::fs::write(&job.config, text.replace(&format!(":{target}"), &format!(":{}", proxy.port)))
+    std::fs::write(&job.config, text.edit_all(&format!(":{target}"), &format!(":{}", proxy.port)))
         .unwrap();
     // Renames 1 and 2 are the probes on scratch collections; 3 moves `orders` aside. The kill
     // lands while the proxy holds that command.
@@ -487,7 +453,8 @@ async fn archive_format_backups_killed_at_seeded_points_never_look_complete() {
     let Some(s) = services() else { return };
     let job = Job::new("crashstream", &s, &JobOptions { s3: true, ..Default::default() });
     let text = std::fs::read_to_string(&job.config).unwrap();
-    std::fs::write(&job.config, text.replace("backup:\n", "backup:\n  format: archive\n")).unwrap();
+    std::fs::write(&job.config, text.edit_all("backup:\n", "backup:\n  format: archive\n"))
+        .unwrap();
     job.seed(0.01, true).await;
     let mut points = Points(0xA2C4_0001);
     for keep_local in [true, false] {
@@ -495,7 +462,7 @@ async fn archive_format_backups_killed_at_seeded_points_never_look_complete() {
         let text = text.replace("  keep_local: true\n", "").replace("  keep_local: false\n", "");
         std::fs::write(
             &job.config,
-            text.replace("backup:\n", &format!("backup:\n  keep_local: {keep_local}\n")),
+            text.edit_all("backup:\n", &format!("backup:\n  keep_local: {keep_local}\n")),
         )
         .unwrap();
         let full = timed(&job, &["backup", "--no-prune"]);

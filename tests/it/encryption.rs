@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, contents, peer, services, split_bson};
 
 const MAGIC: &[u8] = b"age-encryption.org/v1\n";
@@ -54,7 +55,7 @@ fn configure(job: &Job, base: &str, recipients: &[&Key], identities: &[&Path], m
         list(recipients.iter().map(|k| k.public.clone()).collect()),
         list(identities.iter().map(|p| format!("'{}'", p.display())).collect()),
     );
-    std::fs::write(&job.config, base.replace("  name_prefix: daraa\n", &block)).unwrap();
+    std::fs::write(&job.config, base.edit_all("  name_prefix: daraa\n", &block)).unwrap();
 }
 
 /// Watches a folder tree every 2 ms while a job runs: every file of 22 bytes or more, except
@@ -584,8 +585,7 @@ async fn cleanup_parts_are_encrypted_locally_and_in_s3() {
     let Some(daily) = keygen(job.dir.path(), "a.key") else { return };
     let base = std::fs::read_to_string(&job.config).unwrap();
     configure(&job, &base, &[&daily], &[&daily.file], "");
-    let client = job.client().await;
-    let db = client.database(&job.database);
+    let db = job.db().await;
     let old =
         bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() - 400 * 86_400_000);
     for coll in ["auditlogs", "events"] {
@@ -648,7 +648,7 @@ async fn cleanup_parts_are_encrypted_locally_and_in_s3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rekey_cut_off_from_s3_keeps_every_old_copy_and_a_rerun_finishes() {
-    use crate::faults::{Proxy, edit_config, port_of};
+    use crate::faults::{Proxy, port_of};
     let Some(s) = services() else { return };
     let job = Job::new("rekeycut", &s, &JobOptions { s3: true, ..JobOptions::default() });
     let (Some(daily), Some(recovery)) =
@@ -672,7 +672,7 @@ async fn rekey_cut_off_from_s3_keeps_every_old_copy_and_a_rerun_finishes() {
     // S3 through a proxy that cuts the connection after 20 kB sent: mid-upload of the new file.
     configure(&job, &base, &[&recovery], &[&daily.file, &recovery.file], "");
     let proxy = Proxy::start(port_of(&s.s3_endpoint), 20_000, u64::MAX);
-    edit_config(&job, &s.s3_endpoint, &format!("http://127.0.0.1:{}", proxy.port));
+    job.edit_config(&s.s3_endpoint, &format!("http://127.0.0.1:{}", proxy.port));
     let r = job.run(&["rekey"], &[]);
     assert_eq!(r.code, 3, "S3 lost: {}", r.stderr);
     assert!(r.stderr.contains("run `daraa-ops rekey` again to finish"), "{}", r.stderr);

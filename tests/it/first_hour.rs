@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use bson::{Document, doc};
 
+use crate::support::Edit as _;
 use crate::support::{
     Job, JobOptions, TestCollection, run, secret_file, services, write_test_archive_with,
 };
 
-fn signal(child: &Child, sig: &str) {
+pub(crate) fn signal(child: &Child, sig: &str) {
     let ok = std::process::Command::new("kill")
         .args([sig, &child.id().to_string()])
         .status()
@@ -21,7 +22,7 @@ fn signal(child: &Child, sig: &str) {
 }
 
 /// Waits until `dir` holds a staging folder (the dump is under way) or the child ended.
-fn wait_for_staging(dir: &Path, child: &mut Child) {
+pub(crate) fn wait_for_staging(dir: &Path, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         let staging = std::fs::read_dir(dir).is_ok_and(|rd| {
@@ -36,7 +37,7 @@ fn wait_for_staging(dir: &Path, child: &mut Child) {
     panic!("no staging folder appeared in {}", dir.display());
 }
 
-fn leftovers(dir: &Path) -> Vec<String> {
+pub(crate) fn leftovers(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|rd| {
             rd.flatten()
@@ -53,8 +54,8 @@ fn bad_redis_config(job: &Job) -> std::path::PathBuf {
     secret_file(job.dir.path(), "wrong_redis_pw", "not-the-password");
     let text = std::fs::read_to_string(&job.config)
         .unwrap()
-        .replace("password_file: redis_pw", "password_file: wrong_redis_pw")
-        .replace("required: true", "required: false");
+        .edit_all("password_file: redis_pw", "password_file: wrong_redis_pw")
+        .edit_all("required: true", "required: false");
     let path = job.dir.path().join("bad-redis.yaml");
     std::fs::write(&path, text).unwrap();
     path
@@ -65,10 +66,9 @@ async fn two_backups_at_once_never_destroy_each_other() {
     let Some(s) = services() else { return };
     let job = Job::new("ab", &s, &JobOptions { redis: true, ..Default::default() });
     // One collection at a time in small batches: the dump lasts long enough to be seen.
-    let text = std::fs::read_to_string(&job.config).unwrap().replacen(
+    let text = std::fs::read_to_string(&job.config).unwrap().edit(
         "  name_prefix: daraa\n",
         "  name_prefix: daraa\n  parallel_collections: 1\n  batch_size: 50\n",
-        1,
     );
     std::fs::write(&job.config, text).unwrap();
     job.seed(0.05, false).await;
@@ -113,7 +113,7 @@ async fn empty_and_shrunk_backups_never_count() {
     let typo = job.dir.path().join("typo.yaml");
     std::fs::write(
         &typo,
-        text.replace(
+        text.edit_all(
             "  name_prefix: daraa\n",
             "  name_prefix: daraa\n  include_collections: [ordres]\n",
         ),
@@ -126,7 +126,7 @@ async fn empty_and_shrunk_backups_never_count() {
     let empty_db = job.dir.path().join("empty.yaml");
     std::fs::write(
         &empty_db,
-        text.replace(
+        text.edit_all(
             &format!("database: {}", job.database),
             &format!("database: {}x", job.database),
         ),
@@ -141,8 +141,7 @@ async fn empty_and_shrunk_backups_never_count() {
     // A good backup, then a mass delete: the next backup is kept, marked, exit 6.
     let (code, first, _) = job.json(&["backup"]);
     assert_eq!(code, 0, "{first}");
-    let client = job.client().await;
-    let db = client.database(&job.database);
+    let db = job.db().await;
     for name in db.list_collection_names().await.unwrap() {
         db.collection::<Document>(&name).delete_many(doc! {}).await.unwrap();
     }
@@ -180,57 +179,6 @@ async fn empty_and_shrunk_backups_never_count() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn interrupted_backups_leave_no_lock_and_no_files() {
-    let Some(s) = services() else { return };
-    let job = Job::new(
-        "sig",
-        &s,
-        &JobOptions { redis: true, extra: String::new(), ..Default::default() },
-    );
-    job.seed(0.05, false).await;
-    // GNU timeout delivers its signal twice at seeded points of the run: one request.
-    for ms in [150, 400, 700, 1000, 1500] {
-        let mut cmd = std::process::Command::new("timeout");
-        cmd.args(["--preserve-status", "-s", "INT", &format!("{}s", f64::from(ms) / 1000.0)])
-            .arg(assert_cmd::cargo::cargo_bin("daraa-ops"))
-            .args(["--config", job.config.to_str().unwrap(), "backup", "--no-prune"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let out = cmd.output().unwrap();
-        let code = out.status.code();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(matches!(code, Some(0 | 130)), "{ms} ms: {code:?} {stderr}");
-        assert!(!stderr.contains("interrupted: interrupted"), "{stderr}");
-        assert!(leftovers(&job.backup_dir).is_empty(), "{ms} ms: {:?}", leftovers(&job.backup_dir));
-        let (_, status, _) = job.json(&["lock", "status"]);
-        assert_eq!(status["held"], false, "{ms} ms: {status}");
-    }
-    // A real second Ctrl-C (more than a second later) exits at once, and still releases the
-    // Redis lock and removes the run's own files.
-    let mut child = job
-        .command(&["backup", "--no-prune"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_staging(&job.backup_dir, &mut child);
-    signal(&child, "-STOP");
-    signal(&child, "-INT");
-    signal(&child, "-CONT");
-    std::thread::sleep(Duration::from_millis(1200));
-    if child.try_wait().unwrap().is_none() {
-        signal(&child, "-INT");
-    }
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    assert!(leftovers(&job.backup_dir).is_empty(), "{:?}", leftovers(&job.backup_dir));
-    let (_, status, _) = job.json(&["lock", "status"]);
-    assert_eq!(status["held"], false, "{status}");
-    assert_eq!(job.run(&["backup", "--no-prune"], &[]).code, 0, "the next backup runs");
-    job.drop_database().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_codes_and_records_follow_the_docs() {
     let Some(s) = services() else { return };
     let dir = "metrics";
@@ -256,8 +204,9 @@ async fn exit_codes_and_records_follow_the_docs() {
     // backup.dir that is a file: exit 2.
     let file_dir = job.dir.path().join("file-dir.yaml");
     std::fs::write(job.dir.path().join("afile"), "x").unwrap();
-    let text =
-        std::fs::read_to_string(&job.config).unwrap().replace("  dir: backups\n", "  dir: afile\n");
+    let text = std::fs::read_to_string(&job.config)
+        .unwrap()
+        .edit_all("  dir: backups\n", "  dir: afile\n");
     std::fs::write(&file_dir, text).unwrap();
     let r = run(&["--config", file_dir.to_str().unwrap(), "config", "check", "--connect"], &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);

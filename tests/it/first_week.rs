@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use bson::{Document, doc};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, repo_path, services};
 
 /// `backup --stdout` (mongodump's archive format) into `path`: a dump "from elsewhere".
@@ -50,7 +51,7 @@ async fn imports_cannot_fake_or_rotate_away_real_backups() {
     let text = std::fs::read_to_string(&job.config).unwrap();
     std::fs::write(
         &job.config,
-        text.replace("backup:\n", "backup:\n  include_collections: [users]\n"),
+        text.edit_all("backup:\n", "backup:\n  include_collections: [users]\n"),
     )
     .unwrap();
     dump_to(&job, &old.join("hostB/dump_20261120.archive.gz"));
@@ -312,7 +313,7 @@ async fn rough_edges_of_the_first_week() {
     // A password written into the config: the hint says passwords come from files.
     std::fs::write(
         &job.config,
-        base.replace("  password_file: mongo_pw\n", "  password: hunter22\n"),
+        base.edit_all("  password_file: mongo_pw\n", "  password: hunter22\n"),
     )
     .unwrap();
     let r = job.run(&["config", "check"], &[]);
@@ -382,7 +383,7 @@ async fn check_records_say_what_was_checked() {
     );
     let base = std::fs::read_to_string(&job.config).unwrap();
     let with_identity = |file: &str| {
-        base.replace(
+        base.edit_all(
             "  name_prefix: daraa\n",
             &format!(
                 "  name_prefix: daraa\n  encryption: {{recipients: [{}], identity_files: [{file}]}}\n",
@@ -410,7 +411,7 @@ async fn check_records_say_what_was_checked() {
     // Without a key, verify checks the stored file: recorded, and said so everywhere.
     std::fs::write(
         &job.config,
-        base.replace(
+        base.edit_all(
             "  name_prefix: daraa\n",
             &format!("  name_prefix: daraa\n  encryption: {{recipients: [{}]}}\n", key.to_public()),
         ),

@@ -3,6 +3,7 @@
 
 use bson::{Document, doc};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, services};
 
 const SPEC: &str = "collections:
@@ -135,11 +136,8 @@ async fn apply_validate_drift_drop_extra_rebuild_and_export() {
     assert_eq!(job.json(&["indexes", "validate"]).0, 0);
 
     // Options differ (the spec drops `unique`): different; --rebuild asks, --yes rebuilds.
-    let spec2 = SPEC.replacen(
-        "    - keys: {email: 1}\n      unique: true\n",
-        "    - keys: {email: 1}\n",
-        1,
-    );
+    let spec2 =
+        SPEC.edit("    - keys: {email: 1}\n      unique: true\n", "    - keys: {email: 1}\n");
     std::fs::write(job.dir.path().join("indexes.yaml"), &spec2).unwrap();
     let (code, v, _) = job.json(&["indexes", "validate"]);
     assert_eq!(code, 6);

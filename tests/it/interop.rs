@@ -345,7 +345,7 @@ async fn mongorestore_restores_a_daraa_ops_archive() {
     let mut compared = 0;
     for name in src.list_collection_names().await.unwrap() {
         let meta_path =
-            out.path().join(daraa_ops::archive::layout::metadata_member(&job.database, &name));
+            out.path().join(daraa_ops::archive::names::metadata_member(&job.database, &name));
         let meta: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
         let archived: Vec<bson::Document> = meta["indexes"]

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use bson::doc;
 use serde_json::{Map, Value};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, repo_path, secret_file, services};
 
 /// Keys and types; arrays by their first element; numbers are one type.
@@ -40,15 +41,14 @@ async fn json_shape_of_every_command() {
          masking:\n  copy_as_is: [orders]\n"
         .to_owned();
     let job = Job::new("shapes", &s, &JobOptions { redis: true, s3: true, extra });
-    let text = std::fs::read_to_string(&job.config).unwrap().replacen(
+    let text = std::fs::read_to_string(&job.config).unwrap().edit(
         &format!("  database: {}\n", job.database),
         &format!(
             "  database: {}\n  admin: {{username: {}, password_file: mongo_pw}}\n",
             job.database, s.mongo_user
         ),
-        1,
     );
-    std::fs::write(&job.config, text.replace("shape_user", &format!("{}_u", job.database)))
+    std::fs::write(&job.config, text.edit_all("shape_user", &format!("{}_u", job.database)))
         .unwrap();
     // Backups are encrypted (docs/encryption.md): the shapes include what encryption adds.
     let identity = age::x25519::Identity::generate();
@@ -57,13 +57,12 @@ async fn json_shape_of_every_command() {
         "age.key",
         age::secrecy::ExposeSecret::expose_secret(&identity.to_string()),
     );
-    let text = std::fs::read_to_string(&job.config).unwrap().replacen(
+    let text = std::fs::read_to_string(&job.config).unwrap().edit(
         "  name_prefix: daraa\n",
         &format!(
             "  name_prefix: daraa\n  encryption: {{recipients: [{}], identity_files: [age.key]}}\n",
             identity.to_public()
         ),
-        1,
     );
     std::fs::write(&job.config, text).unwrap();
     std::fs::write(job.dir.path().join("indexes.yaml"), INDEX_SPEC).unwrap();

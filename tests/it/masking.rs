@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use bson::{Bson, doc};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, contents, repo_path, secret_file, services};
 
 /// The `masking:` block of config/daraa-ops.example.yaml, its key file replaced.
@@ -30,13 +31,6 @@ fn example_masking(key_file: &str) -> String {
         + "\n"
 }
 
-/// Replaces `from` by `to` in the job's config; fails when `from` is not there.
-fn edit(job: &Job, from: &str, to: &str) {
-    let text = std::fs::read_to_string(&job.config).unwrap();
-    assert!(text.contains(from), "{from:?} is not in the config:\n{text}");
-    std::fs::write(&job.config, text.replacen(from, to, 1)).unwrap();
-}
-
 /// Every string anywhere in a document (keys excluded).
 fn strings(v: &Bson, out: &mut BTreeSet<String>) {
     match v {
@@ -49,22 +43,48 @@ fn strings(v: &Bson, out: &mut BTreeSet<String>) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn masked_restores_keep_no_original_value_and_stay_consistent() {
-    let Some(s) = services() else { return };
-    let staging = format!("{}_staging", crate::support::unique("mask"));
+/// A job with the example masking rules, a staging database, the seed data and the example
+/// index spec applied (unique indexes must survive masking).
+async fn masking_job(name: &str, s: &crate::support::Services) -> (Job, String) {
+    let staging = format!("{}_staging", crate::support::unique(name));
     let extra = format!(
         "{}restore:\n  protected_databases: [{staging}_prot]\nindexes:\n  spec: '{}'\n",
-        example_masking("mask_key").replace("[daraa_staging]", &format!("[{staging}]")),
+        example_masking("mask_key").edit_all("[daraa_staging]", &format!("[{staging}]")),
         repo_path("config/indexes.yaml").display()
     );
-    let job = Job::new("mask", &s, &JobOptions { extra, ..JobOptions::default() });
+    let job = Job::new(name, s, &JobOptions { extra, ..JobOptions::default() });
     secret_file(job.dir.path(), "mask_key", "a-masking-key-of-32-bytes-000001");
     job.seed(0.01, false).await;
     let (code, _, stderr) = job.json(&["indexes", "apply"]);
     assert!(code == 0 || code == 5, "{stderr}");
-    let client = job.client().await;
-    let src = client.database(&job.database);
+    (job, staging)
+}
+
+/// A denormalised copy of the first user's e-mail and a name in one order (fields no rule
+/// names yet); returns that user.
+async fn copy_a_customer_into_orders(job: &Job) -> bson::Document {
+    let src = job.db().await;
+    let first_user: bson::Document =
+        src.collection("users").find_one(doc! {}).await.unwrap().unwrap();
+    let first_email = first_user.get_str("email").unwrap().to_owned();
+    src.collection::<bson::Document>("orders")
+        .update_one(
+            doc! {},
+            doc! {"$set": {"customerEmail": &first_email, "customerName": "Dina Haddad"}},
+        )
+        .await
+        .unwrap();
+    first_user
+}
+
+/// The orders' customer fields get rules of their own.
+const CUSTOMER_RULES: (&str, &str) =
+    ("    orders:\n", "    orders:\n      customerEmail: hash\n      customerName: fake\n");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mask_check_finds_personal_data_in_fields_and_free_text_and_names_what_is_uncovered() {
+    let Some(s) = services() else { return };
+    let (job, _) = masking_job("maskc", &s).await;
 
     // The example rules cover every personal field of the seed data.
     let (code, v, stderr) = job.json(&["mask", "check"]);
@@ -101,34 +121,36 @@ async fn masked_restores_keep_no_original_value_and_stay_consistent() {
         "IP addresses are no phone numbers: {v}"
     );
 
-    // A denormalised copy of a user's e-mail in orders, with a rule of its own.
-    let first_user: bson::Document =
-        src.collection("users").find_one(doc! {}).await.unwrap().unwrap();
-    let first_email = first_user.get_str("email").unwrap().to_owned();
-    src.collection::<bson::Document>("orders")
-        .update_one(
-            doc! {},
-            doc! {"$set": {"customerEmail": &first_email, "customerName": "Dina Haddad"}},
-        )
-        .await
-        .unwrap();
+    // A copy of a user's e-mail and a name in orders: the name is personal data that no rule
+    // and no scan masks.
+    copy_a_customer_into_orders(&job).await;
     // A new personal field that no rule and no scan masks (a name) fails the check.
     let (code, v, _) = job.json(&["mask", "check"]);
     assert_eq!(code, 6, "{v}");
     assert_eq!(v["uncovered"], 1, "{v}");
-    edit(
-        &job,
-        "    orders:\n",
-        "    orders:\n      customerEmail: hash\n      customerName: fake\n",
-    );
+    job.edit_config(CUSTOMER_RULES.0, CUSTOMER_RULES.1);
     assert_eq!(job.json(&["mask", "check"]).0, 0);
 
     // A collection the masking configuration does not name: mask check fails naming it.
-    edit(&job, " supporttickets,", "");
+    job.edit_config(" supporttickets,", "");
     let (code, v, _) = job.json(&["mask", "check"]);
     assert_eq!(code, 6, "{v}");
     assert_eq!(v["unconfigured"], serde_json::json!(["supporttickets"]), "{v}");
 
+    job.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn masked_restores_keep_no_original_value_and_stay_consistent() {
+    let Some(s) = services() else { return };
+    let (job, staging) = masking_job("mask", &s).await;
+    let client = job.client().await;
+    let src = client.database(&job.database);
+    // A denormalised copy of a user's e-mail in orders, with a rule of its own; a collection
+    // the masking configuration does not name (supporttickets).
+    let first_user = copy_a_customer_into_orders(&job).await;
+    job.edit_config(CUSTOMER_RULES.0, CUSTOMER_RULES.1);
+    job.edit_config(" supporttickets,", "");
     let (code, _, stderr) = job.json(&["backup", "--no-prune"]);
     assert_eq!(code, 0, "{stderr}");
     let source = contents(&src).await;
@@ -162,7 +184,7 @@ async fn masked_restores_keep_no_original_value_and_stay_consistent() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("supporttickets") && stderr.contains("copy_as_is"), "{stderr}");
     assert!(!client.list_database_names().await.unwrap().contains(&staging));
-    edit(&job, " notifications,", " notifications, supporttickets,");
+    job.edit_config(" notifications,", " notifications, supporttickets,");
 
     // The masked restore.
     let (code, v, stderr) = job.json(&["restore", "latest", "--mask", "--target-db", &staging]);

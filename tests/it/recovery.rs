@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use bson::{Document, doc};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, secret_file, services};
 
 /// How a run stopped at a write ended.
@@ -111,7 +112,7 @@ async fn rekey_killed_between_any_two_writes_is_finished_by_a_rerun() {
     let encrypt_for = |key: Option<usize>| {
         let config = match key {
             None => plain.clone(),
-            Some(k) => plain.replace(
+            Some(k) => plain.edit_all(
                 "  name_prefix: daraa\n",
                 &format!(
                     "  name_prefix: daraa\n  encryption: {{recipients: [{}], identity_files: [key0, key1]}}\n",

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bson::{Document, RawDocumentBuf, doc};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, TestCollection, docs_by_id, services, write_test_archive};
 
 fn opts(redis: bool, s3: bool) -> JobOptions {
@@ -34,8 +35,7 @@ async fn snapshot(
 /// Seeds the kinds of collections the acceptance asks for, backs up, returns the backup id.
 async fn seed_and_backup(job: &Job) -> String {
     job.seed(0.02, true).await;
-    let client = job.client().await;
-    let db = client.database(&job.database);
+    let db = job.db().await;
     db.create_collection("empty_collection").await.unwrap();
     db.run_command(
         doc! {"create": "capped_events", "capped": true, "size": 1_048_576_i64, "max": 100_i64},
@@ -101,8 +101,7 @@ async fn existing_data_needs_drop_and_confirmation_then_is_replaced() {
     let Some(s) = services() else { return };
     let job = Job::new("rsdrop", &s, &opts(false, false));
     let id = seed_and_backup(&job).await;
-    let client = job.client().await;
-    let db = client.database(&job.database);
+    let db = job.db().await;
     let before = snapshot(&db).await;
     // Change the live data after the backup.
     db.collection::<Document>("orders").delete_many(doc! {}).await.unwrap();
@@ -160,8 +159,7 @@ async fn a_bad_archive_changes_nothing_and_exits_6() {
     let Some(s) = services() else { return };
     let job = Job::new("rsbad", &s, &opts(false, false));
     let id = seed_and_backup(&job).await;
-    let client = job.client().await;
-    let db = client.database(&job.database);
+    let db = job.db().await;
     let before = snapshot(&db).await;
     let archive = job.backup_dir.join(format!("{id}.tar.gz"));
     let good = std::fs::read(&archive).unwrap();
@@ -291,7 +289,7 @@ async fn drill_passes_on_a_good_backup_fails_on_a_tampered_one_and_always_drops_
     // A failing sample query is a failed drill.
     let text = std::fs::read_to_string(&job.config)
         .unwrap()
-        .replace("filter: {status: delivered}", "filter: {status: teleported}");
+        .edit_all("filter: {status: delivered}", "filter: {status: teleported}");
     std::fs::write(&job.config, text).unwrap();
     let (code, v, _) = job.json(&["drill"]);
     assert_eq!(code, 6);
@@ -308,8 +306,7 @@ async fn sigterm_during_a_drill_and_sigkill_during_a_restore_lose_nothing() {
     let (code, v, _) = job.json(&["backup", "--no-prune"]);
     assert_eq!(code, 0);
     let id = v["id"].as_str().unwrap().to_owned();
-    let client = job.client().await;
-    let db = client.database(&job.database);
+    let db = job.db().await;
 
     // SIGTERM once the drill has restored its first collection into the scratch database (it
     // logs each one): exit 130 and the database is gone.
@@ -490,8 +487,7 @@ async fn a_writer_during_the_swap_never_loses_the_original_data() {
     let job = Job::new("swapw", &s, &JobOptions::default());
     job.seed(0.01, false).await;
     assert_eq!(job.run(&["backup"], &[]).code, 0);
-    let client = job.client().await;
-    let db = client.database(&job.database);
+    let db = job.db().await;
     let backed_up: std::collections::BTreeSet<String> =
         docs_by_id(&db, "orders").await.into_keys().collect();
     // Live orders the backup does not hold: a restore that replaces the collection removes

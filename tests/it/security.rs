@@ -6,6 +6,7 @@ use std::path::Path;
 
 use bson::{Document, doc};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, register_secret, secret_file, services};
 
 fn mode(p: &Path) -> u32 {
@@ -18,7 +19,7 @@ async fn secrets_stay_out_of_every_output_even_at_trace_level() {
     // The password in the URI itself, the Redis and user passwords in files.
     let job = Job::new("secrets", &s, &JobOptions { redis: true, s3: true, ..Default::default() });
     let text = std::fs::read_to_string(&job.config).unwrap();
-    let with_uri_password = text.replacen(&s.mongo_uri_no_auth(), &s.mongo_uri, 1).replacen(
+    let with_uri_password = text.edit(&s.mongo_uri_no_auth(), &s.mongo_uri).replacen(
         &format!("  username: {}\n  password_file: mongo_pw\n", s.mongo_user),
         "",
         1,
@@ -54,11 +55,8 @@ async fn secrets_stay_out_of_every_output_even_at_trace_level() {
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
     }
     // Failures too: a wrong password in the URI, a wrong admin password for users.
-    let bad = std::fs::read_to_string(&job.config).unwrap().replacen(
-        &s.mongo_password,
-        "wrong-pw-Kx93",
-        1,
-    );
+    let bad =
+        std::fs::read_to_string(&job.config).unwrap().edit(&s.mongo_password, "wrong-pw-Kx93");
     register_secret("wrong-pw-Kx93");
     std::fs::write(&job.config, bad).unwrap();
     let r = job.run(&["-vv", "--log-format", "json", "backup"], &[]);

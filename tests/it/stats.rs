@@ -2,6 +2,7 @@
 
 use bson::{Document, doc};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, services};
 
 /// Parses Prometheus text with prometheus_client's parser (installed by services.sh) and
@@ -50,10 +51,9 @@ async fn stats_match_the_server_and_prometheus_output_parses() {
     let text = std::fs::read_to_string(&job.config).unwrap();
     std::fs::write(
         &job.config,
-        text.replacen(
+        text.edit(
             "  required: true\n",
             &format!("  required: true\n  cache_prefixes: ['{prefix}cart:', '{prefix}product:']\n"),
-            1,
         ),
     )
     .unwrap();
@@ -262,7 +262,7 @@ fn cron_print_install_twice_and_remove_restore_the_crontab() {
 
     // An invalid expression: exit 2 naming the key.
     let text = std::fs::read_to_string(&job.config).unwrap();
-    std::fs::write(&job.config, text.replace("backup: '30 2 * * *'", "backup: '30 2 * *'"))
+    std::fs::write(&job.config, text.edit_all("backup: '30 2 * * *'", "backup: '30 2 * *'"))
         .unwrap();
     let r = job.run(&["cron", "print"], &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);

@@ -1,10 +1,9 @@
 //! One conformance suite for both storages (local directory and S3), and the Redis lock's
 //! heartbeat and ownership rules.
 
-use std::time::Duration;
-
 use daraa_ops::storage::{Storage, local::LocalStore};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, services};
 
 async fn conformance(storage: &Storage) {
@@ -54,44 +53,6 @@ async fn local_and_s3_storages_behave_alike() {
     conformance(&Storage::Local(LocalStore::new(dir.path().to_path_buf()))).await;
     let job = Job::new("conf", &s, &JobOptions::default());
     conformance(&Storage::S3(Box::new(job.s3().await))).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_lock_is_renewed_while_held_and_only_its_owner_releases_it() {
-    let Some(s) = services() else { return };
-    let job = Job::new("hb", &s, &JobOptions { redis: true, ..Default::default() });
-    let cfg = daraa_ops::config::load(
-        Some(&job.config),
-        &std::collections::HashMap::<String, String>::new(),
-    )
-    .unwrap()
-    .config;
-    let backend =
-        daraa_ops::lock::backends(&cfg, &cfg.mongodb.database).await.unwrap().pop().unwrap();
-    let cancel = tokio_util::sync::CancellationToken::new();
-    // A TTL far shorter than the test: without renewal the key would be gone.
-    let ttl = Duration::from_millis(600);
-    let guard = daraa_ops::lock::acquire(backend.clone(), "backup", ttl, &cancel).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let (holder, left) =
-        daraa_ops::lock::status(&backend).await.unwrap().expect("still held after 3 TTLs");
-    assert_eq!(&holder, guard.holder());
-    assert!(left.unwrap() <= ttl);
-    // A second acquire is refused with the holder named.
-    let other =
-        daraa_ops::lock::acquire(backend.clone(), "cleanup", ttl, &cancel).await.unwrap_err();
-    // Its holder is this (live) process: the refusal says so, and offers no forced release.
-    assert!(matches!(other.fault, daraa_ops::lock::LockFault::AliveHere { .. }), "{other}");
-    assert!(other.message.contains(&format!("pid {}", std::process::id())));
-    // The holder is alive on this host: one --force is refused, two release it.
-    let refused = daraa_ops::lock::force_release(&backend, false).await.unwrap_err();
-    assert!(matches!(refused.fault, daraa_ops::lock::LockFault::AliveHere { .. }), "{refused}");
-    // Forced release by someone else makes the owner's heartbeat notice and cancel its job.
-    daraa_ops::lock::force_release(&backend, true).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(cancel.is_cancelled(), "the job is stopped when its lock is taken away");
-    guard.release().await;
-    assert!(daraa_ops::lock::status(&backend).await.unwrap().is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,10 +112,9 @@ async fn glacier_archives_keep_readable_sidecars_and_errors_say_what_s3_said() {
     let text = std::fs::read_to_string(&job.config).unwrap();
     std::fs::write(
         &job.config,
-        text.replacen(
+        text.edit(
             "  force_path_style: true\n",
             "  force_path_style: true\n  storage_class: GLACIER\n",
-            1,
         ),
     )
     .unwrap();

@@ -5,6 +5,7 @@
 
 use std::process::Command;
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, contents, peer, services};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,7 +14,8 @@ async fn archive_format_backups_round_trip_and_mongorestore_reads_them() {
     let Some(mongorestore) = peer("mongorestore") else { return };
     let job = Job::new("stream", &s, &JobOptions { s3: true, ..JobOptions::default() });
     let text = std::fs::read_to_string(&job.config).unwrap();
-    std::fs::write(&job.config, text.replace("backup:\n", "backup:\n  format: archive\n")).unwrap();
+    std::fs::write(&job.config, text.edit_all("backup:\n", "backup:\n  format: archive\n"))
+        .unwrap();
     job.seed(0.01, true).await;
     let client = job.client().await;
     let source = contents(&client.database(&job.database)).await;
@@ -202,12 +204,12 @@ async fn stdout_backups_pipe_into_restore_and_mongorestore() {
 /// complete in S3.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streaming_to_s3_uses_no_local_disk_and_a_cut_leaves_nothing_complete() {
-    use crate::faults::{Proxy, edit_config, incompressible, port_of};
+    use crate::faults::{Proxy, incompressible, port_of};
     use std::sync::atomic::Ordering;
     let Some(s) = services() else { return };
     let job = Job::new("s3stream", &s, &JobOptions { s3: true, ..JobOptions::default() });
-    edit_config(&job, "backup:\n", "backup:\n  format: archive\n  keep_local: false\n");
-    edit_config(&job, "  max_attempts: 2\n", "  max_attempts: 2\n  part_size_mib: 5\n");
+    job.edit_config("backup:\n", "backup:\n  format: archive\n  keep_local: false\n");
+    job.edit_config("  max_attempts: 2\n", "  max_attempts: 2\n  part_size_mib: 5\n");
     let client = job.client().await;
     let db = client.database(&job.database);
     incompressible(&db, 16).await;
@@ -251,12 +253,12 @@ async fn streaming_to_s3_uses_no_local_disk_and_a_cut_leaves_nothing_complete() 
     // dependency (exit 3, naming the upload); nothing new is complete in S3.
     let proxy = Proxy::start(port_of(&s.s3_endpoint), 8 * 1024 * 1024, u64::MAX);
     let direct = format!("127.0.0.1:{}", port_of(&s.s3_endpoint));
-    edit_config(&job, &direct, &format!("127.0.0.1:{}", proxy.port));
+    job.edit_config(&direct, &format!("127.0.0.1:{}", proxy.port));
     let r = job.run(&["backup"], &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("upload of") && r.stderr.contains("cannot reach S3"), "{}", r.stderr);
     assert!(proxy.shared.cut.load(Ordering::SeqCst), "the proxy never cut");
-    edit_config(&job, &format!("127.0.0.1:{}", proxy.port), &direct);
+    job.edit_config(&format!("127.0.0.1:{}", proxy.port), &direct);
     let (_, v, _) = job.json(&["list", "--remote"]);
     let complete =
         v["backups"].as_array().unwrap().iter().filter(|b| b["complete"] == true).count();

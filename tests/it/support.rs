@@ -150,6 +150,29 @@ pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// Edits of config (and other test) texts that fail when what they replace is not there: an
+/// edit whose anchor moved would otherwise test the unedited config and pass for nothing.
+pub trait Edit {
+    /// The text with the first `from` replaced by `to`.
+    fn edit(&self, from: &str, to: &str) -> String;
+    /// The text with every `from` replaced by `to`.
+    fn edit_all(&self, from: &str, to: &str) -> String;
+}
+
+impl<T: AsRef<str> + ?Sized> Edit for T {
+    fn edit(&self, from: &str, to: &str) -> String {
+        let text = self.as_ref();
+        assert!(text.contains(from), "{from:?} is not in:\n{text}");
+        text.replacen(from, to, 1)
+    }
+
+    fn edit_all(&self, from: &str, to: &str) -> String {
+        let text = self.as_ref();
+        assert!(text.contains(from), "{from:?} is not in:\n{text}");
+        text.replace(from, to)
+    }
+}
+
 /// A config file pointing at the test services, with its own database, backup directory,
 /// S3 prefix and Redis key prefix, so tests run in parallel without meeting.
 pub struct Job {
@@ -226,6 +249,21 @@ impl Job {
         }
         cmd.arg("--config").arg(&self.config).args(args);
         cmd
+    }
+
+    /// The config file's text.
+    pub fn config_text(&self) -> String {
+        std::fs::read_to_string(&self.config).unwrap()
+    }
+
+    /// Replaces the first `from` by `to` in the config file; fails when `from` is not there.
+    pub fn edit_config(&self, from: &str, to: &str) {
+        std::fs::write(&self.config, self.config_text().edit(from, to)).unwrap();
+    }
+
+    /// This job's database, through a client of the test's own (the job's user is not used).
+    pub async fn db(&self) -> mongodb::Database {
+        self.client().await.database(&self.database)
     }
 
     pub async fn client(&self) -> mongodb::Client {
@@ -341,7 +379,8 @@ pub fn write_test_archive_with(
         collections: entries,
     };
     tweak(&mut manifest);
-    let mut w = daraa_ops::archive::writer::ArchiveWriter::create(path, 6, 1, 0, None).unwrap();
+    let mut w =
+        daraa_ops::archive::tar::writer::ArchiveWriter::create(path, 6, 1, 0, None).unwrap();
     w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.14"}"#).unwrap();
     for c in collections {
         w.append_bytes(&format!("{db}/{}.metadata.json", c.name), c.metadata.as_bytes()).unwrap();
@@ -474,4 +513,13 @@ pub fn update_generated() -> bool {
         "DARAA_UPDATE_GENERATED=1 is refused under CI=true: it would rewrite the snapshots the tests compare with"
     );
     update
+}
+
+#[test]
+fn edits_fail_when_what_they_replace_is_absent() {
+    assert_eq!("a: 1\nb: 2\n".edit("b: 2", "b: 3"), "a: 1\nb: 3\n");
+    assert_eq!("x x".edit("x", "y"), "y x");
+    assert_eq!("x x".edit_all("x", "y"), "y y");
+    assert!(std::panic::catch_unwind(|| "a: 1\n".edit("b: 2", "b: 3")).is_err());
+    assert!(std::panic::catch_unwind(|| "a: 1\n".edit_all("b", "c")).is_err());
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use bson::{Document, doc};
 
+use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, Services, secret_file, services};
 
 /// A job whose config has `mongodb.admin` (the test server's root account) and the given
@@ -22,13 +23,12 @@ fn set_users(job: &Job, users_yaml: &str) {
     let base = if base.contains("  admin:") {
         base
     } else {
-        base.replacen(
+        base.edit(
             &format!("  database: {}\n", job.database),
             &format!(
                 "  database: {}\n  admin: {{username: {}, password_file: mongo_pw}}\n",
                 job.database, job.services.mongo_user
             ),
-            1,
         )
     };
     std::fs::write(&job.config, format!("{base}\n# users\n{users_yaml}")).unwrap();
@@ -223,11 +223,7 @@ async fn role_round_trip_on_mongodb(s: &Services) {
     let text = std::fs::read_to_string(&job.config).unwrap();
     std::fs::write(
         &job.config,
-        text.replacen(
-            "roles: [{role: read, db: daraa}]",
-            "roles: [{role: readWrite, db: daraa}]",
-            1,
-        ),
+        text.edit("roles: [{role: read, db: daraa}]", "roles: [{role: readWrite, db: daraa}]"),
     )
     .unwrap();
     let r = job.run(&["users", "check"], &[]);
@@ -279,11 +275,8 @@ async fn missing_secrets_wrong_admin_password_and_generated_passwords() {
 
     // The admin's secrets file missing: exit 2 naming it; wrong admin password: exit 3.
     let text = std::fs::read_to_string(&job.config).unwrap();
-    std::fs::write(
-        &job.config,
-        text.replacen("password_file: mongo_pw}", "password_file: nope_pw}", 1),
-    )
-    .unwrap();
+    std::fs::write(&job.config, text.edit("password_file: mongo_pw}", "password_file: nope_pw}"))
+        .unwrap();
     let r = job.run(&["users", "check"], &env);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("nope_pw"), "{}", r.stderr);

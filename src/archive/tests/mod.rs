@@ -1,14 +1,17 @@
 //! Archive format tests without a server: every bsonzoo value through writer and verifier,
 //! corruption, truncation, and hostile members.
 
+mod mongodump;
+
 use std::io::Write as _;
 
 use bson::RawDocumentBuf;
 use sha2::{Digest, Sha256};
 
+use super::bson::{ArchiveError, read_documents};
 use super::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest};
-use super::reader::{ArchiveError, read_documents, verify};
-use super::writer::ArchiveWriter;
+use super::tar::writer::ArchiveWriter;
+use super::walk::verify;
 use crate::files::hex;
 use daraa_devdata::zoo;
 
@@ -128,7 +131,7 @@ fn every_bson_type_round_trips_through_an_archive() {
     assert!(negzero.get_f64("v").unwrap().is_sign_negative());
 }
 
-fn corrupt_message(r: Result<super::reader::Verified, ArchiveError>) -> String {
+fn corrupt_message(r: Result<super::Verified, ArchiveError>) -> String {
     match r {
         Err(ArchiveError::Corrupt(m)) => m,
         Err(ArchiveError::Io(e)) => panic!("expected Corrupt, got Io({e})"),

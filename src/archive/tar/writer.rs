@@ -1,76 +1,14 @@
-//! Writing a backup archive: tar members over parallel gzip over a hashing file writer.
-//!
-//! The caller writes `prelude.json`, then each collection's `.bson` and `.metadata.json`, then
-//! `manifest.json` last, then [`ArchiveWriter::finish`] flushes, fsyncs and reports the
-//! archive's size and sha256. Pure I/O: no MongoDB, no network.
+//! Writing a daraa-ops archive: a tar over parallel multi-member gzip, sealed with age when
+//! recipients are configured, hashed as it is written.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
-use super::crypt::{Recipients, Sealer};
-use super::gz::ParallelGzWriter;
-use crate::files::hex;
-
-/// Counts and hashes what passes through.
-pub struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> HashingWriter<W> {
-    pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hasher: Sha256::new(), bytes: 0 }
-    }
-
-    pub fn into_parts(self) -> (W, u64, String) {
-        (self.inner, self.bytes, hex(&self.hasher.finalize()))
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(data)?;
-        self.hasher.update(&data[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// Counts and hashes what is read through it.
-pub struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<R: Read> HashingReader<R> {
-    pub fn new(inner: R) -> Self {
-        HashingReader { inner, hasher: Sha256::new(), bytes: 0 }
-    }
-
-    /// Bytes read and their SHA-256 (hex).
-    pub fn finish(self) -> (u64, String) {
-        (self.bytes, hex(&self.hasher.finalize()))
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-}
+use crate::archive::crypt::{Recipients, Sealer};
+use crate::archive::gz::ParallelGzWriter;
+use crate::archive::hashing::HashingWriter;
 
 /// gzip over (when encrypting) age over the hashing file writer: the hash is the stored file's.
 type Sink = ParallelGzWriter<Sealer<HashingWriter<BufWriter<File>>>>;

@@ -1,36 +1,9 @@
-//! What an archive holds and in which order (docs/archive-format.md), for the writer and the
-//! reader alike: `prelude.json` first, each collection's `<db>/<name>.metadata.json` then its
-//! `<db>/<name>.bson`, `manifest.json` last; and the typed form of a `metadata.json`.
+//! A collection's `metadata.json`, typed: options, indexes, name, type and UUID, as mongodump
+//! writes it and as daraa-ops writes it in both formats.
 
 use bson::{Bson, Document};
 
-use super::ArchiveError;
-use super::names::escape_collection;
-
-pub const PRELUDE: &str = "prelude.json";
-pub const MANIFEST: &str = "manifest.json";
-pub const DATA_SUFFIX: &str = ".bson";
-pub const METADATA_SUFFIX: &str = ".metadata.json";
-
-/// `<db>/<escaped name>.bson`.
-pub fn data_member(db: &str, collection: &str) -> String {
-    format!("{db}/{}{DATA_SUFFIX}", escape_collection(collection))
-}
-
-/// `<db>/<escaped name>.metadata.json`.
-pub fn metadata_member(db: &str, collection: &str) -> String {
-    format!("{db}/{}{METADATA_SUFFIX}", escape_collection(collection))
-}
-
-/// `{"ServerVersion": ..., "ToolVersion": ...}` as mongodump writes it.
-pub fn prelude_json(server_version: &str) -> Vec<u8> {
-    serde_json::json!({
-        "ServerVersion": server_version,
-        "ToolVersion": format!("daraa-ops {}", env!("CARGO_PKG_VERSION")),
-    })
-    .to_string()
-    .into_bytes()
-}
+use super::bson::ArchiveError;
 
 /// A collection's `metadata.json`, typed: what a restore needs to recreate it.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,6 +130,7 @@ impl CollectionMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::names::{data_member, metadata_member};
     use bson::doc;
 
     #[test]

@@ -1,13 +1,13 @@
 //! Writing MongoDB's archive format, what `mongodump --archive` writes and
-//! `mongorestore --archive` reads (the reader is `foreign::walk_mongodump_archive`; the layout
-//! is described there and in docs/archive-format.md): a prelude with every collection's
+//! `mongorestore --archive` reads (the reader is [`super::reader`]; the layout is described
+//! in [`super`] and in docs/archive-format.md): a prelude with every collection's
 //! metadata, then segments of documents of any collection, interleaved as the dumps produce
 //! them, each collection closed by an end header carrying the CRC-64 of its documents. Unlike a
 //! tar member, nothing needs a size in advance, so a backup streams as it is dumped.
 
 use std::io::{self, Write};
 
-use super::foreign::{MAGIC, TERMINATOR};
+use super::{MAGIC, TERMINATOR};
 
 /// One collection in the prelude.
 #[derive(Debug, Clone)]

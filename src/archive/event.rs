@@ -1,0 +1,71 @@
+//! What a walk over any backup reports, whatever its format: collections' metadata, their
+//! documents in batches, each collection's end with its stats and digest, and at the end what
+//! was verified.
+
+use super::bson::{ArchiveError, corrupt};
+use super::format::SourceFormat;
+use super::manifest::Manifest;
+use super::metadata::CollectionMetadata;
+use crate::digest::MemberStats;
+
+#[derive(Debug)]
+pub struct Verified {
+    /// The archive's own manifest, or for a backup mongodump wrote (no manifest), one made
+    /// from what was read: counts and SHA-256 as found, `id` and times empty.
+    pub manifest: Manifest,
+    pub members: usize,
+    pub format: SourceFormat,
+}
+
+/// What [`walk`] reports to its visitor, in archive order.
+#[derive(Debug)]
+pub enum Event {
+    /// Sent first by a stream whose collections interleave (mongodump's archive format):
+    /// documents of several collections arrive before any of them ends.
+    Interleaved,
+    /// A collection's `.metadata.json`, parsed and checked.
+    Metadata { collection: String, metadata: CollectionMetadata },
+    /// A `.bson` member begins.
+    DataStart { collection: String },
+    /// Up to `BATCH_DOCS` documents or `BATCH_BYTES` bytes of the current `.bson` member.
+    Batch { collection: String, docs: Vec<bson::RawDocumentBuf> },
+    /// The member ended; its stats and an order-independent digest of its documents.
+    DataEnd { collection: String, stats: MemberStats, digest: String },
+}
+
+pub const BATCH_DOCS: usize = 1000;
+
+pub const BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Collects documents into batches of at most `BATCH_DOCS` documents or `BATCH_BYTES` bytes.
+#[derive(Default)]
+pub(crate) struct Batcher {
+    docs: Vec<bson::RawDocumentBuf>,
+    bytes: usize,
+}
+
+impl Batcher {
+    /// Adds a document; returns a full batch.
+    pub(crate) fn push(
+        &mut self,
+        doc: &[u8],
+        member: &str,
+    ) -> Result<Option<Vec<bson::RawDocumentBuf>>, ArchiveError> {
+        self.bytes += doc.len();
+        self.docs.push(
+            bson::RawDocumentBuf::from_bytes(doc.to_vec())
+                .map_err(|e| corrupt(format!("{member}: {e}")))?,
+        );
+        Ok(if self.docs.len() >= BATCH_DOCS || self.bytes >= BATCH_BYTES {
+            self.take()
+        } else {
+            None
+        })
+    }
+
+    /// What is left, if anything.
+    pub(crate) fn take(&mut self) -> Option<Vec<bson::RawDocumentBuf>> {
+        self.bytes = 0;
+        if self.docs.is_empty() { None } else { Some(std::mem::take(&mut self.docs)) }
+    }
+}

@@ -1,0 +1,68 @@
+//! A mongodump `--out` folder streamed as a tar, so the tar walker reads a folder as it reads
+//! a tar of it.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// A mongodump `--out` folder as a tar stream, made on a thread as it is read, so that the
+/// tar walker reads a folder as it reads a tar of it. `dir` is the `--out` folder (a
+/// subfolder per database) or one database's folder. Each database's metadata files go
+/// first, so that a restore creates every collection with its options before its documents
+/// come. Symbolic links go in as links, which the walker refuses.
+pub fn directory_stream(dir: PathBuf) -> impl Read + Send {
+    crate::files::spawn_reader(move |w| write_directory_tar(&dir, w))
+}
+
+fn is_dump_file(name: &str) -> bool {
+    let name = name.strip_suffix(".gz").unwrap_or(name);
+    name.ends_with(crate::archive::names::DATA_SUFFIX)
+        || name.ends_with(crate::archive::names::METADATA_SUFFIX)
+}
+
+fn sorted_entries(dir: &Path) -> io::Result<Vec<(String, PathBuf)>> {
+    let mut entries = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let name = e.file_name().into_string().map_err(|n| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("file name {} is not UTF-8", n.display()),
+            )
+        })?;
+        entries.push((name, e.path()));
+    }
+    entries.sort();
+    Ok(entries)
+}
+
+fn write_directory_tar(dir: &Path, w: &mut dyn Write) -> io::Result<()> {
+    let mut tar = tar::Builder::new(w);
+    tar.follow_symlinks(false);
+    let entries = sorted_entries(dir)?;
+    let one_database = entries.iter().any(|(n, _)| is_dump_file(n) && !n.starts_with("oplog.bson"));
+    if one_database {
+        let db = dir.file_name().and_then(|n| n.to_str()).unwrap_or("db").to_owned();
+        append_database(&mut tar, dir, &db)?;
+    } else {
+        for (name, path) in entries {
+            if std::fs::symlink_metadata(&path)?.is_dir() {
+                append_database(&mut tar, &path, &name)?;
+            } else {
+                tar.append_path_with_name(&path, &name)?;
+            }
+        }
+    }
+    tar.finish()
+}
+
+fn append_database<W: Write>(tar: &mut tar::Builder<W>, dir: &Path, db: &str) -> io::Result<()> {
+    let entries = sorted_entries(dir)?;
+    let metadata = |n: &str| {
+        n.strip_suffix(".gz").unwrap_or(n).ends_with(crate::archive::names::METADATA_SUFFIX)
+    };
+    let (first, rest): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(n, _)| metadata(n));
+    for (name, path) in first.into_iter().chain(rest) {
+        tar.append_path_with_name(&path, format!("{db}/{name}"))?;
+    }
+    Ok(())
+}

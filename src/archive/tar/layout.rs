@@ -1,0 +1,17 @@
+//! The members of a daraa-ops tar archive and their order: `prelude.json`, per collection
+//! `<db>/<escaped>.metadata.json` then `<db>/<escaped>.bson`, and `manifest.json` last. A
+//! mongodump `--out` folder uses the same member names.
+
+pub const PRELUDE: &str = "prelude.json";
+
+pub const MANIFEST: &str = "manifest.json";
+
+/// `{"ServerVersion": ..., "ToolVersion": ...}` as mongodump writes it.
+pub fn prelude_json(server_version: &str) -> Vec<u8> {
+    serde_json::json!({
+        "ServerVersion": server_version,
+        "ToolVersion": format!("daraa-ops {}", env!("CARGO_PKG_VERSION")),
+    })
+    .to_string()
+    .into_bytes()
+}

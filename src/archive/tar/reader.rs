@@ -1,0 +1,351 @@
+//! The tar walker: a daraa-ops archive, or a tar of a mongodump `--out` folder (a folder
+//! itself is streamed as one, see [`crate::archive::mongodump::folder`]). Every member is
+//! checked (paths, links, BSON, metadata JSON), counted and hashed, and compared with the
+//! archive's own manifest and the sidecar's, or made into a manifest when there is none.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+
+use sha2::{Digest, Sha256};
+
+use super::layout;
+use crate::archive::bson::{ArchiveError, corrupt, map_read_error, read_documents};
+use crate::archive::event::{Batcher, Event, Verified};
+use crate::archive::format::SourceFormat;
+use crate::archive::found::Found;
+use crate::archive::manifest::Manifest;
+use crate::archive::metadata::CollectionMetadata;
+use crate::digest::{MemberStats, SetDigest};
+use crate::files::hex;
+
+/// Checks a member path: relative, no `.`/`..`, at most `depth` parts.
+pub fn check_member_path(path: &str, depth: usize) -> Result<(), ArchiveError> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let bad = path.starts_with('/')
+        || path.contains('\\')
+        || parts.len() > depth
+        || parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..");
+    if bad { Err(corrupt(format!("unsafe member path {path:?}"))) } else { Ok(()) }
+}
+
+/// Collection name of a `<db>/<escaped>.bson` or `.metadata.json` member.
+pub fn collection_of(path: &str, suffix: &str) -> Result<String, ArchiveError> {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let escaped = file.strip_suffix(suffix).unwrap_or(file);
+    crate::archive::names::unescape_collection(escaped)
+        .ok_or_else(|| corrupt(format!("member {path:?} has a malformed collection name")))
+}
+
+/// Where a tar member belongs, once its path is understood.
+enum Member {
+    Prelude,
+    Manifest,
+    /// `stem` is `<db>/<escaped name>`, shared by a collection's two members.
+    Metadata {
+        db: String,
+        collection: String,
+        stem: String,
+        gzip: bool,
+    },
+    Data {
+        db: String,
+        collection: String,
+        stem: String,
+        gzip: bool,
+    },
+    /// Read past: directories, mongodump's `oplog.bson`.
+    Skip,
+}
+
+/// Classifies a tar member path. Besides daraa-ops' own layout (`prelude.json`,
+/// `<db>/<file>`, `manifest.json`), a tar of a mongodump `--out` folder is read: members may
+/// sit under one top-level folder (`dump_20261128/<db>/<file>`), start with `./`, be
+/// `--gzip`ped (`.bson.gz`, `.metadata.json.gz`), and directories have entries of their own.
+fn classify(path: &str, directory: bool, top: &mut Option<String>) -> Result<Member, ArchiveError> {
+    let trimmed = path.strip_prefix("./").unwrap_or(path);
+    let trimmed = trimmed.trim_end_matches('/');
+    if directory && (trimmed.is_empty() || trimmed == ".") {
+        return Ok(Member::Skip);
+    }
+    check_member_path(trimmed, 3)?;
+    if directory {
+        return Ok(Member::Skip);
+    }
+    let mut parts: Vec<&str> = trimmed.split('/').collect();
+    if parts.len() == 3 {
+        match top {
+            Some(t) if t != parts[0] => {
+                return Err(corrupt(format!(
+                    "member {path:?} is under another top-level folder than {t:?}"
+                )));
+            }
+            Some(_) => {}
+            None => *top = Some(parts[0].to_owned()),
+        }
+        parts.remove(0);
+    }
+    let file = *parts.last().expect("one part at least");
+    if file.strip_suffix(".gz").unwrap_or(file) == layout::PRELUDE {
+        return Ok(Member::Prelude);
+    }
+    if parts.len() == 1 {
+        return match file {
+            layout::MANIFEST => Ok(Member::Manifest),
+            "oplog.bson" | "oplog.bson.gz" => Ok(Member::Skip),
+            _ => Err(corrupt(format!("unexpected member {path:?}"))),
+        };
+    }
+    let db = parts[0].to_owned();
+    if top.as_deref() == Some(parts[0]) && matches!(file, "oplog.bson" | "oplog.bson.gz") {
+        return Ok(Member::Skip);
+    }
+    let (file, gzip) = match file.strip_suffix(".gz") {
+        Some(f) => (f, true),
+        None => (file, false),
+    };
+    if let Some(stem) = file.strip_suffix(crate::archive::names::METADATA_SUFFIX) {
+        let collection = collection_of(file, crate::archive::names::METADATA_SUFFIX)?;
+        Ok(Member::Metadata { stem: format!("{db}/{stem}"), db, collection, gzip })
+    } else if let Some(stem) = file.strip_suffix(crate::archive::names::DATA_SUFFIX) {
+        let collection = collection_of(file, crate::archive::names::DATA_SUFFIX)?;
+        Ok(Member::Data { stem: format!("{db}/{stem}"), db, collection, gzip })
+    } else {
+        Err(corrupt(format!("unexpected member {path:?}")))
+    }
+}
+
+pub(crate) fn walk_tar<R: Read>(
+    decoded: R,
+    expected: Option<&Manifest>,
+    documents: bool,
+    mut visit: impl FnMut(Event) -> Result<(), ArchiveError>,
+) -> Result<Verified, ArchiveError> {
+    let mut tar = tar::Archive::new(decoded);
+    let mut data: BTreeMap<String, MemberStats> = BTreeMap::new();
+    let mut metadata: BTreeMap<String, String> = BTreeMap::new();
+    let mut manifest: Option<Manifest> = None;
+    // Set by a daraa-ops prelude or a sidecar: such an archive must end with its manifest.
+    let mut ours = expected.is_some();
+    let mut top: Option<String> = None;
+    let mut found = Found::default();
+    // A collection's name as its metadata gives it (`collectionName`), by member stem: file
+    // names are escaped, and tools have escaped them differently over time.
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut members = 0;
+    for entry in tar.entries().map_err(map_read_error)? {
+        let mut entry = entry.map_err(map_read_error)?;
+        members += 1;
+        let path = String::from_utf8(entry.path_bytes().into_owned())
+            .map_err(|_| corrupt("a member name is not valid UTF-8"))?;
+        let kind = entry.header().entry_type();
+        let directory = kind == tar::EntryType::Directory;
+        let member = classify(&path, directory, &mut top)?;
+        if directory {
+            continue;
+        }
+        if kind != tar::EntryType::Regular {
+            return Err(corrupt(format!(
+                "member {path:?} is not a regular file (links are refused)"
+            )));
+        }
+        if manifest.is_some() {
+            return Err(corrupt(format!(
+                "member {path:?} follows manifest.json, which must be last"
+            )));
+        }
+        match member {
+            Member::Skip => {}
+            Member::Manifest => {
+                let text = read_small(&mut entry, false, 64 * 1024 * 1024)?;
+                let m: Manifest = serde_json::from_slice(&text)
+                    .map_err(|e| corrupt(format!("manifest.json is not a valid manifest: {e}")))?;
+                check_format(&m)?;
+                manifest = Some(m);
+            }
+            Member::Prelude => {
+                let text = read_small(&mut entry, path.ends_with(".gz"), 1024 * 1024)?;
+                let prelude = serde_json::from_slice::<serde_json::Value>(&text)
+                    .map_err(|e| corrupt(format!("{path}: {e}")))?;
+                let tool = prelude["ToolVersion"].as_str().unwrap_or_default();
+                ours |= tool.starts_with("daraa-ops");
+                found.versions(prelude["ServerVersion"].as_str().unwrap_or_default(), tool);
+            }
+            Member::Metadata { db, collection, stem, gzip } => {
+                if !ours && !found.database(&db)? {
+                    continue;
+                }
+                let text = read_small(&mut entry, gzip, 64 * 1024 * 1024)?;
+                let parsed = CollectionMetadata::parse(&path, &collection, &text)?;
+                let collection = parsed.name.clone();
+                names.insert(stem, collection.clone());
+                let sha = hex(&Sha256::digest(&text));
+                metadata.insert(path.clone(), sha.clone());
+                found.metadata(&collection, &parsed, sha);
+                visit(Event::Metadata { collection, metadata: parsed })?;
+            }
+            Member::Data { db, collection, stem, gzip } => {
+                if !ours && !found.database(&db)? {
+                    continue;
+                }
+                let collection = names.get(&stem).cloned().unwrap_or(collection);
+                let claimed = entry.header().size().map_err(map_read_error)?;
+                let stats = read_collection(
+                    member_reader(&mut entry, gzip),
+                    &path,
+                    &collection,
+                    documents,
+                    &mut visit,
+                )?;
+                if !gzip && stats.bytes != claimed {
+                    return Err(corrupt(format!(
+                        "{path} is truncated: {} of the {claimed} bytes its header claims",
+                        stats.bytes
+                    )));
+                }
+                found.data(&collection, &stats)?;
+                data.insert(path, stats);
+            }
+        }
+    }
+    // Read to the end of the gzip stream: the tar reader stops at its end blocks, and damage in
+    // the padding or in the last member's CRC would otherwise go unnoticed.
+    let mut rest = tar.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(map_read_error)?;
+    let Some(manifest) = manifest else {
+        if ours {
+            return Err(corrupt("manifest.json is missing: the archive is incomplete"));
+        }
+        return found.into_verified(SourceFormat::MongodumpDirectory, members);
+    };
+    if let Some(expected) = expected
+        && expected != &manifest
+    {
+        return Err(corrupt("the archive's manifest.json differs from its sidecar manifest"));
+    }
+    compare(&manifest, &data, &metadata)?;
+    Ok(Verified { manifest, members, format: SourceFormat::Daraa })
+}
+
+/// A small member (JSON) whole, at most `limit` bytes of it.
+fn read_small<R: Read>(entry: &mut R, gzip: bool, limit: u64) -> Result<Vec<u8>, ArchiveError> {
+    let mut text = Vec::new();
+    member_reader(entry, gzip).take(limit).read_to_end(&mut text).map_err(map_read_error)?;
+    Ok(text)
+}
+
+/// A member's bytes, gunzipped when mongodump wrote it with `--gzip`.
+fn member_reader<'a, R: Read + 'a>(entry: &'a mut R, gzip: bool) -> Box<dyn Read + 'a> {
+    if gzip { Box::new(flate2::read::MultiGzDecoder::new(entry)) } else { Box::new(entry) }
+}
+
+/// Reads one collection's documents, handing them to `visit` in batches (with `documents`)
+/// between a `DataStart` and a `DataEnd`.
+fn read_collection<R: Read>(
+    input: R,
+    member: &str,
+    collection: &str,
+    documents: bool,
+    visit: &mut impl FnMut(Event) -> Result<(), ArchiveError>,
+) -> Result<MemberStats, ArchiveError> {
+    if documents {
+        visit(Event::DataStart { collection: collection.to_owned() })?;
+    }
+    let mut digest = SetDigest::default();
+    let mut batch = Batcher::default();
+    let stats = read_documents(input, member, |doc| {
+        if documents {
+            digest.add(doc);
+            if let Some(docs) = batch.push(doc, member)? {
+                visit(Event::Batch { collection: collection.to_owned(), docs })?;
+            }
+        }
+        Ok(())
+    })?;
+    if documents {
+        if let Some(docs) = batch.take() {
+            visit(Event::Batch { collection: collection.to_owned(), docs })?;
+        }
+        visit(Event::DataEnd {
+            collection: collection.to_owned(),
+            stats: stats.clone(),
+            digest: digest.hex(),
+        })?;
+    }
+    Ok(stats)
+}
+
+/// A manifest of another format, or of a newer version of this one, is refused rather than
+/// read as if it were this version.
+fn check_format(m: &Manifest) -> Result<(), ArchiveError> {
+    use crate::archive::manifest::{FORMAT, FORMAT_VERSION};
+    if m.format != FORMAT {
+        return Err(corrupt(format!(
+            "manifest.json is of format {:?}, not {FORMAT:?}: not a daraa-ops backup",
+            m.format
+        )));
+    }
+    if m.format_version > FORMAT_VERSION {
+        return Err(corrupt(format!(
+            "archive format version {} is newer than this daraa-ops {} reads (version {FORMAT_VERSION}): upgrade daraa-ops to read it",
+            m.format_version,
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    Ok(())
+}
+
+fn compare(
+    manifest: &Manifest,
+    data: &BTreeMap<String, MemberStats>,
+    metadata: &BTreeMap<String, String>,
+) -> Result<(), ArchiveError> {
+    let mut seen_data = 0;
+    for c in &manifest.collections {
+        let meta = metadata.get(&c.metadata_file).ok_or_else(|| {
+            corrupt(format!("collection {}: member {} is missing", c.name, c.metadata_file))
+        })?;
+        if *meta != c.metadata_sha256 {
+            return Err(corrupt(format!(
+                "collection {}: checksum mismatch in {}",
+                c.name, c.metadata_file
+            )));
+        }
+        let Some(file) = &c.data_file else { continue };
+        seen_data += 1;
+        let got = data
+            .get(file)
+            .ok_or_else(|| corrupt(format!("collection {}: member {file} is missing", c.name)))?;
+        if got.documents != c.documents {
+            return Err(corrupt(format!(
+                "collection {}: {} documents in {file}, manifest says {}",
+                c.name, got.documents, c.documents
+            )));
+        }
+        if got.bytes != c.bytes {
+            return Err(corrupt(format!(
+                "collection {}: {} bytes in {file}, manifest says {}",
+                c.name, got.bytes, c.bytes
+            )));
+        }
+        if Some(&got.sha256) != c.sha256.as_ref() {
+            return Err(corrupt(format!("collection {}: checksum mismatch in {file}", c.name)));
+        }
+    }
+    if seen_data != data.len() || manifest.collections.len() != metadata.len() {
+        let extra = data
+            .keys()
+            .find(|k| {
+                !manifest.collections.iter().any(|c| c.data_file.as_deref() == Some(k.as_str()))
+            })
+            .or_else(|| {
+                metadata
+                    .keys()
+                    .find(|k| !manifest.collections.iter().any(|c| &c.metadata_file == *k))
+            });
+        return Err(corrupt(format!(
+            "member {} is not in the manifest",
+            extra.map_or("?", String::as_str)
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! MongoDB's archive format: CRC-64, shape detection, and walks of hand-built archives.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::archive::bson::ArchiveError;
+use crate::archive::event::{Event, Verified};
+use crate::archive::format::SourceFormat;
+use crate::archive::mongodump::{CRC64, MAGIC, TERMINATOR};
+use crate::archive::walk::{Shape, detect};
+
+#[test]
+fn crc64_is_gos_ecma() {
+    // Go: crc64.Checksum([]byte("123456789"), crc64.MakeTable(crc64.ECMA)).
+    assert_eq!(CRC64.checksum(b"123456789"), 0x995d_c9bb_df19_39fa);
+    assert_eq!(CRC64.checksum(b""), 0);
+}
+
+/// An archive in mongodump's format, written here from its specification: `segments` are
+/// (collection, documents) in stream order; every collection ends after its last segment.
+fn archive(
+    segments: &[(&str, Vec<bson::RawDocumentBuf>)],
+    crc_of: impl Fn(&str, u64) -> u64,
+) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    let header = bson::rawdoc! {"concurrent_collections": 4, "version": "0.1", "server_version": "7.0.14", "tool_version": "100.18.0"};
+    out.extend_from_slice(header.as_bytes());
+    let mut names: Vec<&str> = segments.iter().map(|(n, _)| *n).collect();
+    names.dedup();
+    names.sort_unstable();
+    names.dedup();
+    for n in &names {
+        let meta = format!(
+            r#"{{"options":{{}},"indexes":[{{"v":2,"key":{{"_id":1}},"name":"_id_"}}],"collectionName":"{n}","type":"collection"}}"#
+        );
+        out.extend_from_slice(
+            bson::rawdoc! {"db": "shop", "collection": *n, "metadata": meta, "size": 0}.as_bytes(),
+        );
+    }
+    out.extend_from_slice(&TERMINATOR);
+    let mut crcs: HashMap<&str, crc::Digest<'static, u64>> = HashMap::new();
+    for (n, docs) in segments {
+        out.extend_from_slice(
+            bson::rawdoc! {"db": "shop", "collection": *n, "EOF": false, "CRC": 0_i64}.as_bytes(),
+        );
+        for d in docs {
+            out.extend_from_slice(d.as_bytes());
+            crcs.entry(n).or_insert_with(|| CRC64.digest()).update(d.as_bytes());
+        }
+        out.extend_from_slice(&TERMINATOR);
+    }
+    for n in &names {
+        let crc = crcs.remove(n).map_or(0, |d: crc::Digest<'static, u64>| d.finalize());
+        let crc = crc_of(n, crc) as i64;
+        out.extend_from_slice(
+            bson::rawdoc! {"db": "shop", "collection": *n, "EOF": true, "CRC": crc}.as_bytes(),
+        );
+        out.extend_from_slice(&TERMINATOR);
+    }
+    out
+}
+
+fn docs(range: std::ops::Range<i32>) -> Vec<bson::RawDocumentBuf> {
+    range.map(|i| bson::rawdoc! {"_id": i, "v": format!("value {i}")}).collect()
+}
+
+fn read(bytes: &[u8]) -> Result<(Verified, BTreeMap<String, Vec<i32>>), ArchiveError> {
+    let mut got: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+    let v = crate::archive::walk::walk(bytes, None, true, |e| {
+        if let Event::Batch { collection, docs } = e {
+            got.entry(collection)
+                .or_default()
+                .extend(docs.iter().map(|d| d.get_i32("_id").unwrap()));
+        }
+        Ok(())
+    })?;
+    Ok((v, got))
+}
+
+#[test]
+fn interleaved_segments_come_back_per_collection() {
+    let bytes = archive(
+        &[
+            ("orders", docs(0..3)),
+            ("users", docs(10..12)),
+            ("orders", docs(3..5)),
+            ("empty", vec![]),
+        ],
+        |_, c| c,
+    );
+    let (v, got) = read(&bytes).unwrap();
+    assert_eq!(v.format, SourceFormat::MongodumpArchive);
+    assert_eq!(v.manifest.database, "shop");
+    assert_eq!(v.manifest.server_version, "7.0.14");
+    assert_eq!(got["orders"], vec![0, 1, 2, 3, 4]);
+    assert_eq!(got["users"], vec![10, 11]);
+    let counts: Vec<(&str, u64)> =
+        v.manifest.collections.iter().map(|c| (c.name.as_str(), c.documents)).collect();
+    assert_eq!(counts, [("empty", 0), ("orders", 5), ("users", 2)]);
+    // Compressed the same stream reads the same.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &bytes).unwrap();
+    let (v2, got2) = read(&gz.finish().unwrap()).unwrap();
+    assert_eq!((v2.manifest, got2), (v.manifest, got));
+}
+
+fn corrupt_message(bytes: &[u8]) -> String {
+    match read(bytes) {
+        Err(ArchiveError::Corrupt(m)) => m,
+        other => panic!("expected a damaged archive, got {other:?}"),
+    }
+}
+
+#[test]
+fn damage_is_named() {
+    let bad_crc = archive(&[("orders", docs(0..3))], |_, c| c ^ 1);
+    assert!(corrupt_message(&bad_crc).contains("shop.orders: CRC-64 mismatch"));
+    let good = archive(&[("orders", docs(0..3)), ("users", docs(0..2))], |_, c| c);
+    // Cut before the last end marker: users never ends.
+    let cut = &good[..good.len() - 50];
+    let msg = corrupt_message(cut);
+    assert!(msg.contains("truncated") || msg.contains("has no end marker"), "{msg}");
+    let mut newer = good.clone();
+    let at = newer.windows(3).position(|w| w == b"0.1").unwrap();
+    newer[at..at + 3].copy_from_slice(b"9.9");
+    assert!(corrupt_message(&newer).contains("version \"9.9\""));
+    assert!(corrupt_message(&MAGIC).contains("header is missing"));
+}
+
+#[test]
+fn unknown_files_are_named() {
+    let name = |b: &[u8]| match detect(b) {
+        Shape::Unknown(w) => w,
+        Shape::Tar => "tar",
+        Shape::MongodumpArchive => "archive",
+    };
+    assert_eq!(name(b""), "an empty file");
+    assert_eq!(name(b"PK\x03\x04rest"), "a zip file");
+    assert_eq!(name(b"  {\"a\": 1}"), "JSON text");
+    assert_eq!(name(b"hello world\n"), "text");
+    let bson = bson::rawdoc! {"a": 1}.into_bytes();
+    assert!(name(&bson).starts_with("one collection's .bson"));
+    assert_eq!(name(&[0x6d, 0xe2, 0x99, 0x81, 0]), "archive");
+    assert_eq!(name(&[0x00, 0x01, 0x02, 0x80, 0x90, 0xa0]), "unrecognised binary data");
+    // Zero bytes (a zero-filled file, an empty folder's tar) are named, not a panic.
+    assert!(name(&[0u8; 512]).starts_with("only zero bytes"));
+    assert!(name(&[0u8; 5]).starts_with("only zero bytes"));
+    // A length of zero or one too short for any document is no BSON.
+    assert_eq!(name(&[0, 0, 0, 0, 1, 9]), "unrecognised binary data");
+    assert_eq!(name(&[3, 0, 0, 0, 0x10, 0x80]), "unrecognised binary data");
+}

@@ -1,0 +1,185 @@
+//! One entry for every reader: [`walk`] detects the backup's shape from its bytes (gzip or
+//! not, then tar or mongodump's archive format) and hands the stream to that format's walker;
+//! every walker reports the same [`Event`]s. Decompression runs on a thread of its own.
+
+use std::io::{self, BufRead as _, Read};
+
+use super::bson::{ArchiveError, Source, corrupt, map_read_error};
+use super::event::{Event, Verified};
+use super::manifest::Manifest;
+use super::mongodump::MAGIC;
+use super::{found, mongodump, tar};
+
+/// Streams the whole archive and checks it against its own manifest and, if given, the
+/// sidecar's. Returns the first problem found.
+pub fn verify<R: Read + Send>(
+    reader: R,
+    expected: Option<&Manifest>,
+) -> Result<Verified, ArchiveError> {
+    walk(reader, expected, false, |_| Ok(()))
+}
+
+/// Streams the archive, checking it as [`verify`] does, and hands each collection's metadata
+/// and (with `documents`) its documents in batches to `visit`, in archive order.
+///
+/// The stream may be a daraa-ops archive or a backup mongodump wrote (see [`super::mongodump`]): the
+/// first bytes tell gzip or not, the first decoded bytes tell a tar from mongodump's archive
+/// format. Decompression runs on its own thread, ahead of the tar, BSON and SHA-256 work on
+/// this one (about half of the time each): verify and restore use both cores.
+pub fn walk<R: Read + Send>(
+    reader: R,
+    expected: Option<&Manifest>,
+    documents: bool,
+    visit: impl FnMut(Event) -> Result<(), ArchiveError>,
+) -> Result<Verified, ArchiveError> {
+    let mut raw = io::BufReader::with_capacity(1 << 20, Source(reader));
+    let gzip = raw.fill_buf().map_err(map_read_error)?.starts_with(&[0x1f, 0x8b]);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+        let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        scope.spawn(move || {
+            let mut input: Box<dyn Read + Send> =
+                if gzip { Box::new(flate2::read::MultiGzDecoder::new(raw)) } else { Box::new(raw) };
+            loop {
+                let mut buf = free_rx.try_recv().unwrap_or_default();
+                buf.resize(DECODED_CHUNK, 0);
+                let mut n = 0;
+                let result = loop {
+                    match input.read(&mut buf[n..]) {
+                        Ok(0) => break Ok(()),
+                        Ok(k) => {
+                            n += k;
+                            if n == buf.len() {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                buf.truncate(n);
+                let end = n < DECODED_CHUNK || result.is_err();
+                if n > 0 && tx.send(Ok(buf)).is_err() {
+                    return;
+                }
+                if let Err(e) = result {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+                if end {
+                    return;
+                }
+            }
+        });
+        let mut decoded = ChannelReader { rx, free: free_tx, current: Vec::new(), pos: 0 };
+        let mut head = Vec::with_capacity(512);
+        (&mut decoded).take(512).read_to_end(&mut head).map_err(map_read_error)?;
+        let shape = detect(&head);
+        let stream = io::Cursor::new(head).chain(decoded);
+        match shape {
+            Shape::Tar => tar::reader::walk_tar(stream, expected, documents, visit),
+            Shape::MongodumpArchive => {
+                let found = mongodump::reader::walk_mongodump_archive(stream, documents, visit)?;
+                match expected {
+                    Some(m) => found::compare_with_sidecar(&found, m),
+                    None => Ok(found),
+                }
+            }
+            Shape::Unknown(what) => Err(corrupt(format!(
+                "not a backup: {}{what}; expected a daraa-ops .tar.gz, a mongodump --archive file (gzip'd or not), a mongodump --out directory, or a tar(.gz) of one",
+                if gzip { "gzip-compressed " } else { "" }
+            ))),
+        }
+    })
+}
+
+/// Bytes per chunk handed from the decompression thread.
+const DECODED_CHUNK: usize = 1 << 20;
+
+/// The consuming end of the decompression thread; emptied buffers go back for reuse.
+struct ChannelReader {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    free: std::sync::mpsc::Sender<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.current.len() {
+            match self.rx.recv() {
+                Ok(Ok(next)) => {
+                    let done = std::mem::replace(&mut self.current, next);
+                    let _ = self.free.send(done);
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len() - self.pos);
+        out[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// What the first decoded bytes of a stream are.
+pub(crate) enum Shape {
+    Tar,
+    MongodumpArchive,
+    /// Neither; says what it looks like instead.
+    Unknown(&'static str),
+}
+
+pub(crate) fn detect(head: &[u8]) -> Shape {
+    if head.starts_with(&MAGIC) {
+        Shape::MongodumpArchive
+    } else if head.len() >= 262 && &head[257..262] == b"ustar" {
+        Shape::Tar
+    } else {
+        Shape::Unknown(looks_like(head))
+    }
+}
+
+/// A name for what a file that is no backup looks like, for the error message.
+fn looks_like(head: &[u8]) -> &'static str {
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
+    if head.is_empty() {
+        "an empty file"
+    } else if head.iter().all(|b| *b == 0) {
+        "only zero bytes (an empty tar or folder, or a file that was never written)"
+    } else if head.starts_with(b"PK\x03\x04") {
+        "a zip file"
+    } else if head.starts_with(b"BZh") {
+        "a bzip2 file"
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        "an xz file"
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        "a zstd file"
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        "gzip inside gzip"
+    } else if matches!(first, Some(b'{' | b'[')) {
+        "JSON text"
+    } else if looks_like_bson(head) {
+        "one collection's .bson file (give the mongodump --out folder, or a tar of it)"
+    } else if head.iter().all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) {
+        "text"
+    } else {
+        "unrecognised binary data"
+    }
+}
+
+fn looks_like_bson(head: &[u8]) -> bool {
+    if head.len() < 5 {
+        return false;
+    }
+    let len = i32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+    let Some(n) = usize::try_from(len).ok().filter(|n| (5..=16 * 1024 * 1024).contains(n)) else {
+        return false;
+    };
+    let element = matches!(head[4], 0x00..=0x13 | 0x7f | 0xff);
+    // The document's last byte is its terminating zero, where the head reaches it.
+    let ends = n > head.len() || head[n - 1] == 0;
+    element && ends
+}
