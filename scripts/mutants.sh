@@ -33,4 +33,4 @@ for f in "${files[@]}"; do args+=(--file "$f"); done
 exec cargo mutants "${args[@]}" \
     --exclude-re 'src/lock/process.rs:.*\b(boot_id|pid_namespace|proc_stat|hostname|ProcessId::current|ProcessId::here|ProcessId::liveness)\b' \
     --test-tool cargo --cargo-test-arg=--lib \
-    --timeout 120 --output mutants.out
+    --timeout 120 --copy-target=true --output mutants.out
