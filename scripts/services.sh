@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Test services on loopback for daraa-ops (docs/testing.md): FerretDB v1.24.2 (SQLite, new auth, an admin
-# user), redis-server with a password, and moto's S3 server. Installs what is missing, starts what
+# user) twice (the second one for point-in-time recovery: the tests give it a capped
+# local.oplog.rs, which makes FerretDB record an oplog, and keep every other test's writes out
+# of it), redis-server with a password, and moto's S3 server. Installs what is missing, starts what
 # is not running, waits until each answers.
 #
 #   scripts/services.sh up      install if missing, start, wait (idempotent)
@@ -9,7 +11,7 @@
 #   scripts/services.sh status  one line per service
 #
 # Overrides: DARAA_SERVICES_DIR (state, default $TMPDIR/daraa-ops-services), DARAA_FERRETDB_PORT
-# (27117), DARAA_REDIS_PORT (6390), DARAA_S3_PORT (9310), DARAA_OPS_CACHE (installs, default
+# (27117), DARAA_FERRETDB_OPLOG_PORT (27118), DARAA_REDIS_PORT (6390), DARAA_S3_PORT (9310), DARAA_OPS_CACHE (installs, default
 # ~/.cache/daraa-ops).
 set -euo pipefail
 
@@ -19,6 +21,7 @@ MOTO_VERSION=5.2.5
 STATE=${DARAA_SERVICES_DIR:-${TMPDIR:-/tmp}/daraa-ops-services}
 CACHE=${DARAA_OPS_CACHE:-$HOME/.cache/daraa-ops}
 FERRET_PORT=${DARAA_FERRETDB_PORT:-27117}
+OPLOG_PORT=${DARAA_FERRETDB_OPLOG_PORT:-27118}
 REDIS_PORT=${DARAA_REDIS_PORT:-6390}
 S3_PORT=${DARAA_S3_PORT:-9310}
 BUCKET=daraa-test
@@ -141,20 +144,21 @@ install_moto() {
 
 # --- starts -----------------------------------------------------------------------------------
 
-start_ferretdb() {
-  local pid="$STATE/ferretdb.pid"
+start_ferretdb() { # name, port
+  local name=$1 port=$2
+  local pid="$STATE/$name.pid"
   if alive "$pid"; then return 0; fi
-  port_open "$FERRET_PORT" && die "port $FERRET_PORT is taken by another process; set DARAA_FERRETDB_PORT"
-  mkdir -p "$STATE/ferretdb/data" "$STATE/ferretdb/state"
+  port_open "$port" && die "port $port is taken by another process; set DARAA_FERRETDB_PORT / DARAA_FERRETDB_OPLOG_PORT"
+  mkdir -p "$STATE/$name/data" "$STATE/$name/state"
   local pw; pw=$(secret ferretdb-admin)
   FERRETDB_SETUP_PASSWORD="$pw" nohup "$(ferretdb_bin)" \
-    --handler=sqlite --sqlite-url="file:$STATE/ferretdb/data/" --state-dir="$STATE/ferretdb/state" \
-    --listen-addr="127.0.0.1:$FERRET_PORT" --debug-addr=- --telemetry=disable --log-level=warn \
+    --handler=sqlite --sqlite-url="file:$STATE/$name/data/" --state-dir="$STATE/$name/state" \
+    --listen-addr="127.0.0.1:$port" --debug-addr=- --telemetry=disable --log-level=warn \
     --test-enable-new-auth --setup-database=admin --setup-username=admin \
-    >"$STATE/ferretdb.log" 2>&1 &
+    >"$STATE/$name.log" 2>&1 &
   echo $! > "$pid"
-  wait_for ferretdb 60 port_open "$FERRET_PORT"
-  log "ferretdb on 127.0.0.1:$FERRET_PORT"
+  wait_for "$name" 60 port_open "$port"
+  log "$name on 127.0.0.1:$port"
 }
 
 start_redis() {
@@ -210,6 +214,7 @@ cmd_env() {
   rpw=$(secret redis)
   cat <<EOF
 export DARAA_TEST_MONGODB_URI='mongodb://admin:$fpw@127.0.0.1:$FERRET_PORT/?authSource=admin&authMechanism=SCRAM-SHA-256'
+export DARAA_TEST_OPLOG_MONGODB_URI='mongodb://admin:$fpw@127.0.0.1:$OPLOG_PORT/?authSource=admin&authMechanism=SCRAM-SHA-256'
 export DARAA_TEST_REDIS_URL='redis://:$rpw@127.0.0.1:$REDIS_PORT/0'
 export DARAA_TEST_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
 export DARAA_TEST_S3_BUCKET='$BUCKET'
@@ -233,18 +238,20 @@ case ${1:-} in
     install_monitoring
     install_moto
     install_promclient
-    start_ferretdb
+    start_ferretdb ferretdb "$FERRET_PORT"
+    start_ferretdb ferretdb-oplog "$OPLOG_PORT"
     start_redis
     start_s3
     ;;
   down)
     stop s3
     stop redis
+    stop ferretdb-oplog
     stop ferretdb
     ;;
   env) cmd_env ;;
   status)
-    for s in ferretdb redis s3; do
+    for s in ferretdb ferretdb-oplog redis s3; do
       if alive "$STATE/$s.pid"; then echo "$s: running (pid $(cat "$STATE/$s.pid"))"; else echo "$s: stopped"; fi
     done
     ;;

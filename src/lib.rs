@@ -27,6 +27,7 @@ pub mod mask;
 pub mod metrics;
 pub mod mongo;
 pub mod notify;
+pub mod oplog;
 pub mod output;
 pub mod probe;
 pub mod repo;

@@ -30,7 +30,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("repository", &["repo"]),
-    ("adapters", &["mongo", "cache", "lock", "storage", "archive", "lastrun", "notify"]),
+    ("adapters", &["mongo", "oplog", "cache", "lock", "storage", "archive", "lastrun", "notify"]),
     (
         "leaves",
         &["error", "engine", "config", "output", "logging", "signal", "files", "digest", "metrics"],
