@@ -337,7 +337,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__backup)
-            opts="-q -v -h -V --no-upload --no-prune --label --dry-run --stdout --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            opts="-q -v -h -V --no-upload --no-prune --label --dry-run --stdout --no-oplog --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -106,6 +106,7 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l no-upload
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l no-prune -d 'Do not apply retention after the backup'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l dry-run -d 'List what would be backed up; write nothing'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l stdout -d 'Stream the backup to standard output in mongodump\'s archive format (gzip), for pipes (`… | aws s3 cp - s3://…`); nothing is written locally. Standard output is the archive: the report, and with --output json the JSON summary, go to stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l no-oplog -d 'Take no oplog: the collections are restored as dumped, one after the other, and the backup is not point-in-time (backup.oplog)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s q -l quiet -d 'Only errors on stderr'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand backup" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'

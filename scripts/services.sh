@@ -144,11 +144,14 @@ install_moto() {
 
 # --- starts -----------------------------------------------------------------------------------
 
-start_ferretdb() { # name, port
-  local name=$1 port=$2
+start_ferretdb() { # name, port[, fresh]
+  local name=$1 port=$2 fresh=${3:-}
   local pid="$STATE/$name.pid"
   if alive "$pid"; then return 0; fi
   port_open "$port" && die "port $port is taken by another process; set DARAA_FERRETDB_PORT / DARAA_FERRETDB_OPLOG_PORT"
+  # FerretDB reads its oplog by scanning it whole and never trims it: the oplog server starts
+  # empty each time, so its queries stay as fast as on the first run.
+  [[ -n $fresh ]] && rm -rf "$STATE/$name/data"
   mkdir -p "$STATE/$name/data" "$STATE/$name/state"
   local pw; pw=$(secret ferretdb-admin)
   FERRETDB_SETUP_PASSWORD="$pw" nohup "$(ferretdb_bin)" \
@@ -239,7 +242,7 @@ case ${1:-} in
     install_moto
     install_promclient
     start_ferretdb ferretdb "$FERRET_PORT"
-    start_ferretdb ferretdb-oplog "$OPLOG_PORT"
+    start_ferretdb ferretdb-oplog "$OPLOG_PORT" fresh
     start_redis
     start_s3
     ;;

@@ -234,6 +234,10 @@ pub struct BackupArgs {
     /// the report, and with --output json the JSON summary, go to stderr
     #[arg(long, conflicts_with_all = ["dry_run", "no_upload"])]
     pub stdout: bool,
+    /// Take no oplog: the collections are restored as dumped, one after the other, and the
+    /// backup is not point-in-time (backup.oplog)
+    #[arg(long)]
+    pub no_oplog: bool,
 }
 
 #[derive(Debug, Args)]

@@ -170,19 +170,35 @@ async fn drill(
     summary.documents = Some(report.manifest.totals.documents);
     summary.bytes = Some(report.manifest.totals.bytes);
     let mut checks = Vec::new();
-    for entry in report.manifest.collections.iter().filter(|c| c.kind != "view") {
+    // The archived collections, and those the backup's oplog created.
+    let archived = report.manifest.collections.iter().filter(|c| c.kind != "view");
+    let mut expected: Vec<(&str, u64)> = archived.map(|c| (c.name.as_str(), c.documents)).collect();
+    for c in &report.collections {
+        if c.kind == crate::restore::Kind::Collection && !expected.iter().any(|(n, _)| *n == c.name)
+        {
+            expected.push((c.name.as_str(), 0));
+        }
+    }
+    for (name, archived) in expected {
         crate::signal::check(env.cancel)?;
-        let restored = report.collections.iter().find(|c| c.name == entry.name);
-        let (count, digest) = load::server_digest(db, &entry.name).await?;
+        let restored = report.collections.iter().find(|c| c.name == name);
+        let (count, digest) = load::server_digest(db, name).await?;
         let mut problems = Vec::new();
-        if count != entry.documents {
-            problems.push(format!("{count} documents restored, manifest says {}", entry.documents));
+        // With an oplog, the count once its changes were applied.
+        let want = restored.and_then(|r| r.after_replay).unwrap_or(archived);
+        if count != want {
+            problems.push(match restored.and_then(|r| r.after_replay) {
+                Some(_) => format!(
+                    "{count} documents restored, {want} expected ({archived} archived, then the oplog)"
+                ),
+                None => format!("{count} documents restored, manifest says {archived}"),
+            });
         }
         let digest_matches = restored.is_some_and(|r| r.digest == digest);
         if !digest_matches {
             problems.push("the restored documents differ from the archived ones".into());
         }
-        let indexes_match = match compare_indexes(db, &entry.name, &report).await {
+        let indexes_match = match compare_indexes(db, name, &report).await {
             Ok(()) => true,
             Err(p) => {
                 problems.push(p);
@@ -190,8 +206,8 @@ async fn drill(
             }
         };
         checks.push(CollectionCheck {
-            name: entry.name.clone(),
-            expected_documents: entry.documents,
+            name: name.to_owned(),
+            expected_documents: want,
             restored_documents: count,
             digest_matches,
             indexes_match,

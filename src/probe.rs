@@ -54,6 +54,7 @@ async fn job_privileges(c: &Config) -> Vec<(mongo::privileges::Job, Privileges)>
                 .map(|(on, a)| match on {
                     mongo::privileges::On::Database => format!("{a} on {db}"),
                     mongo::privileges::On::Cluster => format!("{a} on the cluster"),
+                    mongo::privileges::On::Oplog => format!("{a} on local.oplog.rs"),
                 })
                 .collect();
             Err(CliError::new(

@@ -31,6 +31,9 @@ pub enum Event {
     Batch { collection: String, docs: Vec<bson::RawDocumentBuf> },
     /// The member ended; its stats and an order-independent digest of its documents.
     DataEnd { collection: String, stats: MemberStats, digest: String },
+    /// Up to `BATCH_DOCS` entries of the backup's oplog (`oplog.bson`), after every
+    /// collection; checked against the manifest when the walk ends.
+    Oplog { docs: Vec<bson::RawDocumentBuf> },
 }
 
 pub const BATCH_DOCS: usize = 1000;

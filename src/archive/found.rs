@@ -128,6 +128,8 @@ impl Found {
             shrunk: None,
             imported: None,
             container: None,
+            oplog: None,
+            not_point_in_time: None,
         };
         Ok(Verified { manifest, members, format })
     }

@@ -35,6 +35,29 @@ pub struct Manifest {
     /// `manifest.json` inside: this sidecar is its manifest); absent for the tar layout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+    /// The oplog entries of the configured database written while the dump ran (member
+    /// `oplog.bson`): a restore replays them, so the backup is one point in time, `until`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oplog: Option<Box<OplogSlice>>,
+    /// Set when the backup holds no oplog, saying why (the server keeps none, `--no-oplog`,
+    /// the archive format): its collections were dumped one after the other and may not
+    /// agree with each other about writes made meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_point_in_time: Option<String>,
+}
+
+/// The oplog a backup holds: every entry of its database with `from < ts <= until`, in
+/// timestamp order. `until` is the newest oplog timestamp once the dump had ended: the point
+/// in time the restored database stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OplogSlice {
+    pub member: String,
+    pub from: ClusterTime,
+    pub until: ClusterTime,
+    pub entries: u64,
+    pub bytes: u64,
+    /// SHA-256 of the member's raw BSON, hex.
+    pub sha256: String,
 }
 
 /// Where an imported backup came from.

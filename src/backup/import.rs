@@ -138,11 +138,15 @@ pub async fn import(
         let sv = first.manifest.server_version.as_str();
         let produce = async move |staging: &pipeline::Stage, tx: &pipeline::Sender| {
             let (staging, tx) = (staging.clone(), tx.clone());
-            tokio::task::spawn_blocking(move || {
+            let collections = tokio::task::spawn_blocking(move || {
                 stage(reader, &staging, &tx, &db, &metadata, &cancel)
             })
             .await
-            .context("import reader panicked")?
+            .context("import reader panicked")??;
+            let oplog =
+                Err("imported: the collections are taken as the dump holds them, without an oplog"
+                    .to_owned());
+            anyhow::Ok(pipeline::Produced { collections, oplog })
         };
         let mut backup = super::write_and_store(
             env,
@@ -277,7 +281,8 @@ fn stage(
                     done.insert(collection, (path, stats));
                 }
             }
-            Event::Interleaved | Event::Metadata { .. } => {}
+            // An imported daraa-ops backup's oplog is not carried over (docs/pitr.md).
+            Event::Interleaved | Event::Metadata { .. } | Event::Oplog { .. } => {}
         }
         Ok(())
     });

@@ -8,6 +8,7 @@
 //! backup.
 
 mod import;
+mod oplog;
 mod pipeline;
 mod rekey;
 mod stream;
@@ -48,6 +49,8 @@ pub struct Request {
     /// Stream the archive (mongodump's archive format) to standard output instead: no local
     /// file, no sidecar, no upload, no retention.
     pub stdout: bool,
+    /// `--no-oplog`: no oplog in the archive, whatever `backup.oplog` says.
+    pub no_oplog: bool,
 }
 
 /// One collection a dry run would back up.
@@ -217,9 +220,21 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
         let sv = server_version.as_str();
         let mut report = match cfg.backup.format {
             BackupFormat::Tar => {
+                let start = oplog::begin(env, &mongo.client, req.no_oplog).await?;
+                if let oplog::Start::Without(why) = &start {
+                    tracing::info!("this backup is not point-in-time: {why}");
+                }
                 write_and_store(env, req, &local, naming, ARCHIVE_SUFFIX, async |target| {
                     pipeline::write(env, sv, target, async |stage: &pipeline::Stage, tx| {
-                        pipeline::dump(env, &db, &specs, stage, tx).await
+                        // Every collection, then the oplog written meanwhile.
+                        let collections = pipeline::dump(env, &db, &specs, stage, tx).await?;
+                        let oplog = match start {
+                            oplog::Start::At(ts) => {
+                                oplog::finish(env, &mongo.client, ts, stage, tx).await?
+                            }
+                            oplog::Start::Without(why) => Err(why),
+                        };
+                        Ok(pipeline::Produced { collections, oplog })
                     })
                     .await
                 })

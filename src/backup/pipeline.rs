@@ -13,7 +13,7 @@ use super::Env;
 use crate::archive::CollectionMetadata;
 use crate::archive::crypt::{EphemeralKey, Recipients, Sealer};
 use crate::archive::manifest::{
-    ClusterTime, ClusterWindow, CollectionEntry, FORMAT, FORMAT_VERSION, Manifest,
+    ClusterTime, ClusterWindow, CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, OplogSlice,
 };
 use crate::archive::tar::layout;
 use crate::archive::tar::writer::ArchiveWriter;
@@ -93,6 +93,13 @@ pub(super) enum Member {
 
 pub(super) type Sender = std::sync::mpsc::Sender<Member>;
 
+/// What a producer put in the archive.
+pub(super) struct Produced {
+    pub collections: Vec<CollectionEntry>,
+    /// The oplog written while the dump ran, or why the backup holds none.
+    pub oplog: Result<OplogSlice, String>,
+}
+
 pub(super) fn send(tx: &Sender, member: Member) -> anyhow::Result<()> {
     tx.send(member).map_err(|_| anyhow::anyhow!("archive writer stopped"))
 }
@@ -109,7 +116,7 @@ pub(super) async fn write(
     env: Env<'_>,
     server_version: &str,
     target: &Target<'_>,
-    produce: impl AsyncFnOnce(&Stage, &Sender) -> anyhow::Result<Vec<CollectionEntry>>,
+    produce: impl AsyncFnOnce(&Stage, &Sender) -> anyhow::Result<Produced>,
 ) -> anyhow::Result<(Manifest, u64, String)> {
     let stage = Stage {
         dir: target.staging.to_path_buf(),
@@ -162,7 +169,7 @@ async fn write_staged(
     server_version: &str,
     target: &Target<'_>,
     stage: &Stage,
-    produce: impl AsyncFnOnce(&Stage, &Sender) -> anyhow::Result<Vec<CollectionEntry>>,
+    produce: impl AsyncFnOnce(&Stage, &Sender) -> anyhow::Result<Produced>,
 ) -> anyhow::Result<(Manifest, u64, String)> {
     let cfg = env.cfg;
     let (tx, writer_task) = spawn_writer(cfg, target, stage, env.cancel.clone())?;
@@ -171,8 +178,8 @@ async fn write_staged(
         Member::Bytes { name: layout::PRELUDE.into(), data: layout::prelude_json(server_version) },
     )?;
     let dumped = produce(stage, &tx).await;
-    let entries = match dumped {
-        Ok(entries) if !env.cancel.is_cancelled() => entries,
+    let produced = match dumped {
+        Ok(produced) if !env.cancel.is_cancelled() => produced,
         other => {
             // Closing the channel ends the writer. When the writer itself failed (a full
             // disk), the dump tasks only saw "archive writer stopped": its error is the one
@@ -186,7 +193,7 @@ async fn write_staged(
             });
         }
     };
-    let manifest = manifest(cfg, target, server_version, entries, None);
+    let manifest = manifest(cfg, target, server_version, produced, None);
     // manifest.json is the last member; closing the channel then lets the writer finish.
     send(
         &tx,
@@ -206,10 +213,11 @@ pub(super) fn manifest(
     cfg: &crate::config::Config,
     target: &Target<'_>,
     server_version: &str,
-    entries: Vec<CollectionEntry>,
+    produced: Produced,
     container: Option<&str>,
 ) -> Manifest {
     let second = |t: jiff::Timestamp| t.round(jiff::Unit::Second).unwrap_or(t).to_string();
+    let Produced { collections: entries, oplog } = produced;
     let totals = Manifest::totals_of(&entries);
     let shrunk = shrink_check(target.previous.as_ref(), totals.documents, cfg.backup.max_shrink);
     Manifest {
@@ -227,6 +235,8 @@ pub(super) fn manifest(
         shrunk,
         imported: target.imported.clone(),
         container: container.map(str::to_owned),
+        not_point_in_time: oplog.as_ref().err().cloned(),
+        oplog: oplog.ok().map(Box::new),
     }
 }
 

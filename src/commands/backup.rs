@@ -33,6 +33,7 @@ pub async fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<Outcome> {
         upload: !args.no_upload,
         prune: !args.no_prune,
         stdout: args.stdout,
+        no_oplog: args.no_oplog,
     };
     let result = backup::run(env, &request).await;
     let mut summary = Summary {

@@ -117,6 +117,15 @@ fn describe(
             i.source, i.source_format, i.imported_at
         ));
     }
+    if let Some(o) = &m.oplog {
+        let until = crate::oplog::Ts { t: o.until.t, i: o.until.i };
+        lines.push(format!(
+            "oplog       {} entries written during the dump; restores stand at {until}",
+            o.entries
+        ));
+    } else if let Some(why) = &m.not_point_in_time {
+        lines.push(format!("oplog       none: not point-in-time ({why})"));
+    }
     if let Some(s) = &m.shrunk {
         lines.push(format!(
             "SHRUNK      {} documents against {} in {}: not counted by retention or `latest`",

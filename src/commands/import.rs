@@ -24,6 +24,7 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> anyhow::Result<Outcome> {
         upload: !args.no_upload,
         prune: !args.no_prune,
         stdout: false,
+        no_oplog: true,
     };
     let report = backup::import(env, &source, time, args.allow_future, &request).await?;
     let outcome = report.backup.as_ref().map_or(Outcome::Ok, |b| b.outcome);

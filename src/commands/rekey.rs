@@ -9,7 +9,7 @@ pub async fn run(ctx: &Context, args: &RekeyArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let progress = crate::output::progress::Progress::new(&ctx.out);
     let env = backup::Env { cfg, cancel: &ctx.cancel, progress: &progress };
-    let report = backup::rekey(env, &args.ids, args.dry_run).await?;
+    let report = Box::pin(backup::rekey(env, &args.ids, args.dry_run)).await?;
     for line in describe(&report) {
         ctx.out.line(line);
     }

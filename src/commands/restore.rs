@@ -58,10 +58,25 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
         ctx.out.line(format!(
             "  {:<32} {:>10} documents  {:>2} indexes  {}",
             c.name,
-            c.inserted,
+            c.after_replay.unwrap_or(c.inserted),
             c.indexes,
             if c.action == restore::Action::Replaced { "replaced" } else { "created" }
         ));
+    }
+    if let Some(o) = &report.oplog {
+        ctx.out.line(if o.applied {
+            format!(
+                "oplog: {} change(s) of {} entries replayed; the data stands at {} ({})",
+                o.changes,
+                o.entries,
+                o.until,
+                crate::oplog::Ts::parse(&o.until).map(|t| t.time().to_string()).unwrap_or_default()
+            )
+        } else {
+            format!("oplog: {}", o.note.as_deref().unwrap_or("not replayed"))
+        });
+    } else if let Some(why) = &report.manifest.not_point_in_time {
+        ctx.out.line(format!("not point-in-time: {why}"));
     }
     if let Some((n, prefixes)) = &done.cache_invalidated {
         ctx.out.line(format!("invalidated {n} cache key(s) under {}", prefixes.join(" ")));

@@ -356,6 +356,48 @@ pub struct BackupConfig {
     pub format: BackupFormat,
     /// Client-side encryption with age (docs/encryption.md).
     pub encryption: EncryptionConfig,
+    /// The oplog written while the dump runs, in the archive (docs/pitr.md): `auto` (default:
+    /// where the server keeps one the backup user may read), `true` (a backup without it
+    /// fails), `false`.
+    pub oplog: OplogMode,
+}
+
+/// `backup.oplog`: `auto`, `true` or `false`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OplogMode {
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+impl<'de> Deserialize<'de> for OplogMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Flag(bool),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Flag(true) => Ok(OplogMode::On),
+            Raw::Flag(false) => Ok(OplogMode::Off),
+            Raw::Word(w) if w == "auto" => Ok(OplogMode::Auto),
+            Raw::Word(w) => {
+                Err(serde::de::Error::custom(format!("{w:?} is not auto, true or false")))
+            }
+        }
+    }
+}
+
+impl Serialize for OplogMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            OplogMode::Auto => s.serialize_str("auto"),
+            OplogMode::On => s.serialize_bool(true),
+            OplogMode::Off => s.serialize_bool(false),
+        }
+    }
 }
 
 /// `backup.encryption`: the age recipients new archives and cleanup parts are encrypted to,
@@ -403,6 +445,7 @@ impl Default for BackupConfig {
             max_shrink: 0.5,
             format: BackupFormat::Tar,
             encryption: EncryptionConfig::default(),
+            oplog: OplogMode::Auto,
         }
     }
 }

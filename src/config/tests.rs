@@ -225,3 +225,20 @@ fn encryption_keys_resolve_and_bad_recipients_name_their_key() {
     let err = load(Some(&p), &env(&[])).unwrap_err().to_string();
     assert!(err.contains("backup.encryption.recipients[0]"), "{err}");
 }
+
+#[test]
+fn backup_oplog_is_auto_true_or_false() {
+    let parse = |v: &str| {
+        parse_str(
+            &format!("mongodb:\n  uri: mongodb://h/\n  database: d\nbackup:\n  oplog: {v}\n"),
+            Path::new("c.yaml"),
+        )
+        .map(|c| c.backup.oplog)
+    };
+    assert_eq!(parse("auto").unwrap(), OplogMode::Auto);
+    assert_eq!(parse("true").unwrap(), OplogMode::On);
+    assert_eq!(parse("false").unwrap(), OplogMode::Off);
+    let err = format!("{:#}", parse("sometimes").unwrap_err());
+    assert!(err.contains("\"sometimes\" is not auto, true or false"), "{err}");
+    assert_eq!(Config::default().backup.oplog, OplogMode::Auto);
+}

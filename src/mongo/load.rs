@@ -248,6 +248,40 @@ pub async fn insert_batch(
     }
 }
 
+/// The documents of `collection` with these `_id`s, as the server holds them.
+pub async fn find_by_ids(
+    db: &Database,
+    collection: &str,
+    ids: &[Bson],
+) -> mongodb::error::Result<Vec<RawDocumentBuf>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(1000) {
+        let cursor = db
+            .collection::<RawDocumentBuf>(collection)
+            .find(doc! {"_id": {"$in": chunk.to_vec()}})
+            .await?;
+        out.extend(cursor.try_collect::<Vec<_>>().await?);
+    }
+    Ok(out)
+}
+
+/// Deletes the documents of `collection` with these `_id`s.
+pub async fn delete_by_ids(
+    db: &Database,
+    collection: &str,
+    ids: &[Bson],
+) -> mongodb::error::Result<u64> {
+    let mut n = 0;
+    for chunk in ids.chunks(1000) {
+        n += db
+            .collection::<RawDocumentBuf>(collection)
+            .delete_many(doc! {"_id": {"$in": chunk.to_vec()}})
+            .await?
+            .deleted_count;
+    }
+    Ok(n)
+}
+
 /// Count and order-independent digest of what the server holds (for drills).
 pub async fn server_digest(
     db: &Database,

@@ -5,6 +5,7 @@
 
 pub mod dump;
 pub mod load;
+pub mod oplog;
 pub mod privileges;
 pub mod replset;
 
@@ -153,7 +154,7 @@ fn command_log(
     mongodb::event::EventHandler::callback(move |ev| {
         use std::io::Write as _;
         if let mongodb::event::command::CommandEvent::Started(s) = ev {
-            let name = privileges::recorded_name(&s.command_name, &s.command);
+            let name = privileges::recorded_name(&s.command_name, &s.db, &s.command);
             let (db, collection) = privileges::resource_of(&s.command_name, &s.db, &s.command);
             // One write per line: concurrent insertion workers append to the same file, and
             // `writeln!` may write the name and the newline separately (lines got mixed).

@@ -16,6 +16,8 @@ pub enum On {
     Database,
     /// `{cluster: true}`.
     Cluster,
+    /// The oplog, `{db: "local", collection: "oplog.rs"}`.
+    Oplog,
 }
 
 /// One command and the actions it needs.
@@ -47,6 +49,9 @@ pub const NO_PRIVILEGE: &[&str] = &[
 pub const COMMANDS: &[Need] = &[
     Need { command: "find", on: On::Database, actions: &["find"] },
     Need { command: "getMore", on: On::Database, actions: &["find"] },
+    // Reads of the oplog (a backup's entries written while it dumped).
+    Need { command: "find:oplog", on: On::Oplog, actions: &["find"] },
+    Need { command: "getMore:oplog", on: On::Oplog, actions: &["find"] },
     Need { command: "count", on: On::Database, actions: &["find"] },
     Need { command: "aggregate", on: On::Database, actions: &["find"] },
     Need { command: "aggregate:$match", on: On::Database, actions: &["find"] },
@@ -115,10 +120,17 @@ impl Job {
 
     /// The commands this job sends (beyond [`NO_PRIVILEGE`]).
     pub fn commands(self) -> &'static [&'static str] {
-        const READ: &[&str] =
-            &["find", "getMore", "count", "aggregate", "listCollections", "listIndexes"];
         match self {
-            Job::Backup => READ,
+            Job::Backup => &[
+                "find",
+                "getMore",
+                "count",
+                "aggregate",
+                "listCollections",
+                "listIndexes",
+                "find:oplog",
+                "getMore:oplog",
+            ],
             Job::Restore => &[
                 "find",
                 "getMore",
@@ -203,7 +215,11 @@ impl Job {
 /// to `admin`) acts on the database and collection of its source namespace. The collection
 /// is empty for database-wide commands (`listCollections`, `dropDatabase`, ...).
 pub fn resource_of(command_name: &str, db: &str, command: &Document) -> (String, String) {
-    let first = command.get(command_name).and_then(bson::Bson::as_str).unwrap_or_default();
+    let first = match command_name {
+        // getMore's first field is the cursor id; its collection is named beside it.
+        "getMore" => command.get_str("collection").unwrap_or_default(),
+        _ => command.get(command_name).and_then(bson::Bson::as_str).unwrap_or_default(),
+    };
     if command_name == "renameCollection"
         && let Some((source_db, collection)) = first.split_once('.')
     {
@@ -212,9 +228,15 @@ pub fn resource_of(command_name: &str, db: &str, command: &Document) -> (String,
     (db.to_owned(), first.to_owned())
 }
 
-/// The name under which a command event is recorded: the command, and for `aggregate` the
-/// first stage when that stage needs its own action.
-pub fn recorded_name(command_name: &str, command: &Document) -> String {
+/// The name under which a command event is recorded: the command, for `aggregate` the
+/// first stage when that stage needs its own action, and `find:oplog`/`getMore:oplog` for
+/// reads of the oplog.
+pub fn recorded_name(command_name: &str, db: &str, command: &Document) -> String {
+    if matches!(command_name, "find" | "getMore")
+        && resource_of(command_name, db, command) == ("local".into(), "oplog.rs".into())
+    {
+        return format!("{command_name}:oplog");
+    }
     if command_name == "aggregate"
         && let Ok(pipeline) = command.get_array("pipeline")
         && let Some(bson::Bson::Document(first)) = pipeline.first()
@@ -252,7 +274,11 @@ pub fn granted(reply: &Document, db: &str) -> Option<BTreeSet<(On, String)>> {
         } else {
             let pdb = resource.get_str("db").unwrap_or("-");
             let coll = resource.get_str("collection").unwrap_or("-");
-            (coll.is_empty() && (pdb == db || pdb.is_empty())).then_some(On::Database)
+            if pdb == "local" && coll == "oplog.rs" {
+                Some(On::Oplog)
+            } else {
+                (coll.is_empty() && (pdb == db || pdb.is_empty())).then_some(On::Database)
+            }
         };
         let Some(on) = on else { continue };
         out.extend(names().map(|a| (on, a)));
@@ -292,12 +318,13 @@ mod tests {
 
     /// A MongoDB 7 connectionStatus reply (tests/fixtures/mongodb7) for a user holding only
     /// the built-in `backup` and `restore` roles, as the old example config had it: the
-    /// restore job lacks renameCollectionSameDB, the drill dropDatabase, cleanup remove.
+    /// restore job lacks renameCollectionSameDB, the drill dropDatabase, cleanup remove, and
+    /// the backup the oplog (the fixture's privileges name nothing in `local`).
     #[test]
     fn builtin_backup_and_restore_roles_lack_what_the_jobs_send() {
         let reply = fixture("connectionStatus.backup-restore.json");
         let g = granted(&reply, "daraa").expect("MongoDB reports privileges");
-        assert!(missing(Job::Backup, &g).is_empty(), "{:?}", missing(Job::Backup, &g));
+        assert_eq!(missing(Job::Backup, &g), vec![(On::Oplog, "find")]);
         assert!(missing(Job::Restore, &g).contains(&(On::Database, "renameCollectionSameDB")));
         assert!(missing(Job::Drill, &g).contains(&(On::Database, "dropDatabase")));
         assert!(missing(Job::Cleanup, &g).contains(&(On::Database, "remove")));
@@ -313,8 +340,8 @@ mod tests {
     #[test]
     fn aggregate_is_recorded_with_its_stage() {
         let cmd = bson::doc! {"aggregate": "orders", "pipeline": [{"$indexStats": {}}]};
-        assert_eq!(recorded_name("aggregate", &cmd), "aggregate:$indexStats");
+        assert_eq!(recorded_name("aggregate", "d", &cmd), "aggregate:$indexStats");
         let plain = bson::doc! {"aggregate": "orders", "pipeline": [{"$group": {"_id": 1}}]};
-        assert_eq!(recorded_name("aggregate", &plain), "aggregate");
+        assert_eq!(recorded_name("aggregate", "d", &plain), "aggregate");
     }
 }

@@ -45,6 +45,16 @@ pub fn apply(
     }
 }
 
+/// Whether `o` gives the whole new document (a replacement, or FerretDB's whole-document
+/// `$set`): the result does not depend on the document before it.
+pub fn is_replacement(o: &Document) -> bool {
+    match version(o) {
+        Some(1) => is_whole_document_set(o),
+        None => !o.keys().next().is_some_and(|k| k.starts_with('$')),
+        Some(_) => false,
+    }
+}
+
 fn version(o: &Document) -> Option<i64> {
     match o.get("$v")? {
         Bson::Int32(v) => Some(i64::from(*v)),

@@ -189,7 +189,7 @@ pub async fn run(env: Env<'_>, mut p: Prepared, req: &Request) -> anyhow::Result
         }
     };
     let seconds = p.started.elapsed().as_secs_f64();
-    let documents = report.collections.iter().map(|c| c.inserted).sum();
+    let documents = report.collections.iter().map(|c| c.after_replay.unwrap_or(c.inserted)).sum();
     let bytes = report
         .collections
         .iter()
@@ -201,6 +201,7 @@ pub async fn run(env: Env<'_>, mut p: Prepared, req: &Request) -> anyhow::Result
     s.bytes = Some(bytes);
     s.duration_seconds = Some(seconds);
     s.swap = Some(report.swap);
+    s.oplog.clone_from(&report.oplog);
     s.collections = Some(Collections::Restored(report.collections.clone()));
     let mut outcome = Outcome::Ok;
     let mut cache_invalidated = None;
@@ -359,6 +360,9 @@ pub struct Summary {
     /// `atomic` (renameCollection with dropTarget) or `two-step` (the server lacks it).
     #[serde(skip_serializing_if = "Option::is_none")]
     swap: Option<super::swap::SwapMode>,
+    /// The backup's oplog replayed (absent: the backup holds none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oplog: Option<super::replay::Replayed>,
     #[serde(skip_serializing_if = "Option::is_none")]
     duration_seconds: Option<f64>,
     /// Keys deleted after a restore into the live database (null: no Redis configured).

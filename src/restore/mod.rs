@@ -15,6 +15,7 @@
 
 pub mod job;
 mod pump;
+pub mod replay;
 pub mod swap;
 pub mod temps;
 
@@ -87,7 +88,11 @@ pub struct CollectionReport {
     pub masked: Option<crate::mask::Counts>,
     pub indexes: usize,
     pub action: Action,
-    /// Order-independent digest of the archived documents (see `digest::SetDigest`).
+    /// Documents once the backup's oplog was replayed (None: it changed nothing here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_replay: Option<u64>,
+    /// Order-independent digest of the documents restored: the archived ones, moved along by
+    /// the oplog's changes (see `digest::SetDigest`).
     #[serde(skip)]
     pub digest: String,
 }
@@ -100,6 +105,8 @@ pub struct Report {
     pub metadata: BTreeMap<String, CollectionMetadata>,
     /// How collections were replaced (atomic where the server has `dropTarget`).
     pub swap: swap::SwapMode,
+    /// The backup's oplog, replayed (None: the backup holds none).
+    pub oplog: Option<replay::Replayed>,
 }
 
 /// A restore failure that carries the per-collection report for the JSON summary.
@@ -234,7 +241,28 @@ async fn load(
     let pumped = pump::pump(db, source, survey, opts, cancel, temps).await?;
     crate::signal::check(cancel)?;
     let mut collections = pumped.collections;
-    swap::build_indexes(db, &mut collections, &pumped.metadata, temps).await?;
+    let mut metadata = pumped.metadata;
+    let oplog = match &pumped.manifest.oplog {
+        Some(slice) => {
+            let until = crate::oplog::Ts { t: slice.until.t, i: slice.until.i };
+            let database = pumped.manifest.database.clone();
+            let replayed = replay::replay(
+                db,
+                temps,
+                opts,
+                &database,
+                until,
+                &pumped.oplog,
+                &mut collections,
+                &mut metadata,
+            )
+            .await?;
+            crate::signal::check(cancel)?;
+            Some(replayed)
+        }
+        None => None,
+    };
+    swap::build_indexes(db, &mut collections, &metadata, temps).await?;
     crate::signal::check(cancel)?;
     // The swap. Signals are not checked from here on: it is quick, and stopping half-way
     // would leave some collections old and some new.
@@ -243,7 +271,6 @@ async fn load(
         swap::check_still_empty(db, &collections, &live, temps).await?;
     }
     swap::swap(db, &mut collections, &live, temps, mode).await?;
-    swap::create_views(db, &pumped.manifest, &pumped.metadata, opts, &live, &mut collections)
-        .await?;
-    Ok(Report { manifest: pumped.manifest, collections, metadata: pumped.metadata, swap: mode })
+    swap::create_views(db, &pumped.manifest, &metadata, opts, &live, &mut collections).await?;
+    Ok(Report { manifest: pumped.manifest, collections, metadata, swap: mode, oplog })
 }

@@ -26,6 +26,8 @@ pub(super) struct Pumped {
     pub metadata: BTreeMap<String, CollectionMetadata>,
     /// One per `.bson` member, in name order.
     pub collections: Vec<CollectionReport>,
+    /// The backup's oplog entries (`oplog.bson`), to replay.
+    pub oplog: Vec<RawDocumentBuf>,
 }
 
 /// One collection being loaded.
@@ -53,6 +55,7 @@ struct Pump<'a> {
     /// Collections interleave in the stream: every collection loads as its documents come,
     /// since waiting for a slot would wait for a collection whose documents come later.
     interleaved: bool,
+    oplog: Vec<RawDocumentBuf>,
 }
 
 pub(super) async fn pump(
@@ -79,6 +82,7 @@ pub(super) async fn pump(
         reports: BTreeMap::new(),
         totals: survey.manifest.collections.iter().map(|c| (c.name.clone(), c.documents)).collect(),
         interleaved: false,
+        oplog: Vec::new(),
     };
     let (tx, mut rx) = mpsc::channel::<Event>(4);
     let walk_cancel = cancel.clone();
@@ -181,6 +185,7 @@ impl Pump<'_> {
     async fn on_event(&mut self, ev: Event) -> anyhow::Result<()> {
         match ev {
             Event::Interleaved => self.interleaved = true,
+            Event::Oplog { docs } => self.oplog.extend(docs),
             Event::Metadata { collection, metadata } => {
                 self.metadata.insert(collection, metadata);
             }
@@ -339,6 +344,6 @@ impl Pump<'_> {
             }
             .into());
         }
-        Ok(Pumped { manifest, metadata: self.metadata, collections })
+        Ok(Pumped { manifest, metadata: self.metadata, collections, oplog: self.oplog })
     }
 }

@@ -22,6 +22,7 @@ mod locks;
 mod masking;
 mod monitoring;
 mod operator;
+mod pitr;
 mod privileges;
 mod recovery;
 mod restore;

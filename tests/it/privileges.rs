@@ -29,6 +29,10 @@ fn granted_by_example(job: Job) -> BTreeSet<(On, String)> {
         for p in &role.privileges {
             let on = if p.resource.cluster {
                 On::Cluster
+            } else if p.resource.db.as_deref() == Some("local")
+                && p.resource.collection.as_deref() == Some("oplog.rs")
+            {
+                On::Oplog
             } else if p.resource.db.as_deref() == Some(db.as_str())
                 && p.resource.collection.as_deref() == Some("")
             {
@@ -143,6 +147,7 @@ async fn every_command_a_job_sends_is_in_the_table_and_its_role() {
             let fits = match need.on {
                 On::Database => *on_db == granted_db && !collection.starts_with("system."),
                 On::Cluster => on_db == "admin",
+                On::Oplog => on_db == "local" && collection == "oplog.rs",
             };
             if !fits {
                 problems.push(format!(

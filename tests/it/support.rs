@@ -62,6 +62,34 @@ pub fn services() -> Option<Services> {
     })
 }
 
+/// The services with the second FerretDB instead of the first (`DARAA_TEST_OPLOG_MONGODB_URI`,
+/// scripts/services.sh): the one whose oplog is on. Its capped `local.oplog.rs` is created here
+/// when missing (FerretDB records an oplog once that collection exists); the other tests never
+/// write to this server, so its oplog holds only the point-in-time tests' writes.
+pub async fn oplog_services() -> Option<Services> {
+    let mut s = services()?;
+    let uri = std::env::var("DARAA_TEST_OPLOG_MONGODB_URI").ok().filter(|v| !v.is_empty()).expect(
+        "DARAA_TEST_OPLOG_MONGODB_URI is not set: scripts/services.sh up starts that server",
+    );
+    let (user, password) = userinfo(&uri).expect("DARAA_TEST_OPLOG_MONGODB_URI has user:password");
+    register_secret(&password);
+    (s.mongo_uri, s.mongo_user, s.mongo_password) = (uri, user, password);
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let client = mongodb::Client::with_uri_str(&s.mongo_uri).await.unwrap();
+    let local = client.database("local");
+    if !local.list_collection_names().await.unwrap().iter().any(|n| n == "oplog.rs") {
+        // Several tests may get here at once: one creates it, the others see it exists.
+        let _ = local
+            .run_command(bson::doc! {"create": "oplog.rs", "capped": true, "size": 536_870_912_i64})
+            .await;
+        assert!(
+            local.list_collection_names().await.unwrap().iter().any(|n| n == "oplog.rs"),
+            "cannot create local.oplog.rs on the oplog test server"
+        );
+    }
+    Some(s)
+}
+
 /// `scheme://user:password@...` → (user, password), percent-decoding not needed for the test
 /// services' generated passwords.
 fn userinfo(uri: &str) -> Option<(String, String)> {
@@ -365,6 +393,8 @@ pub fn write_test_archive_with(
     let mut manifest = Manifest {
         imported: None,
         container: None,
+        oplog: None,
+        not_point_in_time: None,
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
         tool_version: "test".into(),

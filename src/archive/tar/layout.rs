@@ -6,6 +6,10 @@ pub const PRELUDE: &str = "prelude.json";
 
 pub const MANIFEST: &str = "manifest.json";
 
+/// The oplog written while the dump ran, at the top level where `mongodump --oplog` puts it;
+/// after the collections, before the manifest.
+pub const OPLOG: &str = "oplog.bson";
+
 /// `{"ServerVersion": ..., "ToolVersion": ...}` as mongodump writes it.
 pub fn prelude_json(server_version: &str) -> Vec<u8> {
     serde_json::json!({

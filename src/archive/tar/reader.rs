@@ -53,7 +53,12 @@ enum Member {
         stem: String,
         gzip: bool,
     },
-    /// Read past: directories, mongodump's `oplog.bson`.
+    /// The top-level `oplog.bson`: daraa-ops' (replayed by a restore) or mongodump's
+    /// `--oplog` (read past).
+    Oplog {
+        gzip: bool,
+    },
+    /// Read past: directories.
     Skip,
 }
 
@@ -91,13 +96,13 @@ fn classify(path: &str, directory: bool, top: &mut Option<String>) -> Result<Mem
     if parts.len() == 1 {
         return match file {
             layout::MANIFEST => Ok(Member::Manifest),
-            "oplog.bson" | "oplog.bson.gz" => Ok(Member::Skip),
+            "oplog.bson" | "oplog.bson.gz" => Ok(Member::Oplog { gzip: file.ends_with(".gz") }),
             _ => Err(corrupt(format!("unexpected member {path:?}"))),
         };
     }
     let db = parts[0].to_owned();
     if top.as_deref() == Some(parts[0]) && matches!(file, "oplog.bson" | "oplog.bson.gz") {
-        return Ok(Member::Skip);
+        return Ok(Member::Oplog { gzip: file.ends_with(".gz") });
     }
     let (file, gzip) = match file.strip_suffix(".gz") {
         Some(f) => (f, true),
@@ -132,6 +137,7 @@ pub(crate) fn walk_tar<R: Read>(
     // names are escaped, and tools have escaped them differently over time.
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut members = 0;
+    let mut oplog: Option<MemberStats> = None;
     for entry in tar.entries().map_err(map_read_error)? {
         let mut entry = entry.map_err(map_read_error)?;
         members += 1;
@@ -155,21 +161,18 @@ pub(crate) fn walk_tar<R: Read>(
         }
         match member {
             Member::Skip => {}
-            Member::Manifest => {
-                let text = read_small(&mut entry, false, 64 * 1024 * 1024)?;
-                let m: Manifest = serde_json::from_slice(&text)
-                    .map_err(|e| corrupt(format!("manifest.json is not a valid manifest: {e}")))?;
-                check_format(&m)?;
-                manifest = Some(m);
+            // mongodump's `--oplog` holds every database's entries: read past, as before.
+            Member::Oplog { .. } if !ours => {}
+            Member::Oplog { gzip } => {
+                oplog = Some(read_oplog(
+                    member_reader(&mut entry, gzip),
+                    &path,
+                    documents,
+                    &mut visit,
+                )?);
             }
-            Member::Prelude => {
-                let text = read_small(&mut entry, path.ends_with(".gz"), 1024 * 1024)?;
-                let prelude = serde_json::from_slice::<serde_json::Value>(&text)
-                    .map_err(|e| corrupt(format!("{path}: {e}")))?;
-                let tool = prelude["ToolVersion"].as_str().unwrap_or_default();
-                ours |= tool.starts_with("daraa-ops");
-                found.versions(prelude["ServerVersion"].as_str().unwrap_or_default(), tool);
-            }
+            Member::Manifest => manifest = Some(read_manifest(&mut entry)?),
+            Member::Prelude => ours |= read_prelude(&mut entry, &path, &mut found)?,
             Member::Metadata { db, collection, stem, gzip } => {
                 if !ours && !found.database(&db)? {
                     continue;
@@ -223,7 +226,30 @@ pub(crate) fn walk_tar<R: Read>(
         return Err(corrupt("the archive's manifest.json differs from its sidecar manifest"));
     }
     compare(&manifest, &data, &metadata)?;
+    compare_oplog(&manifest, oplog.as_ref())?;
     Ok(Verified { manifest, members, format: SourceFormat::Daraa })
+}
+
+fn read_manifest<R: Read>(entry: &mut R) -> Result<Manifest, ArchiveError> {
+    let text = read_small(entry, false, 64 * 1024 * 1024)?;
+    let m: Manifest = serde_json::from_slice(&text)
+        .map_err(|e| corrupt(format!("manifest.json is not a valid manifest: {e}")))?;
+    check_format(&m)?;
+    Ok(m)
+}
+
+/// Reads `prelude.json`; true when daraa-ops wrote the archive.
+fn read_prelude<R: Read>(
+    entry: &mut R,
+    path: &str,
+    found: &mut Found,
+) -> Result<bool, ArchiveError> {
+    let text = read_small(entry, path.ends_with(".gz"), 1024 * 1024)?;
+    let prelude = serde_json::from_slice::<serde_json::Value>(&text)
+        .map_err(|e| corrupt(format!("{path}: {e}")))?;
+    let tool = prelude["ToolVersion"].as_str().unwrap_or_default();
+    found.versions(prelude["ServerVersion"].as_str().unwrap_or_default(), tool);
+    Ok(tool.starts_with("daraa-ops"))
 }
 
 /// A small member (JSON) whole, at most `limit` bytes of it.
@@ -272,6 +298,42 @@ fn read_collection<R: Read>(
         })?;
     }
     Ok(stats)
+}
+
+/// Reads the oplog member, handing its entries to `visit` in batches (with `documents`).
+fn read_oplog<R: Read>(
+    input: R,
+    member: &str,
+    documents: bool,
+    visit: &mut impl FnMut(Event) -> Result<(), ArchiveError>,
+) -> Result<MemberStats, ArchiveError> {
+    let mut batch = Batcher::default();
+    let stats = read_documents(input, member, |doc| {
+        if documents && let Some(docs) = batch.push(doc, member)? {
+            visit(Event::Oplog { docs })?;
+        }
+        Ok(())
+    })?;
+    if let Some(docs) = batch.take() {
+        visit(Event::Oplog { docs })?;
+    }
+    Ok(stats)
+}
+
+/// The oplog member against the manifest's record of it: both or neither, equal.
+fn compare_oplog(manifest: &Manifest, found: Option<&MemberStats>) -> Result<(), ArchiveError> {
+    match (&manifest.oplog, found) {
+        (None, Some(_)) => Err(corrupt(format!("member {} is not in the manifest", layout::OPLOG))),
+        (Some(o), None) => Err(corrupt(format!("member {} is missing", o.member))),
+        (Some(o), Some(got)) if got.documents != o.entries => Err(corrupt(format!(
+            "{}: {} entries, manifest says {}",
+            o.member, got.documents, o.entries
+        ))),
+        (Some(o), Some(got)) if got.bytes != o.bytes || got.sha256 != o.sha256 => {
+            Err(corrupt(format!("checksum mismatch in {}", o.member)))
+        }
+        (None, None) | (Some(_), Some(_)) => Ok(()),
+    }
 }
 
 /// A manifest of another format, or of a newer version of this one, is refused rather than

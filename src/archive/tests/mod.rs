@@ -48,6 +48,8 @@ fn manifest_for(data: &[u8], docs: u64, meta: &[u8]) -> Manifest {
         shrunk: None,
         imported: None,
         container: None,
+        oplog: None,
+        not_point_in_time: None,
         collections: entries,
     }
 }
@@ -352,4 +354,69 @@ fn fuzz_regressions_are_corrupt_not_panics() {
         }
     }
     assert!(n >= 1);
+}
+
+/// A backup's `oplog.bson`: handed to the visitor in batches after the collections, and
+/// checked against the manifest like any member (count, size, SHA-256, present iff named).
+#[test]
+fn the_oplog_member_is_read_and_checked_against_the_manifest() {
+    use super::manifest::{ClusterTime, OplogSlice};
+    let dir = tempfile::tempdir().unwrap();
+    let data = zoo_bson();
+    let meta = br#"{"options":{},"indexes":[],"collectionName":"bsonzoo","type":"collection"}"#;
+    let oplog: Vec<u8> = (1..=3)
+        .flat_map(|i| {
+            let e = bson::doc! {
+                "ts": bson::Timestamp { time: 100, increment: i }, "op": "i", "ns": "db.bsonzoo",
+                "o": {"_id": i},
+            };
+            RawDocumentBuf::try_from(&e).unwrap().into_bytes()
+        })
+        .collect();
+    let slice = OplogSlice {
+        member: "oplog.bson".into(),
+        from: ClusterTime { t: 99, i: 0 },
+        until: ClusterTime { t: 100, i: 3 },
+        entries: 3,
+        bytes: oplog.len() as u64,
+        sha256: hex(&Sha256::digest(&oplog)),
+    };
+    let write = |manifest: &Manifest, member: bool| {
+        let path = dir.path().join("o.tar.gz");
+        let _ = std::fs::remove_file(&path);
+        let mut w = ArchiveWriter::create(&path, 6, 2, 0, None).unwrap();
+        let prelude = br#"{"ServerVersion":"7.0.0","ToolVersion":"daraa-ops test"}"#;
+        w.append_bytes("prelude.json", prelude).unwrap();
+        w.append_bytes("db/bsonzoo.metadata.json", meta).unwrap();
+        w.append_bytes("db/bsonzoo.bson", &data).unwrap();
+        if member {
+            w.append_bytes("oplog.bson", &oplog).unwrap();
+        }
+        w.append_bytes("manifest.json", &serde_json::to_vec(manifest).unwrap()).unwrap();
+        w.finish().unwrap();
+        std::fs::read(&path).unwrap()
+    };
+    let walk = |bytes: &[u8]| {
+        let mut entries = 0;
+        let r = super::walk::walk(bytes, None, true, |ev| {
+            if let super::Event::Oplog { docs } = ev {
+                entries += docs.len();
+            }
+            Ok(())
+        });
+        (r.map(|_| ()).map_err(|e| e.to_string()), entries)
+    };
+    let mut m = manifest_for(&data, zoo::documents().len() as u64, meta);
+    m.oplog = Some(Box::new(slice.clone()));
+    assert_eq!(walk(&write(&m, true)), (Ok(()), 3));
+    m.oplog.as_mut().unwrap().entries = 4;
+    let (r, _) = walk(&write(&m, true));
+    assert!(r.unwrap_err().contains("oplog.bson: 3 entries, manifest says 4"));
+    m.oplog = Some(Box::new(OplogSlice { sha256: "0".repeat(64), ..slice.clone() }));
+    assert!(walk(&write(&m, true)).0.unwrap_err().contains("checksum mismatch in oplog.bson"));
+    m.oplog = Some(Box::new(slice));
+    assert!(walk(&write(&m, false)).0.unwrap_err().contains("member oplog.bson is missing"));
+    m.oplog = None;
+    let (r, _) = walk(&write(&m, true));
+    assert!(r.unwrap_err().contains("member oplog.bson is not in the manifest"));
 }

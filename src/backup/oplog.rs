@@ -1,0 +1,189 @@
+//! A backup's oplog (`backup.oplog`, docs/pitr.md): where the oplog stood before the dump,
+//! then every entry of the database written while it ran, as the archive member `oplog.bson`
+//! (where `mongodump --oplog` puts it). A restore replays them, so the backup stands for one
+//! point in time: the oplog's newest entry once the dump had ended.
+
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use bson::Timestamp;
+use sha2::{Digest as _, Sha256};
+
+use super::Env;
+use super::pipeline::{self, Member, Sender, Stage};
+use crate::archive::manifest::{ClusterTime, OplogSlice};
+use crate::config::OplogMode;
+use crate::files::hex;
+use crate::mongo::oplog as server;
+
+/// Where the oplog stood when the dump began, or why the backup takes none.
+#[derive(Debug, Clone)]
+pub(super) enum Start {
+    At(Timestamp),
+    Without(String),
+}
+
+/// Before the dump. With `backup.oplog: auto` (the default) a server without an oplog, or one
+/// this user may not read, gives a backup that says it is not point-in-time; with `true` it
+/// is an error.
+pub(super) async fn begin(
+    env: Env<'_>,
+    client: &mongodb::Client,
+    no_oplog: bool,
+) -> anyhow::Result<Start> {
+    let mode = env.cfg.backup.oplog;
+    if no_oplog {
+        return Ok(Start::Without("taken with --no-oplog".into()));
+    }
+    if mode == OplogMode::Off {
+        return Ok(Start::Without("backup.oplog is false".into()));
+    }
+    let found = async {
+        let newest = server::newest(client).await?;
+        let replica_set = server::is_replica_set(client).await?;
+        mongodb::error::Result::Ok(match (newest, replica_set) {
+            (Some(ts), _) => Ok(ts),
+            (None, true) => Ok(Timestamp { time: 0, increment: 0 }),
+            (None, false) => Err("the server keeps no oplog (not a replica-set member)".to_owned()),
+        })
+    }
+    .await;
+    let why_not = match found {
+        Ok(Ok(ts)) => return Ok(Start::At(ts)),
+        Ok(Err(why)) => why,
+        Err(e) => format!(
+            "cannot read {}.{}: {}",
+            server::DATABASE,
+            server::COLLECTION,
+            crate::mongo::describe_error(&e)
+        ),
+    };
+    if mode == OplogMode::On {
+        return Err(crate::error::CliError::new(
+            crate::error::Outcome::Failed,
+            format!("backup.oplog is true, but {why_not}"),
+        )
+        .with_hint(
+            "run against a replica-set member and grant the backup user find on local.oplog.rs \
+             (docs/pitr.md), or set backup.oplog: auto",
+        )
+        .into());
+    }
+    Ok(Start::Without(why_not))
+}
+
+/// After the dump: every entry of the database from `start` to the oplog's newest, written
+/// to the archive. FerretDB writes an entry in its own transaction just after the change,
+/// so entries up to the newest are read after a second's settling (MongoDB shows none
+/// before every earlier one is visible). A window in which a collection was dropped or
+/// renamed is not stored (`Err`, saying so): a restore could not replay it faithfully.
+pub(super) async fn finish(
+    env: Env<'_>,
+    client: &mongodb::Client,
+    start: Timestamp,
+    stage: &Stage,
+    tx: &Sender,
+) -> anyhow::Result<Result<OplogSlice, String>> {
+    let until = server::newest(client).await?.unwrap_or(start);
+    if !server::is_replica_set(client).await? {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    let (path, mut out) = stage.create("oplog.bson.gz")?;
+    let db = env.cfg.mongodb.database.clone();
+    let mut hasher = Sha256::new();
+    let (mut entries, mut bytes) = (0u64, 0u64);
+    let mut refused: Option<String> = None;
+    server::read(client, start, until, env.cancel, |raw| {
+        let entry = crate::oplog::Entry::parse(&raw)?;
+        if crate::oplog::keep(&entry, &db) {
+            if refused.is_none() {
+                refused = unreplayable(&entry);
+            }
+            hasher.update(raw.as_bytes());
+            tokio::task::block_in_place(|| out.write_all(raw.as_bytes()))?;
+            entries += 1;
+            bytes += raw.as_bytes().len() as u64;
+        }
+        Ok(())
+    })
+    .await
+    .context("reading the oplog written during the dump")?;
+    tokio::task::block_in_place(|| pipeline::finish_staged(out))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    if let Some(why) = refused {
+        let _ = std::fs::remove_file(&path);
+        tracing::warn!("this backup is not point-in-time: {why}");
+        return Ok(Err(why));
+    }
+    let member = crate::archive::tar::layout::OPLOG.to_owned();
+    pipeline::send(tx, Member::File { name: member.clone(), path, size: bytes })?;
+    let ct = |t: Timestamp| ClusterTime { t: t.time, i: t.increment };
+    Ok(Ok(OplogSlice {
+        member,
+        from: ct(start),
+        until: ct(until),
+        entries,
+        bytes,
+        sha256: hex(&hasher.finalize()),
+    }))
+}
+
+/// Why an entry makes the window's oplog one a restore cannot replay faithfully: a
+/// collection dropped or renamed, the database dropped (also inside `applyOps`).
+fn unreplayable(entry: &crate::oplog::Entry) -> Option<String> {
+    let command = entry.command()?;
+    let what = match command {
+        "drop" | "renameCollection" | "dropDatabase" => command,
+        "applyOps" => {
+            let nested = entry.o.get_array("applyOps").ok()?;
+            nested
+                .iter()
+                .filter_map(bson::Bson::as_document)
+                .filter(|op| op.get_str("op").is_ok_and(|o| o == "c"))
+                .filter_map(|op| op.get_document("o").ok()?.keys().next().cloned())
+                .find(|c| matches!(c.as_str(), "drop" | "renameCollection" | "dropDatabase"))
+                .map(|_| "applyOps with a drop or rename")?
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "{what} on {} at {} while the dump ran: the oplog of this window is not stored",
+        entry.ns, entry.ts
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use bson::doc;
+
+    use super::unreplayable;
+    use crate::oplog::{Entry, Ts};
+
+    fn entry(d: &bson::Document) -> Entry {
+        Entry::from_doc(d, Ts { t: 5, i: 1 }).unwrap()
+    }
+
+    /// Shapes from MongoDB 7's oplog (tests/fixtures/mongodb7/oplog/history.json).
+    #[test]
+    fn drops_and_renames_keep_the_window_out_of_the_backup() {
+        let drop = entry(&doc! {"op": "c", "ns": "d.$cmd", "o": {"drop": "carts"}});
+        let why = unreplayable(&drop).unwrap();
+        assert!(why.starts_with("drop on d.$cmd at") && why.contains("(5,1)"), "{why}");
+        let rename = entry(&doc! {"op": "c", "ns": "d.$cmd",
+        "o": {"renameCollection": "d.a", "to": "d.b", "stayTemp": false}});
+        assert!(unreplayable(&rename).is_some());
+        let nested = entry(&doc! {"op": "c", "ns": "admin.$cmd", "o": {"applyOps": [
+            {"op": "i", "ns": "d.a", "o": {"_id": 1}},
+            {"op": "c", "ns": "d.$cmd", "o": {"drop": "a"}},
+        ]}});
+        assert!(unreplayable(&nested).is_some());
+        for fine in [
+            doc! {"op": "c", "ns": "d.$cmd", "o": {"create": "new"}},
+            doc! {"op": "c", "ns": "d.$cmd", "o": {"createIndexes": "a", "v": 2, "key": {"x": 1}, "name": "x_1"}},
+            doc! {"op": "i", "ns": "d.a", "o": {"_id": 1}},
+            doc! {"op": "c", "ns": "admin.$cmd", "o": {"applyOps": [{"op": "i", "ns": "d.a", "o": {"_id": 1}}]}},
+        ] {
+            assert_eq!(unreplayable(&entry(&fine)), None, "{fine}");
+        }
+    }
+}

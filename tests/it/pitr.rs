@@ -1,0 +1,262 @@
+//! Point-in-time recovery (docs/pitr.md), against the second FerretDB, whose oplog is on
+//! (`oplog_services`): consistent backups under concurrent writes, and backups that say they
+//! are not point-in-time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bson::{Document, doc};
+use futures_util::TryStreamExt as _;
+
+use crate::support::{Job, JobOptions, oplog_services, peer, services, split_bson};
+
+/// The pairs the writer keeps in step: `orders` then `z.ledger` (a dotted name, which FerretDB
+/// cannot rename: the restore loads it in place) for the same id, each operation done on
+/// one and then on the other. At any instant the two differ by at most the pair in flight.
+const FIRST: &str = "a_orders";
+const SECOND: &str = "z.ledger";
+/// Dumped between the two (one collection at a time, in name order): the time the writer
+/// has to make the first collection's dump older than the second's.
+const PAD: &str = "m_pad";
+
+/// Applies one step of the writer's history to `coll`.
+async fn step(db: &mongodb::Database, coll: &str, k: i64) {
+    let c = db.collection::<Document>(coll);
+    c.insert_one(doc! {"_id": k, "seq": k, "paid": false, "note": "pedido ñ 注文"}).await.unwrap();
+    if k % 5 == 4 {
+        c.update_one(doc! {"_id": k - 2}, doc! {"$set": {"paid": true}}).await.unwrap();
+    }
+    if k % 7 == 6 {
+        c.delete_one(doc! {"_id": k - 4}).await.unwrap();
+    }
+}
+
+/// `_id` → `paid` of every document.
+async fn state(db: &mongodb::Database, coll: &str) -> BTreeMap<i64, bool> {
+    let docs: Vec<Document> =
+        db.collection::<Document>(coll).find(doc! {}).await.unwrap().try_collect().await.unwrap();
+    docs.iter().map(|d| (d.get_i64("_id").unwrap(), d.get_bool("paid").unwrap())).collect()
+}
+
+/// The same from raw BSON (an archive member).
+fn state_of(bson: &[u8]) -> BTreeMap<i64, bool> {
+    split_bson(bson)
+        .iter()
+        .map(|d| {
+            let d = Document::from_reader(&d[..]).unwrap();
+            (d.get_i64("_id").unwrap(), d.get_bool("paid").unwrap())
+        })
+        .collect()
+}
+
+/// How far apart the two collections are: documents (id, paid) in one and not the other.
+fn apart(a: &BTreeMap<i64, bool>, b: &BTreeMap<i64, bool>) -> usize {
+    let a: BTreeSet<_> = a.iter().collect();
+    let b: BTreeSet<_> = b.iter().collect();
+    a.symmetric_difference(&b).count()
+}
+
+/// Every member of a `.tar.gz`, by name.
+fn members(path: &std::path::Path) -> BTreeMap<String, Vec<u8>> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(file));
+    let mut out = BTreeMap::new();
+    for e in tar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        out.insert(name, data);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_taken_under_writes_restores_to_one_point_in_time() {
+    let Some(services) = oplog_services().await else { return };
+    let job = Job::new(
+        "pitr",
+        &services,
+        &JobOptions {
+            extra: "  parallel_collections: 1\n  batch_size: 200\n".into(),
+            ..JobOptions::default()
+        },
+    );
+    // `extra` continues the backup section.
+    assert!(job.config_text().contains("  name_prefix: daraa\n  parallel_collections: 1\n"));
+    let db = job.db().await;
+    let pad: Vec<Document> =
+        (0..20_000).map(|i| doc! {"_id": i, "text": "x".repeat(400), "n": i64::from(i)}).collect();
+    db.collection::<Document>(PAD).insert_many(pad).await.unwrap();
+    for k in 0..50 {
+        step(&db, FIRST, k).await;
+        step(&db, SECOND, k).await;
+    }
+    // The writer runs through the backups: each pair, first then second.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (db, stop) = (db.clone(), Arc::clone(&stop));
+        tokio::spawn(async move {
+            // Paced and bounded: FerretDB reads its oplog by scanning it, so an unbounded
+            // writer would slow the backups it races.
+            let mut k = 50;
+            while !stop.load(Ordering::Relaxed) && k < 20_000 {
+                step(&db, FIRST, k).await;
+                step(&db, SECOND, k).await;
+                k += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+            }
+            k
+        })
+    };
+    // A backup whose dump the writer raced: the archived collections disagree by more than
+    // the pair in flight (else this run proves nothing about the replay: take another).
+    let mut raced = None;
+    let t0 = std::time::Instant::now();
+    for attempt in 0..4 {
+        eprintln!("{:.1}s: backup {attempt}", t0.elapsed().as_secs_f64());
+        let (code, v, err) = job.json(&["backup", "--no-upload"]);
+        assert_eq!(code, 0, "{err}");
+        let file = v["archive"]["file"].as_str().unwrap().to_owned();
+        let m = members(&job.backup_dir.join(&file));
+        let first = state_of(&m[&format!("{}/{FIRST}.bson", job.database)]);
+        let second = state_of(&m[&format!("{}/{SECOND}.bson", job.database)]);
+        if apart(&first, &second) > 1 {
+            raced = Some((v, m));
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let written = writer.await.unwrap();
+    let (backup, m) = raced.expect("no backup's dump was raced by the writer in 4 tries");
+    let id = backup["id"].as_str().unwrap().to_owned();
+
+    // The archive holds the oplog where mongodump --oplog puts it, and the manifest says so.
+    let manifest: serde_json::Value = serde_json::from_slice(&m["manifest.json"]).unwrap();
+    let oplog = &manifest["oplog"];
+    assert_eq!(oplog["member"], "oplog.bson", "{manifest}");
+    assert!(manifest.get("not_point_in_time").is_none(), "{manifest}");
+    let entries = split_bson(&m["oplog.bson"]);
+    assert_eq!(oplog["entries"], entries.len(), "{oplog}");
+    assert!(entries.len() > 2, "the writer wrote during the dump: {oplog}");
+    let (from, until) = (&oplog["from"], &oplog["until"]);
+    let ts = |v: &serde_json::Value| (v["t"].as_u64().unwrap(), v["i"].as_u64().unwrap());
+    for e in &entries {
+        let e = Document::from_reader(&e[..]).unwrap();
+        let t = e.get_timestamp("ts").unwrap();
+        let t = (u64::from(t.time), u64::from(t.increment));
+        assert!(ts(from) < t && t <= ts(until), "entry {e} outside ({from}, {until}]");
+        // Only this database's entries (the pad was written before the backup began).
+        assert!(e.get_str("ns").unwrap().starts_with(&format!("{}.", job.database)), "{e}");
+    }
+    // Verify reads and checks the oplog member like any other.
+    let r = job.run(&["verify", &id], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = job.run(&["describe", &id], &[]);
+    let said =
+        format!("oplog       {} entries written during the dump; restores stand at", entries.len());
+    assert!(r.stdout.contains(&said), "{}", r.stdout);
+    // The real bsondump reads it.
+    if let Some(bsondump) = peer("bsondump") {
+        let path = job.dir.path().join("oplog.bson");
+        std::fs::write(&path, &m["oplog.bson"]).unwrap();
+        let o = std::process::Command::new(bsondump)
+            .arg("--outFile=/dev/null")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(said.contains(&format!("{} objects found", entries.len())), "bsondump: {said}");
+    }
+
+    eprintln!("{:.1}s: restore", t0.elapsed().as_secs_f64());
+    // Restored, the two collections agree: one point in time, not two dump times.
+    let target = format!("{}_at", job.database);
+    let (code, report, err) = job.json(&["restore", &id, "--target-db", &target, "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(report["oplog"]["applied"], true, "{report}");
+    assert!(report["oplog"]["changes"].as_u64().unwrap() > 0, "{report}");
+    let client = job.client().await;
+    let restored = client.database(&target);
+    let (first, second) = (state(&restored, FIRST).await, state(&restored, SECOND).await);
+    assert!(
+        apart(&first, &second) <= 1,
+        "restored {FIRST} and {SECOND} are {} documents apart: not one point in time",
+        apart(&first, &second)
+    );
+    // At the oplog's end, no earlier: every pair the dump of the second collection held.
+    let dumped_second = state_of(&m[&format!("{}/{SECOND}.bson", job.database)]);
+    assert!(second.keys().max() >= dumped_second.keys().max(), "{second:?}");
+    assert!(first.keys().max() <= Some(&written), "{first:?}");
+    // The padding came back whole, and the counts add up in the report.
+    assert_eq!(
+        restored.collection::<Document>(PAD).count_documents(doc! {}).await.unwrap(),
+        20_000
+    );
+    assert_eq!(
+        report["documents"].as_u64().unwrap(),
+        20_000 + first.len() as u64 + second.len() as u64,
+        "{report}"
+    );
+
+    eprintln!("{:.1}s: drill", t0.elapsed().as_secs_f64());
+    // The drill restores it the same way and its counts and digests match what it replayed.
+    let (code, drill, err) = job.json(&["drill", &id]);
+    assert_eq!(code, 0, "{err}\n{drill}");
+    restored.drop().await.unwrap();
+    db.drop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_without_an_oplog_say_they_are_not_point_in_time() {
+    let Some(plain) = services() else { return };
+    // The first test server keeps no oplog.
+    let job = Job::new("nopitr", &plain, &JobOptions::default());
+    job.db().await.collection::<Document>("c").insert_one(doc! {"x": 1}).await.unwrap();
+    let (code, v, err) = job.json(&["backup", "--no-upload"]);
+    assert_eq!(code, 0, "{err}");
+    let file = v["archive"]["file"].as_str().unwrap();
+    let m = members(&job.backup_dir.join(file));
+    assert!(!m.contains_key("oplog.bson"), "{:?}", m.keys());
+    let manifest: serde_json::Value = serde_json::from_slice(&m["manifest.json"]).unwrap();
+    assert!(manifest.get("oplog").is_none(), "{manifest}");
+    assert!(
+        manifest["not_point_in_time"].as_str().unwrap().contains("keeps no oplog"),
+        "{manifest}"
+    );
+    // backup.oplog: true makes that an error, naming the setting; nothing is written.
+    job.edit_config("  name_prefix: daraa\n", "  name_prefix: daraa\n  oplog: true\n");
+    let before = job.local_files();
+    let r = job.run(&["backup", "--no-upload"], &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("backup.oplog is true") && r.stderr.contains("no oplog"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(job.local_files(), before);
+    job.drop_database().await;
+
+    // On the server with an oplog, --no-oplog leaves it out and says why.
+    let Some(with_oplog) = oplog_services().await else { return };
+    let job = Job::new("nopitr", &with_oplog, &JobOptions::default());
+    job.db().await.collection::<Document>("c").insert_one(doc! {"x": 1}).await.unwrap();
+    let (code, v, err) = job.json(&["backup", "--no-upload", "--no-oplog"]);
+    assert_eq!(code, 0, "{err}");
+    let m = members(&job.backup_dir.join(v["archive"]["file"].as_str().unwrap()));
+    assert!(!m.contains_key("oplog.bson"));
+    let manifest: serde_json::Value = serde_json::from_slice(&m["manifest.json"]).unwrap();
+    assert_eq!(manifest["not_point_in_time"], "taken with --no-oplog", "{manifest}");
+    let r = job.run(&["describe", v["id"].as_str().unwrap()], &[]);
+    assert!(r.stdout.contains("none: not point-in-time (taken with --no-oplog)"), "{}", r.stdout);
+    // And without it, the oplog is there even when nothing was written meanwhile.
+    let (code, v, err) = job.json(&["backup", "--no-upload"]);
+    assert_eq!(code, 0, "{err}");
+    let m = members(&job.backup_dir.join(v["archive"]["file"].as_str().unwrap()));
+    let manifest: serde_json::Value = serde_json::from_slice(&m["manifest.json"]).unwrap();
+    assert_eq!(manifest["oplog"]["entries"], 0, "{manifest}");
+    assert_eq!(m["oplog.bson"].len(), 0);
+    job.drop_database().await;
+}
