@@ -61,6 +61,9 @@ _daraa__ops() {
             daraa__ops,mask)
                 cmd="daraa__ops__subcmd__mask"
                 ;;
+            daraa__ops,pitr)
+                cmd="daraa__ops__subcmd__pitr"
+                ;;
             daraa__ops,prune)
                 cmd="daraa__ops__subcmd__prune"
                 ;;
@@ -166,6 +169,9 @@ _daraa__ops() {
             daraa__ops__subcmd__help,mask)
                 cmd="daraa__ops__subcmd__help__subcmd__mask"
                 ;;
+            daraa__ops__subcmd__help,pitr)
+                cmd="daraa__ops__subcmd__help__subcmd__pitr"
+                ;;
             daraa__ops__subcmd__help,prune)
                 cmd="daraa__ops__subcmd__help__subcmd__prune"
                 ;;
@@ -216,6 +222,9 @@ _daraa__ops() {
                 ;;
             daraa__ops__subcmd__help__subcmd__mask,check)
                 cmd="daraa__ops__subcmd__help__subcmd__mask__subcmd__check"
+                ;;
+            daraa__ops__subcmd__help__subcmd__pitr,push)
+                cmd="daraa__ops__subcmd__help__subcmd__pitr__subcmd__push"
                 ;;
             daraa__ops__subcmd__help__subcmd__users,check)
                 cmd="daraa__ops__subcmd__help__subcmd__users__subcmd__check"
@@ -280,6 +289,18 @@ _daraa__ops() {
             daraa__ops__subcmd__mask__subcmd__help,help)
                 cmd="daraa__ops__subcmd__mask__subcmd__help__subcmd__help"
                 ;;
+            daraa__ops__subcmd__pitr,help)
+                cmd="daraa__ops__subcmd__pitr__subcmd__help"
+                ;;
+            daraa__ops__subcmd__pitr,push)
+                cmd="daraa__ops__subcmd__pitr__subcmd__push"
+                ;;
+            daraa__ops__subcmd__pitr__subcmd__help,help)
+                cmd="daraa__ops__subcmd__pitr__subcmd__help__subcmd__help"
+                ;;
+            daraa__ops__subcmd__pitr__subcmd__help,push)
+                cmd="daraa__ops__subcmd__pitr__subcmd__help__subcmd__push"
+                ;;
             daraa__ops__subcmd__users,check)
                 cmd="daraa__ops__subcmd__users__subcmd__check"
                 ;;
@@ -311,7 +332,7 @@ _daraa__ops() {
 
     case "${cmd}" in
         daraa__ops)
-            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list describe delete verify import prune rekey restore drill users indexes cleanup stats cron lock mask completions man help"
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version config backup list describe delete verify import prune rekey restore drill users indexes cleanup stats cron lock mask pitr completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -849,7 +870,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__help)
-            opts="config backup list describe delete verify import prune rekey restore drill users indexes cleanup stats cron lock mask completions man help"
+            opts="config backup list describe delete verify import prune rekey restore drill users indexes cleanup stats cron lock mask pitr completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1213,6 +1234,34 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__help__subcmd__mask__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__pitr)
+            opts="push"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__pitr__subcmd__push)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1868,6 +1917,100 @@ _daraa__ops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        daraa__subcmd__ops__subcmd__pitr)
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version push help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__pitr__subcmd__help)
+            opts="push help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__pitr__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__pitr__subcmd__help__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__pitr__subcmd__push)
+            opts="-q -v -h -V --once --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         daraa__subcmd__ops__subcmd__prune)
             opts="-q -v -h -V --dry-run --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1921,12 +2064,16 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__restore)
-            opts="-q -v -h -V --target-db --collections --drop --dry-run --no-cache-invalidation --force-protected --mask --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            opts="-q -v -h -V --to-time --target-db --collections --drop --dry-run --no-cache-invalidation --force-protected --mask --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --to-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --target-db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -116,6 +116,7 @@ fn recorded_job(command: &Command) -> Option<&'static str> {
         Command::Rekey(a) if !a.dry_run => Some("rekey"),
         Command::Delete(_) => Some("delete"),
         Command::Stats(_) => Some("stats"),
+        Command::Pitr(_) => Some("pitr_push"),
         Command::Indexes(IndexesCommand::Validate(_)) => Some("indexes_validate"),
         Command::Indexes(IndexesCommand::Apply(a)) if !a.dry_run => Some("indexes_apply"),
         Command::Users(UsersCommand::Check) => Some("users_check"),
@@ -144,6 +145,7 @@ async fn dispatch(ctx: &Context, command: &Command) -> anyhow::Result<Outcome> {
         Command::Cron(cmd) => commands::cron::run(ctx, cmd),
         Command::Lock(cmd) => commands::lock::run(ctx, cmd).await,
         Command::Mask(cmd) => commands::mask::run(ctx, cmd).await,
+        Command::Pitr(cmd) => commands::pitr::run(ctx, cmd).await,
         Command::Completions(args) => commands::completions::run(ctx, args),
         Command::Man(args) => commands::man::run(ctx, args),
     }

@@ -134,6 +134,9 @@ pub enum Command {
     /// Check that the masking rules cover every field holding personal data
     #[command(subcommand)]
     Mask(MaskCommand),
+    /// Continuous oplog archiving for restores to a point in time (docs/pitr.md)
+    #[command(subcommand)]
+    Pitr(PitrCommand),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
     /// Write man pages (one per command) into a folder
@@ -199,6 +202,7 @@ impl Command {
             Command::Lock(LockCommand::Status) => "lock status",
             Command::Lock(LockCommand::Release(_)) => "lock release",
             Command::Mask(MaskCommand::Check(_)) => "mask check",
+            Command::Pitr(PitrCommand::Push(_)) => "pitr push",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -314,6 +318,22 @@ pub struct PruneArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PitrCommand {
+    /// Archive the oplog entries of the configured database since the last chunk, as chunks
+    /// beside the backups in every storage; runs until SIGTERM unless --once. Exit 6 when the
+    /// oplog no longer reached back to the last chunk (a gap, recorded)
+    #[command(after_help = exit_codes_help())]
+    Push(PitrPushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PitrPushArgs {
+    /// Archive what is there and exit (from cron); without it, push every pitr.span_seconds
+    #[arg(long)]
+    pub once: bool,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum LockCommand {
     /// Show who holds each lock of the configured database (main and drill; file and Redis)
     Status,
@@ -336,8 +356,12 @@ pub struct LockReleaseArgs {
 pub struct RestoreArgs {
     /// A backup id, `latest`, a path (a .tar.gz, a mongodump --archive file, --out folder or tar
     /// of one), or `-` to read any of those shapes piped into standard input
-    #[arg(value_name = "ID|latest|PATH|-")]
-    pub target: String,
+    #[arg(value_name = "ID|latest|PATH|-", required_unless_present = "to_time")]
+    pub target: Option<String>,
+    /// Restore the database as it was at this time (RFC 3339, or an oplog timestamp T,I): the
+    /// newest backup ending before it, then the oplog archived by `pitr push` up to it
+    #[arg(long, value_name = "TIME", conflicts_with = "target")]
+    pub to_time: Option<String>,
     /// Restore into this database instead of the configured one
     #[arg(long, value_name = "NAME")]
     pub target_db: Option<String>,

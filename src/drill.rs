@@ -275,6 +275,7 @@ async fn restore_scratch(
         insertion_workers: cfg.restore.insertion_workers,
         mask,
         progress: crate::output::progress::Progress::new(env.out),
+        point_in_time: None,
     };
     let survey = restore::survey(source, env.cancel, restore::UNCHANGED).await?;
     let restored = restore::restore(db, source, &survey, &opts, env.cancel).await;

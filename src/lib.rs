@@ -29,6 +29,7 @@ pub mod mongo;
 pub mod notify;
 pub mod oplog;
 pub mod output;
+pub mod pitr;
 pub mod probe;
 pub mod repo;
 pub mod restore;

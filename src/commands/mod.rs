@@ -13,6 +13,7 @@ pub mod list;
 pub mod lock;
 pub mod man;
 pub mod mask;
+pub mod pitr;
 pub mod prune;
 pub mod rekey;
 pub mod restore;

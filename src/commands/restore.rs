@@ -10,7 +10,8 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let env = job::Env { cfg, cancel: &ctx.cancel, out: &ctx.out };
     let req = job::Request {
-        target: args.target.clone(),
+        target: args.target.clone().unwrap_or_default(),
+        to_time: args.to_time.clone(),
         target_db: args.target_db.clone(),
         collections: args.collections.clone(),
         drop: args.drop,

@@ -19,6 +19,8 @@ pub struct Config {
     pub redis: Option<RedisConfig>,
     pub s3: Option<S3Config>,
     pub backup: BackupConfig,
+    /// Continuous oplog archiving (`pitr push`, docs/pitr.md).
+    pub pitr: PitrConfig,
     pub restore: RestoreConfig,
     pub retention: RetentionConfig,
     pub lock: LockConfig,
@@ -360,6 +362,23 @@ pub struct BackupConfig {
     /// where the server keeps one the backup user may read), `true` (a backup without it
     /// fails), `false`.
     pub oplog: OplogMode,
+}
+
+/// `pitr`: how `pitr push` cuts the oplog into chunks.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PitrConfig {
+    /// A chunk spans at most this many seconds of oplog; the pusher (without `--once`) runs
+    /// again after as long: the recovery point is about this old.
+    pub span_seconds: u64,
+    /// A chunk holds at most this many MiB of raw entries.
+    pub max_chunk_mib: u64,
+}
+
+impl Default for PitrConfig {
+    fn default() -> Self {
+        PitrConfig { span_seconds: 60, max_chunk_mib: 16 }
+    }
 }
 
 /// `backup.oplog`: `auto`, `true` or `false`.

@@ -236,6 +236,12 @@ fn backup(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
     if b.parallel_collections == 0 {
         return Err(bad("backup.parallel_collections", "must be at least 1".into()));
     }
+    if !(1..=86_400).contains(&c.pitr.span_seconds) {
+        return Err(bad("pitr.span_seconds", "must be between 1 and 86400".into()));
+    }
+    if !(1..=1024).contains(&c.pitr.max_chunk_mib) {
+        return Err(bad("pitr.max_chunk_mib", "must be between 1 and 1024".into()));
+    }
     if c.restore.parallel_collections == 0 {
         return Err(bad("restore.parallel_collections", "must be at least 1".into()));
     }

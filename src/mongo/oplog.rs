@@ -32,6 +32,17 @@ pub async fn newest(client: &Client) -> mongodb::error::Result<Option<Timestamp>
     }
 }
 
+/// The oldest entry's timestamp: how far back the oplog still reaches.
+pub async fn oldest(client: &Client) -> mongodb::error::Result<Option<Timestamp>> {
+    let coll = client.database(DATABASE).collection::<bson::Document>(COLLECTION);
+    let found = coll
+        .find_one(doc! {})
+        .sort(doc! {"$natural": 1})
+        .projection(doc! {"ts": 1, "_id": 0})
+        .await?;
+    Ok(found.and_then(|d| d.get_timestamp("ts").ok()))
+}
+
 /// The server error `NotImplemented`.
 const NOT_IMPLEMENTED: i32 = 238;
 

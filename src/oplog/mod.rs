@@ -61,6 +61,11 @@ impl Ts {
         format!("{}.{}", self.t, self.i)
     }
 
+    /// `T,I`, as `--to-time` and the JSON summaries write an oplog timestamp.
+    pub fn pair(self) -> String {
+        format!("{},{}", self.t, self.i)
+    }
+
     /// Sortable in file names: ten digits each.
     pub fn sortable(self) -> String {
         format!("{:010}.{:010}", self.t, self.i)

@@ -18,6 +18,8 @@ use super::{Options, Survey};
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     pub target: String,
+    /// `--to-time`: the base backup and the archived oplog up to this time (docs/pitr.md).
+    pub to_time: Option<String>,
     pub target_db: Option<String>,
     pub collections: Option<Vec<String>>,
     pub drop: bool,
@@ -44,6 +46,7 @@ pub struct Prepared {
     existing: Vec<(String, String, u64)>,
     pub summary: Summary,
     started: std::time::Instant,
+    point_in_time: Option<std::sync::Arc<super::PointInTime>>,
 }
 
 /// Checks the request, resolves the backup, connects and surveys both sides. Names and
@@ -68,7 +71,13 @@ pub async fn prepare(env: Env<'_>, req: &Request) -> anyhow::Result<Prepared> {
     let mask = check_masking(cfg, req, &target_db)?;
     summary.masked = req.mask;
     check_protected(cfg, req, &target_db)?;
-    let source = repo::resolve(cfg, &req.target).await?;
+    let plan = match &req.to_time {
+        Some(t) => Some(crate::pitr::plan(cfg, t).await?),
+        None => None,
+    };
+    let target = plan.as_ref().map_or(req.target.as_str(), |p| p.base.as_str());
+    let source = repo::resolve(cfg, target).await?;
+    summary.to_time = plan.as_ref().map(|p| p.target.to_string());
     summary.id = Some(source.id.clone());
     summary.source = Some(source.describe());
     env.out.summary(&summary);
@@ -92,7 +101,29 @@ pub async fn prepare(env: Env<'_>, req: &Request) -> anyhow::Result<Prepared> {
             .collect()
     };
     let existing = load::existing(&db, req.dry_run).await?;
-    Ok(Prepared { target_db, source, survey, db, mask, selected, existing, summary, started })
+    let point_in_time = match plan {
+        Some(plan) => {
+            let mut entries = Vec::new();
+            for c in &plan.chunks {
+                entries.extend(crate::pitr::read(cfg, &plan.storage, c).await?);
+            }
+            let chunks = plan.chunks.len();
+            Some(std::sync::Arc::new(super::PointInTime { entries, until: plan.target, chunks }))
+        }
+        None => None,
+    };
+    Ok(Prepared {
+        target_db,
+        source,
+        survey,
+        db,
+        mask,
+        selected,
+        existing,
+        summary,
+        started,
+        point_in_time,
+    })
 }
 
 impl Prepared {
@@ -173,6 +204,7 @@ pub async fn run(env: Env<'_>, mut p: Prepared, req: &Request) -> anyhow::Result
         insertion_workers: cfg.restore.insertion_workers,
         mask: p.mask.take(),
         progress: crate::output::progress::Progress::new(env.out),
+        point_in_time: p.point_in_time.clone(),
     };
     let result = crate::lock::with(cfg, &p.target_db, "restore", env.cancel, async || {
         super::restore(&p.db, &p.source, &p.survey, &opts, env.cancel).await
@@ -345,6 +377,9 @@ pub struct Summary {
     id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<String>,
+    /// `--to-time`: the point restored to (`T,I` and time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_time: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     dry_run: bool,
     /// `--mask`: the masking rules were applied (per collection counts in `collections`).

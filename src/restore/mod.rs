@@ -42,6 +42,17 @@ pub struct Options {
     pub mask: Option<std::sync::Arc<crate::mask::Masker>>,
     /// A bar per collection being loaded (documents, bytes, rate, ETA) on a terminal.
     pub progress: crate::output::progress::Progress,
+    /// `--to-time`: oplog entries archived after the backup, replayed after its own.
+    pub point_in_time: Option<std::sync::Arc<PointInTime>>,
+}
+
+/// A restore to a point in time (`--to-time`, docs/pitr.md): the entries of the archived
+/// chunks after the base backup, and the point, which the replay stops at.
+#[derive(Debug)]
+pub struct PointInTime {
+    pub entries: Vec<bson::RawDocumentBuf>,
+    pub until: crate::oplog::Ts,
+    pub chunks: usize,
 }
 
 impl Options {
@@ -242,9 +253,16 @@ async fn load(
     crate::signal::check(cancel)?;
     let mut collections = pumped.collections;
     let mut metadata = pumped.metadata;
-    let oplog = match &pumped.manifest.oplog {
-        Some(slice) => {
-            let until = crate::oplog::Ts { t: slice.until.t, i: slice.until.i };
+    // The backup's own oplog, then (to a point in time) the archived chunks after it.
+    let own =
+        pumped.manifest.oplog.as_ref().map(|o| crate::oplog::Ts { t: o.until.t, i: o.until.i });
+    let until = opts.point_in_time.as_ref().map(|p| p.until).or(own);
+    let oplog = match until {
+        Some(until) => {
+            let mut entries = pumped.oplog;
+            if let Some(p) = &opts.point_in_time {
+                entries.extend(p.entries.iter().cloned());
+            }
             let database = pumped.manifest.database.clone();
             let replayed = replay::replay(
                 db,
@@ -252,7 +270,7 @@ async fn load(
                 opts,
                 &database,
                 until,
-                &pumped.oplog,
+                &entries,
                 &mut collections,
                 &mut metadata,
             )

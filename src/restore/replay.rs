@@ -66,7 +66,7 @@ pub(super) async fn replay(
 ) -> anyhow::Result<Replayed> {
     let (actions, skipped, entries) = plan(raw, database, until)?;
     let mut report = Replayed {
-        until: format!("{},{}", until.t, until.i),
+        until: until.pair(),
         entries,
         changes: actions.iter().filter(|a| a.document_of().is_some()).count() as u64,
         applied: true,

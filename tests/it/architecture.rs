@@ -17,6 +17,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "backup",
             "restore",
+            "pitr",
             "drill",
             "verify",
             "retention",

@@ -87,8 +87,7 @@ async fn a_backup_taken_under_writes_restores_to_one_point_in_time() {
     // `extra` continues the backup section.
     assert!(job.config_text().contains("  name_prefix: daraa\n  parallel_collections: 1\n"));
     let db = job.db().await;
-    let pad: Vec<Document> =
-        (0..20_000).map(|i| doc! {"_id": i, "text": "x".repeat(400), "n": i64::from(i)}).collect();
+    let pad: Vec<Document> = (0..20_000).map(|i| doc! {"_id": i, "n": i64::from(i)}).collect();
     db.collection::<Document>(PAD).insert_many(pad).await.unwrap();
     for k in 0..50 {
         step(&db, FIRST, k).await;
@@ -259,4 +258,210 @@ async fn backups_without_an_oplog_say_they_are_not_point_in_time() {
     assert_eq!(manifest["oplog"]["entries"], 0, "{manifest}");
     assert_eq!(m["oplog.bson"].len(), 0);
     job.drop_database().await;
+}
+
+/// The newest entry of the test server's oplog, as `T,I`.
+async fn newest(client: &mongodb::Client) -> (u32, u32) {
+    let d = client
+        .database("local")
+        .collection::<Document>("oplog.rs")
+        .find_one(doc! {})
+        .sort(doc! {"$natural": -1})
+        .await
+        .unwrap()
+        .unwrap();
+    let t = d.get_timestamp("ts").unwrap();
+    (t.time, t.increment)
+}
+
+/// Every document of the two collections, as raw bytes by `_id`.
+async fn snapshot(db: &mongodb::Database) -> Vec<BTreeMap<String, Vec<u8>>> {
+    let mut out = Vec::new();
+    for c in [FIRST, SECOND] {
+        out.push(crate::support::docs_by_id(db, c).await);
+    }
+    out
+}
+
+/// Which documents differ between two snapshots (by collection and `_id`): empty when equal.
+fn differ(a: &[BTreeMap<String, Vec<u8>>], b: &[BTreeMap<String, Vec<u8>>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+        out.extend(keys.into_iter().filter(|k| x.get(*k) != y.get(*k)).map(|k| format!("{i}:{k}")));
+    }
+    out
+}
+
+/// Chunk manifests in the local backup folder, in chain order.
+fn chunks(job: &Job) -> Vec<serde_json::Value> {
+    let mut v: Vec<serde_json::Value> = job
+        .local_files()
+        .iter()
+        .filter(|f| f.ends_with(".chunk.json"))
+        .map(|f| serde_json::from_slice(&std::fs::read(job.backup_dir.join(f)).unwrap()).unwrap())
+        .collect();
+    let key = |c: &serde_json::Value| (c["from"]["t"].as_u64(), c["from"]["i"].as_u64());
+    v.sort_by_key(key);
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups() {
+    let Some(services) = oplog_services().await else { return };
+    let job = Job::new("pitrpush", &services, &JobOptions { s3: true, ..JobOptions::default() });
+    let client = job.client().await;
+    let db = job.db().await;
+    for k in 0..30 {
+        step(&db, FIRST, k).await;
+        step(&db, SECOND, k).await;
+    }
+    // The base backup, with its own oplog.
+    let (code, base, err) = job.json(&["backup"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(base["id"].is_string());
+    // Writes after it; the state at T1 is what --to-time T1 must give back.
+    for k in 30..60 {
+        step(&db, FIRST, k).await;
+        step(&db, SECOND, k).await;
+    }
+    let t1 = newest(&client).await;
+    let at_t1 = snapshot(&db).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let (code, first, err) = job.json(&["pitr", "push", "--once"]);
+    assert_eq!(code, 0, "{err}\n{first}");
+    assert!(first["started"].as_str().unwrap().contains("at the end of backup"), "{first}");
+    assert!(first["entries"].as_u64().unwrap() >= 60, "{first}");
+    // More writes, a second push: it resumes where the first ended.
+    for k in 60..80 {
+        step(&db, FIRST, k).await;
+        step(&db, SECOND, k).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let (code, second, err) = job.json(&["pitr", "push", "--once"]);
+    assert_eq!(code, 0, "{err}\n{second}");
+    assert_eq!(second["from"], first["until"], "{second}");
+    // The chain: each chunk starts where the previous ended; its entries are the oplog's
+    // entries of the database in its window, none twice, none missing.
+    let chain = chunks(&job);
+    assert!(chain.len() >= 2, "{chain:?}");
+    for w in chain.windows(2) {
+        assert_eq!(w[1]["from"], w[0]["until"], "{chain:?}");
+    }
+    let ts = |v: &serde_json::Value| bson::Timestamp {
+        time: v["t"].as_u64().unwrap() as u32,
+        increment: v["i"].as_u64().unwrap() as u32,
+    };
+    let (from, until) = (ts(&chain[0]["from"]), ts(&chain.last().unwrap()["until"]));
+    let in_oplog = client
+        .database("local")
+        .collection::<Document>("oplog.rs")
+        .count_documents(doc! {"ts": {"$gt": from, "$lte": until}, "ns": {"$regex": format!("^{}\\.", job.database)}})
+        .await
+        .unwrap();
+    let archived: u64 = chain.iter().map(|c| c["entries"].as_u64().unwrap()).sum();
+    assert_eq!(archived, in_oplog, "{chain:?}");
+    // Every chunk is in S3 too.
+    let s3 = job.s3().await;
+    let remote: Vec<String> = s3.list().await.unwrap().into_iter().map(|o| o.name).collect();
+    for c in &chain {
+        if let Some(f) = c["file"].as_str().filter(|f| !f.is_empty()) {
+            assert!(remote.contains(&f.to_owned()), "{f} not in S3: {remote:?}");
+        }
+    }
+    // `list` is not confused by the chunks.
+    let (code, list, err) = job.json(&["list", "--local"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(list["backups"].as_array().map(Vec::len), Some(1), "{list}");
+
+    // To T1: the base, then the chunks up to T1; the state equals the source's at T1, byte
+    // for byte, although the source has moved on.
+    let target = format!("{}_t1", job.database);
+    let t1_text = format!("{},{}", t1.0, t1.1);
+    let (code, r, err) =
+        job.json(&["restore", "--to-time", &t1_text, "--target-db", &target, "--yes"]);
+    assert_eq!(code, 0, "{err}\n{r}");
+    assert_eq!(r["id"], base["id"], "{r}");
+    assert_eq!(r["oplog"]["until"], t1_text, "{r}");
+    let restored = client.database(&target);
+    let got = snapshot(&restored).await;
+    assert_eq!(got.len(), 2);
+    assert!(
+        differ(&got, &at_t1).is_empty(),
+        "differ from the state at T1: {:?}",
+        differ(&got, &at_t1)
+    );
+    assert!(!differ(&snapshot(&db).await, &at_t1).is_empty(), "the source moved on after T1");
+    restored.drop().await.unwrap();
+
+    // Times that cannot be reached are refused, naming what can; nothing is created.
+    let far = "2099-01-01T00:00:00Z";
+    let r = job.run(&["restore", "--to-time", far, "--target-db", &target, "--yes"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the archived oplog in") && r.stderr.contains("reaches"),
+        "{}",
+        r.stderr
+    );
+    let r = job.run(
+        &["restore", "--to-time", "2020-01-01T00:00:00Z", "--target-db", &target, "--yes"],
+        &[],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no point-in-time backup"), "{}", r.stderr);
+    // A damaged chunk is refused (exit 6) before anything is written.
+    let file = chain.iter().find_map(|c| c["file"].as_str().filter(|f| !f.is_empty())).unwrap();
+    let path = job.backup_dir.join(file);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0x01;
+    std::fs::write(&path, bytes).unwrap();
+    let r = job.run(&["restore", "--to-time", &t1_text, "--target-db", &target, "--yes"], &[]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("oplog chunk {file}")), "{}", r.stderr);
+    assert!(!client.list_database_names().await.unwrap().contains(&target));
+    db.drop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pusher_that_comes_back_after_the_oplog_moved_on_records_a_gap() {
+    let Some(services) = oplog_services().await else { return };
+    let job = Job::new("pitrgap", &services, &JobOptions::default());
+    let client = job.client().await;
+    let db = job.db().await;
+    step(&db, FIRST, 0).await;
+    // The last chunk this storage holds ends long before the oldest entry of the oplog:
+    // whatever happened in between is gone.
+    let oldest = client
+        .database("local")
+        .collection::<Document>("oplog.rs")
+        .find_one(doc! {})
+        .sort(doc! {"$natural": 1})
+        .await
+        .unwrap()
+        .unwrap()
+        .get_timestamp("ts")
+        .unwrap();
+    let old = oldest.time - 3600;
+    let stem = format!("daraa-{}-oplog-{old:010}.{:010}-{old:010}.{:010}", job.database, 0, 5);
+    std::fs::create_dir_all(&job.backup_dir).unwrap();
+    let fake = serde_json::json!({
+        "format": "daraa-ops-oplog-chunk", "format_version": 1, "database": job.database,
+        "from": {"t": old, "i": 0}, "until": {"t": old, "i": 5}, "file": "", "entries": 0,
+        "bytes": 0, "sha256": "", "size": 0, "stored_sha256": "", "created_at": "2026-01-01T00:00:00Z",
+    });
+    std::fs::write(job.backup_dir.join(format!("{stem}.chunk.json")), fake.to_string()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (code, r, err) = job.json(&["pitr", "push", "--once"]);
+    assert_eq!(code, 6, "{err}\n{r}");
+    assert_eq!(r["gap"]["from"].as_str().unwrap(), format!("{old},5"), "{r}");
+    assert!(err.contains("restores cannot cross this gap"), "{err}");
+    let chain = chunks(&job);
+    assert_eq!(chain[1]["gap"], true, "{chain:?}");
+    assert_eq!(chain[1]["from"], serde_json::json!({"t": old, "i": 5}));
+    assert_eq!(chain[2]["from"], chain[1]["until"], "archiving went on after the gap");
+    // The next run continues after the recorded gap.
+    let (code, r, err) = job.json(&["pitr", "push", "--once"]);
+    assert_eq!(code, 0, "{err}\n{r}");
+    db.drop().await.unwrap();
 }
