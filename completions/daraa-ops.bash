@@ -844,12 +844,16 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__drill)
-            opts="-q -v -h -V --mask --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            opts="-q -v -h -V --mask --to-time --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --to-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

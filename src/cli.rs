@@ -395,6 +395,10 @@ pub struct DrillArgs {
     /// Apply the config's masking rules while restoring into the scratch database
     #[arg(long)]
     pub mask: bool,
+    /// Drill a restore to this time (RFC 3339, or T,I): the newest backup ending before it,
+    /// then the oplog archived by `pitr push` up to it
+    #[arg(long, value_name = "TIME", conflicts_with = "target")]
+    pub to_time: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,6 +20,8 @@ pub struct Request {
     pub target: String,
     /// Apply the masking rules while restoring (`--mask`).
     pub mask: bool,
+    /// `--to-time`: the base backup and the archived oplog up to this time (docs/pitr.md).
+    pub to_time: Option<String>,
 }
 
 pub use crate::engine::Env;
@@ -43,10 +45,23 @@ pub struct Drilled {
 pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Drilled> {
     let cfg = env.cfg;
     let started = Instant::now();
-    let source = repo::resolve(cfg, &req.target).await?;
+    let plan = match &req.to_time {
+        Some(t) => Some(crate::pitr::plan(cfg, t).await?),
+        None => None,
+    };
+    let source =
+        repo::resolve(cfg, plan.as_ref().map_or(req.target.as_str(), |p| p.base.as_str())).await?;
+    let point_in_time = match &plan {
+        Some(plan) => Some(std::sync::Arc::new(restore::PointInTime::of(cfg, plan).await?)),
+        None => None,
+    };
     // The key is read before anything connects: a missing key file is exit 2, nothing touched.
     let mask = if req.mask { Some(crate::mask::load(&cfg.masking)?) } else { None };
-    let mut summary = Summary { id: source.id.clone(), ..Summary::default() };
+    let mut summary = Summary {
+        id: source.id.clone(),
+        to_time: point_in_time.as_ref().map(|p| p.until.pair()),
+        ..Summary::default()
+    };
     // A fixed name (one drill at a time, under the drill lock): the drill's role can grant
     // dropDatabase on exactly this database and nothing else (least privilege).
     let scratch = crate::mongo::privileges::Job::Drill.database(&cfg.mongodb.database);
@@ -72,7 +87,7 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Drilled> {
             anyhow::Error::new(e)
                 .context(format!("dropping the scratch database {scratch} of an earlier drill"))
         })?;
-        let result = drill(env, &db, &source, mask, &mut summary).await;
+        let result = drill(env, &db, &source, mask, point_in_time, &mut summary).await;
         // Always drop the scratch database, even after a signal (with a bounded wait).
         let dropped = tokio::time::timeout(Duration::from_secs(60), db.drop()).await;
         Ok((result, matches!(dropped, Ok(Ok(())))))
@@ -106,6 +121,9 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Drilled> {
 #[derive(Debug, Default, Serialize)]
 struct Summary {
     id: String,
+    /// `--to-time`: the point the drill restored to (`T,I`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_time: Option<String>,
     scratch_database: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     scratch_dropped: Option<bool>,
@@ -161,11 +179,12 @@ async fn drill(
     db: &mongodb::Database,
     source: &Resolved,
     mask: Option<std::sync::Arc<crate::mask::Masker>>,
+    point_in_time: Option<std::sync::Arc<restore::PointInTime>>,
     summary: &mut Summary,
 ) -> anyhow::Result<Vec<String>> {
     let cfg = env.cfg;
     let restore_started = Instant::now();
-    let report = restore_scratch(env, db, source, mask, summary).await?;
+    let report = restore_scratch(env, db, source, mask, point_in_time, summary).await?;
     summary.restore_seconds = Some(restore_started.elapsed().as_secs_f64());
     summary.documents = Some(report.manifest.totals.documents);
     summary.bytes = Some(report.manifest.totals.bytes);
@@ -265,6 +284,7 @@ async fn restore_scratch(
     db: &mongodb::Database,
     source: &Resolved,
     mask: Option<std::sync::Arc<crate::mask::Masker>>,
+    point_in_time: Option<std::sync::Arc<restore::PointInTime>>,
     summary: &mut Summary,
 ) -> anyhow::Result<restore::Report> {
     let cfg = env.cfg;
@@ -275,7 +295,7 @@ async fn restore_scratch(
         insertion_workers: cfg.restore.insertion_workers,
         mask,
         progress: crate::output::progress::Progress::new(env.out),
-        point_in_time: None,
+        point_in_time,
     };
     let survey = restore::survey(source, env.cancel, restore::UNCHANGED).await?;
     let restored = restore::restore(db, source, &survey, &opts, env.cancel).await;

@@ -9,8 +9,15 @@ use crate::error::Outcome;
 pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config()?.config;
     let env = drill::Env { cfg, cancel: &ctx.cancel, out: &ctx.out };
-    let d =
-        drill::run(env, &drill::Request { target: args.target.clone(), mask: args.mask }).await?;
+    let d = drill::run(
+        env,
+        &drill::Request {
+            target: args.target.clone(),
+            mask: args.mask,
+            to_time: args.to_time.clone(),
+        },
+    )
+    .await?;
     ctx.tally(crate::lastrun::Tally {
         bytes: d.bytes,
         documents: d.documents,

@@ -220,6 +220,15 @@ async fn plan_in(
     }
 }
 
+/// The entries of every chunk of a plan, in chain order.
+pub async fn entries(cfg: &Config, plan: &Plan) -> anyhow::Result<Vec<bson::RawDocumentBuf>> {
+    let mut out = Vec::new();
+    for c in &plan.chunks {
+        out.extend(read(cfg, &plan.storage, c).await?);
+    }
+    Ok(out)
+}
+
 /// A chunk's entries, checked against its manifest (stored size and SHA-256, then the raw
 /// entries' count and SHA-256). Encrypted chunks are opened with the configured identities.
 pub async fn read(

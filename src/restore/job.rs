@@ -102,14 +102,7 @@ pub async fn prepare(env: Env<'_>, req: &Request) -> anyhow::Result<Prepared> {
     };
     let existing = load::existing(&db, req.dry_run).await?;
     let point_in_time = match plan {
-        Some(plan) => {
-            let mut entries = Vec::new();
-            for c in &plan.chunks {
-                entries.extend(crate::pitr::read(cfg, &plan.storage, c).await?);
-            }
-            let chunks = plan.chunks.len();
-            Some(std::sync::Arc::new(super::PointInTime { entries, until: plan.target, chunks }))
-        }
+        Some(plan) => Some(std::sync::Arc::new(super::PointInTime::of(cfg, &plan).await?)),
         None => None,
     };
     Ok(Prepared {

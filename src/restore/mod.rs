@@ -55,6 +55,17 @@ pub struct PointInTime {
     pub chunks: usize,
 }
 
+impl PointInTime {
+    /// The chunks of a plan read (and checked) for the replay.
+    pub async fn of(cfg: &crate::config::Config, plan: &crate::pitr::Plan) -> anyhow::Result<Self> {
+        Ok(PointInTime {
+            entries: crate::pitr::entries(cfg, plan).await?,
+            until: plan.target,
+            chunks: plan.chunks.len(),
+        })
+    }
+}
+
 impl Options {
     fn wanted(&self, name: &str) -> bool {
         self.collections.as_ref().is_none_or(|c| c.iter().any(|x| x == name))

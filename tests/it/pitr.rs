@@ -394,6 +394,10 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
     assert!(!differ(&snapshot(&db).await, &at_t1).is_empty(), "the source moved on after T1");
     restored.drop().await.unwrap();
 
+    // The drill restores the same point and checks what it replayed.
+    let (code, d, err) = job.json(&["drill", "--to-time", &t1_text]);
+    assert_eq!(code, 0, "{err}\n{d}");
+    assert_eq!(d["to_time"], t1_text, "{d}");
     // Times that cannot be reached are refused, naming what can; nothing is created.
     let far = "2099-01-01T00:00:00Z";
     let r = job.run(&["restore", "--to-time", far, "--target-db", &target, "--yes"], &[]);
