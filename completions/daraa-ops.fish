@@ -450,7 +450,7 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -s h -l help -d 'Print help'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -s V -l version -d 'Print version'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -f -a "status" -d 'Show who holds each lock of the configured database (main and drill; file and Redis)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -f -a "status" -d 'Show who holds each lock of the configured database (main, drill and pitr push; file and Redis)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -f -a "release" -d 'Remove the lock of a run that crashed'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and not __fish_seen_subcommand_from status release help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from status" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
@@ -477,7 +477,7 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_see
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -s h -l help -d 'Print help'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from release" -s V -l version -d 'Print version'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show who holds each lock of the configured database (main and drill; file and Redis)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show who holds each lock of the configured database (main, drill and pitr push; file and Redis)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from help" -f -a "release" -d 'Remove the lock of a run that crashed'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand lock; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand mask; and not __fish_seen_subcommand_from check help" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
@@ -591,7 +591,7 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_see
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "print" -d 'Print the crontab lines for the config\'s schedule'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "install" -d 'Put the lines in the user\'s crontab (between # BEGIN/# END daraa-ops), idempotently'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "remove" -d 'Take the daraa-ops lines out again'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from lock" -f -a "status" -d 'Show who holds each lock of the configured database (main and drill; file and Redis)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from lock" -f -a "status" -d 'Show who holds each lock of the configured database (main, drill and pitr push; file and Redis)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from lock" -f -a "release" -d 'Remove the lock of a run that crashed'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from mask" -f -a "check" -d 'Sample every collection and list fields that look like personal data without a masking rule (exit 6 if any)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from pitr" -f -a "push" -d 'Archive the oplog entries of the configured database since the last chunk, as chunks beside the backups in every storage; runs until SIGTERM unless --once. Exit 6 when the oplog no longer reached back to the last chunk (a gap, recorded)'

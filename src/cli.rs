@@ -335,7 +335,7 @@ pub struct PitrPushArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum LockCommand {
-    /// Show who holds each lock of the configured database (main and drill; file and Redis)
+    /// Show who holds each lock of the configured database (main, drill and pitr push; file and Redis)
     Status,
     /// Remove the lock of a run that crashed
     Release(LockReleaseArgs),

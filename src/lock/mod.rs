@@ -101,7 +101,7 @@ impl std::fmt::Debug for Backend {
 }
 
 impl Backend {
-    /// The lock's name: a database, or `<db>_drill`.
+    /// The lock's name: a database, `<db>_drill` or `<db>_pitr`.
     pub fn name(&self) -> &str {
         match self {
             Backend::Redis { name, .. } | Backend::File { name, .. } => name,
@@ -135,10 +135,16 @@ pub async fn backends(cfg: &Config, name: &str) -> Result<Vec<Backend>, CacheErr
 }
 
 /// The lock names daraa-ops takes for the configured database: the main one (backup, prune,
-/// restore, cleanup) and the drill's.
+/// restore, cleanup), the drill's and the oplog pusher's (`pitr push`, which runs beside
+/// backups).
 pub fn names(cfg: &Config) -> Vec<String> {
     let db = &cfg.mongodb.database;
-    vec![db.clone(), format!("{db}_drill")]
+    vec![db.clone(), format!("{db}_drill"), pitr_name(db)]
+}
+
+/// The lock of `pitr push` for database `db`.
+pub fn pitr_name(db: &str) -> String {
+    format!("{db}_pitr")
 }
 
 /// Where file locks live: `lock.dir`, else `backup.dir`.

@@ -1,6 +1,6 @@
 //! `pitr push`: the oplog entries of the configured database since the last chunk, archived
 //! as chunks in every storage (see the module above). One pusher per database at a time
-//! (the `pitr` lock); a run resumes where the newest chunk of the local storage ends, after
+//! (the lock `<db>_pitr`, beside the backups' own); a run resumes where the newest chunk of the local storage ends, after
 //! copying to the other storages any chunk they lack, so a crash or a failed upload never
 //! leaves a hole or a duplicate.
 
@@ -61,7 +61,8 @@ impl Report {
 /// Pushes once (`--once`), or until a signal, every `pitr.span_seconds`.
 pub async fn run(env: Env<'_>, once: bool) -> anyhow::Result<Report> {
     let cfg = env.cfg;
-    crate::lock::with(cfg, &cfg.mongodb.database, "pitr", env.cancel, async || {
+    let lock = crate::lock::pitr_name(&cfg.mongodb.database);
+    crate::lock::with(cfg, &lock, "pitr push", env.cancel, async || {
         let mut report = push(env).await?;
         if once {
             return Ok(report);

@@ -328,7 +328,19 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
     let t1 = newest(&client).await;
     let at_t1 = snapshot(&db).await;
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    // The pusher has its own lock: it runs while the database's lock (backups, restores) is
+    // held, here by another process holding its file lock.
+    let lock_file = job.backup_dir.join(format!(".daraa-ops-{}.lock", job.database));
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock_file)
+        .args(["sleep", "60"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(job.run(&["backup", "--no-upload"], &[]).code, 4, "the database's lock is held");
     let (code, first, err) = job.json(&["pitr", "push", "--once"]);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
     assert_eq!(code, 0, "{err}\n{first}");
     assert!(first["started"].as_str().unwrap().contains("at the end of backup"), "{first}");
     assert!(first["entries"].as_u64().unwrap() >= 60, "{first}");
