@@ -1,8 +1,9 @@
 //! `pitr push`: the oplog entries of the configured database since the last chunk, archived
 //! as chunks in every storage (see the module above). One pusher per database at a time
-//! (the lock `<db>_pitr`, beside the backups' own); a run resumes where the newest chunk of the local storage ends, after
-//! copying to the other storages any chunk they lack, so a crash or a failed upload never
-//! leaves a hole or a duplicate.
+//! (the lock `<db>_pitr`, beside the backups' own). A run first copies to the other storages
+//! any chunk of the local folder they lack, then resumes where the newest chunk of any
+//! storage ends, so a crash, a failed upload or a wiped local folder never leaves a hole or a
+//! duplicate.
 
 use std::io::Write as _;
 
@@ -101,8 +102,12 @@ async fn push(env: Env<'_>) -> anyhow::Result<Report> {
     storages.extend(crate::storage::remote(cfg).await);
     let mut report = Report { database: cfg.mongodb.database.clone(), ..Report::default() };
     let primary = archived(cfg, &storages[0]).await?;
+    // Where archiving stands: the newest end in any storage (a new or wiped local folder
+    // resumes from what S3 holds rather than starting a second chain).
+    let mut resume_at = primary.resume();
     for other in &storages[1..] {
         report.copied += copy_missing(cfg, &storages[0], other, &primary).await?;
+        resume_at = resume_at.max(archived(cfg, other).await?.resume());
     }
     let mongo = crate::mongo::connect(
         &cfg.mongodb,
@@ -121,7 +126,7 @@ async fn push(env: Env<'_>) -> anyhow::Result<Report> {
         )
         .into());
     };
-    let mut resume = match primary.resume() {
+    let mut resume = match resume_at {
         Some(t) => t,
         None => {
             let (start, how) = start_of_chain(cfg, &storages[0], newest).await?;
@@ -152,7 +157,12 @@ async fn push(env: Env<'_>) -> anyhow::Result<Report> {
         until = until.min(Ts { t: u32::try_from(settled.max(0)).unwrap_or(0), i: u32::MAX });
     }
     if until <= resume {
-        return Ok(report);
+        if report.started.is_none() {
+            return Ok(report);
+        }
+        // A new chain records where it starts, even with nothing to archive yet: the next
+        // run resumes there instead of starting again.
+        until = resume;
     }
     let chunks = read_chunks(env, client, resume, until).await?;
     report.from = Some(resume.pair());

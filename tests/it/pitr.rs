@@ -331,11 +331,8 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
     // The pusher has its own lock: it runs while the database's lock (backups, restores) is
     // held, here by another process holding its file lock.
     let lock_file = job.backup_dir.join(format!(".daraa-ops-{}.lock", job.database));
-    let mut holder = std::process::Command::new("flock")
-        .arg(&lock_file)
-        .args(["sleep", "60"])
-        .spawn()
-        .unwrap();
+    let mut holder =
+        std::process::Command::new("flock").arg(&lock_file).args(["sleep", "60"]).spawn().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(job.run(&["backup", "--no-upload"], &[]).code, 4, "the database's lock is held");
     let (code, first, err) = job.json(&["pitr", "push", "--once"]);
@@ -479,5 +476,26 @@ async fn a_pusher_that_comes_back_after_the_oplog_moved_on_records_a_gap() {
     // The next run continues after the recorded gap.
     let (code, r, err) = job.json(&["pitr", "push", "--once"]);
     assert_eq!(code, 0, "{err}\n{r}");
+    db.drop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pusher_with_an_empty_local_folder_resumes_from_s3() {
+    let Some(services) = oplog_services().await else { return };
+    let job = Job::new("pitrs3", &services, &JobOptions { s3: true, ..JobOptions::default() });
+    let db = job.db().await;
+    step(&db, FIRST, 0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (code, first, err) = job.json(&["pitr", "push", "--once"]);
+    assert_eq!(code, 0, "{err}\n{first}");
+    step(&db, FIRST, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // The local folder is lost (a new host): the chain goes on from what S3 holds.
+    std::fs::remove_dir_all(&job.backup_dir).unwrap();
+    let (code, second, err) = job.json(&["pitr", "push", "--once"]);
+    assert_eq!(code, 0, "{err}\n{second}");
+    assert_eq!(second["from"], first["until"], "{second}");
+    assert!(second["started"].is_null(), "no second chain: {second}");
+    assert_eq!(second["entries"], 1, "{second}");
     db.drop().await.unwrap();
 }
