@@ -447,11 +447,7 @@ async fn previous_good(cfg: &Config, before: Option<jiff::Timestamp>) -> Option<
 }
 
 fn select(all: Vec<dump::CollectionSpec>, cfg: &Config) -> Vec<dump::CollectionSpec> {
-    let b = &cfg.backup;
-    all.into_iter()
-        .filter(|s| b.include_collections.is_empty() || b.include_collections.contains(&s.name))
-        .filter(|s| !b.exclude_collections.contains(&s.name))
-        .collect()
+    all.into_iter().filter(|s| cfg.backup.takes(&s.name)).collect()
 }
 
 async fn write_and_store(

@@ -73,9 +73,8 @@ pub(super) async fn begin(
 }
 
 /// After the dump: every entry of the database from `start` to the oplog's newest, written
-/// to the archive. FerretDB writes an entry in its own transaction just after the change,
-/// so entries up to the newest are read after a second's settling (MongoDB shows none
-/// before every earlier one is visible). A window in which a collection was dropped or
+/// to the archive (on FerretDB after settling, see below; MongoDB shows no entry before every
+/// earlier one is visible). A window in which a collection was dropped or
 /// renamed is not stored (`Err`, saying so): a restore could not replay it faithfully.
 pub(super) async fn finish(
     env: Env<'_>,
@@ -84,8 +83,15 @@ pub(super) async fn finish(
     stage: &Stage,
     tx: &Sender,
 ) -> anyhow::Result<Result<OplogSlice, String>> {
+    // FerretDB writes an entry in a transaction of its own just after the change: a change
+    // the dump saw may get its entry a moment later. A second before reading `until`, and a
+    // second before reading the entries up to it.
+    let settle = !server::is_replica_set(client).await?;
+    if settle {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
     let until = server::newest(client).await?.unwrap_or(start);
-    if !server::is_replica_set(client).await? {
+    if settle {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
     let (path, mut out) = stage.create("oplog.bson.gz")?;
@@ -95,15 +101,21 @@ pub(super) async fn finish(
     let mut refused: Option<String> = None;
     server::read(client, start, until, env.cancel, |raw| {
         let entry = crate::oplog::Entry::parse(&raw)?;
-        if crate::oplog::keep(&entry, &db) {
-            if refused.is_none() {
-                refused = unreplayable(&entry);
-            }
-            hasher.update(raw.as_bytes());
-            tokio::task::block_in_place(|| out.write_all(raw.as_bytes()))?;
-            entries += 1;
-            bytes += raw.as_bytes().len() as u64;
+        if !crate::oplog::keep(&entry, &db) {
+            return Ok(());
         }
+        // Only the collections the backup takes (include/exclude_collections).
+        let takes = |c: &str| env.cfg.backup.takes(c);
+        let Some(raw) = crate::oplog::only_taken(&raw, &entry, &db, &takes)? else {
+            return Ok(());
+        };
+        if refused.is_none() {
+            refused = unreplayable(&entry);
+        }
+        hasher.update(raw.as_bytes());
+        tokio::task::block_in_place(|| out.write_all(raw.as_bytes()))?;
+        entries += 1;
+        bytes += raw.as_bytes().len() as u64;
         Ok(())
     })
     .await

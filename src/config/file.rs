@@ -364,6 +364,15 @@ pub struct BackupConfig {
     pub oplog: OplogMode,
 }
 
+impl BackupConfig {
+    /// Whether a backup takes this collection (`include_collections`, `exclude_collections`).
+    pub fn takes(&self, collection: &str) -> bool {
+        (self.include_collections.is_empty()
+            || self.include_collections.iter().any(|c| c == collection))
+            && !self.exclude_collections.iter().any(|c| c == collection)
+    }
+}
+
 /// `pitr`: how `pitr push` cuts the oplog into chunks.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]

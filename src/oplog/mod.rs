@@ -190,6 +190,61 @@ pub fn keep(entry: &Entry, db: &str) -> bool {
     }
 }
 
+/// The entry without the operations on collections of `db` a backup does not take
+/// (`takes` false): `None` when none of `db`'s operations is left. CRUD entries and commands
+/// naming a collection are kept or left out whole; an `applyOps` keeps the operations on
+/// taken collections (and on other databases, which a replay skips). Everything else, such as
+/// `commitTransaction`, is kept.
+pub fn only_taken(
+    raw: &RawDocument,
+    entry: &Entry,
+    db: &str,
+    takes: &dyn Fn(&str) -> bool,
+) -> Result<Option<bson::RawDocumentBuf>, OplogError> {
+    let whole = || bson::RawDocumentBuf::from_bytes(raw.as_bytes().to_vec()).ok();
+    let target = |op: &str, ns: &str, o: &Document| -> Option<String> {
+        let (d, coll) = split_ns(ns);
+        if d != db {
+            return None;
+        }
+        if op != "c" {
+            return Some(coll.to_owned());
+        }
+        let (name, value) = o.iter().next()?;
+        let value = value.as_str()?;
+        Some(match name.as_str() {
+            "renameCollection" => split_ns(value).1.to_owned(),
+            _ => value.to_owned(),
+        })
+    };
+    if entry.command() == Some("applyOps") {
+        let mut doc =
+            Document::try_from(raw).map_err(|e| bad(format!("oplog entry {}: {e}", entry.ts)))?;
+        let Ok(o) = doc.get_document_mut("o") else { return Ok(whole()) };
+        let Ok(ops) = o.get_array_mut("applyOps") else { return Ok(whole()) };
+        let before = ops.len();
+        ops.retain(|op| {
+            let Some(op) = op.as_document() else { return true };
+            let kind = op.get_str("op").unwrap_or_default();
+            let o = op.get_document("o").cloned().unwrap_or_default();
+            target(kind, op.get_str("ns").unwrap_or_default(), &o).is_none_or(|c| takes(&c))
+        });
+        if ops.len() == before {
+            return Ok(whole());
+        }
+        if !touches(&doc.get_document("o").cloned().unwrap_or_default(), db) {
+            return Ok(None);
+        }
+        return bson::RawDocumentBuf::try_from(&doc)
+            .map(Some)
+            .map_err(|e| bad(format!("oplog entry {}: {e}", entry.ts)));
+    }
+    Ok(match target(&entry.op, &entry.ns, &entry.o) {
+        Some(c) if !takes(&c) => None,
+        _ => whole(),
+    })
+}
+
 /// Whether an `applyOps` (or a nested one) holds an operation on `db`.
 fn touches(o: &Document, db: &str) -> bool {
     let Ok(ops) = o.get_array("applyOps") else { return false };

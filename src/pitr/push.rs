@@ -149,12 +149,14 @@ async fn push(env: Env<'_>) -> anyhow::Result<Report> {
         report.gap = Some(Gap { from: resume.pair(), until: before.pair() });
         resume = before;
     }
-    // On a server that is not a replica-set member (FerretDB), an entry may become visible
-    // just after a later one: archive up to two seconds ago only.
+    // On a server that is not a replica-set member (FerretDB) an entry may become visible just
+    // after a later one, and there are no periodic no-op entries: archive up to two seconds
+    // ago, whether or not anything was written since (an idle database's chain still reaches
+    // the present).
     let mut until = newest;
     if !server::is_replica_set(client).await? {
         let settled = jiff::Timestamp::now().as_second() - 2;
-        until = until.min(Ts { t: u32::try_from(settled.max(0)).unwrap_or(0), i: u32::MAX });
+        until = Ts { t: u32::try_from(settled.max(0)).unwrap_or(0), i: u32::MAX };
     }
     if until <= resume {
         if report.started.is_none() {
@@ -298,6 +300,11 @@ async fn read_chunks(
         if !keep(&entry, &db) {
             return Ok(());
         }
+        // Only the collections a backup takes (include/exclude_collections).
+        let takes = |c: &str| cfg.backup.takes(c);
+        let Some(raw) = crate::oplog::only_taken(&raw, &entry, &db, &takes)? else {
+            return Ok(());
+        };
         if open.entries > 0
             && (u64::from(entry.ts.t.saturating_sub(open.from.t)) >= span
                 || open.raw.len() as u64 >= max)

@@ -77,7 +77,7 @@ pub async fn prepare(env: Env<'_>, req: &Request) -> anyhow::Result<Prepared> {
     };
     let target = plan.as_ref().map_or(req.target.as_str(), |p| p.base.as_str());
     let source = repo::resolve(cfg, target).await?;
-    summary.to_time = plan.as_ref().map(|p| p.target.to_string());
+    summary.to_time = plan.as_ref().map(|p| p.target.pair());
     summary.id = Some(source.id.clone());
     summary.source = Some(source.describe());
     env.out.summary(&summary);

@@ -272,7 +272,15 @@ async fn load(
         Some(until) => {
             let mut entries = pumped.oplog;
             if let Some(p) = &opts.point_in_time {
-                entries.extend(p.entries.iter().cloned());
+                // The chunks' entries after the backup's own oplog: those at or before its
+                // end are in the dump or its oplog already (and a drop before the dump must
+                // not be replayed over it).
+                let after = |raw: &&bson::RawDocumentBuf| {
+                    own.is_none_or(|u| {
+                        raw.get_timestamp("ts").is_ok_and(|t| crate::oplog::Ts::from(t) > u)
+                    })
+                };
+                entries.extend(p.entries.iter().filter(after).cloned());
             }
             let database = pumped.manifest.database.clone();
             let replayed = replay::replay(

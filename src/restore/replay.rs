@@ -77,7 +77,15 @@ pub(super) async fn replay(
         && actions.iter().any(|a| matches!(a, Action::Update { o, .. } if !diff::is_replacement(o)))
     {
         // A change in place would be applied to a masked document and masked again: the
-        // collections are restored as dumped instead.
+        // collections are restored as dumped instead; to a point in time that would be a
+        // false claim, so it is refused.
+        if opts.point_in_time.is_some() {
+            return Err(CliError::usage(
+                "--mask with --to-time: the oplog changes documents in place, which cannot be applied to masked documents",
+            )
+            .with_hint("restore to the point in time unmasked into a protected staging database, or restore the backup masked without --to-time")
+            .into());
+        }
         let note = "not replayed: the oplog changes documents in place, which cannot be applied to masked documents; the masked collections are as dumped, not one point in time";
         tracing::warn!("{note}");
         report.applied = false;
@@ -184,7 +192,7 @@ fn sort(
             }
             Action::Drop { coll } | Action::Rename { from: coll, .. } => {
                 return Err(bad_oplog(&format!(
-                    "collection {coll} was dropped or renamed while the dump ran; daraa-ops backs such a window up without its oplog, so this archive was changed or written by something else"
+                    "collection {coll} is dropped or renamed within the replayed window, which this daraa-ops does not replay; restore to a time before that change"
                 )));
             }
         }

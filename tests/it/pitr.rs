@@ -13,13 +13,17 @@ use futures_util::TryStreamExt as _;
 use crate::support::{Job, JobOptions, oplog_services, peer, services, split_bson};
 
 /// The pairs the writer keeps in step: `orders` then `z.ledger` (a dotted name, which FerretDB
-/// cannot rename: the restore loads it in place) for the same id, each operation done on
-/// one and then on the other. At any instant the two differ by at most the pair in flight.
+/// cannot rename: the restore loads it in place) for the same id, each step done on one and
+/// then on the other. At any instant the two differ by at most the step in flight: an insert
+/// (1), an update (the document in two states: 2) and a delete (1), so [`IN_FLIGHT`].
 const FIRST: &str = "a_orders";
 const SECOND: &str = "z.ledger";
 /// Dumped between the two (one collection at a time, in name order): the time the writer
 /// has to make the first collection's dump older than the second's.
 const PAD: &str = "m_pad";
+
+/// How far apart ([`apart`]) the two collections may be at one instant.
+const IN_FLIGHT: usize = 4;
 
 /// Applies one step of the writer's history to `coll`.
 async fn step(db: &mongodb::Database, coll: &str, k: i64) {
@@ -111,7 +115,7 @@ async fn a_backup_taken_under_writes_restores_to_one_point_in_time() {
         })
     };
     // A backup whose dump the writer raced: the archived collections disagree by more than
-    // the pair in flight (else this run proves nothing about the replay: take another).
+    // the step in flight (else this run proves nothing about the replay: take another).
     let mut raced = None;
     let t0 = std::time::Instant::now();
     for attempt in 0..4 {
@@ -122,7 +126,7 @@ async fn a_backup_taken_under_writes_restores_to_one_point_in_time() {
         let m = members(&job.backup_dir.join(&file));
         let first = state_of(&m[&format!("{}/{FIRST}.bson", job.database)]);
         let second = state_of(&m[&format!("{}/{SECOND}.bson", job.database)]);
-        if apart(&first, &second) > 1 {
+        if apart(&first, &second) > IN_FLIGHT {
             raced = Some((v, m));
             break;
         }
@@ -181,7 +185,7 @@ async fn a_backup_taken_under_writes_restores_to_one_point_in_time() {
     let restored = client.database(&target);
     let (first, second) = (state(&restored, FIRST).await, state(&restored, SECOND).await);
     assert!(
-        apart(&first, &second) <= 1,
+        apart(&first, &second) <= IN_FLIGHT,
         "restored {FIRST} and {SECOND} are {} documents apart: not one point in time",
         apart(&first, &second)
     );
@@ -316,6 +320,14 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
         step(&db, FIRST, k).await;
         step(&db, SECOND, k).await;
     }
+    // A collection the backups leave out: its changes are not archived or replayed either.
+    job.edit_config(
+        "  name_prefix: daraa\n",
+        "  name_prefix: daraa\n  exclude_collections: [skip]\n",
+    );
+    for k in 0..4 {
+        step(&db, "skip", k).await;
+    }
     // The base backup, with its own oplog.
     let (code, base, err) = job.json(&["backup"]);
     assert_eq!(code, 0, "{err}");
@@ -325,6 +337,7 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
         step(&db, FIRST, k).await;
         step(&db, SECOND, k).await;
     }
+    step(&db, "skip", 4).await;
     let t1 = newest(&client).await;
     let at_t1 = snapshot(&db).await;
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
@@ -365,7 +378,9 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
     let in_oplog = client
         .database("local")
         .collection::<Document>("oplog.rs")
-        .count_documents(doc! {"ts": {"$gt": from, "$lte": until}, "ns": {"$regex": format!("^{}\\.", job.database)}})
+        .count_documents(doc! {"ts": {"$gt": from, "$lte": until}, "ns": {"$in": [
+            format!("{}.{FIRST}", job.database), format!("{}.{SECOND}", job.database),
+        ]}})
         .await
         .unwrap();
     let archived: u64 = chain.iter().map(|c| c["entries"].as_u64().unwrap()).sum();
@@ -392,7 +407,12 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
     assert_eq!(code, 0, "{err}\n{r}");
     assert_eq!(r["id"], base["id"], "{r}");
     assert_eq!(r["oplog"]["until"], t1_text, "{r}");
+    assert_eq!(r["to_time"], t1_text, "{r}");
     let restored = client.database(&target);
+    assert!(
+        !restored.list_collection_names().await.unwrap().contains(&"skip".to_owned()),
+        "an excluded collection was restored from the oplog"
+    );
     let got = snapshot(&restored).await;
     assert_eq!(got.len(), 2);
     assert!(
@@ -407,6 +427,11 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
     let (code, d, err) = job.json(&["drill", "--to-time", &t1_text]);
     assert_eq!(code, 0, "{err}\n{d}");
     assert_eq!(d["to_time"], t1_text, "{d}");
+    // ... with the chunks replayed: the counts it checked are the source's at T1.
+    for (i, name) in [FIRST, SECOND].iter().enumerate() {
+        let c = d["collections"].as_array().unwrap().iter().find(|c| c["name"] == *name).unwrap();
+        assert_eq!(c["restored_documents"], at_t1[i].len(), "{c}");
+    }
     // Times that cannot be reached are refused, naming what can; nothing is created.
     let far = "2099-01-01T00:00:00Z";
     let r = job.run(&["restore", "--to-time", far, "--target-db", &target, "--yes"], &[]);
