@@ -214,3 +214,42 @@ fn timestamps_order_and_parse_as_the_server_has_them() {
     assert_eq!(Ts::parse_sortable(&s), Some(Ts { t: 7, i: 42 }));
     assert_eq!(Ts::from(bson::Timestamp { time: 3, increment: 4 }), Ts { t: 3, i: 4 });
 }
+
+/// Entries of collections a backup does not take are left out, inside `applyOps` too.
+#[test]
+fn only_taken_leaves_out_excluded_collections() {
+    use super::{Entry, only_taken};
+    let takes = |c: &str| c != "skip";
+    let run = |d: bson::Document| {
+        let raw = bson::RawDocumentBuf::try_from(&d).unwrap();
+        let e = Entry::parse(&raw).unwrap();
+        only_taken(&raw, &e, "d", &takes)
+            .unwrap()
+            .map(|r| bson::Document::try_from(r.as_ref()).unwrap())
+    };
+    let ts = bson::Timestamp { time: 5, increment: 1 };
+    let kept = bson::doc! {"ts": ts, "op": "i", "ns": "d.orders", "o": {"_id": 1}};
+    assert_eq!(run(kept.clone()), Some(kept));
+    assert_eq!(
+        run(bson::doc! {"ts": ts, "op": "u", "ns": "d.skip", "o": {"$v": 1}, "o2": {"_id": 1}}),
+        None
+    );
+    assert_eq!(
+        run(bson::doc! {"ts": ts, "op": "c", "ns": "d.$cmd", "o": {"create": "skip"}}),
+        None
+    );
+    let txn = bson::doc! {"ts": ts, "op": "c", "ns": "admin.$cmd", "o": {"applyOps": [
+        {"op": "i", "ns": "d.skip", "o": {"_id": 1}},
+        {"op": "i", "ns": "d.orders", "o": {"_id": 2}},
+        {"op": "i", "ns": "other.skip", "o": {"_id": 3}},
+    ]}};
+    let left = run(txn).unwrap();
+    let ops = left.get_document("o").unwrap().get_array("applyOps").unwrap();
+    let ns: Vec<&str> =
+        ops.iter().map(|o| o.as_document().unwrap().get_str("ns").unwrap()).collect();
+    assert_eq!(ns, ["d.orders", "other.skip"]);
+    let only_skip = bson::doc! {"ts": ts, "op": "c", "ns": "admin.$cmd", "o": {"applyOps": [
+        {"op": "i", "ns": "d.skip", "o": {"_id": 1}},
+    ]}};
+    assert_eq!(run(only_skip), None);
+}
