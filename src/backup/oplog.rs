@@ -129,7 +129,7 @@ pub(super) async fn finish(
     }
     let member = crate::archive::tar::layout::OPLOG.to_owned();
     pipeline::send(tx, Member::File { name: member.clone(), path, size: bytes })?;
-    let ct = |t: Timestamp| ClusterTime { t: t.time, i: t.increment };
+    let ct = |t: Timestamp| ClusterTime::from(crate::oplog::Ts::from(t));
     Ok(Ok(OplogSlice {
         member,
         from: ct(start),

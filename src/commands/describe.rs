@@ -118,7 +118,7 @@ fn describe(
         ));
     }
     if let Some(o) = &m.oplog {
-        let until = crate::oplog::Ts { t: o.until.t, i: o.until.i };
+        let until = crate::oplog::Ts::from(o.until);
         lines.push(format!(
             "oplog       {} entries written during the dump; restores stand at {until}",
             o.entries

@@ -77,6 +77,18 @@ impl Ts {
     }
 }
 
+impl From<crate::archive::manifest::ClusterTime> for Ts {
+    fn from(c: crate::archive::manifest::ClusterTime) -> Ts {
+        Ts { t: c.t, i: c.i }
+    }
+}
+
+impl From<Ts> for crate::archive::manifest::ClusterTime {
+    fn from(t: Ts) -> Self {
+        crate::archive::manifest::ClusterTime { t: t.t, i: t.i }
+    }
+}
+
 impl From<bson::Timestamp> for Ts {
     fn from(t: bson::Timestamp) -> Self {
         Ts { t: t.time, i: t.increment }

@@ -54,20 +54,12 @@ pub struct Chunk {
 
 impl Chunk {
     pub fn from_ts(&self) -> Ts {
-        ts(self.from)
+        Ts::from(self.from)
     }
 
     pub fn until_ts(&self) -> Ts {
-        ts(self.until)
+        Ts::from(self.until)
     }
-}
-
-pub fn ts(c: ClusterTime) -> Ts {
-    Ts { t: c.t, i: c.i }
-}
-
-pub fn cluster(t: Ts) -> ClusterTime {
-    ClusterTime { t: t.t, i: t.i }
 }
 
 /// `<prefix>-<db>-oplog-`: every chunk name starts so.
@@ -190,7 +182,7 @@ async fn plan_in(
         .filter(|e| e.is_good())
         .filter_map(|e| {
             let o = e.sidecar.as_ref()?.manifest.oplog.as_ref()?;
-            Some((e.id.clone(), ts(o.until)))
+            Some((e.id.clone(), Ts::from(o.until)))
         })
         .collect();
     bases.sort_by_key(|(_, until)| std::cmp::Reverse(*until));

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use super::{Archived, CHUNK_FORMAT, CHUNK_SUFFIX, Chunk, DATA_SUFFIX, archived, cluster};
+use super::{Archived, CHUNK_FORMAT, CHUNK_SUFFIX, Chunk, DATA_SUFFIX, archived};
 use crate::config::Config;
 use crate::error::{CliError, Outcome};
 use crate::files::hex;
@@ -189,7 +189,7 @@ async fn push(env: Env<'_>) -> anyhow::Result<Report> {
 async fn start_of_chain(cfg: &Config, local: &Storage, newest: Ts) -> anyhow::Result<(Ts, String)> {
     let entries = crate::repo::scan(local, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
     let base = entries.iter().rev().filter(|e| e.is_good()).find_map(|e| {
-        Some((e.id.clone(), super::ts(e.sidecar.as_ref()?.manifest.oplog.as_ref()?.until)))
+        Some((e.id.clone(), Ts::from(e.sidecar.as_ref()?.manifest.oplog.as_ref()?.until)))
     });
     Ok(match base {
         Some((id, until)) => (until, format!("at the end of backup {id} ({until})")),
@@ -215,8 +215,8 @@ fn gap_marker(cfg: &Config, from: Ts, until: Ts) -> Chunk {
         format: CHUNK_FORMAT.into(),
         format_version: 1,
         database: cfg.mongodb.database.clone(),
-        from: cluster(from),
-        until: cluster(until),
+        from: from.into(),
+        until: until.into(),
         file: String::new(),
         entries: 0,
         bytes: 0,
@@ -375,8 +375,8 @@ impl Open {
                 format: CHUNK_FORMAT.into(),
                 format_version: 1,
                 database: cfg.mongodb.database.clone(),
-                from: cluster(self.from),
-                until: cluster(until),
+                from: self.from.into(),
+                until: until.into(),
                 file,
                 entries: self.entries,
                 bytes: self.raw.len() as u64,

@@ -265,8 +265,7 @@ async fn load(
     let mut collections = pumped.collections;
     let mut metadata = pumped.metadata;
     // The backup's own oplog, then (to a point in time) the archived chunks after it.
-    let own =
-        pumped.manifest.oplog.as_ref().map(|o| crate::oplog::Ts { t: o.until.t, i: o.until.i });
+    let own = pumped.manifest.oplog.as_ref().map(|o| crate::oplog::Ts::from(o.until));
     let until = opts.point_in_time.as_ref().map(|p| p.until).or(own);
     let oplog = match until {
         Some(until) => {
