@@ -226,6 +226,9 @@ _daraa__ops() {
             daraa__ops__subcmd__help__subcmd__pitr,push)
                 cmd="daraa__ops__subcmd__help__subcmd__pitr__subcmd__push"
                 ;;
+            daraa__ops__subcmd__help__subcmd__pitr,status)
+                cmd="daraa__ops__subcmd__help__subcmd__pitr__subcmd__status"
+                ;;
             daraa__ops__subcmd__help__subcmd__users,check)
                 cmd="daraa__ops__subcmd__help__subcmd__users__subcmd__check"
                 ;;
@@ -295,11 +298,17 @@ _daraa__ops() {
             daraa__ops__subcmd__pitr,push)
                 cmd="daraa__ops__subcmd__pitr__subcmd__push"
                 ;;
+            daraa__ops__subcmd__pitr,status)
+                cmd="daraa__ops__subcmd__pitr__subcmd__status"
+                ;;
             daraa__ops__subcmd__pitr__subcmd__help,help)
                 cmd="daraa__ops__subcmd__pitr__subcmd__help__subcmd__help"
                 ;;
             daraa__ops__subcmd__pitr__subcmd__help,push)
                 cmd="daraa__ops__subcmd__pitr__subcmd__help__subcmd__push"
+                ;;
+            daraa__ops__subcmd__pitr__subcmd__help,status)
+                cmd="daraa__ops__subcmd__pitr__subcmd__help__subcmd__status"
                 ;;
             daraa__ops__subcmd__users,check)
                 cmd="daraa__ops__subcmd__users__subcmd__check"
@@ -1252,7 +1261,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__help__subcmd__pitr)
-            opts="push"
+            opts="push status"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1266,6 +1275,20 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__help__subcmd__pitr__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__help__subcmd__pitr__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1922,7 +1945,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__pitr)
-            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version push help"
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version push status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1948,7 +1971,7 @@ _daraa__ops() {
             return 0
             ;;
         daraa__subcmd__ops__subcmd__pitr__subcmd__help)
-            opts="push help"
+            opts="push status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1989,8 +2012,48 @@ _daraa__ops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        daraa__subcmd__ops__subcmd__pitr__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         daraa__subcmd__ops__subcmd__pitr__subcmd__push)
             opts="-q -v -h -V --once --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daraa__subcmd__ops__subcmd__pitr__subcmd__status)
+            opts="-q -v -h -V --config --output --log-format --quiet --verbose --no-progress --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

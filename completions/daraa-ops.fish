@@ -508,19 +508,20 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand mask; and __fish_see
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand mask; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand mask; and __fish_seen_subcommand_from help" -f -a "check" -d 'Sample every collection and list fields that look like personal data without a masking rule (exit 6 if any)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand mask; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push help" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push help" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
 json\t''"
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push help" -s q -l quiet -d 'Only errors on stderr'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push help" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push help" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push help" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push help" -s h -l help -d 'Print help'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push help" -s V -l version -d 'Print version'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push help" -f -a "push" -d 'Archive the oplog entries of the configured database since the last chunk, as chunks beside the backups in every storage; runs until SIGTERM unless --once. Exit 6 when the oplog no longer reached back to the last chunk (a gap, recorded)'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -f -a "push" -d 'Archive the oplog entries of the configured database since the last chunk, as chunks beside the backups in every storage; runs until SIGTERM unless --once. Exit 6 when the oplog no longer reached back to the last chunk (a gap, recorded)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -f -a "status" -d 'Show what can be restored to a point in time: per storage the windows (from a base backup\'s end to where its chain of chunks reaches), the chunks, the gaps; the newest archived entry and its lag'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and not __fish_seen_subcommand_from push status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from push" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from push" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
 json\t''"
@@ -533,7 +534,19 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_see
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from push" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from push" -s V -l version -d 'Print version'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from status" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from status" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from status" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors on stderr'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More log detail (-v debug, -vv trace)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from status" -l no-progress -d 'Never draw progress bars (they are also hidden when stderr is not a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from status" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from help" -f -a "push" -d 'Archive the oplog entries of the configured database since the last chunk, as chunks beside the backups in every storage; runs until SIGTERM unless --once. Exit 6 when the oplog no longer reached back to the last chunk (a gap, recorded)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show what can be restored to a point in time: per storage the windows (from a base backup\'s end to where its chain of chunks reaches), the chunks, the gaps; the newest archived entry and its lag'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand pitr; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand completions" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
@@ -595,3 +608,4 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_see
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from lock" -f -a "release" -d 'Remove the lock of a run that crashed'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from mask" -f -a "check" -d 'Sample every collection and list fields that look like personal data without a masking rule (exit 6 if any)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from pitr" -f -a "push" -d 'Archive the oplog entries of the configured database since the last chunk, as chunks beside the backups in every storage; runs until SIGTERM unless --once. Exit 6 when the oplog no longer reached back to the last chunk (a gap, recorded)'
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand help; and __fish_seen_subcommand_from pitr" -f -a "status" -d 'Show what can be restored to a point in time: per storage the windows (from a base backup\'s end to where its chain of chunks reaches), the chunks, the gaps; the newest archived entry and its lag'

@@ -116,7 +116,7 @@ fn recorded_job(command: &Command) -> Option<&'static str> {
         Command::Rekey(a) if !a.dry_run => Some("rekey"),
         Command::Delete(_) => Some("delete"),
         Command::Stats(_) => Some("stats"),
-        Command::Pitr(_) => Some("pitr_push"),
+        Command::Pitr(crate::cli::PitrCommand::Push(_)) => Some("pitr_push"),
         Command::Indexes(IndexesCommand::Validate(_)) => Some("indexes_validate"),
         Command::Indexes(IndexesCommand::Apply(a)) if !a.dry_run => Some("indexes_apply"),
         Command::Users(UsersCommand::Check) => Some("users_check"),

@@ -203,6 +203,7 @@ impl Command {
             Command::Lock(LockCommand::Release(_)) => "lock release",
             Command::Mask(MaskCommand::Check(_)) => "mask check",
             Command::Pitr(PitrCommand::Push(_)) => "pitr push",
+            Command::Pitr(PitrCommand::Status) => "pitr status",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -324,6 +325,11 @@ pub enum PitrCommand {
     /// oplog no longer reached back to the last chunk (a gap, recorded)
     #[command(after_help = exit_codes_help())]
     Push(PitrPushArgs),
+    /// Show what can be restored to a point in time: per storage the windows (from a base
+    /// backup's end to where its chain of chunks reaches), the chunks, the gaps; the newest
+    /// archived entry and its lag
+    #[command(after_help = exit_codes_help())]
+    Status,
 }
 
 #[derive(Debug, Args)]

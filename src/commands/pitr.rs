@@ -1,13 +1,103 @@
-//! `pitr push`: the push engine (src/pitr/push.rs), which takes the `pitr` lock.
+//! `pitr push`: the push engine (src/pitr/push.rs), which takes the `pitr` lock; `pitr
+//! status`: src/pitr/status.rs, as a table or JSON (no lock: it only reads).
 
 use crate::cli::{PitrCommand, PitrPushArgs};
 use crate::context::Context;
 use crate::error::Outcome;
-use crate::pitr::push;
+use crate::output::human_bytes;
+use crate::pitr::{push, status};
 
 pub async fn run(ctx: &Context, cmd: &PitrCommand) -> anyhow::Result<Outcome> {
     match cmd {
         PitrCommand::Push(args) => run_push(ctx, args).await,
+        PitrCommand::Status => run_status(ctx).await,
+    }
+}
+
+async fn run_status(ctx: &Context) -> anyhow::Result<Outcome> {
+    let cfg = &ctx.config()?.config;
+    let s = status::status(cfg).await?;
+    if !ctx.out.is_json() {
+        print_status(ctx, &s);
+    }
+    ctx.out.summary(&s);
+    Ok(Outcome::Ok)
+}
+
+fn print_status(ctx: &Context, s: &status::Status) {
+    match (&s.last_entry, s.lag_seconds) {
+        (Some(p), Some(lag)) => ctx.out.line(format!(
+            "{}: newest archived oplog entry {} ({}), {lag} s ago",
+            s.database,
+            p.ts.time().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            p.ts.pair()
+        )),
+        _ => ctx.out.line(format!(
+            "{}: no oplog archived yet (`daraa-ops pitr push` archives it; docs/pitr.md)",
+            s.database
+        )),
+    }
+    let mut t = crate::output::table();
+    t.set_header(["STORAGE", "CHUNKS", "ENTRIES", "SIZE", "BASES", "GAPS"]);
+    for st in &s.storages {
+        t.add_row([
+            st.location.clone(),
+            st.chunks.to_string(),
+            st.entries.to_string(),
+            human_bytes(st.stored_bytes),
+            st.bases.to_string(),
+            match (st.gaps.len(), st.open_gaps()) {
+                (0, _) => "0".to_owned(),
+                (n, 0) => n.to_string(),
+                (n, open) => format!("{n} ({open} open)"),
+            },
+        ]);
+    }
+    ctx.out.line(t);
+    let when = |p: &status::Point| {
+        format!("{} ({})", p.ts.time().strftime("%Y-%m-%dT%H:%M:%SZ"), p.ts.pair())
+    };
+    for st in &s.storages {
+        if st.windows.is_empty() {
+            ctx.out.line(format!(
+                "{}: nothing can be restored to a point in time{}",
+                st.location,
+                if st.bases == 0 {
+                    " (no point-in-time backup: `daraa-ops backup` takes one)"
+                } else if st.chunks == 0 {
+                    " (no chunks)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        for w in &st.windows {
+            ctx.out.line(format!(
+                "{}: restorable from {} to {} (base {}{})",
+                st.location,
+                when(&w.from),
+                when(&w.until),
+                w.bases[0],
+                if w.bases.len() > 1 {
+                    format!(" and {} later", w.bases.len() - 1)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        for g in &st.gaps {
+            ctx.out.line(format!(
+                "{}: GAP from {} to {}{}",
+                st.location,
+                when(&g.from),
+                when(&g.until),
+                if g.open {
+                    ": restores cannot reach past it; take a base backup (`daraa-ops backup`)"
+                } else {
+                    " (a later base backup covers it)"
+                }
+            ));
+        }
     }
 }
 

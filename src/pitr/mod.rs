@@ -13,6 +13,7 @@
 //! before T, then the chain of chunks from that end up to T, never across a gap.
 
 pub mod push;
+pub mod status;
 
 use serde::{Deserialize, Serialize};
 

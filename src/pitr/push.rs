@@ -65,6 +65,7 @@ pub async fn run(env: Env<'_>, once: bool) -> anyhow::Result<Report> {
     let lock = crate::lock::pitr_name(&cfg.mongodb.database);
     crate::lock::with(cfg, &lock, "pitr push", env.cancel, async || {
         let mut report = push(env).await?;
+        metrics(cfg).await;
         if once {
             return Ok(report);
         }
@@ -76,6 +77,7 @@ pub async fn run(env: Env<'_>, once: bool) -> anyhow::Result<Report> {
             }
             match push(env).await {
                 Ok(r) => {
+                    metrics(cfg).await;
                     for c in &r.chunks {
                         tracing::info!("wrote {c}");
                     }
@@ -92,6 +94,18 @@ pub async fn run(env: Env<'_>, once: bool) -> anyhow::Result<Report> {
         }
     })
     .await
+}
+
+/// After a pass: `daraa_ops_pitr.<db>.prom` in `metrics.textfile_dir` (its status), so an
+/// alert sees the lag and the gaps of a pusher that runs for weeks.
+async fn metrics(cfg: &Config) {
+    if cfg.metrics.textfile_dir.is_none() {
+        return;
+    }
+    match super::status::status(cfg).await {
+        Ok(s) => super::status::write_metrics(cfg, &s),
+        Err(e) => tracing::warn!("cannot read the archived oplog's status for its metrics: {e}"),
+    }
 }
 
 /// One pass: copy what other storages lack, record a gap if the oplog moved on, then archive

@@ -65,3 +65,57 @@ fn empty_chunks_carry_the_chain_and_resume_is_the_newest_end() {
     assert_eq!(a.resume(), Some(t(50)));
     assert_eq!(Archived::default().resume(), None);
 }
+
+fn spans(w: &[status::Window]) -> Vec<(u32, u32, Vec<String>)> {
+    w.iter().map(|w| (w.from.ts.t, w.until.ts.t, w.bases.clone())).collect()
+}
+
+#[test]
+fn restorable_windows_run_from_each_base_to_where_its_chain_stops() {
+    let base = |id: &str, end: u32| (id.to_owned(), t(end));
+    let chunks = Archived {
+        chunks: vec![c(10, 20, false), c(20, 30, false), c(30, 45, true), c(45, 60, false)],
+    };
+    // b1's chain stops at the gap; b2 ends inside it (its chain cannot start: the window is
+    // its end alone); b3 is after the gap; b4 inside b3's window joins it.
+    let bases = [base("b3", 50), base("b1", 12), base("b2", 40), base("b4", 55)];
+    assert_eq!(
+        spans(&status::windows(&bases, &chunks)),
+        vec![
+            (12, 30, vec!["b1".to_owned()]),
+            (40, 40, vec!["b2".to_owned()]),
+            (50, 60, vec!["b3".to_owned(), "b4".to_owned()]),
+        ]
+    );
+    // A missing chunk ends a window like a gap; no chunks at all, no window.
+    let holed = Archived { chunks: vec![c(10, 20, false), c(25, 30, false)] };
+    assert_eq!(spans(&status::windows(&[base("b", 15)], &holed)), vec![(15, 20, vec!["b".into()])]);
+    assert!(status::windows(&[base("b", 15)], &Archived::default()).is_empty());
+    // The gap after the newest base is open (restores cannot pass it); one before is healed.
+    let s = status::summarize("local", "here".into(), &[base("b1", 12)], &chunks);
+    assert_eq!(s.gaps.len(), 1);
+    assert_eq!(s.open_gaps(), 1);
+    let s = status::summarize("local", "here".into(), &bases, &chunks);
+    assert_eq!((s.gaps.len(), s.open_gaps()), (1, 0));
+    assert_eq!((s.chunks, s.entries, s.stored_bytes), (3, 3, 3));
+    assert_eq!(s.last.map(|p| p.ts), Some(t(60)));
+    let text = status::render(&status::Status {
+        database: "d".into(),
+        last_entry: s.last,
+        lag_seconds: Some(7),
+        storages: vec![s],
+    });
+    assert!(
+        text.contains("daraa_ops_pitr_last_entry_timestamp_seconds{database=\"d\"} 60\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("daraa_ops_pitr_restorable_until_timestamp_seconds{database=\"d\"} 60\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("daraa_ops_pitr_open_gaps{database=\"d\",storage=\"local\"} 0\n"),
+        "{text}"
+    );
+    assert!(text.contains("daraa_ops_pitr_lag_seconds{database=\"d\"} 7\n"), "{text}");
+}

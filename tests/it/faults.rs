@@ -246,10 +246,14 @@ async fn s3_gone_during_a_multipart_upload_exits_5_with_the_local_archive_intact
     let proxy = Proxy::start(port_of(&s.s3_endpoint), 8 * 1024 * 1024, u64::MAX);
     let direct = format!("127.0.0.1:{}", port_of(&s.s3_endpoint));
     job.edit_config(&direct, &format!("127.0.0.1:{}", proxy.port));
-    let r = job.run(&["backup"], &[]);
-    assert_eq!(r.code, 5, "{}", r.stderr);
-    assert!(r.stderr.contains("upload") || r.stderr.contains("S3"), "{}", r.stderr);
+    let (code, out, err) = job.json(&["backup"]);
+    assert_eq!(code, 5, "{err}\n{out}");
+    assert!(err.contains("upload") || err.contains("S3"), "{err}");
     assert!(proxy.shared.cut.load(Ordering::SeqCst), "the proxy never cut");
+    // Exit 5 for the upload itself: retention did not run after it (it would judge S3 by a
+    // half-written state), so no retention error stands in for the upload's.
+    assert!(out["upload_error"].is_string(), "{out}");
+    assert!(out["prune_error"].is_null(), "retention ran after a failed upload: {out}");
     // The local archive is complete and verifies; S3 has no complete backup.
     let archive = job.local_files().into_iter().find(|f| f.ends_with(".tar.gz")).unwrap();
     let path = job.backup_dir.join(&archive);

@@ -408,6 +408,20 @@ async fn check_records_say_what_was_checked() {
         assert_eq!(code, 2, "{args:?}: {v}");
         assert_eq!(std::fs::read(&checks).unwrap(), passed, "{args:?} recorded a key error");
     }
+    // Someone else's key (it opens nothing here): exit 6, and still no record, since the
+    // archive was never read.
+    let other = age::x25519::Identity::generate();
+    crate::support::secret_file(
+        job.dir.path(),
+        "other.key",
+        age::secrecy::ExposeSecret::expose_secret(&other.to_string()),
+    );
+    std::fs::write(&job.config, with_identity("other.key")).unwrap();
+    for args in [vec!["verify", id.as_str()], vec!["drill", id.as_str()]] {
+        let (code, v, _) = job.json(&args);
+        assert_eq!(code, 6, "{args:?}: {v}");
+        assert_eq!(std::fs::read(&checks).unwrap(), passed, "{args:?} recorded a wrong key");
+    }
     // Without a key, verify checks the stored file: recorded, and said so everywhere.
     std::fs::write(
         &job.config,

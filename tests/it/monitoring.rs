@@ -191,7 +191,7 @@ async fn job_metrics_reach_prometheus_through_node_exporter_and_the_alert_rules_
     let ended = wait_for(&http, &base, &m("backup_last_run_timestamp_seconds"), |_| true).await;
     assert!(started > 1.7e9 && ended >= started, "{started} {ended}");
 
-    // The rules loaded and evaluate: all 11, none in error; the failed verify fires nothing
+    // The rules loaded and evaluate: all 13, none in error; the failed verify fires nothing
     // (no rule watches verify), a healthy backup fires no backup alert.
     let rules: serde_json::Value =
         http.get(format!("{base}/api/v1/rules")).send().await.unwrap().json().await.unwrap();
@@ -201,7 +201,7 @@ async fn job_metrics_reach_prometheus_through_node_exporter_and_the_alert_rules_
         .iter()
         .flat_map(|g| g["rules"].as_array().unwrap())
         .collect();
-    assert_eq!(loaded.len(), 11, "{rules}");
+    assert_eq!(loaded.len(), 13, "{rules}");
     assert!(loaded.iter().all(|r| r["health"] != "err"), "{rules}");
     let firing =
         query(&http, &base, "ALERTS{alertname=~\"DaraaBackup.*\",alertstate=\"firing\"}").await;

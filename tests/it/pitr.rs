@@ -310,6 +310,15 @@ fn chunks(job: &Job) -> Vec<serde_json::Value> {
     v
 }
 
+/// Sets `metrics.textfile_dir` in the job's config; returns the folder.
+fn with_textfile_dir(job: &Job) -> std::path::PathBuf {
+    let dir = job.dir.path().join("textfile");
+    let text = std::fs::read_to_string(&job.config).unwrap();
+    std::fs::write(&job.config, format!("{text}metrics:\n  textfile_dir: '{}'\n", dir.display()))
+        .unwrap();
+    dir
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups() {
     let Some(services) = oplog_services().await else { return };
@@ -360,6 +369,7 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
         step(&db, SECOND, k).await;
     }
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let textfiles = with_textfile_dir(&job);
     let (code, second, err) = job.json(&["pitr", "push", "--once"]);
     assert_eq!(code, 0, "{err}\n{second}");
     assert_eq!(second["from"], first["until"], "{second}");
@@ -392,6 +402,45 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
         if let Some(f) = c["file"].as_str().filter(|f| !f.is_empty()) {
             assert!(remote.contains(&f.to_owned()), "{f} not in S3: {remote:?}");
         }
+    }
+    // `pitr status`: in each storage one window, from the base's end (where the chain
+    // began) to the newest chunk; the chunks and entries of the chain; no gap.
+    let (code, st, err) = job.json(&["pitr", "status"]);
+    assert_eq!(code, 0, "{err}\n{st}");
+    assert_eq!(st["last_entry"]["ts"], second["until"], "{st}");
+    assert!(st["lag_seconds"].as_u64().unwrap() < 120, "{st}");
+    let sizes: u64 = chain.iter().map(|c| c["size"].as_u64().unwrap()).sum();
+    let storages = st["storages"].as_array().unwrap();
+    assert_eq!(storages.len(), 2, "{st}");
+    for s in storages {
+        assert_eq!(s["chunks"], chain.len(), "{s}");
+        assert_eq!(s["entries"], archived, "{s}");
+        assert_eq!(s["stored_bytes"], sizes, "{s}");
+        assert_eq!(s["bases"], 1, "{s}");
+        assert_eq!(s["gaps"], serde_json::json!([]), "{s}");
+        let w = s["windows"].as_array().unwrap();
+        assert_eq!(w.len(), 1, "{s}");
+        assert_eq!(w[0]["from"]["ts"], first["from"], "{s}");
+        assert_eq!(w[0]["until"]["ts"], second["until"], "{s}");
+        assert_eq!(w[0]["bases"], serde_json::json!([base["id"]]), "{s}");
+    }
+    let r = job.run(&["pitr", "status"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("restorable from"), "{}", r.stdout);
+    // The pusher's metrics file says the same (node_exporter's textfile collector reads it).
+    let prom =
+        std::fs::read_to_string(textfiles.join(format!("daraa_ops_pitr.{}.prom", job.database)))
+            .unwrap();
+    let until_t = second["until"].as_str().unwrap().split(',').next().unwrap();
+    let db_label = format!("{{database=\"{}\"", job.database);
+    for line in [
+        format!("daraa_ops_pitr_last_entry_timestamp_seconds{db_label}}} {until_t}"),
+        format!("daraa_ops_pitr_restorable_until_timestamp_seconds{db_label}}} {until_t}"),
+        format!("daraa_ops_pitr_chunks{db_label},storage=\"local\"}} {}", chain.len()),
+        format!("daraa_ops_pitr_chunks{db_label},storage=\"s3\"}} {}", chain.len()),
+        format!("daraa_ops_pitr_open_gaps{db_label},storage=\"local\"}} 0"),
+    ] {
+        assert!(prom.lines().any(|l| l == line), "{line} not in\n{prom}");
     }
     // `list` is not confused by the chunks.
     let (code, list, err) = job.json(&["list", "--local"]);
@@ -490,6 +539,7 @@ async fn a_pusher_that_comes_back_after_the_oplog_moved_on_records_a_gap() {
     });
     std::fs::write(job.backup_dir.join(format!("{stem}.chunk.json")), fake.to_string()).unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let textfiles = with_textfile_dir(&job);
     let (code, r, err) = job.json(&["pitr", "push", "--once"]);
     assert_eq!(code, 6, "{err}\n{r}");
     assert_eq!(r["gap"]["from"].as_str().unwrap(), format!("{old},5"), "{r}");
@@ -498,6 +548,22 @@ async fn a_pusher_that_comes_back_after_the_oplog_moved_on_records_a_gap() {
     assert_eq!(chain[1]["gap"], true, "{chain:?}");
     assert_eq!(chain[1]["from"], serde_json::json!({"t": old, "i": 5}));
     assert_eq!(chain[2]["from"], chain[1]["until"], "archiving went on after the gap");
+    // Status shows it, open (no base backup after it); so does the metrics file.
+    let (code, st, err) = job.json(&["pitr", "status"]);
+    assert_eq!(code, 0, "{err}\n{st}");
+    let local = &st["storages"][0];
+    assert_eq!(local["gaps"].as_array().unwrap().len(), 1, "{st}");
+    assert_eq!(local["gaps"][0]["from"]["ts"], format!("{old},5"), "{st}");
+    assert_eq!(local["gaps"][0]["open"], true, "{st}");
+    assert_eq!(local["windows"], serde_json::json!([]), "{st}");
+    let r = job.run(&["pitr", "status"], &[]);
+    assert!(r.stdout.contains("GAP from"), "{}", r.stdout);
+    let prom =
+        std::fs::read_to_string(textfiles.join(format!("daraa_ops_pitr.{}.prom", job.database)))
+            .unwrap();
+    let line =
+        format!("daraa_ops_pitr_open_gaps{{database=\"{}\",storage=\"local\"}} 1", job.database);
+    assert!(prom.lines().any(|l| l == line), "{line} not in\n{prom}");
     // The next run continues after the recorded gap.
     let (code, r, err) = job.json(&["pitr", "push", "--once"]);
     assert_eq!(code, 0, "{err}\n{r}");
