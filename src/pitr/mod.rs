@@ -129,6 +129,76 @@ pub fn chain(archived: &Archived, base: Ts, target: Ts) -> Result<Vec<Chunk>, Ts
     if reached >= target { Ok(used) } else { Err(reached) }
 }
 
+/// What retention removes from one storage's chunks ([`prunable`]).
+#[derive(Debug, Default, PartialEq)]
+pub struct Prunable {
+    /// Chunks and gap markers no kept base backup needs, oldest first.
+    pub chunks: Vec<Chunk>,
+    /// Data files whose manifest is gone (a deletion interrupted between the two).
+    pub orphans: Vec<String>,
+}
+
+impl Prunable {
+    /// The objects to delete, in order: each manifest before its data (a data file without
+    /// its manifest is ignored by every reader, and removed by the next prune), then orphans.
+    pub fn objects(&self, cfg: &Config) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.chunks {
+            out.push(manifest_name(cfg, c));
+            if !c.file.is_empty() {
+                out.push(c.file.clone());
+            }
+        }
+        out.extend(self.orphans.iter().cloned());
+        out
+    }
+}
+
+/// A chunk's manifest name.
+pub fn manifest_name(cfg: &Config, c: &Chunk) -> String {
+    format!("{}{CHUNK_SUFFIX}", chunk_stem(cfg, c.from_ts(), c.until_ts()))
+}
+
+/// The chunks of a storage that no restore can use once the oldest kept base backup starts
+/// at `keep_from` (its oplog's `from`): those ending at or before it, except the newest chunk
+/// of all, which tells `pitr push` where to resume. With no kept point-in-time base backup
+/// (`None`) nothing goes. `names` (the storage's listing) gives the orphaned data files.
+pub fn prunable(
+    cfg: &Config,
+    found: &Archived,
+    names: &[String],
+    keep_from: Option<Ts>,
+) -> Prunable {
+    let Some(keep_from) = keep_from else { return Prunable::default() };
+    let newest = found.resume();
+    let chunks: Vec<Chunk> = found
+        .chunks
+        .iter()
+        .filter(|c| c.until_ts() <= keep_from && Some(c.until_ts()) != newest)
+        .cloned()
+        .collect();
+    let prefix = chunk_prefix(cfg);
+    let orphans = names
+        .iter()
+        .filter(|n| !found.chunks.iter().any(|c| &c.file == *n))
+        .filter(|n| {
+            let Some(rest) = n.strip_prefix(&prefix) else { return false };
+            let Some(stem) = rest
+                .strip_suffix(&format!("{DATA_SUFFIX}{}", crate::archive::crypt::SUFFIX))
+                .or_else(|| rest.strip_suffix(DATA_SUFFIX))
+            else {
+                return false;
+            };
+            // `<from>-<until>`; old enough, and not a chunk being written at the chain's tip.
+            stem.split_once('-')
+                .and_then(|(_, until)| Ts::parse_sortable(until))
+                .is_some_and(|until| until <= keep_from && newest.is_some_and(|n| until <= n))
+        })
+        .cloned()
+        .collect();
+    Prunable { chunks, orphans }
+}
+
 /// A restore to a point in time: the base backup's id, the chunks to replay after it, and
 /// the point itself.
 #[derive(Debug)]

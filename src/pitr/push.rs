@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use super::{Archived, CHUNK_FORMAT, CHUNK_SUFFIX, Chunk, DATA_SUFFIX, archived};
+use super::{Archived, CHUNK_FORMAT, Chunk, DATA_SUFFIX, archived, manifest_name};
 use crate::config::Config;
 use crate::error::{CliError, Outcome};
 use crate::files::hex;
@@ -241,10 +241,6 @@ fn gap_marker(cfg: &Config, from: Ts, until: Ts) -> Chunk {
         created_at: crate::repo::now_rfc3339(),
         gap: true,
     }
-}
-
-fn manifest_name(cfg: &Config, c: &Chunk) -> String {
-    format!("{}{CHUNK_SUFFIX}", super::chunk_stem(cfg, c.from_ts(), c.until_ts()))
 }
 
 async fn put_manifest(cfg: &Config, s: &Storage, c: &Chunk) -> anyhow::Result<()> {

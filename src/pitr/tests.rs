@@ -119,3 +119,50 @@ fn restorable_windows_run_from_each_base_to_where_its_chain_stops() {
     );
     assert!(text.contains("daraa_ops_pitr_lag_seconds{database=\"d\"} 7\n"), "{text}");
 }
+
+#[test]
+fn prune_takes_chunks_before_the_oldest_kept_base_but_never_the_tip() {
+    let cfg = crate::config::parse_str(
+        "mongodb:\n  uri: mongodb://h/\n  database: d\nbackup:\n  name_prefix: p\n",
+        std::path::Path::new("c.yaml"),
+    )
+    .unwrap();
+    let mut chunks = vec![c(10, 20, false), c(20, 25, true), c(25, 30, false), c(30, 40, false)];
+    for ch in &mut chunks {
+        if !ch.file.is_empty() {
+            ch.file = format!(
+                "p-d-oplog-{}-{}.bson.gz",
+                t(ch.from.t).sortable(),
+                t(ch.until.t).sortable()
+            );
+        }
+    }
+    let found = Archived { chunks };
+    let data = |from: u32, until: u32, suffix: &str| {
+        format!("p-d-oplog-{}-{}.bson.gz{suffix}", t(from).sortable(), t(until).sortable())
+    };
+    // On the listing: the chunks' data, a manifest's orphan (deletion cut short), an orphan
+    // newer than the base's start, and one past the tip (a chunk being written).
+    let names = vec![
+        found.chunks[0].file.clone(),
+        data(5, 10, ".age"),
+        data(26, 28, ""),
+        data(40, 45, ""),
+        "p-d-20260101T000000Z.tar.gz".to_owned(),
+    ];
+    let ends = |p: &Prunable| p.chunks.iter().map(|c| c.until.t).collect::<Vec<_>>();
+    // The oldest kept base starts at 25: the chunk up to 20 and the gap up to 25 go, and
+    // the old orphan; the one at 26-28 and the tip's chunk-in-progress stay.
+    let p = prunable(&cfg, &found, &names, Some(t(25)));
+    assert_eq!(ends(&p), vec![20, 25]);
+    assert_eq!(p.orphans, vec![data(5, 10, ".age")]);
+    // Manifests before their data.
+    let objects = p.objects(&cfg);
+    assert_eq!(objects[0], manifest_name(&cfg, &found.chunks[0]));
+    assert_eq!(objects[1], found.chunks[0].file);
+    assert_eq!(objects.len(), 4, "{objects:?}");
+    // A base starting after everything: all but the newest chunk (where pushing resumes).
+    assert_eq!(ends(&prunable(&cfg, &found, &names, Some(t(100)))), vec![20, 25, 30]);
+    // No kept point-in-time base: nothing.
+    assert_eq!(prunable(&cfg, &found, &names, None), Prunable::default());
+}

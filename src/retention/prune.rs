@@ -59,6 +59,9 @@ pub struct StorageResult {
     pub deleted: Vec<Deleted>,
     /// Every backup of the storage, newest first, kept or not, and why.
     pub backups: Vec<Verdict>,
+    /// Oplog chunk manifests (docs/pitr.md) deleted, or to delete: those ending before the
+    /// oldest kept point-in-time backup starts.
+    pub oplog_chunks: Vec<String>,
 }
 
 /// The backups pinned whatever the rules say, over every storage: the newest drilled one and
@@ -115,15 +118,50 @@ pub async fn apply(cfg: &Config, dry_run: bool) -> Result<Vec<StorageResult>, St
             };
             deleted.push(Deleted { storage: storage.kind(), id: e.id.clone(), reason });
         }
+        let oplog_chunks = prune_chunks(cfg, storage, entries, &verdicts, dry_run).await?;
         results.push(StorageResult {
             storage: storage.kind(),
             location: storage.describe(),
             kept: verdicts.iter().filter(|v| v.keep && !v.marks.contains(&"incomplete")).count(),
             deleted,
             backups: verdicts,
+            oplog_chunks,
         });
     }
     Ok(results)
+}
+
+/// Oplog chunks go with the backups that needed them: those ending before the oldest kept
+/// point-in-time backup of this storage starts (a restore to a time reads one storage's
+/// backups and chunks). Each manifest is deleted before its data, one object at a time, so a
+/// cut leaves only data files no reader looks at, which the next prune removes. Returns the
+/// manifests deleted (to delete, in a dry run).
+async fn prune_chunks(
+    cfg: &Config,
+    storage: &storage::Storage,
+    entries: &[repo::Entry],
+    verdicts: &[Verdict],
+    dry_run: bool,
+) -> Result<Vec<String>, StorageError> {
+    let keep_from = entries
+        .iter()
+        .filter(|e| e.is_good() && verdicts.iter().any(|v| v.id == e.id && v.keep))
+        .filter_map(|e| {
+            Some(crate::oplog::Ts::from(e.sidecar.as_ref()?.manifest.oplog.as_ref()?.from))
+        })
+        .min();
+    if keep_from.is_none() {
+        return Ok(Vec::new());
+    }
+    let found = crate::pitr::archived(cfg, storage).await?;
+    let names: Vec<String> = storage.list().await?.into_iter().map(|o| o.name).collect();
+    let prunable = crate::pitr::prunable(cfg, &found, &names, keep_from);
+    if !dry_run {
+        for name in prunable.objects(cfg) {
+            storage.delete(&[name]).await?;
+        }
+    }
+    Ok(prunable.chunks.iter().map(|c| crate::pitr::manifest_name(cfg, c)).collect())
 }
 
 /// Every backup of one storage with its verdict, newest first. Good backups follow the plan;
@@ -223,6 +261,14 @@ pub fn describe(results: &[StorageResult], dry_run: bool) -> Vec<String> {
                 };
                 lines.push(format!("{verb} {} from {} ({reason})", d.id, r.location));
             }
+        }
+        if let (Some(first), Some(last)) = (r.oplog_chunks.first(), r.oplog_chunks.last()) {
+            lines.push(format!(
+                "{} {} oplog chunk(s) from {}: {first} .. {last} (older than the oldest kept point-in-time backup)",
+                verb,
+                r.oplog_chunks.len(),
+                r.location
+            ));
         }
         lines.push(format!(
             "{}: {} backup(s) kept{}",

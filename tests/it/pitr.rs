@@ -590,3 +590,90 @@ async fn a_pusher_with_an_empty_local_folder_resumes_from_s3() {
     assert_eq!(second["entries"], 1, "{second}");
     db.drop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_deletes_the_chunks_only_deleted_backups_needed() {
+    let Some(services) = oplog_services().await else { return };
+    let job = Job::new("pitrprune", &services, &JobOptions { s3: true, ..JobOptions::default() });
+    let db = job.db().await;
+    step(&db, FIRST, 0).await;
+    let (code, b1, err) = job.json(&["backup"]);
+    assert_eq!(code, 0, "{err}");
+    step(&db, FIRST, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (code, r, err) = job.json(&["pitr", "push", "--once"]);
+    assert_eq!(code, 0, "{err}\n{r}");
+    // A write after the archived part, then the second base backup (its oplog starts at
+    // that write, after the first chunk's end); the chain goes on after it.
+    step(&db, FIRST, 3).await;
+    let (code, b2, err) = job.json(&["backup"]);
+    assert_eq!(code, 0, "{err}");
+    step(&db, FIRST, 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (code, last, err) = job.json(&["pitr", "push", "--once"]);
+    assert_eq!(code, 0, "{err}\n{last}");
+    let sidecar = |b: &serde_json::Value| -> serde_json::Value {
+        let name = format!("{}.manifest.json", b["id"].as_str().unwrap());
+        serde_json::from_slice(&std::fs::read(job.backup_dir.join(name)).unwrap()).unwrap()
+    };
+    let b2_from = &sidecar(&b2)["oplog"]["from"];
+    let key = |v: &serde_json::Value| (v["t"].as_u64().unwrap(), v["i"].as_u64().unwrap());
+    let before = chunks(&job);
+    let (old, new): (Vec<_>, Vec<_>) =
+        before.iter().partition(|c| key(&c["until"]) <= key(b2_from));
+    assert!(!old.is_empty() && !new.is_empty(), "{before:?}");
+    let stem = |c: &serde_json::Value| {
+        format!(
+            "daraa-{}-oplog-{:010}.{:010}-{:010}.{:010}.chunk.json",
+            job.database,
+            key(&c["from"]).0,
+            key(&c["from"]).1,
+            key(&c["until"]).0,
+            key(&c["until"]).1
+        )
+    };
+    let text = std::fs::read_to_string(&job.config).unwrap();
+    std::fs::write(&job.config, format!("{text}retention: {{keep_days: null, keep_last: 1}}\n"))
+        .unwrap();
+    // The dry run names the chunks before B2 began, in both storages, and deletes nothing.
+    let files = job.local_files();
+    let (code, dry, err) = job.json(&["prune", "--dry-run"]);
+    assert_eq!(code, 0, "{err}\n{dry}");
+    let expected: Vec<String> = old.iter().map(|c| stem(c)).collect();
+    for s in dry["storages"].as_array().unwrap() {
+        assert_eq!(s["oplog_chunks"], serde_json::json!(expected), "{s}");
+    }
+    assert_eq!(job.local_files(), files);
+    let r = job.run(&["prune", "--dry-run"], &[]);
+    assert!(
+        r.stdout.contains(&format!("would delete {} oplog chunk(s)", old.len())),
+        "{}",
+        r.stdout
+    );
+    // The prune: B1 goes, and with it the chunks (manifests and data) only it needed, in
+    // S3 too; the chain after B2 stays whole and restorable.
+    let (code, p, err) = job.json(&["prune"]);
+    assert_eq!(code, 0, "{err}\n{p}");
+    let after = chunks(&job);
+    assert_eq!(after.len(), new.len(), "{after:?}");
+    let local = job.local_files();
+    let remote: Vec<String> =
+        job.s3().await.list().await.unwrap().into_iter().map(|o| o.name).collect();
+    for c in &old {
+        let data = c["file"].as_str().unwrap();
+        for listing in [&local, &remote] {
+            assert!(!listing.contains(&stem(c)), "{} left: {listing:?}", stem(c));
+            assert!(data.is_empty() || !listing.contains(&data.to_owned()), "{data} left");
+        }
+    }
+    assert!(!local.iter().any(|f| f.starts_with(b1["id"].as_str().unwrap())), "{local:?}");
+    let (code, st, err) = job.json(&["pitr", "status"]);
+    assert_eq!(code, 0, "{err}\n{st}");
+    for s in st["storages"].as_array().unwrap() {
+        let w = &s["windows"];
+        assert_eq!(w.as_array().unwrap().len(), 1, "{s}");
+        assert_eq!(w[0]["bases"], serde_json::json!([b2["id"]]), "{s}");
+        assert_eq!(w[0]["until"]["ts"], last["until"], "{s}");
+    }
+    db.drop().await.unwrap();
+}
