@@ -220,7 +220,7 @@ complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l no-progr
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -l yes -d 'Answer yes to confirmation prompts (needed for destructive actions without a terminal)'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand restore" -s V -l version -d 'Print version'
-complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand drill" -l to-time -d 'Drill a restore to this time (RFC 3339, or T,I): the newest backup ending before it, then the oplog archived by `pitr push` up to it' -r
+complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand drill" -l to-time -d 'Drill a restore to this time (RFC 3339, or T,I): the newest backup ending before it, then the oplog archived by `pitr push` up to it; `random`: a random point of the newest restorable window (`pitr status`)' -r
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand drill" -l config -d 'Config file [default: $DARAA_OPS_CONFIG, ./daraa-ops.yaml, /etc/daraa-ops/daraa-ops.yaml]' -r -F
 complete -c daraa-ops -n "__fish_daraa_ops_using_subcommand drill" -l output -d 'Output for people (text) or one JSON object on stdout when the command ends (json)' -r -f -a "text\t''
 json\t''"

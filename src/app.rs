@@ -98,6 +98,7 @@ async fn record_check(check: PendingCheck, result: &anyhow::Result<Outcome>, int
         error,
         contents_checked: check.contents_checked,
         restore_seconds: check.restore_seconds,
+        to_time: check.to_time,
     };
     check.source.record_check(check.kind, record).await;
 }

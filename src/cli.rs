@@ -402,8 +402,9 @@ pub struct DrillArgs {
     #[arg(long)]
     pub mask: bool,
     /// Drill a restore to this time (RFC 3339, or T,I): the newest backup ending before it,
-    /// then the oplog archived by `pitr push` up to it
-    #[arg(long, value_name = "TIME", conflicts_with = "target")]
+    /// then the oplog archived by `pitr push` up to it; `random`: a random point of the
+    /// newest restorable window (`pitr status`)
+    #[arg(long, value_name = "TIME|random", conflicts_with = "target")]
     pub to_time: Option<String>,
 }
 

@@ -37,6 +37,8 @@ pub struct PendingCheck {
     /// verify: whether the contents were checked (false: encrypted, no key).
     pub contents_checked: Option<bool>,
     pub restore_seconds: Option<f64>,
+    /// drill --to-time: the point it restored to.
+    pub to_time: Option<String>,
     /// A drill that ran to its end and found these differences.
     pub problems: Vec<String>,
 }

@@ -35,17 +35,53 @@ pub struct Drilled {
     pub result: anyhow::Result<Vec<String>>,
     pub seconds: f64,
     pub restore_seconds: Option<f64>,
+    /// `--to-time`: the point restored to (`T,I`).
+    pub to_time: Option<String>,
     pub documents: u64,
     pub bytes: u64,
     pub checks: Vec<CollectionCheck>,
     pub queries: Vec<QueryCheck>,
 }
 
+/// `--to-time random`.
+pub const RANDOM: &str = "random";
+
+/// A random point (`T,I`) of the newest window a restore to a time can reach, over every
+/// storage (docs/pitr.md): a random second of it, the last entry of that second, within the
+/// window's ends.
+async fn random_point(cfg: &crate::config::Config) -> anyhow::Result<String> {
+    let status = crate::pitr::status::status(cfg).await?;
+    let Some(w) = status
+        .storages
+        .iter()
+        .flat_map(|s| s.windows.iter())
+        .max_by_key(|w| (w.until.ts, w.from.ts))
+    else {
+        return Err(CliError::usage(format!(
+            "drill --to-time random: nothing of {} can be restored to a point in time",
+            cfg.mongodb.database
+        ))
+        .with_hint(
+            "a point-in-time backup (`daraa-ops backup`) and `daraa-ops pitr push` make a window; `daraa-ops pitr status` shows them",
+        )
+        .into());
+    };
+    let (from, until) = (w.from.ts, w.until.ts);
+    let second = rand::random_range(from.t..=until.t);
+    let point = crate::oplog::Ts { t: second, i: u32::MAX }.clamp(from, until);
+    tracing::info!("drill --to-time random: {point}, in the window {from} to {until}");
+    Ok(point.pair())
+}
+
 /// Runs a drill (docs/operations.md, "Restore drills").
 pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Drilled> {
     let cfg = env.cfg;
     let started = Instant::now();
-    let plan = match &req.to_time {
+    let to_time = match req.to_time.as_deref() {
+        Some(RANDOM) => Some(random_point(cfg).await?),
+        other => other.map(str::to_owned),
+    };
+    let plan = match &to_time {
         Some(t) => Some(crate::pitr::plan(cfg, t).await?),
         None => None,
     };
@@ -110,6 +146,7 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Drilled> {
         result,
         seconds: started.elapsed().as_secs_f64(),
         restore_seconds: summary.restore_seconds,
+        to_time: summary.to_time.clone(),
         documents: summary.documents.unwrap_or(0),
         bytes: summary.bytes.unwrap_or(0),
         checks: summary.collections.take().unwrap_or_default(),

@@ -28,6 +28,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> anyhow::Result<Outcome> {
         kind: crate::repo::CheckKind::Drill,
         contents_checked: None,
         restore_seconds: d.restore_seconds,
+        to_time: d.to_time.clone(),
         problems: d.result.as_ref().map(Clone::clone).unwrap_or_default(),
     });
     let problems = d.result?;

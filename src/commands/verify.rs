@@ -17,6 +17,7 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         kind: crate::repo::CheckKind::Verify,
         contents_checked: Some(checked.contents_checked),
         restore_seconds: None,
+        to_time: None,
         problems: Vec::new(),
     });
     let v = checked.result?;

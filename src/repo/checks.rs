@@ -33,6 +33,10 @@ pub struct Check {
     /// drill: seconds the restore into the scratch database took (the restore time to expect).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore_seconds: Option<f64>,
+    /// drill --to-time: the point it restored to (`T,I`): the backup, then the archived
+    /// oplog up to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_time: Option<String>,
 }
 
 /// Which check ran.

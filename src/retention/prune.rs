@@ -391,7 +391,14 @@ mod tests {
     }
 
     fn check(at: &str, ok: bool) -> Check {
-        Check { at: at.into(), ok, error: None, contents_checked: None, restore_seconds: None }
+        Check {
+            at: at.into(),
+            ok,
+            error: None,
+            contents_checked: None,
+            restore_seconds: None,
+            to_time: None,
+        }
     }
 
     fn entry(id: &str, day: u8, imported: bool, checks: Option<Checks>) -> Entry {

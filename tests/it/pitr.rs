@@ -240,6 +240,10 @@ async fn backups_without_an_oplog_say_they_are_not_point_in_time() {
         r.stderr
     );
     assert_eq!(job.local_files(), before);
+    // Without point-in-time backups or chunks there is no window to drill into.
+    let r = job.run(&["drill", "--to-time", "random"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("nothing of") && r.stderr.contains("pitr status"), "{}", r.stderr);
     job.drop_database().await;
 
     // On the server with an oplog, --no-oplog leaves it out and says why.
@@ -592,7 +596,8 @@ async fn a_pusher_with_an_empty_local_folder_resumes_from_s3() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn prune_deletes_the_chunks_only_deleted_backups_needed() {
+async fn prune_deletes_the_chunks_only_deleted_backups_needed_and_a_random_drill_stays_in_the_window()
+ {
     let Some(services) = oplog_services().await else { return };
     let job = Job::new("pitrprune", &services, &JobOptions { s3: true, ..JobOptions::default() });
     let db = job.db().await;
@@ -609,6 +614,8 @@ async fn prune_deletes_the_chunks_only_deleted_backups_needed() {
     let (code, b2, err) = job.json(&["backup"]);
     assert_eq!(code, 0, "{err}");
     step(&db, FIRST, 2).await;
+    // One insert: before its timestamp the collection holds 3 documents, from it on 4.
+    let ts2 = newest(&job.client().await).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (code, last, err) = job.json(&["pitr", "push", "--once"]);
     assert_eq!(code, 0, "{err}\n{last}");
@@ -675,5 +682,27 @@ async fn prune_deletes_the_chunks_only_deleted_backups_needed() {
         assert_eq!(w[0]["bases"], serde_json::json!([b2["id"]]), "{s}");
         assert_eq!(w[0]["until"]["ts"], last["until"], "{s}");
     }
+    // A drill to a random point of that window: the point is inside it, the replay gives
+    // the collection as it was then, and the result is recorded on the base with the point.
+    let window = &st["storages"][0]["windows"][0];
+    let pair = |v: &serde_json::Value| -> (u32, u32) {
+        let (t, i) = v.as_str().unwrap().split_once(',').unwrap();
+        (t.parse().unwrap(), i.parse().unwrap())
+    };
+    let (code, d, err) = job.json(&["drill", "--to-time", "random"]);
+    assert_eq!(code, 0, "{err}\n{d}");
+    let point = pair(&d["to_time"]);
+    assert!(pair(&window["from"]["ts"]) <= point && point <= pair(&window["until"]["ts"]), "{d}");
+    let c = d["collections"].as_array().unwrap().iter().find(|c| c["name"] == FIRST).unwrap();
+    assert_eq!(
+        c["restored_documents"],
+        if point >= ts2 { 4 } else { 3 },
+        "{d} (insert at {ts2:?})"
+    );
+    let checks = job.backup_dir.join(format!("{}.checks.json", b2["id"].as_str().unwrap()));
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(checks).unwrap()).unwrap();
+    assert_eq!(record["drilled"]["to_time"], d["to_time"], "{record}");
+    assert_eq!(record["drilled"]["ok"], true, "{record}");
     db.drop().await.unwrap();
 }
