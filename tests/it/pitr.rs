@@ -706,3 +706,97 @@ async fn prune_deletes_the_chunks_only_deleted_backups_needed_and_a_random_drill
     assert_eq!(record["drilled"]["ok"], true, "{record}");
     db.drop().await.unwrap();
 }
+
+/// Every chunk manifest of a storage listing has its data file there (a manifest is written
+/// after its data, so a kill never leaves one without).
+fn manifests_have_their_data(names: &[String], read: impl Fn(&str) -> serde_json::Value) {
+    for n in names.iter().filter(|n| n.ends_with(".chunk.json")) {
+        let m = read(n);
+        let file = m["file"].as_str().unwrap();
+        assert!(file.is_empty() || names.contains(&file.to_owned()), "{n} without {file}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pusher_killed_between_any_two_writes_leaves_a_whole_chain() {
+    let Some(services) = oplog_services().await else { return };
+    let job = Job::new("pitrkill", &services, &JobOptions { s3: true, ..JobOptions::default() });
+    let client = job.client().await;
+    let db = job.db().await;
+    for k in 0..5 {
+        step(&db, FIRST, k).await;
+    }
+    let (code, _, err) = job.json(&["backup"]);
+    assert_eq!(code, 0, "{err}");
+    let s3 = job.s3().await;
+    let mut k = 5;
+    let mut kills = 0;
+    // The Nth storage write of a push (data, then manifest, local then S3, per chunk): stopped
+    // there and killed; the next push completes the chain.
+    for n in 1.. {
+        for _ in 0..3 {
+            step(&db, FIRST, k).await;
+            k += 1;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        match crate::support::stop_after_write(&job, &["pitr", "push", "--once"], n) {
+            crate::support::Ended::Killed => kills += 1,
+            crate::support::Ended::Exited(code) => {
+                assert_eq!(code, 0, "push with fewer than {n} writes");
+                break;
+            }
+        }
+        // What the kill left: no manifest without its data, in either storage.
+        let local = job.local_files();
+        manifests_have_their_data(&local, |n| {
+            serde_json::from_slice(&std::fs::read(job.backup_dir.join(n)).unwrap()).unwrap()
+        });
+        let remote: Vec<String> = s3.list().await.unwrap().into_iter().map(|o| o.name).collect();
+        let mut bodies = BTreeMap::new();
+        for n in remote.iter().filter(|n| n.ends_with(".chunk.json")) {
+            let bytes = s3.get_bytes(n).await.unwrap().unwrap();
+            bodies.insert(n.clone(), serde_json::from_slice::<serde_json::Value>(&bytes).unwrap());
+        }
+        manifests_have_their_data(&remote, |n| bodies[n].clone());
+        // The next push finishes: both storages hold the same whole chain.
+        let (code, r, err) = job.json(&["pitr", "push", "--once"]);
+        assert_eq!(code, 0, "after a kill at write {n}: {err}\n{r}");
+        let chain = chunks(&job);
+        for w in chain.windows(2) {
+            assert_eq!(w[1]["from"], w[0]["until"], "write {n}: {chain:?}");
+        }
+        let remote: BTreeSet<String> =
+            s3.list().await.unwrap().into_iter().map(|o| o.name).collect();
+        for c in &chain {
+            let f = c["file"].as_str().unwrap();
+            assert!(f.is_empty() || remote.contains(f), "write {n}: {f} not in S3");
+        }
+        // No entry twice, none missing: the chain's entries are the oplog's in its window.
+        let ts = |v: &serde_json::Value| bson::Timestamp {
+            time: v["t"].as_u64().unwrap() as u32,
+            increment: v["i"].as_u64().unwrap() as u32,
+        };
+        let (from, until) = (ts(&chain[0]["from"]), ts(&chain.last().unwrap()["until"]));
+        let in_oplog = client
+            .database("local")
+            .collection::<Document>("oplog.rs")
+            .count_documents(doc! {"ts": {"$gt": from, "$lte": until}, "ns": format!("{}.{FIRST}", job.database)})
+            .await
+            .unwrap();
+        let archived: u64 = chain.iter().map(|c| c["entries"].as_u64().unwrap()).sum();
+        assert_eq!(archived, in_oplog, "write {n}: {chain:?}");
+    }
+    assert!(kills >= 4, "only {kills} kills: a push makes at least four writes");
+    // The chain built through the kills restores the collection as it is now.
+    let last = chunks(&job).last().unwrap()["until"].clone();
+    let target = format!("{}_k", job.database);
+    let to = format!("{},{}", last["t"], last["i"]);
+    let (code, r, err) = job.json(&["restore", "--to-time", &to, "--target-db", &target, "--yes"]);
+    assert_eq!(code, 0, "{err}\n{r}");
+    assert_eq!(
+        crate::support::docs_by_id(&client.database(&target), FIRST).await,
+        crate::support::docs_by_id(&db, FIRST).await
+    );
+    client.database(&target).drop().await.unwrap();
+    db.drop().await.unwrap();
+}

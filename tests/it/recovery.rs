@@ -5,47 +5,12 @@
 //! same command run again exits 0 and leaves the end state it promises.
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bson::{Document, doc};
 
 use crate::support::Edit as _;
-use crate::support::{Job, JobOptions, secret_file, services};
-
-/// How a run stopped at a write ended.
-enum Ended {
-    /// It stopped after its Nth write and was killed there.
-    Killed,
-    /// It made fewer writes and exited with this code.
-    Exited(i32),
-}
-
-/// Runs `args` stopping after the `n`th storage write; kills it there.
-fn stop_after_write(job: &Job, args: &[&str], n: usize) -> Ended {
-    let mut child = job
-        .command(args)
-        .env("DARAA_OPS_STOP_AFTER_WRITES", n.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Ended::Exited(status.code().unwrap_or(-1));
-        }
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
-        let state = stat.rsplit(')').next().and_then(|r| r.split_whitespace().next());
-        if state == Some("T") {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            return Ended::Killed;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(120), "{args:?} neither stopped nor ended");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
+use crate::support::{Ended, Job, JobOptions, secret_file, services, stop_after_write};
 
 /// Every backup `list` calls complete verifies (with the configured keys).
 fn complete_ones_verify(job: &Job, what: &str) -> Vec<String> {

@@ -553,3 +553,41 @@ fn edits_fail_when_what_they_replace_is_absent() {
     assert!(std::panic::catch_unwind(|| "a: 1\n".edit("b: 2", "b: 3")).is_err());
     assert!(std::panic::catch_unwind(|| "a: 1\n".edit_all("b", "c")).is_err());
 }
+
+/// How a run stopped at a write ended.
+pub enum Ended {
+    /// It stopped after its Nth write and was killed there.
+    Killed,
+    /// It made fewer writes and exited with this code.
+    Exited(i32),
+}
+
+/// Runs `args` stopping after the `n`th storage write; kills it there.
+pub fn stop_after_write(job: &Job, args: &[&str], n: usize) -> Ended {
+    let mut child = job
+        .command(args)
+        .env("DARAA_OPS_STOP_AFTER_WRITES", n.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Ended::Exited(status.code().unwrap_or(-1));
+        }
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
+        let state = stat.rsplit(')').next().and_then(|r| r.split_whitespace().next());
+        if state == Some("T") {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return Ended::Killed;
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(120),
+            "{args:?} neither stopped nor ended"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
