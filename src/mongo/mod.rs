@@ -130,7 +130,12 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
             Some(SelectionCriteria::ReadPreference(driver_read_preference(rp)));
     }
     if let Some(path) = std::env::var_os(crate::config::env_vars::COMMAND_LOG) {
-        options.command_event_handler = Some(command_log(path.into()));
+        let account = match role {
+            Role::Operator => "operator",
+            Role::Job(j) => j.name(),
+            Role::Admin => "admin",
+        };
+        options.command_event_handler = Some(command_log(path.into(), account));
     }
     let client = Client::with_options(options)
         .map_err(|e| classify(&e, &display_uri, user.as_deref(), &secret_values))?;
@@ -146,10 +151,12 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
 }
 
 /// Appends every command sent to a file, one line each: its name (`aggregate:$stage` for
-/// stages with their own privilege), the database it ran on and the collection it names, tab
-/// separated (see [`privileges::resource_of`]); for privilege audits and the crash tests.
+/// stages with their own privilege), the database it ran on, the collection it names (see
+/// [`privileges::resource_of`]) and the account the connection was opened for (the job's,
+/// `operator` or `admin`), tab separated; for privilege audits and the crash tests.
 fn command_log(
     path: std::path::PathBuf,
+    account: &'static str,
 ) -> mongodb::event::EventHandler<mongodb::event::command::CommandEvent> {
     mongodb::event::EventHandler::callback(move |ev| {
         use std::io::Write as _;
@@ -159,7 +166,7 @@ fn command_log(
             // One write per line: concurrent insertion workers append to the same file, and
             // `writeln!` may write the name and the newline separately (lines got mixed).
             if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
-                let _ = f.write_all(format!("{name}\t{db}\t{collection}\n").as_bytes());
+                let _ = f.write_all(format!("{name}\t{db}\t{collection}\t{account}\n").as_bytes());
             }
         }
     })

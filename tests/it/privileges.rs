@@ -59,6 +59,65 @@ fn the_example_roles_grant_what_each_job_needs() {
     }
 }
 
+/// Runs each command with its sent commands recorded, and checks every one against the
+/// privilege table, the job's list and the resource of its grant.
+fn check_runs(
+    job: &TestJob,
+    runs: &[(Job, &str, Vec<&str>)],
+    problems: &mut Vec<String>,
+    resources: &mut BTreeSet<(&'static str, String, String)>,
+) {
+    for (j, target, args) in runs {
+        let log = job.dir.path().join(format!("commands-{}.log", j.name()));
+        let _ = std::fs::remove_file(&log);
+        let r = job.run(args, &[("DARAA_OPS_COMMAND_LOG", log.to_str().unwrap())]);
+        assert!(matches!(r.code, 0 | 6), "{args:?}: {}", r.stderr);
+        // name, database, collection, and the account the connection was opened for: the
+        // job's own (its role is the one granted), never another's.
+        let mut sent = BTreeSet::new();
+        for l in std::fs::read_to_string(&log).unwrap_or_default().lines() {
+            let f: Vec<&str> = l.split('\t').collect();
+            let account = f.get(3).copied().unwrap_or_default();
+            if account != j.name() {
+                problems.push(format!("{args:?} sends {} as {account}, not as {}", f[0], j.name()));
+            }
+            let field = |i: usize| f.get(i).map_or_else(String::new, |s| (*s).to_owned());
+            sent.insert((field(0), field(1), field(2)));
+        }
+        assert!(!sent.is_empty(), "{args:?}: nothing recorded");
+        // The database the job's role grants on: the job's own (the drill's scratch one), or
+        // the restore's target.
+        let granted_db = j.database(target);
+        for (c, on_db, collection) in &sent {
+            if NO_PRIVILEGE.contains(&c.as_str()) {
+                continue;
+            }
+            let Some(need) = COMMANDS.iter().find(|n| n.command == c) else {
+                problems.push(format!("{args:?} sends {c}, which src/mongo/privileges.rs lacks"));
+                continue;
+            };
+            if !j.commands().contains(&c.as_str()) {
+                problems.push(format!("{args:?} sends {c}, not listed for the {} job", j.name()));
+            }
+            resources.insert((j.name(), c.clone(), on_db.clone()));
+            // A grant on {db, collection: ""} covers the database's collections, never its
+            // system collections; cluster commands go to admin.
+            let fits = match need.on {
+                On::Database => *on_db == granted_db && !collection.starts_with("system."),
+                On::Cluster => on_db == "admin",
+                On::Oplog => on_db == "local" && collection == "oplog.rs",
+            };
+            if !fits {
+                problems.push(format!(
+                    "{args:?} sends {c} on {on_db}.{collection}, outside the {} job's grant ({:?} of {granted_db})",
+                    j.name(),
+                    need.on
+                ));
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_a_job_sends_is_in_the_table_and_its_role() {
     let Some(s) = services() else { return };
@@ -112,52 +171,7 @@ async fn every_command_a_job_sends_is_in_the_table_and_its_role() {
     ];
     let mut problems = Vec::new();
     let mut resources = BTreeSet::new();
-    for (j, target, args) in &runs {
-        let log = job.dir.path().join(format!("commands-{}.log", j.name()));
-        let _ = std::fs::remove_file(&log);
-        let r = job.run(args, &[("DARAA_OPS_COMMAND_LOG", log.to_str().unwrap())]);
-        assert!(matches!(r.code, 0 | 6), "{args:?}: {}", r.stderr);
-        // name, database, collection
-        let sent: BTreeSet<(String, String, String)> = std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| {
-                let mut f = l.split('\t').map(str::to_owned);
-                (f.next().unwrap(), f.next().unwrap_or_default(), f.next().unwrap_or_default())
-            })
-            .collect();
-        assert!(!sent.is_empty(), "{args:?}: nothing recorded");
-        // The database the job's role grants on: the job's own (the drill's scratch one), or
-        // the restore's target.
-        let granted_db = j.database(target);
-        for (c, on_db, collection) in &sent {
-            if NO_PRIVILEGE.contains(&c.as_str()) {
-                continue;
-            }
-            let Some(need) = COMMANDS.iter().find(|n| n.command == c) else {
-                problems.push(format!("{args:?} sends {c}, which src/mongo/privileges.rs lacks"));
-                continue;
-            };
-            if !j.commands().contains(&c.as_str()) {
-                problems.push(format!("{args:?} sends {c}, not listed for the {} job", j.name()));
-            }
-            resources.insert((j.name(), c.clone(), on_db.clone()));
-            // A grant on {db, collection: ""} covers the database's collections, never its
-            // system collections; cluster commands go to admin.
-            let fits = match need.on {
-                On::Database => *on_db == granted_db && !collection.starts_with("system."),
-                On::Cluster => on_db == "admin",
-                On::Oplog => on_db == "local" && collection == "oplog.rs",
-            };
-            if !fits {
-                problems.push(format!(
-                    "{args:?} sends {c} on {on_db}.{collection}, outside the {} job's grant ({:?} of {granted_db})",
-                    j.name(),
-                    need.on
-                ));
-            }
-        }
-    }
+    check_runs(&job, &runs, &mut problems, &mut resources);
     // The runs exercised what they are meant to: a rename on the target, inserts of archived
     // parts into S3 and local sinks' database reads, the masked restore's collections.
     for (job_name, command, on) in [
@@ -174,6 +188,53 @@ async fn every_command_a_job_sends_is_in_the_table_and_its_role() {
     for d in [&other, &masked] {
         client.database(d).drop().await.unwrap();
     }
+    db.drop().await.unwrap();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn point_in_time_jobs_send_only_what_their_roles_grant() {
+    let Some(s) = crate::support::oplog_services().await else { return };
+    let job = TestJob::new("privpitr", &s, &JobOptions { s3: true, ..Default::default() });
+    let db = job.db().await;
+    db.collection("orders").insert_many((0..10).map(|i| doc! {"n": i})).await.unwrap();
+    let other = format!("{}_other", job.database);
+    // A base backup with its oplog, one chunk after it, then restores and a drill to it.
+    let mut problems = Vec::new();
+    let mut resources = BTreeSet::new();
+    let runs = vec![(Job::Backup, job.database.as_str(), vec!["backup", "--no-prune"])];
+    check_runs(&job, &runs, &mut problems, &mut resources);
+    db.collection("orders").insert_one(doc! {"n": 10}).await.unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let runs = vec![(Job::Backup, job.database.as_str(), vec!["pitr", "push", "--once"])];
+    let mut pushed = BTreeSet::new();
+    check_runs(&job, &runs, &mut problems, &mut pushed);
+    assert!(
+        pushed.contains(&("backup", "find:oplog".to_owned(), "local".to_owned())),
+        "pitr push never read the oplog: {pushed:?}"
+    );
+    let (code, st, err) = job.json(&["pitr", "status"]);
+    assert_eq!(code, 0, "{err}");
+    let to = st["last_entry"]["ts"].as_str().unwrap().to_owned();
+    let runs = vec![
+        (Job::Restore, other.as_str(), vec!["restore", "--to-time", &to, "--target-db", &other]),
+        (Job::Drill, job.database.as_str(), vec!["drill", "--to-time", &to]),
+    ];
+    check_runs(&job, &runs, &mut problems, &mut resources);
+    // The pusher read the oplog (its grant on local.oplog.rs); the backup did too.
+    let (d, scratch) = (job.database.clone(), Job::Drill.database(&job.database));
+    for (job_name, command, on) in [
+        ("backup", "find:oplog", "local"),
+        ("backup", "find", d.as_str()),
+        ("restore", "insert", other.as_str()),
+        ("drill", "insert", scratch.as_str()),
+    ] {
+        assert!(
+            resources.contains(&(job_name, command.to_owned(), on.to_owned())),
+            "{job_name} never sent {command} on {on}: {resources:?}"
+        );
+    }
+    job.client().await.database(&other).drop().await.unwrap();
     db.drop().await.unwrap();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
