@@ -25,6 +25,15 @@ pub async fn run(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Outcome> {
     let target_db = prepared.target_db.clone();
     if args.dry_run {
         ctx.out.line(format!("would restore {} into {target_db}:", prepared.survey.manifest.id));
+        if let Some((entries, chunks, until)) = prepared.replay_plan() {
+            ctx.out.line(format!(
+                "  then replay {entries} oplog entries of {} chunk(s) up to {until}:",
+                chunks.len()
+            ));
+            for c in chunks {
+                ctx.out.line(format!("    {c}"));
+            }
+        }
         for c in prepared.plan(&req) {
             ctx.out.line(format!(
                 "  {:<32} {:>10} documents   target has {:>10}   {}",

@@ -105,7 +105,7 @@ pub async fn prepare(env: Env<'_>, req: &Request) -> anyhow::Result<Prepared> {
         Some(plan) => Some(std::sync::Arc::new(super::PointInTime::of(cfg, &plan).await?)),
         None => None,
     };
-    Ok(Prepared {
+    let mut prepared = Prepared {
         target_db,
         source,
         survey,
@@ -116,10 +116,26 @@ pub async fn prepare(env: Env<'_>, req: &Request) -> anyhow::Result<Prepared> {
         summary,
         started,
         point_in_time,
-    })
+    };
+    if let Some((entries, chunks, _)) = prepared.replay_plan() {
+        let chunks = chunks.to_vec();
+        prepared.summary.chunks = Some(chunks);
+        prepared.summary.chunk_entries = Some(entries);
+        env.out.summary(&prepared.summary);
+    }
+    Ok(prepared)
 }
 
 impl Prepared {
+    /// `--to-time`: the chunk entries the replay applies (after the backup's end, at or
+    /// before the point), the chunks' manifests, and the point.
+    pub fn replay_plan(&self) -> Option<(u64, &[String], crate::oplog::Ts)> {
+        let p = self.point_in_time.as_ref()?;
+        let base_end =
+            self.survey.manifest.oplog.as_ref().map_or(crate::oplog::Ts::ZERO, |o| o.until.into());
+        Some((p.replayed_after(base_end), &p.chunk_names, p.until))
+    }
+
     fn selected(&self) -> impl Iterator<Item = &CollectionEntry> {
         self.survey.manifest.collections.iter().filter(|c| self.selected.contains(&c.name))
     }
@@ -373,6 +389,12 @@ pub struct Summary {
     /// `--to-time`: the point restored to (`T,I` and time).
     #[serde(skip_serializing_if = "Option::is_none")]
     to_time: Option<String>,
+    /// `--to-time`: the oplog chunks read after the backup (their manifests), and how many of
+    /// their entries fall after the backup's end and at or before the point (replayed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chunks: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chunk_entries: Option<u64>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     dry_run: bool,
     /// `--mask`: the masking rules were applied (per collection counts in `collections`).

@@ -53,6 +53,8 @@ pub struct PointInTime {
     pub entries: Vec<bson::RawDocumentBuf>,
     pub until: crate::oplog::Ts,
     pub chunks: usize,
+    /// The chunks' manifest names, in chain order.
+    pub chunk_names: Vec<String>,
 }
 
 impl PointInTime {
@@ -62,7 +64,19 @@ impl PointInTime {
             entries: crate::pitr::entries(cfg, plan).await?,
             until: plan.target,
             chunks: plan.chunks.len(),
+            chunk_names: plan.chunks.iter().map(|c| crate::pitr::manifest_name(cfg, c)).collect(),
         })
+    }
+
+    /// How many entries a replay after a base ending at `base_end` applies: those after it
+    /// and at or before the point.
+    pub fn replayed_after(&self, base_end: crate::oplog::Ts) -> u64 {
+        self.entries
+            .iter()
+            .filter_map(|e| e.get_timestamp("ts").ok())
+            .map(crate::oplog::Ts::from)
+            .filter(|t| *t > base_end && *t <= self.until)
+            .count() as u64
     }
 }
 

@@ -346,9 +346,13 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
     assert_eq!(code, 0, "{err}");
     assert!(base["id"].is_string());
     // Writes after it; the state at T1 is what --to-time T1 must give back.
+    let mut mid = (0, 0);
     for k in 30..60 {
         step(&db, FIRST, k).await;
         step(&db, SECOND, k).await;
+        if k == 45 {
+            mid = newest(&client).await;
+        }
     }
     step(&db, "skip", 4).await;
     let t1 = newest(&client).await;
@@ -455,6 +459,42 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
     // for byte, although the source has moved on.
     let target = format!("{}_t1", job.database);
     let t1_text = format!("{},{}", t1.0, t1.1);
+    // The dry run to a point inside a chunk names the base, the chunks up to it and the
+    // entries it would replay (the oplog's entries of the two collections after the base's
+    // end, up to the point, not the rest of the chunk); nothing is created.
+    let mid_text = format!("{},{}", mid.0, mid.1);
+    let (code, dry, err) =
+        job.json(&["restore", "--to-time", &mid_text, "--target-db", &target, "--dry-run"]);
+    assert_eq!(code, 0, "{err}\n{dry}");
+    assert_eq!(dry["id"], base["id"], "{dry}");
+    let (bt, bi) = first["from"].as_str().unwrap().split_once(',').unwrap();
+    let base_end = bson::Timestamp { time: bt.parse().unwrap(), increment: bi.parse().unwrap() };
+    let mid_ts = bson::Timestamp { time: mid.0, increment: mid.1 };
+    let used: Vec<String> = chain
+        .iter()
+        .filter(|c| ts(&c["until"]) > base_end && ts(&c["from"]) < mid_ts)
+        .map(|c| {
+            format!(
+                "daraa-{}-oplog-{:010}.{:010}-{:010}.{:010}.chunk.json",
+                job.database,
+                ts(&c["from"]).time,
+                ts(&c["from"]).increment,
+                ts(&c["until"]).time,
+                ts(&c["until"]).increment
+            )
+        })
+        .collect();
+    assert_eq!(dry["chunks"], serde_json::json!(used), "{dry}");
+    let up_to_mid = client
+        .database("local")
+        .collection::<Document>("oplog.rs")
+        .count_documents(doc! {"ts": {"$gt": base_end, "$lte": mid_ts}, "ns": {"$in": [
+            format!("{}.{FIRST}", job.database), format!("{}.{SECOND}", job.database),
+        ]}})
+        .await
+        .unwrap();
+    assert_eq!(dry["chunk_entries"], up_to_mid, "{dry}");
+    assert!(!client.list_database_names().await.unwrap().contains(&target));
     let (code, r, err) =
         job.json(&["restore", "--to-time", &t1_text, "--target-db", &target, "--yes"]);
     assert_eq!(code, 0, "{err}\n{r}");
