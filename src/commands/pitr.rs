@@ -37,6 +37,9 @@ fn print_status(ctx: &Context, s: &status::Status) {
             s.database
         )),
     }
+    if let Some(e) = &s.remote_error {
+        ctx.out.line(format!("not shown: {e}"));
+    }
     let mut t = crate::output::table();
     t.set_header(["STORAGE", "CHUNKS", "ENTRIES", "SIZE", "BASES", "GAPS"]);
     for st in &s.storages {
@@ -122,6 +125,11 @@ async fn run_push(ctx: &Context, args: &PitrPushArgs) -> anyhow::Result<Outcome>
             report.lag_seconds.unwrap_or(0)
         )),
         _ => ctx.out.line("nothing new to archive"),
+    }
+    if let Some(e) = &report.storage_error {
+        ctx.out.line(format!(
+            "NOT COPIED: {e}; the chunks are complete locally and the next run copies them"
+        ));
     }
     if let Some(g) = &report.gap {
         ctx.out.line(format!(

@@ -44,6 +44,10 @@ pub struct Report {
     /// How the chain began, when this run began it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started: Option<String>,
+    /// A storage other than the local folder could not be written (the first error): the
+    /// chunks are complete locally, the next pass copies them (exit 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,9 +57,16 @@ pub struct Gap {
 }
 
 impl Report {
-    /// The outcome: a gap is exit 6 (data the chain cannot replay), after it was recorded.
+    /// The outcome: a gap is exit 6 (data the chain cannot replay), after it was recorded; a
+    /// storage left behind is exit 5 (complete locally).
     pub fn outcome(&self) -> Outcome {
-        if self.gap.is_some() { Outcome::Drift } else { Outcome::Ok }
+        if self.gap.is_some() {
+            Outcome::Drift
+        } else if self.storage_error.is_some() {
+            Outcome::Partial
+        } else {
+            Outcome::Ok
+        }
     }
 }
 
@@ -87,6 +98,8 @@ pub async fn run(env: Env<'_>, once: bool) -> anyhow::Result<Report> {
                     report.until = r.until.or(report.until);
                     report.lag_seconds = r.lag_seconds;
                     report.gap = r.gap.or(report.gap);
+                    // Where the storages stand now (a recovered S3 is no longer exit 5).
+                    report.storage_error = r.storage_error;
                 }
                 Err(_) if env.cancel.is_cancelled() => return Ok(report),
                 Err(e) => tracing::error!("pitr push: {e:#}; trying again in {}s", pause.as_secs()),
@@ -117,11 +130,27 @@ async fn push(env: Env<'_>) -> anyhow::Result<Report> {
     let mut report = Report { database: cfg.mongodb.database.clone(), ..Report::default() };
     let primary = archived(cfg, &storages[0]).await?;
     // Where archiving stands: the newest end in any storage (a new or wiped local folder
-    // resumes from what S3 holds rather than starting a second chain).
+    // resumes from what S3 holds rather than starting a second chain). A storage that fails
+    // is left for this pass (exit 5): archiving goes on locally, and the next pass copies
+    // what it lacks. The local folder failing stops the pass.
     let mut resume_at = primary.resume();
-    for other in &storages[1..] {
-        report.copied += copy_missing(cfg, &storages[0], other, &primary).await?;
-        resume_at = resume_at.max(archived(cfg, other).await?.resume());
+    let mut down = vec![false; storages.len()];
+    for (i, other) in storages.iter().enumerate().skip(1) {
+        let caught_up = async {
+            let copied = copy_missing(cfg, &storages[0], other, &primary).await?;
+            anyhow::Ok((copied, archived(cfg, other).await?.resume()))
+        };
+        match caught_up.await {
+            Ok((copied, resume)) => {
+                report.copied += copied;
+                resume_at = resume_at.max(resume);
+            }
+            Err(e) if env.cancel.is_cancelled() => return Err(e),
+            Err(e) => {
+                down[i] = true;
+                storage_failed(&mut report, other, &e);
+            }
+        }
     }
     let mongo = crate::mongo::connect(
         &cfg.mongodb,
@@ -184,11 +213,24 @@ async fn push(env: Env<'_>) -> anyhow::Result<Report> {
     report.from = Some(resume.pair());
     for built in chunks {
         report.entries += built.chunk.entries;
-        for s in &storages {
-            if !built.data.is_empty() {
-                s.put_bytes(&built.chunk.file, &built.data).await?;
+        for (i, s) in storages.iter().enumerate() {
+            if down[i] {
+                continue;
             }
-            put_manifest(cfg, s, &built.chunk).await?;
+            let stored = async {
+                if !built.data.is_empty() {
+                    s.put_bytes(&built.chunk.file, &built.data).await?;
+                }
+                put_manifest(cfg, s, &built.chunk).await
+            };
+            match stored.await {
+                Ok(()) => {}
+                Err(e) if i == 0 || env.cancel.is_cancelled() => return Err(e),
+                Err(e) => {
+                    down[i] = true;
+                    storage_failed(&mut report, s, &e);
+                }
+            }
         }
         report.chunks.push(manifest_name(cfg, &built.chunk));
     }
@@ -196,6 +238,12 @@ async fn push(env: Env<'_>) -> anyhow::Result<Report> {
     report.lag_seconds =
         Some(u64::try_from(jiff::Timestamp::now().as_second() - i64::from(until.t)).unwrap_or(0));
     Ok(report)
+}
+
+/// A storage other than the local folder failed: logged, named in the report (exit 5).
+fn storage_failed(report: &mut Report, s: &Storage, e: &anyhow::Error) {
+    tracing::error!("{}: {e:#}; the next pass copies what it lacks", s.describe());
+    report.storage_error.get_or_insert_with(|| format!("{}: {e:#}", s.describe()));
 }
 
 /// Where a new chain begins: at the end of the newest good point-in-time backup, or (none

@@ -93,6 +93,9 @@ pub struct Status {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lag_seconds: Option<u64>,
     pub storages: Vec<StorageStatus>,
+    /// A storage other than the local folder could not be read: left out (as `list` does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_error: Option<String>,
 }
 
 impl Status {
@@ -102,11 +105,21 @@ impl Status {
     }
 }
 
-/// Reads every storage's backups and chunks.
+/// Reads every storage's backups and chunks. The local folder failing is an error; another
+/// storage failing is left out and named in `remote_error` (its chunks are copied there by
+/// the next push that reaches it).
 pub async fn status(cfg: &Config) -> Result<Status, StorageError> {
     let mut storages = Vec::new();
+    let mut remote_error = None;
     for storage in crate::storage::all(cfg).await {
-        storages.push(of_storage(cfg, &storage).await?);
+        match of_storage(cfg, &storage).await {
+            Ok(s) => storages.push(s),
+            Err(e) if storage.kind() != "local" => {
+                tracing::warn!("{}: {e}", storage.describe());
+                remote_error.get_or_insert_with(|| format!("{}: {e}", storage.describe()));
+            }
+            Err(e) => return Err(e),
+        }
     }
     let last = storages.iter().filter_map(|s| s.last.map(|p| p.ts)).max();
     let now = jiff::Timestamp::now().as_second();
@@ -115,6 +128,7 @@ pub async fn status(cfg: &Config) -> Result<Status, StorageError> {
         last_entry: last.map(Point::from),
         lag_seconds: last.map(|l| u64::try_from(now - i64::from(l.t)).unwrap_or(0)),
         storages,
+        remote_error,
     })
 }
 

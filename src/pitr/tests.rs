@@ -104,6 +104,7 @@ fn restorable_windows_run_from_each_base_to_where_its_chain_stops() {
         last_entry: s.last,
         lag_seconds: Some(7),
         storages: vec![s],
+        remote_error: None,
     });
     assert!(
         text.contains("daraa_ops_pitr_last_entry_timestamp_seconds{database=\"d\"} 60\n"),

@@ -840,3 +840,61 @@ async fn a_pusher_killed_between_any_two_writes_leaves_a_whole_chain() {
     client.database(&target).drop().await.unwrap();
     db.drop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_cut_in_the_middle_of_a_chunk_leaves_s3_without_it_and_the_next_push_copies_it() {
+    let Some(services) = oplog_services().await else { return };
+    let job = Job::new("pitrcut", &services, &JobOptions { s3: true, ..JobOptions::default() });
+    let db = job.db().await;
+    step(&db, FIRST, 0).await;
+    let (code, _, err) = job.json(&["backup"]);
+    assert_eq!(code, 0, "{err}");
+    // A chunk of about a megabyte that does not compress; S3 is cut a quarter of the way in.
+    crate::faults::incompressible(&db, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let direct = format!("127.0.0.1:{}", crate::faults::port_of(&services.s3_endpoint));
+    let proxy = crate::faults::Proxy::start(
+        crate::faults::port_of(&services.s3_endpoint),
+        256 * 1024,
+        u64::MAX,
+    );
+    job.edit_config(&direct, &format!("127.0.0.1:{}", proxy.port));
+    let (code, r, err) = job.json(&["pitr", "push", "--once"]);
+    assert!(proxy.shared.cut.load(std::sync::atomic::Ordering::SeqCst), "the proxy never cut");
+    // Exit 5: archived locally, S3 left behind (named); archiving did not stop for it.
+    assert_eq!(code, 5, "{err}\n{r}");
+    assert!(r["storage_error"].as_str().unwrap().contains("S3"), "{r}");
+    assert_eq!(r["chunks"].as_array().unwrap().len(), 1, "{r}");
+    // The local chain is whole; S3 holds no manifest of the cut chunk (nothing that looks
+    // complete without its data). Status shows the local folder and names S3's error.
+    let (code, st, err) = job.json(&["pitr", "status"]);
+    assert_eq!(code, 0, "{err}\n{st}");
+    assert_eq!(st["storages"].as_array().unwrap().len(), 1, "{st}");
+    assert!(st["remote_error"].is_string(), "{st}");
+    let local = chunks(&job);
+    assert_eq!(local.len(), 1, "{local:?}");
+    let s3 = job.s3().await;
+    let remote: Vec<String> = s3.list().await.unwrap().into_iter().map(|o| o.name).collect();
+    assert!(!remote.iter().any(|n| n.ends_with(".chunk.json")), "{remote:?}");
+    // S3 back: the next push copies the chunk S3 lacks, then goes on.
+    job.edit_config(&format!("127.0.0.1:{}", proxy.port), &direct);
+    step(&db, FIRST, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (code, r, err) = job.json(&["pitr", "push", "--once"]);
+    assert_eq!(code, 0, "{err}\n{r}");
+    assert_eq!(r["copied"], 1, "{r}");
+    let chain = chunks(&job);
+    assert_eq!(chain.len(), 2, "{chain:?}");
+    assert_eq!(chain[1]["from"], chain[0]["until"]);
+    let remote: BTreeSet<String> = s3.list().await.unwrap().into_iter().map(|o| o.name).collect();
+    for c in &chain {
+        let f = c["file"].as_str().unwrap();
+        assert!(remote.contains(f), "{f} not in S3");
+        let stored = s3.get_bytes(f).await.unwrap().unwrap();
+        assert_eq!(stored, std::fs::read(job.backup_dir.join(f)).unwrap(), "{f} differs in S3");
+    }
+    let (code, st, err) = job.json(&["pitr", "status"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(st["storages"][0]["windows"], st["storages"][1]["windows"], "{st}");
+    db.drop().await.unwrap();
+}
