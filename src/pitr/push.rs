@@ -213,31 +213,44 @@ async fn push(env: Env<'_>) -> anyhow::Result<Report> {
     report.from = Some(resume.pair());
     for built in chunks {
         report.entries += built.chunk.entries;
-        for (i, s) in storages.iter().enumerate() {
-            if down[i] {
-                continue;
-            }
-            let stored = async {
-                if !built.data.is_empty() {
-                    s.put_bytes(&built.chunk.file, &built.data).await?;
-                }
-                put_manifest(cfg, s, &built.chunk).await
-            };
-            match stored.await {
-                Ok(()) => {}
-                Err(e) if i == 0 || env.cancel.is_cancelled() => return Err(e),
-                Err(e) => {
-                    down[i] = true;
-                    storage_failed(&mut report, s, &e);
-                }
-            }
-        }
+        store(env, &storages, &mut down, &built, &mut report).await?;
         report.chunks.push(manifest_name(cfg, &built.chunk));
     }
     report.until = Some(until.pair());
     report.lag_seconds =
         Some(u64::try_from(jiff::Timestamp::now().as_second() - i64::from(until.t)).unwrap_or(0));
     Ok(report)
+}
+
+/// One chunk into every storage still up, data before manifest; a failure of the local
+/// folder ends the pass, one of another storage leaves that storage for the pass.
+async fn store(
+    env: Env<'_>,
+    storages: &[Storage],
+    down: &mut [bool],
+    built: &Built,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    for (i, s) in storages.iter().enumerate() {
+        if down[i] {
+            continue;
+        }
+        let stored = async {
+            if !built.data.is_empty() {
+                s.put_bytes(&built.chunk.file, &built.data).await?;
+            }
+            put_manifest(env.cfg, s, &built.chunk).await
+        };
+        match stored.await {
+            Ok(()) => {}
+            Err(e) if i == 0 || env.cancel.is_cancelled() => return Err(e),
+            Err(e) => {
+                down[i] = true;
+                storage_failed(report, s, &e);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A storage other than the local folder failed: logged, named in the report (exit 5).
