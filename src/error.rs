@@ -183,4 +183,12 @@ mod tests {
         assert_eq!(Outcome::Drift.status(), "drift");
         assert_eq!(Outcome::Partial.status(), "partial");
     }
+
+    #[test]
+    fn a_cli_error_displays_its_message_alone() {
+        // The hint is printed on its own line by the caller, never inside the message.
+        let e = CliError::usage("--to-time x: not a time").with_hint("give RFC 3339");
+        assert_eq!(e.to_string(), "--to-time x: not a time");
+        assert_eq!(format!("{:#}", anyhow::Error::new(e)), "--to-time x: not a time");
+    }
 }
