@@ -217,6 +217,17 @@ mod tests {
     use anyhow::Context as _;
 
     #[test]
+    fn only_damage_and_runtime_failures_are_about_the_backup() {
+        let drift = || anyhow::Error::new(CliError::new(Outcome::Drift, "checksum differs"));
+        assert!(about_the_backup(&drift()));
+        assert!(about_the_backup(&anyhow::anyhow!("restore failed")));
+        assert!(!about_the_backup(&anyhow::Error::new(CliError::usage("no such backup"))));
+        assert!(!about_the_backup(&anyhow::Error::new(CliError::unreachable("mongodb down"))));
+        // A key that opens nothing is exit 6 too, but says nothing of the backup.
+        assert!(!about_the_backup(&crate::error::KeyError::wrap(drift())));
+    }
+
+    #[test]
     fn wrapped_errors_keep_their_outcome() {
         let err = anyhow::Error::new(CliError::new(Outcome::Unreachable, "mongodb down"))
             .context("connecting");
@@ -238,6 +249,11 @@ mod tests {
         let c = classify(&err, false);
         assert_eq!(c.outcome, Outcome::Failed);
         assert!(c.hint.unwrap().contains("disk is full"));
+        let err = anyhow::Error::new(StorageError::new(
+            StorageFault::Local { errno: Some(13) },
+            "cannot write x: Permission denied",
+        ));
+        assert!(classify(&err, false).hint.unwrap().contains("permissions"));
         let err = anyhow::Error::new(ArchiveError::Corrupt("bad".into()));
         assert_eq!(classify(&err, false).outcome, Outcome::Drift);
     }

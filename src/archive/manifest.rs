@@ -207,3 +207,71 @@ impl Manifest {
         self.collections.iter().find(|c| c.name == name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, kind: &str, documents: u64, bytes: u64) -> CollectionEntry {
+        CollectionEntry {
+            name: name.into(),
+            kind: kind.into(),
+            data_file: None,
+            metadata_file: format!("d/{name}.metadata.json"),
+            documents,
+            bytes,
+            sha256: None,
+            metadata_sha256: String::new(),
+            cluster_time: None,
+        }
+    }
+
+    #[test]
+    fn totals_count_views_apart_and_sum_documents_and_bytes() {
+        let t = Manifest::totals_of(&[
+            entry("a", "collection", 3, 100),
+            entry("v", "view", 0, 0),
+            entry("b", "collection", 4, 50),
+            entry("w", "view", 0, 0),
+            entry("c", "collection", 2, 7),
+        ]);
+        assert_eq!(t, Totals { collections: 3, views: 2, documents: 9, bytes: 157 });
+    }
+
+    #[test]
+    fn an_archive_matches_itself_or_the_one_rekey_was_putting_in_its_place() {
+        let mut info = ArchiveInfo::new("f".into(), 10, "aa".into(), None);
+        assert_eq!(info.matches(10, "aa"), Some(false));
+        assert_eq!(info.matches(10, "bb"), None);
+        assert_eq!(info.matches(11, "aa"), None);
+        info.replacing = Some(Box::new(ArchiveInfo::new("f".into(), 12, "cc".into(), None)));
+        assert_eq!(info.matches(10, "aa"), Some(false));
+        assert_eq!(info.matches(12, "cc"), Some(true));
+        assert_eq!(info.matches(12, "aa"), None);
+        assert_eq!(info.matches(10, "cc"), None);
+    }
+
+    #[test]
+    fn a_good_backup_holds_documents_and_is_not_shrunk() {
+        let manifest = |documents: u64, shrunk: bool| -> Manifest {
+            let mut v = serde_json::json!({
+                "format": FORMAT, "format_version": 1, "tool_version": "t", "id": "x",
+                "created_at": "", "completed_at": "", "server_version": "", "database": "d",
+                "collections": [],
+                "totals": {"collections": 1, "views": 0, "documents": documents, "bytes": 1},
+            });
+            if shrunk {
+                v["shrunk"] = serde_json::json!({"previous_id": "p", "previous_documents": 100, "max_shrink": 0.5});
+            }
+            serde_json::from_value(v).unwrap()
+        };
+        assert!(manifest(10, false).is_good());
+        assert!(manifest(1, false).is_good());
+        let mut m = manifest(1, false);
+        m.collections = vec![entry("a", "collection", 1, 1), entry("b", "view", 0, 0)];
+        assert_eq!(m.collection("b").map(|c| c.kind.as_str()), Some("view"));
+        assert!(m.collection("c").is_none());
+        assert!(!manifest(0, false).is_good());
+        assert!(!manifest(10, true).is_good());
+    }
+}
