@@ -26,12 +26,9 @@ async fn run_status(ctx: &Context) -> anyhow::Result<Outcome> {
 
 fn print_status(ctx: &Context, s: &status::Status) {
     match (&s.last_entry, s.lag_seconds) {
-        (Some(p), Some(lag)) => ctx.out.line(format!(
-            "{}: newest archived oplog entry {} ({}), {lag} s ago",
-            s.database,
-            p.ts.time().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            p.ts.pair()
-        )),
+        (Some(p), Some(lag)) => ctx
+            .out
+            .line(format!("{}: newest archived oplog entry {}, {lag} s ago", s.database, p.ts)),
         _ => ctx.out.line(format!(
             "{}: no oplog archived yet (`daraa-ops pitr push` archives it; docs/pitr.md)",
             s.database
@@ -57,9 +54,6 @@ fn print_status(ctx: &Context, s: &status::Status) {
         ]);
     }
     ctx.out.line(t);
-    let when = |p: &status::Point| {
-        format!("{} ({})", p.ts.time().strftime("%Y-%m-%dT%H:%M:%SZ"), p.ts.pair())
-    };
     for st in &s.storages {
         if st.windows.is_empty() {
             ctx.out.line(format!(
@@ -78,8 +72,8 @@ fn print_status(ctx: &Context, s: &status::Status) {
             ctx.out.line(format!(
                 "{}: restorable from {} to {} (base {}{})",
                 st.location,
-                when(&w.from),
-                when(&w.until),
+                w.from.ts,
+                w.until.ts,
                 w.bases[0],
                 if w.bases.len() > 1 {
                     format!(" and {} later", w.bases.len() - 1)
@@ -92,8 +86,8 @@ fn print_status(ctx: &Context, s: &status::Status) {
             ctx.out.line(format!(
                 "{}: GAP from {} to {}{}",
                 st.location,
-                when(&g.from),
-                when(&g.until),
+                g.from.ts,
+                g.until.ts,
                 if g.open {
                     ": restores cannot reach past it; take a base backup (`daraa-ops backup`)"
                 } else {

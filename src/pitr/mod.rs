@@ -178,9 +178,11 @@ pub fn prunable(
         .cloned()
         .collect();
     let prefix = chunk_prefix(cfg);
+    let with_manifest: std::collections::HashSet<&str> =
+        found.chunks.iter().map(|c| c.file.as_str()).collect();
     let orphans = names
         .iter()
-        .filter(|n| !found.chunks.iter().any(|c| &c.file == *n))
+        .filter(|n| !with_manifest.contains(n.as_str()))
         .filter(|n| {
             let Some(rest) = n.strip_prefix(&prefix) else { return false };
             let Some(stem) = rest
@@ -197,6 +199,18 @@ pub fn prunable(
         .cloned()
         .collect();
     Prunable { chunks, orphans }
+}
+
+/// The good point-in-time backups among a storage's entries: `(id, the end of its oplog)`,
+/// in the entries' order.
+pub fn bases(entries: &[crate::repo::Entry]) -> Vec<(String, Ts)> {
+    entries
+        .iter()
+        .filter(|e| e.is_good())
+        .filter_map(|e| {
+            Some((e.id.clone(), Ts::from(e.sidecar.as_ref()?.manifest.oplog.as_ref()?.until)))
+        })
+        .collect()
 }
 
 /// A restore to a point in time: the base backup's id, the chunks to replay after it, and
@@ -248,14 +262,7 @@ async fn plan_in(
     let entries =
         crate::repo::scan(storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
     // Good point-in-time base backups, newest first: (id, until).
-    let mut bases: Vec<(String, Ts)> = entries
-        .iter()
-        .filter(|e| e.is_good())
-        .filter_map(|e| {
-            let o = e.sidecar.as_ref()?.manifest.oplog.as_ref()?;
-            Some((e.id.clone(), Ts::from(o.until)))
-        })
-        .collect();
+    let mut bases = bases(&entries);
     bases.sort_by_key(|(_, until)| std::cmp::Reverse(*until));
     let Some((base, until)) = bases.iter().find(|(_, until)| *until <= target).cloned() else {
         let oldest = bases.last().map(|(_, u)| u.to_string());

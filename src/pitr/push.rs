@@ -263,9 +263,7 @@ fn storage_failed(report: &mut Report, s: &Storage, e: &anyhow::Error) {
 /// yet) at the oplog's newest entry.
 async fn start_of_chain(cfg: &Config, local: &Storage, newest: Ts) -> anyhow::Result<(Ts, String)> {
     let entries = crate::repo::scan(local, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
-    let base = entries.iter().rev().filter(|e| e.is_good()).find_map(|e| {
-        Some((e.id.clone(), Ts::from(e.sidecar.as_ref()?.manifest.oplog.as_ref()?.until)))
-    });
+    let base = super::bases(&entries).pop();
     Ok(match base {
         Some((id, until)) => (until, format!("at the end of backup {id} ({until})")),
         None => (

@@ -114,7 +114,7 @@ pub async fn status(cfg: &Config) -> Result<Status, StorageError> {
     for storage in crate::storage::all(cfg).await {
         match of_storage(cfg, &storage).await {
             Ok(s) => storages.push(s),
-            Err(e) if storage.kind() != "local" => {
+            Err(e) if !matches!(storage, Storage::Local(_)) => {
                 tracing::warn!("{}: {e}", storage.describe());
                 remote_error.get_or_insert_with(|| format!("{}: {e}", storage.describe()));
             }
@@ -136,15 +136,7 @@ async fn of_storage(cfg: &Config, storage: &Storage) -> Result<StorageStatus, St
     let found = archived(cfg, storage).await?;
     let entries =
         crate::repo::scan(storage, &cfg.backup.name_prefix, &cfg.mongodb.database).await?;
-    let bases: Vec<(String, Ts)> = entries
-        .iter()
-        .filter(|e| e.is_good())
-        .filter_map(|e| {
-            let o = e.sidecar.as_ref()?.manifest.oplog.as_ref()?;
-            Some((e.id.clone(), Ts::from(o.until)))
-        })
-        .collect();
-    Ok(summarize(storage.kind(), storage.describe(), &bases, &found))
+    Ok(summarize(storage.kind(), storage.describe(), &super::bases(&entries), &found))
 }
 
 /// A storage's status from its base backups (`(id, oplog end)`) and its chunks.

@@ -117,10 +117,15 @@ pub async fn prepare(env: Env<'_>, req: &Request) -> anyhow::Result<Prepared> {
         started,
         point_in_time,
     };
-    if let Some((entries, chunks, _)) = prepared.replay_plan() {
-        let chunks = chunks.to_vec();
-        prepared.summary.chunks = Some(chunks);
-        prepared.summary.chunk_entries = Some(entries);
+    if let Some(p) = &prepared.point_in_time {
+        let base_end = prepared
+            .survey
+            .manifest
+            .oplog
+            .as_ref()
+            .map_or(crate::oplog::Ts::ZERO, |o| o.until.into());
+        prepared.summary.chunks = Some(p.chunk_names.clone());
+        prepared.summary.chunk_entries = Some(p.replayed_after(base_end));
         env.out.summary(&prepared.summary);
     }
     Ok(prepared)
@@ -131,9 +136,7 @@ impl Prepared {
     /// before the point), the chunks' manifests, and the point.
     pub fn replay_plan(&self) -> Option<(u64, &[String], crate::oplog::Ts)> {
         let p = self.point_in_time.as_ref()?;
-        let base_end =
-            self.survey.manifest.oplog.as_ref().map_or(crate::oplog::Ts::ZERO, |o| o.until.into());
-        Some((p.replayed_after(base_end), &p.chunk_names, p.until))
+        Some((self.summary.chunk_entries?, &p.chunk_names, p.until))
     }
 
     fn selected(&self) -> impl Iterator<Item = &CollectionEntry> {

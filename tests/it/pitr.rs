@@ -301,6 +301,23 @@ fn differ(a: &[BTreeMap<String, Vec<u8>>], b: &[BTreeMap<String, Vec<u8>>]) -> V
     out
 }
 
+/// The test server's oplog entries of `db`'s collections with `from < ts <= until`.
+async fn oplog_entries(
+    client: &mongodb::Client,
+    db: &str,
+    collections: &[&str],
+    from: bson::Timestamp,
+    until: bson::Timestamp,
+) -> u64 {
+    let ns: Vec<String> = collections.iter().map(|c| format!("{db}.{c}")).collect();
+    client
+        .database("local")
+        .collection::<Document>("oplog.rs")
+        .count_documents(doc! {"ts": {"$gt": from, "$lte": until}, "ns": {"$in": ns}})
+        .await
+        .unwrap()
+}
+
 /// Chunk manifests in the local backup folder, in chain order.
 fn chunks(job: &Job) -> Vec<serde_json::Value> {
     let mut v: Vec<serde_json::Value> = job
@@ -393,14 +410,7 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
         increment: v["i"].as_u64().unwrap() as u32,
     };
     let (from, until) = (ts(&chain[0]["from"]), ts(&chain.last().unwrap()["until"]));
-    let in_oplog = client
-        .database("local")
-        .collection::<Document>("oplog.rs")
-        .count_documents(doc! {"ts": {"$gt": from, "$lte": until}, "ns": {"$in": [
-            format!("{}.{FIRST}", job.database), format!("{}.{SECOND}", job.database),
-        ]}})
-        .await
-        .unwrap();
+    let in_oplog = oplog_entries(&client, &job.database, &[FIRST, SECOND], from, until).await;
     let archived: u64 = chain.iter().map(|c| c["entries"].as_u64().unwrap()).sum();
     assert_eq!(archived, in_oplog, "{chain:?}");
     // Every chunk is in S3 too.
@@ -485,14 +495,7 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
         })
         .collect();
     assert_eq!(dry["chunks"], serde_json::json!(used), "{dry}");
-    let up_to_mid = client
-        .database("local")
-        .collection::<Document>("oplog.rs")
-        .count_documents(doc! {"ts": {"$gt": base_end, "$lte": mid_ts}, "ns": {"$in": [
-            format!("{}.{FIRST}", job.database), format!("{}.{SECOND}", job.database),
-        ]}})
-        .await
-        .unwrap();
+    let up_to_mid = oplog_entries(&client, &job.database, &[FIRST, SECOND], base_end, mid_ts).await;
     assert_eq!(dry["chunk_entries"], up_to_mid, "{dry}");
     assert!(!client.list_database_names().await.unwrap().contains(&target));
     let (code, r, err) =
@@ -817,12 +820,7 @@ async fn a_pusher_killed_between_any_two_writes_leaves_a_whole_chain() {
             increment: v["i"].as_u64().unwrap() as u32,
         };
         let (from, until) = (ts(&chain[0]["from"]), ts(&chain.last().unwrap()["until"]));
-        let in_oplog = client
-            .database("local")
-            .collection::<Document>("oplog.rs")
-            .count_documents(doc! {"ts": {"$gt": from, "$lte": until}, "ns": format!("{}.{FIRST}", job.database)})
-            .await
-            .unwrap();
+        let in_oplog = oplog_entries(&client, &job.database, &[FIRST], from, until).await;
         let archived: u64 = chain.iter().map(|c| c["entries"].as_u64().unwrap()).sum();
         assert_eq!(archived, in_oplog, "write {n}: {chain:?}");
     }
