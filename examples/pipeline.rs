@@ -1,6 +1,7 @@
 //! The archive pipeline alone, for scripts/bench.sh: raw BSON from a file to a `.tar.gz` on
-//! disk through the same writer `backup` uses (tar framing, parallel multi-member gzip,
-//! SHA-256 of the output, fsync). Prints one JSON line.
+//! disk through the same writers `backup` uses (the data compressed once into a staging file
+//! in parallel chunks, then copied after its tar header; SHA-256 of the output, fsync).
+//! Prints one JSON line.
 //!
 //!     pipeline --input raw.bson --out out.tar.gz [--level 6] [--threads 2] [--encrypt]
 //!
@@ -10,6 +11,8 @@
 
 use std::path::PathBuf;
 use std::time::Instant;
+
+use daraa_ops::archive::tar::writer::{ArchiveWriter, EntryData};
 
 fn main() -> anyhow::Result<()> {
     let mut input: Option<PathBuf> = None;
@@ -39,14 +42,18 @@ fn main() -> anyhow::Result<()> {
         key.recipients().clone()
     });
     let t0 = Instant::now();
-    let mut w = daraa_ops::archive::tar::writer::ArchiveWriter::create(
-        &out,
-        level,
-        threads,
-        0,
-        recipients.as_ref(),
-    )?;
-    w.append_file("db/collection.bson", &input)?;
+    // As `backup` does: the data compressed once into a staging file (chunks in a pool of
+    // `threads`), then copied after its tar header.
+    let staged = out.with_extension("staged");
+    let mut data = EntryData::new(
+        std::io::BufWriter::new(std::fs::File::create(&staged)?),
+        daraa_ops::archive::gz::GzPool::new(level, threads),
+    );
+    std::io::copy(&mut std::io::BufReader::new(std::fs::File::open(&input)?), &mut data)?;
+    data.finish(bytes)?.into_inner()?.sync_all()?;
+    let mut w = ArchiveWriter::create(&out, level, 0, recipients.as_ref())?;
+    w.append_compressed("db/collection.bson", bytes, &mut std::fs::File::open(&staged)?)?;
+    std::fs::remove_file(&staged)?;
     let (size, _sha) = w.finish()?;
     let seconds = t0.elapsed().as_secs_f64();
     println!(

@@ -2,7 +2,11 @@
 //! gzip member, and the members are written in order. The output is a multi-member gzip file
 //! (RFC 1952 allows it; `gzip -d`, `tar xz` and flate2's `MultiGzDecoder` read it).
 //!
-//! Memory is bounded: at most `2 × threads` chunks are in flight, and their buffers are reused
+//! The threads are a [`GzPool`]: a writer has its own, or shares one with other writers (a tar
+//! backup's staged collections, each compressed once at the archive's level).
+//!
+//! Memory is bounded: at most `2 × threads` chunks are in flight per writer (two for a writer
+//! on a shared pool), and their buffers are reused
 //! rather than freed and reallocated (with glibc, a stream of freed 2 MiB blocks raises the
 //! mmap threshold and the heap then grows with the amount of data compressed). We use our own ~100 lines
 //! rather than a crate because the parallel-gzip crates either bundle C zlib/libdeflate or fall
@@ -19,18 +23,74 @@ use flate2::write::GzEncoder;
 
 pub const DEFAULT_CHUNK: usize = 2 * 1024 * 1024;
 
-/// (sequence, input chunk, output buffer to fill)
-type Job = (u64, Vec<u8>, Vec<u8>);
 /// (sequence, input chunk back for reuse, compressed member or error)
 type Done = (u64, Vec<u8>, io::Result<Vec<u8>>);
+
+/// One chunk to compress, and where its member goes.
+struct Job {
+    seq: u64,
+    data: Vec<u8>,
+    out: Vec<u8>,
+    reply: Sender<Done>,
+}
+
+/// Compression threads at one level, shared by any number of writers (a backup's staged
+/// collections share one pool, so many open collections do not mean many threads). The
+/// threads end when the last handle is dropped.
+pub struct GzPool {
+    jobs: Option<SyncSender<Job>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl GzPool {
+    pub fn new(level: u32, threads: usize) -> Arc<Self> {
+        let threads = threads.max(1);
+        let (job_tx, job_rx) = sync_channel::<Job>(threads);
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let workers = (0..threads)
+            .map(|_| {
+                let rx = Arc::clone(&job_rx);
+                std::thread::spawn(move || {
+                    loop {
+                        let job = rx.lock().expect("job queue").recv();
+                        let Ok(Job { seq, data, out, reply }) = job else { return };
+                        // A panic would leave the writer waiting for this member forever.
+                        let out = std::panic::catch_unwind(|| {
+                            let mut enc = GzEncoder::new(out, Compression::new(level));
+                            enc.write_all(&data).and_then(|()| enc.finish())
+                        })
+                        .unwrap_or_else(|_| Err(io::Error::other("compression thread panicked")));
+                        // The writer may be gone (it failed elsewhere): nothing to do then.
+                        let _ = reply.send((seq, data, out));
+                    }
+                })
+            })
+            .collect();
+        Arc::new(GzPool { jobs: Some(job_tx), workers })
+    }
+
+    fn submit(&self, job: Job) -> io::Result<()> {
+        let jobs = self.jobs.as_ref().ok_or_else(|| io::Error::other("compressor stopped"))?;
+        jobs.send(job).map_err(|_| io::Error::other("compression thread died"))
+    }
+}
+
+impl Drop for GzPool {
+    fn drop(&mut self) {
+        self.jobs = None;
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
 
 pub struct ParallelGzWriter<W: Write> {
     inner: W,
     buf: Vec<u8>,
     chunk: usize,
-    jobs: Option<SyncSender<Job>>,
+    pool: Arc<GzPool>,
+    reply: Sender<Done>,
     results: Receiver<Done>,
-    workers: Vec<JoinHandle<()>>,
     next_submit: u64,
     next_write: u64,
     ready: BTreeMap<u64, Vec<u8>>,
@@ -46,40 +106,28 @@ impl<W: Write> ParallelGzWriter<W> {
         Self::with_chunk(inner, level, threads, DEFAULT_CHUNK)
     }
 
+    /// A writer with its own `threads` compression threads.
     pub fn with_chunk(inner: W, level: u32, threads: usize, chunk: usize) -> Self {
         let threads = threads.max(1);
-        let (job_tx, job_rx) = sync_channel::<Job>(threads);
-        let (done_tx, done_rx): (Sender<Done>, Receiver<Done>) = channel();
-        let job_rx = Arc::new(Mutex::new(job_rx));
-        let workers = (0..threads)
-            .map(|_| {
-                let rx = Arc::clone(&job_rx);
-                let tx = done_tx.clone();
-                std::thread::spawn(move || {
-                    loop {
-                        let job = rx.lock().expect("job queue").recv();
-                        let Ok((seq, data, out)) = job else { return };
-                        let mut enc = GzEncoder::new(out, Compression::new(level));
-                        let out = enc.write_all(&data).and_then(|()| enc.finish());
-                        if tx.send((seq, data, out)).is_err() {
-                            return;
-                        }
-                    }
-                })
-            })
-            .collect();
+        Self::with_pool(inner, GzPool::new(level, threads), chunk, threads * 2)
+    }
+
+    /// A writer whose chunks are compressed by `pool`, at most `max_in_flight` at a time.
+    /// Nothing is allocated before the first write.
+    pub fn with_pool(inner: W, pool: Arc<GzPool>, chunk: usize, max_in_flight: usize) -> Self {
+        let (reply, results) = channel();
         ParallelGzWriter {
             inner,
-            buf: Vec::with_capacity(chunk),
+            buf: Vec::new(),
             chunk,
-            jobs: Some(job_tx),
-            results: done_rx,
-            workers,
+            pool,
+            reply,
+            results,
             next_submit: 0,
             next_write: 0,
             ready: BTreeMap::new(),
             in_flight: 0,
-            max_in_flight: threads * 2,
+            max_in_flight: max_in_flight.max(1),
             spare_in: Vec::new(),
             spare_out: Vec::new(),
         }
@@ -92,13 +140,11 @@ impl<W: Write> ParallelGzWriter<W> {
         while self.in_flight >= self.max_in_flight {
             self.collect_one()?;
         }
-        let next = self.spare_in.pop().unwrap_or_else(|| Vec::with_capacity(self.chunk));
+        let next = self.spare_in.pop().unwrap_or_default();
         let data = std::mem::replace(&mut self.buf, next);
         let out = self.spare_out.pop().unwrap_or_else(|| Vec::with_capacity(self.chunk / 2));
-        let jobs =
-            self.jobs.as_ref().ok_or_else(|| io::Error::other("compressor already finished"))?;
-        jobs.send((self.next_submit, data, out))
-            .map_err(|_| io::Error::other("compression thread died"))?;
+        let reply = self.reply.clone();
+        self.pool.submit(Job { seq: self.next_submit, data, out, reply })?;
         self.next_submit += 1;
         self.in_flight += 1;
         Ok(())
@@ -127,10 +173,6 @@ impl<W: Write> ParallelGzWriter<W> {
         while self.in_flight > 0 {
             self.collect_one()?;
         }
-        self.jobs = None;
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
         self.inner.flush()?;
         // `self` has no Drop impl, so the field can be moved out.
         Ok(self.inner)
@@ -139,6 +181,9 @@ impl<W: Write> ParallelGzWriter<W> {
 
 impl<W: Write> Write for ParallelGzWriter<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buf.capacity() == 0 {
+            self.buf.reserve_exact(self.chunk);
+        }
         let room = self.chunk - self.buf.len();
         let n = data.len().min(room);
         self.buf.extend_from_slice(&data[..n]);
@@ -176,6 +221,29 @@ mod tests {
             let mut first = Vec::new();
             flate2::read::GzDecoder::new(&out[..]).read_to_end(&mut first).unwrap();
             assert_eq!(first.len(), 64 * 1024);
+        }
+    }
+
+    #[test]
+    fn writers_sharing_a_pool_each_get_their_own_bytes_back() {
+        let pool = GzPool::new(6, 2);
+        let inputs: Vec<Vec<u8>> = (0..5u8)
+            .map(|k| (0..300_000u32).map(|i| (i % (97 + u32::from(k))) as u8).collect())
+            .collect();
+        let mut writers: Vec<_> = (0..5)
+            .map(|_| ParallelGzWriter::with_pool(Vec::new(), Arc::clone(&pool), 16 * 1024, 2))
+            .collect();
+        // Interleaved, as an import writes collections whose batches alternate.
+        for at in (0..300_000).step_by(7_001) {
+            for (w, input) in writers.iter_mut().zip(&inputs) {
+                w.write_all(&input[at..(at + 7_001).min(input.len())]).unwrap();
+            }
+        }
+        for (w, input) in writers.into_iter().zip(&inputs) {
+            let out = w.finish().unwrap();
+            let mut back = Vec::new();
+            flate2::read::MultiGzDecoder::new(&out[..]).read_to_end(&mut back).unwrap();
+            assert!(back == *input, "a writer got another writer's bytes or lost some");
         }
     }
 

@@ -277,7 +277,7 @@ fn stage(
             }
             Event::DataEnd { collection, stats, .. } => {
                 if let Some((path, w)) = open.remove(&collection) {
-                    pipeline::finish_staged(w).map_err(ArchiveError::Io)?;
+                    pipeline::finish_staged(w, stats.bytes).map_err(ArchiveError::Io)?;
                     done.insert(collection, (path, stats));
                 }
             }

@@ -120,7 +120,7 @@ pub(super) async fn finish(
     })
     .await
     .context("reading the oplog written during the dump")?;
-    tokio::task::block_in_place(|| pipeline::finish_staged(out))
+    tokio::task::block_in_place(|| pipeline::finish_staged(out, bytes))
         .with_context(|| format!("cannot write {}", path.display()))?;
     if let Some(why) = refused {
         let _ = std::fs::remove_file(&path);

@@ -1,6 +1,7 @@
-//! The dump pipeline: collections dumped in parallel (each to a staging file), handed to one
-//! archive-writing thread as they finish; member names, order and contents come from
-//! `archive::tar::layout`.
+//! The dump pipeline: collections dumped in parallel, each compressed at the archive's level
+//! into a staging file as it is read, handed to one archive-writing thread as they finish
+//! (which copies the compressed bytes in, so each byte is compressed once); member names,
+//! order and contents come from `archive::tar::layout`.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,11 +13,12 @@ use tokio::sync::Semaphore;
 use super::Env;
 use crate::archive::CollectionMetadata;
 use crate::archive::crypt::{EphemeralKey, Recipients, Sealer};
+use crate::archive::gz::GzPool;
 use crate::archive::manifest::{
     ClusterTime, ClusterWindow, CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, OplogSlice,
 };
 use crate::archive::tar::layout;
-use crate::archive::tar::writer::ArchiveWriter;
+use crate::archive::tar::writer::{ArchiveWriter, EntryData};
 use crate::error::CliError;
 use crate::error::Outcome;
 use crate::files::hex;
@@ -39,21 +41,25 @@ pub(super) struct Target<'a> {
     pub recipients: Option<&'a Recipients>,
 }
 
-/// The run's staging folder, and the in-memory key its files are sealed with when the archive
-/// is encrypted (no plaintext reaches the disk, docs/encryption.md).
+/// The run's staging folder, the compression threads its files share, and the in-memory key
+/// they are sealed with when the archive is encrypted (no plaintext reaches the disk,
+/// docs/encryption.md).
 #[derive(Clone)]
 pub(super) struct Stage {
     pub dir: PathBuf,
+    pool: Arc<GzPool>,
     key: Option<Arc<EphemeralKey>>,
 }
 
-/// A staged collection being written: gzip level 1, sealed when encrypting.
-pub(super) type StagedWriter = flate2::write::GzEncoder<Sealer<std::io::BufWriter<std::fs::File>>>;
+/// A staged collection being written: compressed at the archive's level, sealed when
+/// encrypting.
+pub(super) type StagedWriter = EntryData<Sealer<std::io::BufWriter<std::fs::File>>>;
 
 impl Stage {
-    /// Staging codec: gzip level 1 (zlib-rs, about 370 MB/s on one core), a quarter of the
-    /// raw size of Daraa-like data on disk, so the tar path needs far less local disk than the
-    /// raw collections (docs/benchmarks.md). `name` is created mode 0600 and must not exist.
+    /// A staged file holds the entry's data as the archive will: compressed once, at
+    /// `backup.compression_level`, so staging needs about the archive's size of local disk and
+    /// the archive writer only copies it (docs/benchmarks.md). `name` is created mode 0600 and
+    /// must not exist.
     pub fn create(&self, name: &str) -> std::io::Result<(PathBuf, StagedWriter)> {
         use std::os::unix::fs::OpenOptionsExt as _;
         let path = self.dir.join(name);
@@ -63,23 +69,22 @@ impl Stage {
             std::io::BufWriter::with_capacity(256 * 1024, file),
             self.key.as_deref().map(EphemeralKey::recipients),
         )?;
-        Ok((path, flate2::write::GzEncoder::new(sealer, flate2::Compression::new(1))))
+        Ok((path, EntryData::new(sealer, Arc::clone(&self.pool))))
     }
 
-    /// The raw documents of a staged file.
+    /// The compressed bytes of a staged file (opened with the run's key when sealed).
     fn open(&self, path: &Path) -> std::io::Result<Box<dyn std::io::Read + Send>> {
         let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
-        let plain: Box<dyn std::io::Read + Send> = match &self.key {
+        Ok(match &self.key {
             Some(k) => k.open(file)?,
             None => Box::new(file),
-        };
-        Ok(Box::new(flate2::read::MultiGzDecoder::new(plain)))
+        })
     }
 }
 
 /// Messages to the archive-writing thread.
 pub(super) enum Member {
-    /// A staged collection: gzip'd (see [`staged_writer`]), `size` raw bytes.
+    /// A staged collection ([`Stage::create`]): `size` raw bytes, compressed.
     File {
         name: String,
         path: PathBuf,
@@ -120,6 +125,7 @@ pub(super) async fn write(
 ) -> anyhow::Result<(Manifest, u64, String)> {
     let stage = Stage {
         dir: target.staging.to_path_buf(),
+        pool: GzPool::new(env.cfg.backup.compression_level, compression_threads(env.cfg)),
         key: target.recipients.map(|_| Arc::new(EphemeralKey::generate())),
     };
     with_staging(target, async || write_staged(env, server_version, target, &stage, produce).await)
@@ -242,6 +248,14 @@ pub(super) fn manifest(
 
 type WriterTask = tokio::task::JoinHandle<anyhow::Result<(u64, String)>>;
 
+/// `backup.compression_threads`, 0 meaning one per core.
+pub(super) fn compression_threads(cfg: &crate::config::Config) -> usize {
+    match cfg.backup.compression_threads {
+        0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+        n => n,
+    }
+}
+
 /// The thread that appends members to the archive in the order it receives them.
 /// On a signal it stops at once (between members, or inside a staged file's copy).
 fn spawn_writer(
@@ -250,15 +264,10 @@ fn spawn_writer(
     stage: &Stage,
     cancel: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<(Sender, WriterTask)> {
-    let threads = match cfg.backup.compression_threads {
-        0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
-        n => n,
-    };
     let partial = target.partial.to_path_buf();
     let mut writer = ArchiveWriter::create(
         &partial,
         cfg.backup.compression_level,
-        threads,
         target.now.as_second().max(0) as u64,
         target.recipients,
     )
@@ -273,8 +282,8 @@ fn spawn_writer(
             let written = match m {
                 Member::File { name, path, size } => {
                     let r = stage.open(&path).and_then(|r| {
-                        let r = crate::signal::CancelReader::new(r, cancel.clone());
-                        writer.append_staged(&name, r, size, &path)
+                        let mut r = crate::signal::CancelReader::new(r, cancel.clone());
+                        writer.append_compressed(&name, size, &mut r)
                     });
                     let _ = std::fs::remove_file(&path);
                     r
@@ -432,7 +441,7 @@ impl Dumper {
         )
         .await
         .with_context(|| format!("dumping collection {}", spec.name))?;
-        tokio::task::block_in_place(|| finish_staged(out))
+        tokio::task::block_in_place(|| finish_staged(out, stats.bytes))
             .with_context(|| format!("cannot write {}", staged.display()))?;
         let ended_at = dump::operation_time(&self.db).await;
         let ct = |t: bson::Timestamp| ClusterTime { t: t.time, i: t.increment };
@@ -449,9 +458,10 @@ impl Dumper {
     }
 }
 
-/// Ends a staged file and makes it durable.
-pub(super) fn finish_staged(out: StagedWriter) -> std::io::Result<()> {
-    let file = out.finish()?.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+/// Ends a staged file of `size` raw bytes and makes it durable.
+pub(super) fn finish_staged(out: StagedWriter, size: u64) -> std::io::Result<()> {
+    let file =
+        out.finish(size)?.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
     file.sync_all()
 }
 

@@ -224,10 +224,7 @@ fn spawn_writer(
     dest: Dest,
 ) -> anyhow::Result<(std::sync::mpsc::SyncSender<Piece>, Writer)> {
     let cfg = env.cfg;
-    let threads = match cfg.backup.compression_threads {
-        0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
-        n => n,
-    };
+    let threads = pipeline::compression_threads(cfg);
     let partial = target.partial.to_path_buf();
     let to_stdout = matches!(dest, Dest::Stdout);
     // Errors name where the archive was going: a file, or standard output.

@@ -13,6 +13,11 @@ fn opts(redis: bool, s3: bool) -> JobOptions {
     JobOptions { redis, s3, extra: String::new() }
 }
 
+/// How many collections of a manifest are views (they have no data member).
+fn views(manifest: &serde_json::Value) -> usize {
+    manifest["collections"].as_array().unwrap().iter().filter(|c| c["kind"] == "view").count()
+}
+
 /// Extracts an archive with the system `tar` into a new folder.
 fn extract(archive: &std::path::Path) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
@@ -119,6 +124,31 @@ async fn backup_is_mongodump_layout_with_exact_bytes_and_is_in_s3() {
         }
     }
     assert!(names_seen.contains(&daraa_devdata::ESCAPED_COLLECTION.to_owned()));
+    // Python's tarfile reads the same members with the same bytes as GNU tar extracted (the
+    // archive is a series of gzip members, docs/archive-format.md).
+    let listed = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import hashlib,sys,tarfile\n\
+             with tarfile.open(sys.argv[1], 'r:gz') as t:\n\
+             \x20for m in t.getmembers():\n\
+             \x20 print(m.name, hashlib.sha256(t.extractfile(m).read()).hexdigest())",
+        ])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    let mut members = 0;
+    for line in listed.lines() {
+        let (name, sha) = line.rsplit_once(' ').unwrap();
+        let on_disk = std::fs::read(out.path().join(name)).unwrap();
+        assert_eq!(sha, daraa_ops::files::hex(&<sha2::Sha256 as sha2::Digest>::digest(&on_disk)));
+        members += 1;
+    }
+    // prelude, manifest, the oplog when there is one, metadata and data of each collection.
+    let oplog = usize::from(manifest["oplog"].is_object());
+    assert_eq!(members, 2 + oplog + 2 * names_seen.len() - views(&manifest), "{listed}");
     // Named as the real mongodump 100.18.0 names it (a space is `+`).
     assert!(dbdir.join("order+events%2F2024+50%25%3F.bson").is_file());
     assert!(names_seen.iter().any(|n| n == "bsonzoo"));

@@ -409,8 +409,7 @@ pub fn write_test_archive_with(
         collections: entries,
     };
     tweak(&mut manifest);
-    let mut w =
-        daraa_ops::archive::tar::writer::ArchiveWriter::create(path, 6, 1, 0, None).unwrap();
+    let mut w = daraa_ops::archive::tar::writer::ArchiveWriter::create(path, 6, 0, None).unwrap();
     w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.14"}"#).unwrap();
     for c in collections {
         w.append_bytes(&format!("{db}/{}.metadata.json", c.name), c.metadata.as_bytes()).unwrap();

@@ -1,61 +1,137 @@
-//! Writing a daraa-ops archive: a tar over parallel multi-member gzip, sealed with age when
+//! Writing a daraa-ops archive: a tar stream as a series of gzip members, sealed with age when
 //! recipients are configured, hashed as it is written.
+//!
+//! Each byte is compressed once. A collection's data is compressed at the archive's level while
+//! it is dumped ([`EntryData`], in parallel across collections, padded to the tar block) and
+//! staged that way; [`ArchiveWriter::append_compressed`] then writes the entry's header as its
+//! own small gzip member and copies the staged members after it unchanged. A gzip file may be a
+//! series of members (RFC 1952), so the result is a plain `.tar.gz`: decompressed, it is the
+//! same tar stream, byte for byte, that one compressor over the whole tar would give
+//! (`archive::tests` checks both).
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter, Read, Write};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
+use std::sync::Arc;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
 
 use crate::archive::crypt::{Recipients, Sealer};
-use crate::archive::gz::ParallelGzWriter;
+use crate::archive::gz::{GzPool, ParallelGzWriter};
 use crate::archive::hashing::HashingWriter;
 
-/// gzip over (when encrypting) age over the hashing file writer: the hash is the stored file's.
-type Sink = ParallelGzWriter<Sealer<HashingWriter<BufWriter<File>>>>;
+/// age (when encrypting) over the hashing file writer: the hash is the stored file's.
+type Sink = Sealer<HashingWriter<BufWriter<File>>>;
 
-/// Reads exactly `left` bytes: an early end is an error.
-struct Exact<R> {
-    inner: R,
-    left: u64,
+const BLOCK: u64 = 512;
+
+/// Plain tar bytes above this size are compressed as a member of their own right away.
+const MEMBER: usize = 1 << 20;
+
+/// The writer under the tar builder: plain tar bytes (headers, small members, the end of the
+/// archive) are gathered and compressed as one gzip member when a precompressed piece is
+/// spliced in, when they reach [`MEMBER`] bytes, and at the end.
+struct Members<W: Write> {
+    inner: W,
+    plain: Vec<u8>,
+    level: u32,
 }
 
-impl<R: Read> Read for Exact<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.left == 0 {
-            return Ok(0);
+impl<W: Write> Members<W> {
+    fn compress_plain(&mut self) -> io::Result<()> {
+        if self.plain.is_empty() {
+            return Ok(());
         }
-        let max = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..max])?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "a staged collection is shorter than dumped",
-            ));
+        let mut gz = GzEncoder::new(&mut self.inner, Compression::new(self.level));
+        gz.write_all(&self.plain)?;
+        gz.finish()?;
+        self.plain.clear();
+        Ok(())
+    }
+
+    /// Copies gzip members as they are, after what came before.
+    fn splice(&mut self, members: &mut impl Read) -> io::Result<u64> {
+        self.compress_plain()?;
+        io::copy(members, &mut self.inner)
+    }
+}
+
+impl<W: Write> Write for Members<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.plain.extend_from_slice(data);
+        if self.plain.len() >= MEMBER {
+            self.compress_plain()?;
         }
-        self.left -= n as u64;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The data of one tar entry, compressed at the archive's level as it is written (chunks in
+/// `pool`), then padded to the tar block: what [`ArchiveWriter::append_compressed`] splices in
+/// after the entry's header.
+pub struct EntryData<W: Write> {
+    gz: ParallelGzWriter<W>,
+    written: u64,
+}
+
+impl<W: Write> EntryData<W> {
+    /// Chunks of 256 KiB, two in flight: a writer holds about 1 MiB, however many are open.
+    pub fn new(inner: W, pool: Arc<GzPool>) -> Self {
+        EntryData { gz: ParallelGzWriter::with_pool(inner, pool, 256 * 1024, 2), written: 0 }
+    }
+
+    /// Pads to the block and ends the compressed stream. `size`, the entry's size in its
+    /// header, must be what was written: anything else would shift every later member.
+    pub fn finish(mut self, size: u64) -> io::Result<W> {
+        if self.written != size {
+            return Err(io::Error::other(format!(
+                "{} bytes staged where {size} were dumped",
+                self.written
+            )));
+        }
+        let pad = (BLOCK - size % BLOCK) % BLOCK;
+        self.gz.write_all(&[0; BLOCK as usize][..pad as usize])?;
+        self.gz.finish()
+    }
+}
+
+impl<W: Write> Write for EntryData<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = self.gz.write(data)?;
+        self.written += n as u64;
         Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
 pub struct ArchiveWriter {
-    tar: tar::Builder<Sink>,
+    tar: tar::Builder<Members<Sink>>,
     mtime: u64,
 }
 
 impl ArchiveWriter {
     /// Creates `path` (which must not exist) with mode 0600; with `recipients`, an age file.
+    /// `level` is the gzip level of what this writer compresses itself (headers, small
+    /// members); [`EntryData`] pieces come compressed.
     pub fn create(
         path: &Path,
         level: u32,
-        threads: usize,
         mtime: u64,
         recipients: Option<&Recipients>,
     ) -> io::Result<Self> {
         let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
         let sealer =
             Sealer::new(HashingWriter::new(BufWriter::with_capacity(1 << 20, file)), recipients)?;
-        let sink = ParallelGzWriter::new(sealer, level, threads);
-        let mut tar = tar::Builder::new(sink);
+        let mut tar = tar::Builder::new(Members { inner: sealer, plain: Vec::new(), level });
         tar.mode(tar::HeaderMode::Deterministic);
         Ok(ArchiveWriter { tar, mtime })
     }
@@ -74,54 +150,39 @@ impl ArchiveWriter {
         self.tar.append_data(&mut h, name, data)
     }
 
-    /// Appends a file of known size (a staged collection dump).
+    /// Appends a file of known size, compressing it here (tests, small files).
     pub fn append_file(&mut self, name: &str, path: &Path) -> io::Result<()> {
-        self.append_file_with(name, path, |r| r)
-    }
-
-    /// [`append_file`](Self::append_file) reading through `wrap` (e.g. a reader that stops on
-    /// a signal, so a large member does not delay an interrupted backup).
-    pub fn append_file_with<R: Read>(
-        &mut self,
-        name: &str,
-        path: &Path,
-        wrap: impl FnOnce(io::BufReader<File>) -> R,
-    ) -> io::Result<()> {
         let file = File::open(path)?;
         let size = file.metadata()?.len();
         let mut h = self.header(size);
         // `take` guards against the file growing while it is read.
-        let reader = wrap(io::BufReader::with_capacity(1 << 20, file)).take(size);
+        let reader = io::BufReader::with_capacity(1 << 20, file).take(size);
         self.tar.append_data(&mut h, name, reader)
     }
 
-    /// Appends a staged collection: `raw` yields its documents (decoded from the staging
-    /// file `path`), `size` is their raw size, which the tar header needs first. Fewer or more
-    /// bytes than `size` is an error, never a short member.
-    pub fn append_staged<R: Read>(
+    /// Appends an entry of `size` bytes whose data and padding are `compressed`, as
+    /// [`EntryData`] wrote them: the header (and a GNU long-name entry before it, for a long
+    /// name) is written by the tar builder with no data, the compressed members follow as they
+    /// are.
+    pub fn append_compressed(
         &mut self,
         name: &str,
-        raw: R,
         size: u64,
-        path: &Path,
+        compressed: &mut impl Read,
     ) -> io::Result<()> {
-        let mut exact = Exact { inner: raw, left: size };
         let mut h = self.header(size);
-        self.tar.append_data(&mut h, name, &mut exact)?;
-        let mut extra = [0u8; 1];
-        if exact.inner.read(&mut extra)? != 0 {
-            return Err(io::Error::other(format!(
-                "staged {} holds more than {size} bytes",
-                path.display()
-            )));
-        }
+        // The builder writes the header and pads what it copied (nothing): the data and its
+        // padding are the spliced members.
+        self.tar.append_data(&mut h, name, io::empty())?;
+        self.tar.get_mut().splice(compressed)?;
         Ok(())
     }
 
     /// Ends the tar stream, compresses the rest, fsyncs; returns (size, sha256) of the file.
     pub fn finish(self) -> io::Result<(u64, String)> {
-        let sink = self.tar.into_inner()?;
-        let hashing = sink.finish()?.finish()?;
+        let mut members = self.tar.into_inner()?;
+        members.compress_plain()?;
+        let hashing = members.inner.finish()?;
         let (buf, size, sha) = hashing.into_parts();
         let file = buf.into_inner().map_err(io::IntoInnerError::into_error)?;
         file.sync_all()?;

@@ -9,8 +9,9 @@ use bson::RawDocumentBuf;
 use sha2::{Digest, Sha256};
 
 use super::bson::{ArchiveError, read_documents};
+use super::gz::GzPool;
 use super::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest};
-use super::tar::writer::ArchiveWriter;
+use super::tar::writer::{ArchiveWriter, EntryData};
 use super::walk::verify;
 use crate::files::hex;
 use daraa_devdata::zoo;
@@ -87,11 +88,11 @@ fn archive_of(dir: &std::path::Path, data: &[u8], documents: u64) -> (Vec<u8>, M
     let meta = br#"{"options":{},"indexes":[],"collectionName":"bsonzoo","type":"collection"}"#;
     let manifest = manifest_for(&data, documents, meta);
     let path = dir.join("a.tar.gz");
-    let mut w = ArchiveWriter::create(&path, 6, 2, 0, None).unwrap();
+    let mut w = ArchiveWriter::create(&path, 6, 0, None).unwrap();
     w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.0"}"#).unwrap();
-    let staged = dir.join("zoo.bson");
-    std::fs::write(&staged, &data).unwrap();
-    w.append_file("db/bsonzoo.bson", &staged).unwrap();
+    // As a backup writes it: compressed once while dumped, spliced in.
+    let staged = staged(&data, 6);
+    w.append_compressed("db/bsonzoo.bson", data.len() as u64, &mut &staged[..]).unwrap();
     w.append_bytes("db/bsonzoo.metadata.json", meta).unwrap();
     w.append_bytes("manifest.json", &serde_json::to_vec(&manifest).unwrap()).unwrap();
     let (size, sha) = w.finish().unwrap();
@@ -131,6 +132,85 @@ fn every_bson_type_round_trips_through_an_archive() {
     assert_eq!(got, expected);
     let negzero = bson::Document::from_reader(&got[2][..]).unwrap();
     assert!(negzero.get_f64("v").unwrap().is_sign_negative());
+}
+
+/// `data` as the dump stages it: compressed at `level` by [`EntryData`], padded to the block.
+fn staged(data: &[u8], level: u32) -> Vec<u8> {
+    let mut e = EntryData::new(Vec::new(), GzPool::new(level, 2));
+    for piece in data.chunks(70_001) {
+        e.write_all(piece).unwrap();
+    }
+    e.finish(data.len() as u64).unwrap()
+}
+
+/// Entries spliced in compressed, decompressed, are the tar stream one tar builder writes for
+/// the same entries, byte for byte: headers, GNU long names (over 100 bytes, unicode), the
+/// padding of sizes around the block, empty data, the end blocks. GNU tar, Python's tarfile
+/// and mongorestore read the real archives (tests/it/backup.rs, tests/it/interop.rs).
+#[test]
+fn compressed_once_entries_are_the_same_tar_stream() {
+    use std::io::Read as _;
+    let long = format!("db/{}.bson", "commandes.détails.ünïcode".repeat(6));
+    let sizes = [0usize, 1, 511, 512, 513, 1024, 300_000, 700_001];
+    let entries: Vec<(String, Vec<u8>)> = sizes
+        .iter()
+        .enumerate()
+        .map(|(k, &n)| {
+            let name = if k == 3 { long.clone() } else { format!("db/c{k}.bson") };
+            (name, (0..n).map(|i| (i * 31 + k * 7 + i / 1000) as u8).collect())
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.tar.gz");
+    let mut w = ArchiveWriter::create(&path, 6, 7, None).unwrap();
+    let mut expected = tar::Builder::new(Vec::new());
+    for (k, (name, data)) in entries.iter().enumerate() {
+        let meta = format!("{{\"n\":{k}}}");
+        w.append_bytes(&format!("db/m{k}.metadata.json"), meta.as_bytes()).unwrap();
+        w.append_compressed(name, data.len() as u64, &mut &staged(data, 6)[..]).unwrap();
+        for (n, d) in
+            [(format!("db/m{k}.metadata.json"), meta.as_bytes()), (name.clone(), &data[..])]
+        {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(d.len() as u64);
+            h.set_mode(0o600);
+            h.set_mtime(7);
+            h.set_entry_type(tar::EntryType::Regular);
+            expected.append_data(&mut h, n, d).unwrap();
+        }
+    }
+    w.finish().unwrap();
+    let expected = expected.into_inner().unwrap();
+    let mut got = Vec::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&path).unwrap())
+        .read_to_end(&mut got)
+        .unwrap();
+    assert_eq!(got.len(), expected.len());
+    assert!(got == expected, "the decompressed archive is not the tar stream");
+    assert_eq!(got.len() % 512, 0);
+    // And the tar crate reads every entry back whole.
+    let mut archive = tar::Archive::new(&got[..]);
+    let back: Vec<(String, Vec<u8>)> = archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let mut d = Vec::new();
+            e.read_to_end(&mut d).unwrap();
+            (e.path().unwrap().to_string_lossy().into_owned(), d)
+        })
+        .filter(|(n, _)| !n.ends_with(".metadata.json"))
+        .collect();
+    assert!(back == entries, "entries read back differ");
+}
+
+/// A staged entry whose size is not what was written is refused, never a shifted archive.
+#[test]
+fn a_staged_entry_of_the_wrong_size_is_an_error() {
+    let mut e = EntryData::new(Vec::new(), GzPool::new(1, 1));
+    e.write_all(&[1; 600]).unwrap();
+    let err = e.finish(599).unwrap_err();
+    assert!(err.to_string().contains("600 bytes staged where 599"), "{err}");
 }
 
 fn corrupt_message(r: Result<super::Verified, ArchiveError>) -> String {
@@ -328,7 +408,7 @@ fn a_manifest_that_lies_about_counts_is_caught() {
     let mut m = manifest_for(&data, 3, meta);
     m.collections[0].documents = 3;
     let path = dir.path().join("lie.tar.gz");
-    let mut w = ArchiveWriter::create(&path, 1, 1, 0, None).unwrap();
+    let mut w = ArchiveWriter::create(&path, 1, 0, None).unwrap();
     let staged = dir.path().join("z2.bson");
     std::fs::write(&staged, &data).unwrap();
     w.append_file("db/bsonzoo.bson", &staged).unwrap();
@@ -384,7 +464,7 @@ fn the_oplog_member_is_read_and_checked_against_the_manifest() {
     let write = |manifest: &Manifest, member: bool| {
         let path = dir.path().join("o.tar.gz");
         let _ = std::fs::remove_file(&path);
-        let mut w = ArchiveWriter::create(&path, 6, 2, 0, None).unwrap();
+        let mut w = ArchiveWriter::create(&path, 6, 0, None).unwrap();
         let prelude = br#"{"ServerVersion":"7.0.0","ToolVersion":"daraa-ops test"}"#;
         w.append_bytes("prelude.json", prelude).unwrap();
         w.append_bytes("db/bsonzoo.metadata.json", meta).unwrap();
