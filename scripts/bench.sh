@@ -8,6 +8,11 @@
 #   scripts/bench.sh --masking [--scales 3] [--reps 3]
 #   scripts/bench.sh --disk [--scales 3]
 #   scripts/bench.sh --encryption [--scales 3] [--reps 3] [--raw-mb 300]
+#   scripts/bench.sh --codecs [--reps 3] [--raw-mb 300]
+#
+# --codecs: the candidates for cheaper compression (docs/benchmarks.md, "Compressing for less
+# CPU"): daraa-ops' writer at several gzip levels, libdeflate's gzip, pigz, gzip and zstd, on
+# the same --raw-mb MB of raw BSON; client CPU seconds (user + sys) and compressed size.
 #
 # --encryption: the same jobs with and without backup.encryption (one age recipient): backup
 # (tar, and the archive format to stdout), verify and restore of the same data, and the
@@ -44,6 +49,7 @@ masking=false
 streaming=false
 disk=false
 encryption=false
+codecs=false
 raw_mb=300
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -55,6 +61,7 @@ while [[ $# -gt 0 ]]; do
     --masking) masking=true; shift ;;
     --disk) disk=true; shift ;;
     --encryption) encryption=true; shift ;;
+    --codecs) codecs=true; pipeline_only=true; shift ;;
     --raw-mb) raw_mb=$2; shift 2 ;;
     *) echo "usage: $0 [--scales \"1 10\"] [--reps N] [--pipeline-only] [--raw-mb N]" >&2; exit 2 ;;
   esac
@@ -343,6 +350,51 @@ if $disk; then
   exit 0
 fi
 
+# CPU seconds and size of each candidate compressor on $work/raw.bson (medians of --reps).
+codecs_table() {
+  local bytes=$1
+  for tool in libdeflate-gzip pigz zstd; do
+    command -v "$tool" >/dev/null || apt-get install -y -qq libdeflate-tools pigz zstd >/dev/null
+  done
+  echo
+  echo "Compressors on $((bytes / 1000000)) MB of raw BSON: client CPU (user + sys) and output, medians of $reps:"
+  echo
+  echo "| candidate | CPU s | CPU s per 100 MB | wall s | output MB | ratio | reads as .tar.gz |"
+  echo "|---|---|---|---|---|---|---|"
+  local name
+  local candidates=(
+    "daraa-ops gzip level 1|pipeline 1|yes" "daraa-ops gzip level 3|pipeline 3|yes"
+    "daraa-ops gzip level 4|pipeline 4|yes" "daraa-ops gzip level 5 (default)|pipeline 5|yes"
+    "daraa-ops gzip level 6|pipeline 6|yes" "gzip -6|gzip -6 -c|yes" "pigz -6 -p 2|pigz -6 -p 2 -c|yes"
+    "libdeflate-gzip -1|libdeflate-gzip -1 -c|yes" "libdeflate-gzip -4|libdeflate-gzip -4 -c|yes"
+    "libdeflate-gzip -6|libdeflate-gzip -6 -c|yes" "zstd -1 -T2|zstd -q -1 -T2 -c|no"
+    "zstd -3 -T2|zstd -q -3 -T2 -c|no" "zstd -6 -T2|zstd -q -6 -T2 -c|no"
+  )
+  local entry
+  for entry in "${candidates[@]}"; do
+    local label cmd reads; IFS='|' read -r label cmd reads <<< "$entry"
+    local cpus=() walls=() size=0
+    for _ in $(seq "$reps"); do
+      sync
+      if [[ $cmd == pipeline* ]]; then
+        /usr/bin/time -f '%e %U %S' -o "$work/time" target/release/examples/pipeline --input "$work/raw.bson" \
+          --out "$work/out.tar.gz" --level "${cmd#pipeline }" --threads 2 > /dev/null
+        size=$(stat -c %s "$work/out.tar.gz")
+      else
+        # shellcheck disable=SC2086
+        /usr/bin/time -f '%e %U %S' -o "$work/time" $cmd "$work/raw.bson" > "$work/out.c"
+        size=$(stat -c %s "$work/out.c")
+      fi
+      read -r wall user sys < "$work/time"
+      walls+=("$wall"); cpus+=("$(echo "$user + $sys" | bc)")
+    done
+    local cpu wall; cpu=$(printf '%s\n' "${cpus[@]}" | median); wall=$(printf '%s\n' "${walls[@]}" | median)
+    printf '| %s | %.2f | %.2f | %.2f | %.1f | %.2f | %s |\n' "$label" "$cpu" \
+      "$(echo "$cpu * 100000000 / $bytes" | bc -l)" "$wall" "$(echo "$size / 1000000" | bc -l)" \
+      "$(echo "$bytes / $size" | bc -l)" "$reads"
+  done
+}
+
 pipeline() {
   # Raw BSON of the scale-1 backup, repeated to at least --raw-mb MB.
   local archive=$1 dir="$work/extract"
@@ -382,6 +434,7 @@ pipeline() {
     printf '| %s | %.0f | %.1f | %.2f |\n' "$name" "$(echo "$bytes / 1000000 / $wall" | bc -l)" \
       "$(echo "$size / 1000000" | bc -l)" "$(echo "$bytes / $size" | bc -l)"
   done
+  $codecs && codecs_table "$bytes"
   # verify: MB/s of raw BSON checked (decompression, tar, BSON validation, SHA-256).
   local vbytes walls=()
   vbytes=$(stat -c %s "$work/one.bson")

@@ -7,11 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== building daraa-ops"
+echo "== building daraa-ops, installing and starting local services (side by side)"
+scripts/services.sh up & services=$!
 cargo build --quiet --bin daraa-ops --example seed
-
-echo "== starting local services"
-scripts/services.sh up
+wait "$services"
 eval "$(scripts/services.sh env)"
 state=$DARAA_TEST_SERVICES_DIR
 

@@ -235,12 +235,13 @@ EOF
 case ${1:-} in
   up)
     mkdir -p "$STATE" && chmod 700 "$STATE"
-    install_ferretdb
-    install_redis
-    install_age
-    install_monitoring
-    install_moto
-    install_promclient
+    # Three independent installs side by side (on a first run: FerretDB's Go build, apt, pip).
+    install_ferretdb & ferret=$!
+    { install_redis && install_age && install_monitoring; } & debian=$!
+    { install_moto && install_promclient; } & python=$!
+    failed=0
+    for p in $ferret $debian $python; do wait "$p" || failed=1; done
+    (( failed == 0 )) || die "an install failed (see above)"
     start_ferretdb ferretdb "$FERRET_PORT"
     start_ferretdb ferretdb-oplog "$OPLOG_PORT" fresh
     start_redis
