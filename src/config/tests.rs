@@ -242,3 +242,167 @@ fn backup_oplog_is_auto_true_or_false() {
     assert!(err.contains("\"sometimes\" is not auto, true or false"), "{err}");
     assert_eq!(Config::default().backup.oplog, OplogMode::Auto);
 }
+
+/// Every check of `validate`, both ways: the value it refuses (the error names the key) and
+/// the nearest values it takes. cargo-mutants judged `config/validate.rs` against the
+/// unit tests: a check no case reaches could be removed unnoticed.
+#[test]
+#[allow(clippy::too_many_lines)] // one table: a row per check
+fn every_check_refuses_its_value_and_takes_the_boundaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_uri = env(&[("DARAA_OPS_MONGODB_URI", "mongodb://h/")]);
+    let load_text = |yaml: &str, e: &HashMap<String, String>| {
+        let p = write(dir.path(), "c.yaml", &format!("{yaml}\n"));
+        load(Some(&p), e)
+    };
+    let s3 = "s3: {bucket: b}";
+    let user = "{name: u, password_file: /p}";
+    let rule = "name: r, collection: c, age_field: t, older_than: 1d";
+    let priv_ = |res: &str| {
+        format!(
+            "roles: [{{role: r, db: admin, privileges: [{{resource: {res}, actions: [find]}}]}}]"
+        )
+    };
+    let refused: Vec<(String, &str)> = vec![
+        // mongodb
+        ("mongodb: {uri: 'http://h/'}".into(), "mongodb.uri"),
+        ("mongodb: {uri: 'mongodb://h/', database: 'a.b'}".into(), "mongodb.database"),
+        ("mongodb: {uri: 'mongodb://h/', password_file: /p}".into(), "mongodb.username"),
+        ("mongodb: {uri: 'mongodb://h/', admin: {username: '', password_file: /p}}".into(), "mongodb.admin.username"),
+        ("mongodb: {uri: 'mongodb://h/', admin: {username: root}}".into(), "mongodb.admin.password_file"),
+        ("mongodb: {uri: 'mongodb://h/', server_selection_timeout: 0s}".into(), "mongodb.server_selection_timeout"),
+        // redis
+        ("redis: {url: 'http://h'}".into(), "redis.url"),
+        ("redis: {url: 'redis://h', cache_prefixes: [a, ' ']}".into(), "redis.cache_prefixes[1]"),
+        // s3
+        ("s3: {bucket: ''}".into(), "s3.bucket"),
+        ("s3: {bucket: b, endpoint: 'ftp://h'}".into(), "s3.endpoint"),
+        ("s3: {bucket: b, kms_key_id: k}".into(), "s3.kms_key_id"),
+        ("s3: {bucket: b, sse: AES256, kms_key_id: k}".into(), "s3.kms_key_id"),
+        ("s3: {bucket: b, part_size_mib: 4}".into(), "s3.part_size_mib"),
+        ("s3: {bucket: b, part_size_mib: 5121}".into(), "s3.part_size_mib"),
+        ("s3: {bucket: b, max_attempts: 0}".into(), "s3.max_attempts"),
+        // backup, pitr, restore
+        ("backup: {name_prefix: ''}".into(), "backup.name_prefix"),
+        ("backup: {name_prefix: 'a b'}".into(), "backup.name_prefix"),
+        ("backup: {compression_level: 0}".into(), "backup.compression_level"),
+        ("backup: {batch_size: 0}".into(), "backup.batch_size"),
+        ("backup: {batch_size: 100001}".into(), "backup.batch_size"),
+        ("backup: {max_shrink: 1.0}".into(), "backup.max_shrink"),
+        ("backup: {max_shrink: -0.1}".into(), "backup.max_shrink"),
+        ("backup: {parallel_collections: 0}".into(), "backup.parallel_collections"),
+        ("pitr: {span_seconds: 0}".into(), "pitr.span_seconds"),
+        ("pitr: {span_seconds: 86401}".into(), "pitr.span_seconds"),
+        ("pitr: {max_chunk_mib: 0}".into(), "pitr.max_chunk_mib"),
+        ("pitr: {max_chunk_mib: 1025}".into(), "pitr.max_chunk_mib"),
+        ("restore: {parallel_collections: 0}".into(), "restore.parallel_collections"),
+        ("restore: {insertion_workers: 0}".into(), "restore.insertion_workers"),
+        // retention, lock
+        ("retention: {keep_days: 0}".into(), "retention.keep_days"),
+        ("retention: {keep_days: 36501}".into(), "retention.keep_days"),
+        ("retention: {keep_last: 36501}".into(), "retention.keep_last"),
+        ("retention: {keep_daily: 36501}".into(), "retention.keep_daily"),
+        ("retention: {keep_weekly: 36501}".into(), "retention.keep_weekly"),
+        ("retention: {keep_monthly: 36501}".into(), "retention.keep_monthly"),
+        ("lock: {ttl: 9s}".into(), "lock.ttl"),
+        ("lock: {ttl: 86401s}".into(), "lock.ttl"),
+        // users, roles
+        ("users: [{name: '', password_file: /p}]".into(), "users[0].name"),
+        (format!("users: [{user}, {user}]"), "users[1].name"),
+        ("users: [{name: u, password_file: /p, password_file_env: X}]".into(), "users[0].password_file"),
+        ("users: [{name: u, password_file: /p, mechanisms: []}]".into(), "users[0].mechanisms"),
+        ("users: [{name: u, password_file: /p, mechanisms: [MD5]}]".into(), "users[0].mechanisms"),
+        ("users: [{name: u, password_file: /p, roles: [{role: '', db: a}]}]".into(), "users[0].roles[0]"),
+        ("users: [{name: u, password_file: /p, roles: [{role: r, db: ''}]}]".into(), "users[0].roles[0]"),
+        ("roles: [{role: '', db: admin}]".into(), "roles[0].role"),
+        ("roles: [{role: r, db: admin}, {role: r, db: admin}]".into(), "roles[1].role"),
+        (priv_("{cluster: true, db: a}"), "roles[0].privileges[0].resource"),
+        (priv_("{}"), "roles[0].privileges[0].resource"),
+        (priv_("{collection: c}"), "roles[0].privileges[0].resource"),
+        ("roles: [{role: r, db: admin, privileges: [{resource: {db: a, collection: c}, actions: []}]}]".into(), "roles[0].privileges[0].actions"),
+        // cleanup
+        ("cleanup: {batch_size: 0}".into(), "cleanup.batch_size"),
+        ("cleanup: {batch_size: 100001}".into(), "cleanup.batch_size"),
+        (format!("cleanup: {{rules: [{{{rule}, action: delete}}, {{{rule}, action: delete}}]}}"), "cleanup.rules[1].name"),
+        ("cleanup: {rules: [{name: '', collection: c, age_field: t, older_than: 1d, action: delete}]}".into(), "cleanup.rules[0].name"),
+        ("cleanup: {rules: [{name: r, collection: system.x, age_field: t, older_than: 1d, action: delete}]}".into(), "cleanup.rules[0].collection"),
+        ("cleanup: {rules: [{name: r, collection: c, age_field: '', older_than: 1d, action: delete}]}".into(), "cleanup.rules[0].age_field"),
+        ("cleanup: {rules: [{name: r, collection: c, age_field: t, older_than: 0s, action: delete}]}".into(), "cleanup.rules[0].older_than"),
+        ("cleanup: {rules: [{name: r, collection: c, age_field: t, older_than: 36501d, action: delete}]}".into(), "cleanup.rules[0].older_than"),
+        (format!("cleanup: {{rules: [{{{rule}, action: delete, invalidate_prefixes: ['']}}]}}"), "cleanup.rules[0].invalidate_prefixes[0]"),
+        (format!("cleanup: {{rules: [{{{rule}, action: delete, batch_size: 0}}]}}"), "cleanup.rules[0].batch_size"),
+        (format!("cleanup: {{rules: [{{{rule}, action: delete, batch_size: 100001}}]}}"), "cleanup.rules[0].batch_size"),
+        (format!("cleanup: {{rules: [{{{rule}, action: archive, archive_to: s3}}]}}"), "cleanup.rules[0].archive_to"),
+        (format!("cleanup: {{rules: [{{{rule}, action: archive, archive_to: collection}}]}}"), "cleanup.rules[0].archive_collection"),
+        // schedule
+        ("schedule: {cleanup: '* * *'}".into(), "schedule.cleanup"),
+        ("schedule: {drill: '0 25 * * *'}".into(), "schedule.drill"),
+        // masking
+        ("masking: {copy_as_is: ['a$b']}".into(), "masking.copy_as_is[0]"),
+        ("masking: {key_file: /k, copy_as_is: [users], collections: {users: {email: hash}}}".into(), "masking.copy_as_is[0]"),
+        ("masking: {collections: {users: {email: hash}}}".into(), "masking.key_file"),
+        ("masking: {staging_databases: [ok, 'a.b']}".into(), "masking.staging_databases[1]"),
+        ("masking: {staging_databases: [daraa]}".into(), "masking.staging_databases[0]"),
+        ("masking: {key_file: /k, collections: {'system.users': {email: hash}}}".into(), "masking.collections.system.users"),
+        ("masking: {key_file: /k, collections: {users: {'a..b': hash}}}".into(), "masking.collections.users.a..b"),
+        ("masking: {key_file: /k, collections: {users: {'$x': hash}}}".into(), "masking.collections.users.$x"),
+        ("masking: {key_file: /k, collections: {users: {'': hash}}}".into(), "masking.collections.users."),
+        ("masking: {key_file: /k, collections: {users: {d: {rule: shift_date, grid: 1.0}}}}".into(), "masking.collections.users.d"),
+        ("masking: {key_file: /k, collections: {users: {d: {rule: shift_date, value: x}}}}".into(), "masking.collections.users.d"),
+        ("masking: {key_file: /k, collections: {users: {g: {rule: round_geo, max_days: 3}}}}".into(), "masking.collections.users.g"),
+        ("masking: {key_file: /k, collections: {users: {g: {rule: round_geo, value: x}}}}".into(), "masking.collections.users.g"),
+        ("masking: {key_file: /k, collections: {users: {r: {rule: redact, max_days: 3}}}}".into(), "masking.collections.users.r"),
+        ("masking: {key_file: /k, collections: {users: {r: {rule: redact, grid: 1.0}}}}".into(), "masking.collections.users.r"),
+        ("masking: {key_file: /k, collections: {users: {h: {rule: hash, value: x}}}}".into(), "masking.collections.users.h"),
+        ("masking: {key_file: /k, collections: {users: {d: {rule: shift_date, max_days: 0}}}}".into(), "masking.collections.users.d"),
+        ("masking: {key_file: /k, collections: {users: {d: {rule: shift_date, max_days: 36501}}}}".into(), "masking.collections.users.d"),
+        ("masking: {key_file: /k, collections: {users: {g: {rule: round_geo, grid: 0.0}}}}".into(), "masking.collections.users.g"),
+        ("masking: {key_file: /k, collections: {users: {g: {rule: round_geo, grid: 10.5}}}}".into(), "masking.collections.users.g"),
+        // encryption
+        ("backup: {encryption: {recipients: [age1notakey]}}".into(), "backup.encryption.recipients[0]"),
+    ];
+    for (yaml, key) in &refused {
+        let e = if yaml.starts_with("mongodb:") { env(&[]) } else { with_uri.clone() };
+        let err = match load_text(yaml, &e) {
+            Ok(_) => panic!("{yaml}: taken, {key} should refuse it"),
+            Err(err) => err.to_string(),
+        };
+        assert!(
+            err.contains(&format!("{key}:")) || err.contains(&format!("{key} ")),
+            "{yaml}: {err}"
+        );
+    }
+    let taken: Vec<String> = vec![
+        "mongodb: {uri: 'mongodb+srv://h/', database: a-b_9}".into(),
+        "mongodb: {uri: 'mongodb://h/', username: u, password_file: /p, admin: {username: root, password_file: /q}}".into(),
+        "redis: {url: 'rediss://h', cache_prefixes: [a]}".into(),
+        "s3: {bucket: b, endpoint: 'https://h', sse: aws:kms, kms_key_id: k, part_size_mib: 5, max_attempts: 1}".into(),
+        "s3: {bucket: b, endpoint: 'http://h', sse: AES256, part_size_mib: 5120, storage_class: STANDARD_IA}".into(),
+        "backup: {name_prefix: a.b-c_1, compression_level: 1, batch_size: 1, max_shrink: 0.0, parallel_collections: 1}".into(),
+        "backup: {compression_level: 9, batch_size: 100000, max_shrink: 0.99}".into(),
+        "pitr: {span_seconds: 1, max_chunk_mib: 1}".into(),
+        "pitr: {span_seconds: 86400, max_chunk_mib: 1024}".into(),
+        "restore: {parallel_collections: 1, insertion_workers: 1}".into(),
+        "retention: {keep_last: 1, keep_days: 36500, keep_daily: 36500, keep_weekly: 36500, keep_monthly: 36500}".into(),
+        "retention: {keep_days: 1}".into(),
+        "lock: {ttl: 10s}".into(),
+        "lock: {ttl: 24h}".into(),
+        format!("users: [{user}, {{name: u, db: other, password_file_env: X, mechanisms: [SCRAM-SHA-1, SCRAM-SHA-256], roles: [{{role: r, db: d}}]}}]"),
+        "roles: [{role: r, db: admin}, {role: r, db: other}]".into(),
+        priv_("{cluster: true}"),
+        priv_("{db: a}"),
+        priv_("{db: a, collection: c}"),
+        "cleanup: {batch_size: 1}".into(),
+        "cleanup: {batch_size: 100000}".into(),
+        format!("{s3}\ncleanup: {{rules: [{{{rule}, action: archive, archive_to: s3, batch_size: 1}}, {{name: r2, collection: c, age_field: t, older_than: 36500d, action: archive, archive_to: collection, archive_collection: c_old, batch_size: 100000}}]}}"),
+        format!("cleanup: {{rules: [{{{rule}, action: archive, archive_to: local, invalidate_prefixes: [a]}}]}}"),
+        "schedule: {backup: '30 2 * * *', cleanup: '*/5 * * * 1-5'}".into(),
+        "masking: {key_file: /k, staging_databases: [staging], copy_as_is: [products], collections: {users: {a.b: hash, d: {rule: shift_date, max_days: 1}, e: {rule: shift_date, max_days: 36500}, g: {rule: round_geo, grid: 10.0}, h: {rule: round_geo, grid: 0.001}, r: {rule: redact, value: x}, k: keep}}}".into(),
+    ];
+    for yaml in &taken {
+        let e = if yaml.starts_with("mongodb:") { env(&[]) } else { with_uri.clone() };
+        if let Err(err) = load_text(yaml, &e) {
+            panic!("{yaml}: refused: {err}");
+        }
+    }
+}

@@ -245,3 +245,52 @@ fn export_yaml_parses_back_to_the_same_indexes() {
         assert!(findings.iter().all(|f| f.status == Status::Ok), "{c}: {findings:#?}\n{text}");
     }
 }
+
+/// Numbers compare by value whatever their BSON type, and only whole numbers an f64 holds
+/// exactly become integers (cargo-mutants found the guard untested).
+#[test]
+fn numbers_are_made_comparable_only_when_whole_and_exact() {
+    use super::diff::canon;
+    use serde_json::json;
+    assert_eq!(canon(json!(1.0)), json!(1));
+    assert!(canon(json!(1.0)).is_i64());
+    assert_eq!(canon(json!(-3.0)), json!(-3));
+    assert!(canon(json!(1.5)).is_f64(), "a fraction stays a fraction");
+    assert!(canon(json!(-8.5e15)).is_i64(), "whole, and below the bound in magnitude");
+    assert!(canon(json!(9.0e15)).is_f64(), "the bound itself is not below the bound");
+    assert!(canon(json!(8.0e15)).is_i64());
+    assert!(canon(json!(1.0e16)).is_f64());
+    assert_eq!(canon(json!({"a": [2.0, {"b": 0.0}]})), json!({"a": [2, {"b": 0}]}));
+    // The same through BSON: an Int32, an Int64 and a Double 1 are equal.
+    let one = [bson::Bson::Int32(1), bson::Bson::Int64(1), bson::Bson::Double(1.0)];
+    assert!(one.iter().all(|v| super::diff::to_json(v) == json!(1)));
+}
+
+/// `unique: 1` and `sparse: 0` (numbers, as older drivers write them) read as booleans.
+#[test]
+fn numeric_option_flags_read_as_booleans() {
+    let live = LiveIndex::from_doc(&bson::doc! {
+        "v": 2, "name": "a_1", "key": {"a": 1}, "unique": 1_i32, "sparse": 0.0,
+    })
+    .unwrap();
+    assert!(live.unique);
+    assert!(!live.sparse);
+    let live = LiveIndex::from_doc(&bson::doc! {
+        "v": 2, "name": "a_1", "key": {"a": 1}, "unique": 0_i64, "sparse": 1.0,
+    })
+    .unwrap();
+    assert!(!live.unique);
+    assert!(live.sparse);
+}
+
+/// How a key pattern is shown in findings and errors.
+#[test]
+fn key_patterns_are_shown_as_the_spec_writes_them() {
+    let keys = [
+        ("userId".to_owned(), KeyKind::Asc),
+        ("createdAt".to_owned(), KeyKind::Desc),
+        ("loc".to_owned(), KeyKind::Special("2dsphere".into())),
+    ];
+    assert_eq!(super::diff::show_keys(&keys), "{userId: 1, createdAt: -1, loc: 2dsphere}");
+    assert_eq!(super::diff::show_keys(&[]), "{}");
+}

@@ -202,4 +202,68 @@ mod tests {
         );
         assert_eq!(classify("orders", "status", RawBsonRef::String("delivered")), None);
     }
+
+    /// The edges of each detector (cargo-mutants judged this module against its unit tests).
+    #[test]
+    fn each_detector_holds_at_its_edges() {
+        // e-mail: 254 characters at most, one @, a dotted domain, no blanks or controls.
+        let long = |n: usize| format!("{}@daraa.example", "a".repeat(n - "@daraa.example".len()));
+        assert!(is_email(&long(254)) && !is_email(&long(255)));
+        assert!(!is_email("a@b@c.de") && !is_email("a@.c.de") && !is_email("a@c.de."));
+        assert!(!is_email("a b@c.de") && !is_email("a\u{7}b@c.de") && !is_email("abc.de"));
+        // phones: international 8 to 15 digits; separated 9 to 15; nothing but + - ( ) . and blanks.
+        assert!(is_phone("+12345678") && !is_phone("+1234567"));
+        assert!(is_phone("+123456789012345") && !is_phone("+1234567890123456"));
+        assert!(is_phone("0012345678") && !is_phone("0012345"));
+        assert!(is_phone("123 456 789") && !is_phone("1234 5678") && !is_phone("123456789"));
+        assert!(is_phone("123-456-789-012-345") && !is_phone("123-456-789-012-3456"));
+        assert!(!is_phone("+12345678x") && is_phone("  +12345678  "));
+        assert!(is_phone("256.100.100.100"), "not an IPv4 address: 256 is over 255");
+        // IPv4: four groups of one to three digits, each at most 255.
+        assert!(is_ipv4("0.0.0.0") && is_ipv4("255.255.255.255") && is_ipv4("01.2.3.4"));
+        assert!(!is_ipv4("256.1.1.1") && !is_ipv4("1.2.3") && !is_ipv4("1.2.3.4.5"));
+        assert!(!is_ipv4("1234.1.1.1") && !is_ipv4("1..1.1") && !is_ipv4("a.1.1.1"));
+        // cards: 13 to 19 digits passing Luhn, not all zeros.
+        assert!(is_card_number("4111111111119") && !is_card_number("411111111117"));
+        assert!(is_card_number("4111111111111111110") && !is_card_number("41111111111111111115"));
+        assert!(is_card_number("5555-5555-5555-4444") && !is_card_number("5555555555554445"));
+        assert!(!is_card_number("0000 0000 0000 0000") && !is_card_number("4111.1111.1111.1111"));
+        // IBANs: 15 to 34 characters, two capitals, two digits, mod 97 == 1.
+        assert!(is_iban("NO9386011117947") && !is_iban("NO698601111794"));
+        assert!(is_iban("GB71ABCD12345678901234567890123456"));
+        assert!(!is_iban("GB68ABCD123456789012345678901234567"), "35 characters");
+        assert!(is_iban("GB82 WEST 1234 5698 7654 32") && !is_iban("gb82 WEST 1234 5698 7654 32"));
+        assert!(!is_iban("G182 WEST 1234 5698 7654 32") && !is_iban("GBX2 WEST 1234 5698 7654 32"));
+        assert!(!is_iban("GB82-WEST-1234-5698-7654-32"));
+        // GeoJSON: a Point with exactly two coordinates.
+        let geo = |d: &bson::RawDocumentBuf| classify("c", "f", RawBsonRef::Document(d));
+        assert_eq!(geo(&bson::rawdoc! {"type": "Point", "coordinates": [1.0, 2.0, 3.0]}), None);
+        assert_eq!(geo(&bson::rawdoc! {"type": "LineString", "coordinates": [1.0, 2.0]}), None);
+        assert_eq!(geo(&bson::rawdoc! {"type": "Point"}), None);
+        // What a string is, in this order; names by field, case-insensitively.
+        let kind = |c: &str, f: &str, s: &str| classify(c, f, RawBsonRef::String(s));
+        assert_eq!(kind("c", "f", "a@b.de"), Some(Kind::Email));
+        assert_eq!(kind("c", "f", "NO9386011117947"), Some(Kind::Iban));
+        assert_eq!(kind("c", "f", "4111 1111 1111 1111"), Some(Kind::CardNumber));
+        assert_eq!(kind("c", "f", "+963 912 345 678"), Some(Kind::Phone));
+        assert_eq!(kind("c", "FirstName", "Dina"), Some(Kind::PersonName));
+        assert_eq!(kind("Customers", "name", "Dina"), Some(Kind::PersonName));
+        assert_eq!(kind("users", "name", "   "), None);
+        assert_eq!(classify("users", "name", RawBsonRef::Int32(7)), None);
+        let described: std::collections::BTreeSet<&str> = [
+            Kind::Email,
+            Kind::Phone,
+            Kind::CardNumber,
+            Kind::Iban,
+            Kind::GeoPoint,
+            Kind::PersonName,
+        ]
+        .iter()
+        .map(|k| k.describe())
+        .collect();
+        assert_eq!(described.len(), 6);
+        assert_eq!(Kind::Email.describe(), "e-mail addresses");
+        assert_eq!(Kind::Iban.describe(), "IBANs");
+        assert_eq!(Kind::PersonName.describe(), "people's names");
+    }
 }
