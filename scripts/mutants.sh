@@ -6,7 +6,8 @@
 #   scripts/mutants.sh              # the pure modules below
 #   scripts/mutants.sh FILE...      # only these files
 #
-# Results: mutants.out/ (caught.txt, missed.txt, timeout.txt, unviable.txt). The work is done
+# Results: mutants.out/<file>/mutants.out/ (caught.txt, missed.txt, timeout.txt, unviable.txt;
+# with --iterate each pass lists what it tested, outcomes.json all). The work is done
 # in a copy of the tree (cargo-mutants' own scratch folder), never in this one; that copy
 # rebuilds every dependency first (about 20 minutes on two cores). MUTANTS_IN_PLACE=1 mutates
 # this tree and uses its warm target/ instead (about 30 s a mutant): only in a clone made for
@@ -31,11 +32,20 @@ if [ ${#files[@]} -eq 0 ]; then
         src/config/validate.rs     # values refused at load
     )
 fi
-args=()
-for f in "${files[@]}"; do args+=(--file "$f"); done
+# Each file is judged first by its own module's unit tests (`--lib MODULE::`: a second instead
+# of the whole unit suite's 40), then its missed mutants again by every unit test
+# (`--iterate` retests only what the last run missed), so a mutant counts as missed only when
+# no unit test at all catches it. One output folder per file: mutants.out/<file>/.
+module() { local m=${1#src/}; m=${m%.rs}; m=${m%/mod}; echo "${m%%/*}::"; }
+common=(--test-tool cargo --cargo-test-arg=--lib --timeout 120 --iterate
+  --exclude-re 'src/lock/process.rs:.*\b(boot_id|pid_namespace|proc_stat|hostname|ProcessId::current|ProcessId::here|ProcessId::liveness)\b')
 # Reading /proc and the host name is left to tests/it/locks.rs (real processes).
-if [ "${MUTANTS_IN_PLACE:-0}" = 1 ]; then args+=(--in-place); else args+=(--copy-target=true); fi
-exec cargo mutants "${args[@]}" \
-    --exclude-re 'src/lock/process.rs:.*\b(boot_id|pid_namespace|proc_stat|hostname|ProcessId::current|ProcessId::here|ProcessId::liveness)\b' \
-    --test-tool cargo --cargo-test-arg=--lib \
-    --timeout 120 --output mutants.out
+if [ "${MUTANTS_IN_PLACE:-0}" = 1 ]; then common+=(--in-place); else common+=(--copy-target=true); fi
+status=0
+for f in "${files[@]}"; do
+  out="mutants.out/$(echo "${f#src/}" | tr / _)"
+  cargo mutants "${common[@]}" --file "$f" --cargo-test-arg="$(module "$f")" --output "$out" || true
+  cargo mutants "${common[@]}" --file "$f" --baseline skip --output "$out" || status=1
+  echo "== $f: $(wc -l < "$out/mutants.out/caught.txt") caught, $(wc -l < "$out/mutants.out/missed.txt") missed, $(wc -l < "$out/mutants.out/timeout.txt") timeouts, $(wc -l < "$out/mutants.out/unviable.txt") unviable (this pass)"
+done
+exit $status
