@@ -50,9 +50,10 @@ fn main() -> anyhow::Result<()> {
         daraa_ops::archive::gz::GzPool::new(level, threads),
     );
     std::io::copy(&mut std::io::BufReader::new(std::fs::File::open(&input)?), &mut data)?;
-    data.finish(bytes)?.into_inner()?.sync_all()?;
+    let (file, info) = data.finish(bytes)?;
+    file.into_inner()?.sync_all()?;
     let mut w = ArchiveWriter::create(&out, level, 0, recipients.as_ref())?;
-    w.append_compressed("db/collection.bson", bytes, &mut std::fs::File::open(&staged)?)?;
+    w.append_compressed("db/collection.bson", info, &mut std::fs::File::open(&staged)?)?;
     std::fs::remove_file(&staged)?;
     let (size, _sha) = w.finish()?;
     let seconds = t0.elapsed().as_secs_f64();

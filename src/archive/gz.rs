@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use flate2::Compression;
@@ -40,6 +40,7 @@ struct Job {
 pub struct GzPool {
     jobs: Option<SyncSender<Job>>,
     workers: Vec<JoinHandle<()>>,
+    threads: usize,
 }
 
 impl GzPool {
@@ -52,7 +53,8 @@ impl GzPool {
                 let rx = Arc::clone(&job_rx);
                 std::thread::spawn(move || {
                     loop {
-                        let job = rx.lock().expect("job queue").recv();
+                        // Nothing panics while holding the lock (only `recv` runs under it).
+                        let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         let Ok(Job { seq, data, out, reply }) = job else { return };
                         // A panic would leave the writer waiting for this member forever.
                         let out = std::panic::catch_unwind(|| {
@@ -66,7 +68,12 @@ impl GzPool {
                 })
             })
             .collect();
-        Arc::new(GzPool { jobs: Some(job_tx), workers })
+        Arc::new(GzPool { jobs: Some(job_tx), workers, threads })
+    }
+
+    /// How many compression threads the pool runs.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     fn submit(&self, job: Job) -> io::Result<()> {

@@ -256,8 +256,9 @@ fn stage(
     cancel: &tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<Vec<CollectionEntry>> {
     type Staged = pipeline::StagedWriter;
+    type Done = (PathBuf, crate::digest::MemberStats, crate::archive::tar::writer::Compressed);
     let mut open: BTreeMap<String, (PathBuf, Staged)> = BTreeMap::new();
-    let mut done: BTreeMap<String, (PathBuf, crate::digest::MemberStats)> = BTreeMap::new();
+    let mut done: BTreeMap<String, Done> = BTreeMap::new();
     let mut n = 0;
     let input = crate::signal::CancelReader::new(input, cancel.clone());
     let walked = walk::walk(input, None, true, |e| {
@@ -277,8 +278,9 @@ fn stage(
             }
             Event::DataEnd { collection, stats, .. } => {
                 if let Some((path, w)) = open.remove(&collection) {
-                    pipeline::finish_staged(w, stats.bytes).map_err(ArchiveError::Io)?;
-                    done.insert(collection, (path, stats));
+                    let staged =
+                        pipeline::finish_staged(w, stats.bytes).map_err(ArchiveError::Io)?;
+                    done.insert(collection, (path, stats, staged));
                 }
             }
             // An imported daraa-ops backup's oplog is not carried over (docs/pitr.md).
@@ -313,9 +315,9 @@ fn stage(
             Member::Bytes { name: metadata_file.clone(), data: text.clone().into() },
         )?;
         let (data_file, stats) = match done.remove(name) {
-            Some((path, stats)) => {
+            Some((path, stats, staged)) => {
                 let member = crate::archive::names::data_member(db, name);
-                pipeline::send(tx, Member::File { name: member.clone(), path, size: stats.bytes })?;
+                pipeline::send(tx, Member::File { name: member.clone(), path, staged })?;
                 (Some(member), stats)
             }
             None => (None, crate::digest::MemberStats::default()),

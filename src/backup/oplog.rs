@@ -94,7 +94,9 @@ pub(super) async fn finish(
     if settle {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
-    let (path, mut out) = stage.create("oplog.bson.gz")?;
+    // A name no collection's staged file can have (a collection's name is escaped, and an
+    // escaped `%` is always `%25`): a collection named `oplog` stages as `oplog.bson.gz`.
+    let (path, mut out) = stage.create("%oplog.bson.gz")?;
     let db = env.cfg.mongodb.database.clone();
     let mut hasher = Sha256::new();
     let (mut entries, mut bytes) = (0u64, 0u64);
@@ -120,7 +122,7 @@ pub(super) async fn finish(
     })
     .await
     .context("reading the oplog written during the dump")?;
-    tokio::task::block_in_place(|| pipeline::finish_staged(out, bytes))
+    let staged = tokio::task::block_in_place(|| pipeline::finish_staged(out, bytes))
         .with_context(|| format!("cannot write {}", path.display()))?;
     if let Some(why) = refused {
         let _ = std::fs::remove_file(&path);
@@ -128,7 +130,7 @@ pub(super) async fn finish(
         return Ok(Err(why));
     }
     let member = crate::archive::tar::layout::OPLOG.to_owned();
-    pipeline::send(tx, Member::File { name: member.clone(), path, size: bytes })?;
+    pipeline::send(tx, Member::File { name: member.clone(), path, staged })?;
     let ct = |t: Timestamp| ClusterTime::from(crate::oplog::Ts::from(t));
     Ok(Ok(OplogSlice {
         member,

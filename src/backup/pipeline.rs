@@ -18,7 +18,7 @@ use crate::archive::manifest::{
     ClusterTime, ClusterWindow, CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, OplogSlice,
 };
 use crate::archive::tar::layout;
-use crate::archive::tar::writer::{ArchiveWriter, EntryData};
+use crate::archive::tar::writer::{ArchiveWriter, Compressed, EntryData};
 use crate::error::CliError;
 use crate::error::Outcome;
 use crate::files::hex;
@@ -84,11 +84,11 @@ impl Stage {
 
 /// Messages to the archive-writing thread.
 pub(super) enum Member {
-    /// A staged collection ([`Stage::create`]): `size` raw bytes, compressed.
+    /// A staged collection ([`Stage::create`]), as [`finish_staged`] measured it.
     File {
         name: String,
         path: PathBuf,
-        size: u64,
+        staged: Compressed,
     },
     Bytes {
         name: String,
@@ -280,10 +280,10 @@ fn spawn_writer(
                 return Err(Interrupted.into());
             }
             let written = match m {
-                Member::File { name, path, size } => {
+                Member::File { name, path, staged } => {
                     let r = stage.open(&path).and_then(|r| {
                         let mut r = crate::signal::CancelReader::new(r, cancel.clone());
-                        writer.append_compressed(&name, size, &mut r)
+                        writer.append_compressed(&name, staged, &mut r)
                     });
                     let _ = std::fs::remove_file(&path);
                     r
@@ -441,7 +441,7 @@ impl Dumper {
         )
         .await
         .with_context(|| format!("dumping collection {}", spec.name))?;
-        tokio::task::block_in_place(|| finish_staged(out, stats.bytes))
+        let measured = tokio::task::block_in_place(|| finish_staged(out, stats.bytes))
             .with_context(|| format!("cannot write {}", staged.display()))?;
         let ended_at = dump::operation_time(&self.db).await;
         let ct = |t: bson::Timestamp| ClusterTime { t: t.time, i: t.increment };
@@ -449,7 +449,7 @@ impl Dumper {
             started_at.zip(ended_at).map(|(s, e)| ClusterWindow { start: ct(s), end: ct(e) });
         bar.done(&stats);
         let data_file = crate::archive::names::data_member(&self.db_dir, &spec.name);
-        send(&self.tx, Member::File { name: data_file.clone(), path: staged, size: stats.bytes })?;
+        send(&self.tx, Member::File { name: data_file.clone(), path: staged, staged: measured })?;
         entry.data_file = Some(data_file);
         entry.documents = stats.documents;
         entry.bytes = stats.bytes;
@@ -458,11 +458,12 @@ impl Dumper {
     }
 }
 
-/// Ends a staged file of `size` raw bytes and makes it durable.
-pub(super) fn finish_staged(out: StagedWriter, size: u64) -> std::io::Result<()> {
-    let file =
-        out.finish(size)?.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
-    file.sync_all()
+/// Ends a staged file of `size` raw bytes and makes it durable; says what it holds.
+pub(super) fn finish_staged(out: StagedWriter, size: u64) -> std::io::Result<Compressed> {
+    let (sealer, staged) = out.finish(size)?;
+    let file = sealer.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+    file.sync_all()?;
+    Ok(staged)
 }
 
 pub(super) fn disk_error(e: &std::io::Error, path: &Path) -> CliError {

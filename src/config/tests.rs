@@ -286,6 +286,7 @@ fn every_check_refuses_its_value_and_takes_the_boundaries() {
         ("backup: {name_prefix: ''}".into(), "backup.name_prefix"),
         ("backup: {name_prefix: 'a b'}".into(), "backup.name_prefix"),
         ("backup: {compression_level: 0}".into(), "backup.compression_level"),
+        ("backup: {compression_level: 10}".into(), "backup.compression_level"),
         ("backup: {batch_size: 0}".into(), "backup.batch_size"),
         ("backup: {batch_size: 100001}".into(), "backup.batch_size"),
         ("backup: {max_shrink: 1.0}".into(), "backup.max_shrink"),

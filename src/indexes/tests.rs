@@ -252,7 +252,6 @@ fn export_yaml_parses_back_to_the_same_indexes() {
 fn numbers_are_made_comparable_only_when_whole_and_exact() {
     use super::diff::canon;
     use serde_json::json;
-    assert_eq!(canon(json!(1.0)), json!(1));
     assert!(canon(json!(1.0)).is_i64());
     assert_eq!(canon(json!(-3.0)), json!(-3));
     assert!(canon(json!(1.5)).is_f64(), "a fraction stays a fraction");

@@ -13,11 +13,6 @@ fn opts(redis: bool, s3: bool) -> JobOptions {
     JobOptions { redis, s3, extra: String::new() }
 }
 
-/// How many collections of a manifest are views (they have no data member).
-fn views(manifest: &serde_json::Value) -> usize {
-    manifest["collections"].as_array().unwrap().iter().filter(|c| c["kind"] == "view").count()
-}
-
 /// Extracts an archive with the system `tar` into a new folder.
 fn extract(archive: &std::path::Path) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
@@ -148,7 +143,8 @@ async fn backup_is_mongodump_layout_with_exact_bytes_and_is_in_s3() {
     }
     // prelude, manifest, the oplog when there is one, metadata and data of each collection.
     let oplog = usize::from(manifest["oplog"].is_object());
-    assert_eq!(members, 2 + oplog + 2 * names_seen.len() - views(&manifest), "{listed}");
+    // (No views in this seed: the loop above read a data file for every collection.)
+    assert_eq!(members, 2 + oplog + 2 * names_seen.len(), "{listed}");
     // Named as the real mongodump 100.18.0 names it (a space is `+`).
     assert!(dbdir.join("order+events%2F2024+50%25%3F.bson").is_file());
     assert!(names_seen.iter().any(|n| n == "bsonzoo"));

@@ -51,7 +51,7 @@ impl<W: Write> Members<W> {
         Ok(())
     }
 
-    /// Copies gzip members as they are, after what came before.
+    /// Copies gzip members as they are, after what came before; returns how many bytes.
     fn splice(&mut self, members: &mut impl Read) -> io::Result<u64> {
         self.compress_plain()?;
         io::copy(members, &mut self.inner)
@@ -72,23 +72,55 @@ impl<W: Write> Write for Members<W> {
     }
 }
 
+/// Counts what passes through.
+struct Counted<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(data)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// The data of one tar entry, compressed at the archive's level as it is written (chunks in
 /// `pool`), then padded to the tar block: what [`ArchiveWriter::append_compressed`] splices in
 /// after the entry's header.
 pub struct EntryData<W: Write> {
-    gz: ParallelGzWriter<W>,
+    gz: ParallelGzWriter<Counted<W>>,
     written: u64,
 }
 
+/// What a finished [`EntryData`] holds: `size` raw bytes (the header's size), `compressed`
+/// bytes written to its writer (what the archive writer must copy, no more, no less).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compressed {
+    pub size: u64,
+    pub compressed: u64,
+}
+
 impl<W: Write> EntryData<W> {
-    /// Chunks of 256 KiB, two in flight: a writer holds about 1 MiB, however many are open.
+    /// Chunks of 256 KiB, as many in flight as the pool has threads (one collection alone
+    /// uses every core); a writer holds about 1.5 MiB per thread at most.
     pub fn new(inner: W, pool: Arc<GzPool>) -> Self {
-        EntryData { gz: ParallelGzWriter::with_pool(inner, pool, 256 * 1024, 2), written: 0 }
+        let in_flight = pool.threads();
+        let inner = Counted { inner, bytes: 0 };
+        EntryData {
+            gz: ParallelGzWriter::with_pool(inner, pool, 256 * 1024, in_flight),
+            written: 0,
+        }
     }
 
     /// Pads to the block and ends the compressed stream. `size`, the entry's size in its
     /// header, must be what was written: anything else would shift every later member.
-    pub fn finish(mut self, size: u64) -> io::Result<W> {
+    pub fn finish(mut self, size: u64) -> io::Result<(W, Compressed)> {
         if self.written != size {
             return Err(io::Error::other(format!(
                 "{} bytes staged where {size} were dumped",
@@ -97,7 +129,8 @@ impl<W: Write> EntryData<W> {
         }
         let pad = (BLOCK - size % BLOCK) % BLOCK;
         self.gz.write_all(&[0; BLOCK as usize][..pad as usize])?;
-        self.gz.finish()
+        let counted = self.gz.finish()?;
+        Ok((counted.inner, Compressed { size, compressed: counted.bytes }))
     }
 }
 
@@ -160,21 +193,28 @@ impl ArchiveWriter {
         self.tar.append_data(&mut h, name, reader)
     }
 
-    /// Appends an entry of `size` bytes whose data and padding are `compressed`, as
-    /// [`EntryData`] wrote them: the header (and a GNU long-name entry before it, for a long
-    /// name) is written by the tar builder with no data, the compressed members follow as they
-    /// are.
+    /// Appends an entry whose data and padding are `members`, as [`EntryData`] wrote them
+    /// (`staged` says how many raw and compressed bytes): the header (and a GNU long-name
+    /// entry before it, for a long name) is written by the tar builder with no data, the
+    /// compressed members follow as they are. Fewer or more bytes than were staged (a
+    /// truncated or grown staging file) is an error, never a shifted archive.
     pub fn append_compressed(
         &mut self,
         name: &str,
-        size: u64,
-        compressed: &mut impl Read,
+        staged: Compressed,
+        members: &mut impl Read,
     ) -> io::Result<()> {
-        let mut h = self.header(size);
+        let mut h = self.header(staged.size);
         // The builder writes the header and pads what it copied (nothing): the data and its
         // padding are the spliced members.
         self.tar.append_data(&mut h, name, io::empty())?;
-        self.tar.get_mut().splice(compressed)?;
+        let copied = self.tar.get_mut().splice(&mut members.take(staged.compressed + 1))?;
+        if copied != staged.compressed {
+            return Err(io::Error::other(format!(
+                "the staged data of {name} is {copied} bytes where {} were written",
+                staged.compressed
+            )));
+        }
         Ok(())
     }
 

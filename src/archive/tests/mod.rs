@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::bson::{ArchiveError, read_documents};
 use super::gz::GzPool;
 use super::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest};
-use super::tar::writer::{ArchiveWriter, EntryData};
+use super::tar::writer::{ArchiveWriter, Compressed, EntryData};
 use super::walk::verify;
 use crate::files::hex;
 use daraa_devdata::zoo;
@@ -91,8 +91,8 @@ fn archive_of(dir: &std::path::Path, data: &[u8], documents: u64) -> (Vec<u8>, M
     let mut w = ArchiveWriter::create(&path, 6, 0, None).unwrap();
     w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.0"}"#).unwrap();
     // As a backup writes it: compressed once while dumped, spliced in.
-    let staged = staged(&data, 6);
-    w.append_compressed("db/bsonzoo.bson", data.len() as u64, &mut &staged[..]).unwrap();
+    let (staged, info) = staged(&data, 6);
+    w.append_compressed("db/bsonzoo.bson", info, &mut &staged[..]).unwrap();
     w.append_bytes("db/bsonzoo.metadata.json", meta).unwrap();
     w.append_bytes("manifest.json", &serde_json::to_vec(&manifest).unwrap()).unwrap();
     let (size, sha) = w.finish().unwrap();
@@ -135,12 +135,14 @@ fn every_bson_type_round_trips_through_an_archive() {
 }
 
 /// `data` as the dump stages it: compressed at `level` by [`EntryData`], padded to the block.
-fn staged(data: &[u8], level: u32) -> Vec<u8> {
+fn staged(data: &[u8], level: u32) -> (Vec<u8>, Compressed) {
     let mut e = EntryData::new(Vec::new(), GzPool::new(level, 2));
     for piece in data.chunks(70_001) {
         e.write_all(piece).unwrap();
     }
-    e.finish(data.len() as u64).unwrap()
+    let (bytes, info) = e.finish(data.len() as u64).unwrap();
+    assert_eq!(info, Compressed { size: data.len() as u64, compressed: bytes.len() as u64 });
+    (bytes, info)
 }
 
 /// Entries spliced in compressed, decompressed, are the tar stream one tar builder writes for
@@ -164,10 +166,13 @@ fn compressed_once_entries_are_the_same_tar_stream() {
     let path = dir.path().join("a.tar.gz");
     let mut w = ArchiveWriter::create(&path, 6, 7, None).unwrap();
     let mut expected = tar::Builder::new(Vec::new());
+    let mut spliced = Vec::new();
     for (k, (name, data)) in entries.iter().enumerate() {
         let meta = format!("{{\"n\":{k}}}");
         w.append_bytes(&format!("db/m{k}.metadata.json"), meta.as_bytes()).unwrap();
-        w.append_compressed(name, data.len() as u64, &mut &staged(data, 6)[..]).unwrap();
+        let (bytes, info) = staged(data, 6);
+        w.append_compressed(name, info, &mut &bytes[..]).unwrap();
+        spliced.push(bytes);
         for (n, d) in
             [(format!("db/m{k}.metadata.json"), meta.as_bytes()), (name.clone(), &data[..])]
         {
@@ -181,13 +186,17 @@ fn compressed_once_entries_are_the_same_tar_stream() {
     }
     w.finish().unwrap();
     let expected = expected.into_inner().unwrap();
+    let file = std::fs::read(&path).unwrap();
+    // Compressed once: each entry's staged bytes are in the file as they were staged, in order.
+    let mut at = 0;
+    for bytes in spliced.iter().filter(|b| !b.is_empty()) {
+        let found = file[at..].windows(bytes.len()).position(|w| w == &bytes[..]);
+        at += found.expect("a staged entry's bytes are not in the archive as staged") + bytes.len();
+    }
     let mut got = Vec::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(&path).unwrap())
-        .read_to_end(&mut got)
-        .unwrap();
+    flate2::read::MultiGzDecoder::new(&file[..]).read_to_end(&mut got).unwrap();
     assert_eq!(got.len(), expected.len());
     assert!(got == expected, "the decompressed archive is not the tar stream");
-    assert_eq!(got.len() % 512, 0);
     // And the tar crate reads every entry back whole.
     let mut archive = tar::Archive::new(&got[..]);
     let back: Vec<(String, Vec<u8>)> = archive
@@ -204,13 +213,26 @@ fn compressed_once_entries_are_the_same_tar_stream() {
     assert!(back == entries, "entries read back differ");
 }
 
-/// A staged entry whose size is not what was written is refused, never a shifted archive.
+/// A staged entry whose size is not what was written is refused, and so is staged data
+/// shorter or longer than was staged: never a shifted archive.
 #[test]
 fn a_staged_entry_of_the_wrong_size_is_an_error() {
-    let mut e = EntryData::new(Vec::new(), GzPool::new(1, 1));
-    e.write_all(&[1; 600]).unwrap();
-    let err = e.finish(599).unwrap_err();
-    assert!(err.to_string().contains("600 bytes staged where 599"), "{err}");
+    for declared in [599, 601] {
+        let mut e = EntryData::new(Vec::new(), GzPool::new(1, 1));
+        e.write_all(&[1; 600]).unwrap();
+        let err = e.finish(declared).unwrap_err();
+        assert!(err.to_string().contains(&format!("600 bytes staged where {declared}")), "{err}");
+    }
+    let (bytes, info) = staged(&[7; 5000], 1);
+    let dir = tempfile::tempdir().unwrap();
+    for (k, data) in
+        [&bytes[..bytes.len() - 1], &[&bytes[..], &[0]].concat()[..]].iter().enumerate()
+    {
+        let mut w =
+            ArchiveWriter::create(&dir.path().join(format!("{k}.tar.gz")), 1, 0, None).unwrap();
+        let err = w.append_compressed("db/c.bson", info, &mut &data[..]).unwrap_err();
+        assert!(err.to_string().contains("the staged data of db/c.bson is"), "{err}");
+    }
 }
 
 fn corrupt_message(r: Result<super::Verified, ArchiveError>) -> String {
