@@ -293,3 +293,55 @@ fn key_patterns_are_shown_as_the_spec_writes_them() {
     assert_eq!(super::diff::show_keys(&keys), "{userId: 1, createdAt: -1, loc: 2dsphere}");
     assert_eq!(super::diff::show_keys(&[]), "{}");
 }
+
+/// `collMod` fixes a TTL in place only when the TTL value is the one difference between two
+/// TTL indexes of the same name and keys; anything else is a rebuild (cargo-mutants found
+/// every negative case untested).
+#[test]
+fn only_a_ttl_value_difference_is_fixable_in_place() {
+    let live = |d: bson::Document| LiveIndex::from_doc(&d).unwrap();
+    let finding = |spec_text: &str, live: LiveIndex| {
+        let s = parse(spec_text).unwrap();
+        let f = compare_collection(&s.collections["c"], &[live]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        f.into_iter().next().unwrap()
+    };
+    let ttl = |name: &str, key: i32, secs: i32| {
+        live(
+            bson::doc! {"v": 2, "name": name, "key": {"createdAt": key}, "expireAfterSeconds": secs},
+        )
+    };
+    let spec = "collections:\n  c:\n    - keys: {createdAt: 1}\n      expireAfterSeconds: 200\n";
+    // The one fixable case.
+    let f = finding(spec, ttl("createdAt_1", 1, 100));
+    assert!(f.status == Status::Different && f.ttl_only(), "{f:#?}");
+    // The same TTL: nothing to fix.
+    assert!(!finding(spec, ttl("createdAt_1", 1, 200)).ttl_only());
+    // Matched by keys under another name.
+    let f = finding(spec, ttl("ttl_created", 1, 100));
+    assert!(f.status == Status::Different && !f.ttl_only(), "{f:#?}");
+    // Matched by name with other keys.
+    let named = "collections:\n  c:\n    - keys: {createdAt: 1}\n      name: createdAt_1\n      expireAfterSeconds: 200\n";
+    let f = finding(named, ttl("createdAt_1", -1, 100));
+    assert!(f.status == Status::Different && !f.ttl_only(), "{f:#?}");
+    // A TTL on one side only.
+    let plain = "collections:\n  c:\n    - keys: {createdAt: 1}\n";
+    let f = finding(plain, ttl("createdAt_1", 1, 100));
+    assert!(f.status == Status::Different && !f.ttl_only(), "{f:#?}");
+    let f =
+        finding(spec, live(bson::doc! {"v": 2, "name": "createdAt_1", "key": {"createdAt": 1}}));
+    assert!(f.status == Status::Different && !f.ttl_only(), "{f:#?}");
+    // The TTL and another option.
+    let unique = "collections:\n  c:\n    - keys: {createdAt: 1}\n      unique: true\n      expireAfterSeconds: 200\n";
+    let f = finding(unique, ttl("createdAt_1", 1, 100));
+    assert!(f.status == Status::Different && !f.ttl_only(), "{f:#?}");
+}
+
+/// The status words of `indexes validate`'s table are its JSON's.
+#[test]
+fn status_words_are_the_json_ones() {
+    for s in [Status::Ok, Status::Missing, Status::Extra, Status::Different] {
+        assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
+    }
+    assert_eq!(Status::Different.as_str(), "different");
+}
