@@ -228,6 +228,8 @@ mod tests {
         assert!(is_card_number("4111111111111111110") && !is_card_number("41111111111111111115"));
         assert!(is_card_number("5555-5555-5555-4444") && !is_card_number("5555555555554445"));
         assert!(!is_card_number("0000 0000 0000 0000") && !is_card_number("4111.1111.1111.1111"));
+        // Doubled digits over 4 (8 doubled is 16, counted 7): Visa's test number.
+        assert!(is_card_number("4012 8888 8888 1881") && !is_card_number("4012 8888 8888 1882"));
         // IBANs: 15 to 34 characters, two capitals, two digits, mod 97 == 1.
         assert!(is_iban("NO9386011117947") && !is_iban("NO698601111794"));
         assert!(is_iban("GB71ABCD12345678901234567890123456"));
