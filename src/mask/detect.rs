@@ -233,6 +233,8 @@ mod tests {
         // IBANs: 15 to 34 characters, two capitals, two digits, mod 97 == 1.
         assert!(is_iban("NO9386011117947") && !is_iban("NO698601111794"));
         assert!(is_iban("GB71ABCD12345678901234567890123456"));
+        // Letters in a row (Malta's example): the remainder is taken after every character.
+        assert!(is_iban("MT84 MALT 0110 0001 2345 MTLC AST0 01S"));
         assert!(!is_iban("GB68ABCD123456789012345678901234567"), "35 characters");
         assert!(is_iban("GB82 WEST 1234 5698 7654 32") && !is_iban("gb82 WEST 1234 5698 7654 32"));
         // Both pass mod 97; only the shape refuses them (a digit in the country, a letter in
