@@ -267,6 +267,8 @@ fn every_check_refuses_its_value_and_takes_the_boundaries() {
         // mongodb
         ("mongodb: {uri: 'http://h/'}".into(), "mongodb.uri"),
         ("mongodb: {uri: 'mongodb://h/', database: 'a.b'}".into(), "mongodb.database"),
+        ("mongodb: {uri: 'mongodb://h/', database: ''}".into(), "mongodb.database"),
+        (format!("mongodb: {{uri: 'mongodb://h/', database: {}}}", "d".repeat(64)), "mongodb.database"),
         ("mongodb: {uri: 'mongodb://h/', password_file: /p}".into(), "mongodb.username"),
         ("mongodb: {uri: 'mongodb://h/', admin: {username: '', password_file: /p}}".into(), "mongodb.admin.username"),
         ("mongodb: {uri: 'mongodb://h/', admin: {username: root}}".into(), "mongodb.admin.password_file"),
@@ -327,6 +329,8 @@ fn every_check_refuses_its_value_and_takes_the_boundaries() {
         (format!("cleanup: {{rules: [{{{rule}, action: delete}}, {{{rule}, action: delete}}]}}"), "cleanup.rules[1].name"),
         ("cleanup: {rules: [{name: '', collection: c, age_field: t, older_than: 1d, action: delete}]}".into(), "cleanup.rules[0].name"),
         ("cleanup: {rules: [{name: r, collection: system.x, age_field: t, older_than: 1d, action: delete}]}".into(), "cleanup.rules[0].collection"),
+        ("cleanup: {rules: [{name: r, collection: '', age_field: t, older_than: 1d, action: delete}]}".into(), "cleanup.rules[0].collection"),
+        ("cleanup: {rules: [{name: r, collection: \"a\\0b\", age_field: t, older_than: 1d, action: delete}]}".into(), "cleanup.rules[0].collection"),
         ("cleanup: {rules: [{name: r, collection: c, age_field: '', older_than: 1d, action: delete}]}".into(), "cleanup.rules[0].age_field"),
         ("cleanup: {rules: [{name: r, collection: c, age_field: t, older_than: 0s, action: delete}]}".into(), "cleanup.rules[0].older_than"),
         ("cleanup: {rules: [{name: r, collection: c, age_field: t, older_than: 36501d, action: delete}]}".into(), "cleanup.rules[0].older_than"),
@@ -375,6 +379,7 @@ fn every_check_refuses_its_value_and_takes_the_boundaries() {
     }
     let taken: Vec<String> = vec![
         "mongodb: {uri: 'mongodb+srv://h/', database: a-b_9}".into(),
+        format!("mongodb: {{uri: 'mongodb://h/', database: {}}}", "d".repeat(63)),
         "mongodb: {uri: 'mongodb://h/', username: u, password_file: /p, admin: {username: root, password_file: /q}}".into(),
         "redis: {url: 'rediss://h', cache_prefixes: [a]}".into(),
         "s3: {bucket: b, endpoint: 'https://h', sse: aws:kms, kms_key_id: k, part_size_mib: 5, max_attempts: 1}".into(),
@@ -406,4 +411,15 @@ fn every_check_refuses_its_value_and_takes_the_boundaries() {
             panic!("{yaml}: refused: {err}");
         }
     }
+}
+
+/// A restore never writes the server's own databases, nor a name the servers refuse.
+#[test]
+fn restore_targets_exclude_the_servers_own_databases() {
+    use super::validate::check_restore_target;
+    for name in ["admin", "local", "config", "a.b", ""] {
+        assert!(check_restore_target(name).is_err(), "{name}");
+    }
+    assert!(check_restore_target("daraa_restore").is_ok());
+    assert!(check_restore_target("admin2").is_ok());
 }
