@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use daraa_ops::archive::crypt::{EphemeralKey, Sealer};
 use daraa_ops::archive::tar::writer::{ArchiveWriter, EntryData};
 
 fn main() -> anyhow::Result<()> {
@@ -37,23 +38,28 @@ fn main() -> anyhow::Result<()> {
     let out = out.ok_or_else(|| anyhow::anyhow!("--out is required"))?;
     let bytes = std::fs::metadata(&input)?.len();
     let _ = std::fs::remove_file(&out);
-    let recipients = encrypt.then(|| {
-        let key = daraa_ops::archive::crypt::EphemeralKey::generate();
-        key.recipients().clone()
-    });
+    // One key for the archive's recipient and one for the staging file, as `backup` has.
+    let keys = encrypt.then(|| (EphemeralKey::generate(), EphemeralKey::generate()));
     let t0 = Instant::now();
     // As `backup` does: the data compressed once into a staging file (chunks in a pool of
-    // `threads`), then copied after its tar header.
+    // `threads`, sealed when encrypting), then copied after its tar header.
     let staged = out.with_extension("staged");
-    let mut data = EntryData::new(
+    let sealer = Sealer::new(
         std::io::BufWriter::new(std::fs::File::create(&staged)?),
-        daraa_ops::archive::gz::GzPool::new(level, threads),
-    );
+        keys.as_ref().map(|(_, stage)| stage.recipients()),
+    )?;
+    let mut data = EntryData::new(sealer, daraa_ops::archive::gz::GzPool::new(level, threads));
     std::io::copy(&mut std::io::BufReader::new(std::fs::File::open(&input)?), &mut data)?;
-    let (file, info) = data.finish(bytes)?;
-    file.into_inner()?.sync_all()?;
-    let mut w = ArchiveWriter::create(&out, level, 0, recipients.as_ref())?;
-    w.append_compressed("db/collection.bson", info, &mut std::fs::File::open(&staged)?)?;
+    let (sealer, info) = data.finish(bytes)?;
+    sealer.finish()?.into_inner()?.sync_all()?;
+    let recipients = keys.as_ref().map(|(archive, _)| archive.recipients());
+    let mut w = ArchiveWriter::create(&out, level, 0, recipients)?;
+    let file = std::io::BufReader::new(std::fs::File::open(&staged)?);
+    let mut members: Box<dyn std::io::Read + Send> = match &keys {
+        Some((_, stage)) => stage.open(file)?,
+        None => Box::new(file),
+    };
+    w.append_compressed("db/collection.bson", info, &mut members)?;
     std::fs::remove_file(&staged)?;
     let (size, _sha) = w.finish()?;
     let seconds = t0.elapsed().as_secs_f64();

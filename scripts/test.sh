@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 skip_log=$(mktemp)
 cleanup() { rm -f "$skip_log"; }
 if scripts/services.sh status | grep -q stopped; then
-  trap 'scripts/services.sh down; cleanup' EXIT
+  # Waits for a still-running `up` (fmt or clippy failed early) so that nothing it starts is
+  # left behind.
+  trap 'wait; scripts/services.sh down; cleanup' EXIT
 else
   trap cleanup EXIT
 fi

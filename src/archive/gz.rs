@@ -5,8 +5,9 @@
 //! The threads are a [`GzPool`]: a writer has its own, or shares one with other writers (a tar
 //! backup's staged collections, each compressed once at the archive's level).
 //!
-//! Memory is bounded: at most `2 × threads` chunks are in flight per writer (two for a writer
-//! on a shared pool), and their buffers are reused
+//! Memory is bounded: at most `2 × threads` chunks are in flight for a writer with its own
+//! threads, and as many as it asks for on a shared pool (a staged collection: one per pool
+//! thread), and their buffers are reused
 //! rather than freed and reallocated (with glibc, a stream of freed 2 MiB blocks raises the
 //! mmap threshold and the heap then grows with the amount of data compressed). We use our own ~100 lines
 //! rather than a crate because the parallel-gzip crates either bundle C zlib/libdeflate or fall

@@ -251,9 +251,10 @@ fn backup_oplog_is_auto_true_or_false() {
 fn every_check_refuses_its_value_and_takes_the_boundaries() {
     let dir = tempfile::tempdir().unwrap();
     let with_uri = env(&[("DARAA_OPS_MONGODB_URI", "mongodb://h/")]);
-    let load_text = |yaml: &str, e: &HashMap<String, String>| {
+    // A mongodb section brings its own URI; the rest take one from the environment.
+    let load_text = |yaml: &str| {
         let p = write(dir.path(), "c.yaml", &format!("{yaml}\n"));
-        load(Some(&p), e)
+        load(Some(&p), &if yaml.starts_with("mongodb:") { env(&[]) } else { with_uri.clone() })
     };
     let s3 = "s3: {bucket: b}";
     let user = "{name: u, password_file: /p}";
@@ -367,8 +368,7 @@ fn every_check_refuses_its_value_and_takes_the_boundaries() {
         ("backup: {encryption: {recipients: [age1notakey]}}".into(), "backup.encryption.recipients[0]"),
     ];
     for (yaml, key) in &refused {
-        let e = if yaml.starts_with("mongodb:") { env(&[]) } else { with_uri.clone() };
-        let err = match load_text(yaml, &e) {
+        let err = match load_text(yaml) {
             Ok(_) => panic!("{yaml}: taken, {key} should refuse it"),
             Err(err) => err.to_string(),
         };
@@ -406,8 +406,7 @@ fn every_check_refuses_its_value_and_takes_the_boundaries() {
         "masking: {key_file: /k, staging_databases: [staging], copy_as_is: [products], collections: {users: {a.b: hash, d: {rule: shift_date, max_days: 1}, e: {rule: shift_date, max_days: 36500}, g: {rule: round_geo, grid: 10.0}, h: {rule: round_geo, grid: 0.001}, r: {rule: redact, value: x}, k: keep}}}".into(),
     ];
     for yaml in &taken {
-        let e = if yaml.starts_with("mongodb:") { env(&[]) } else { with_uri.clone() };
-        if let Err(err) = load_text(yaml, &e) {
+        if let Err(err) = load_text(yaml) {
             panic!("{yaml}: refused: {err}");
         }
     }
