@@ -44,6 +44,7 @@ if [ "${MUTANTS_IN_PLACE:-0}" = 1 ]; then common+=(--in-place); else common+=(--
 status=0
 for f in "${files[@]}"; do
   out="mutants.out/$(echo "${f#src/}" | tr / _)"
+  mkdir -p "$out"
   cargo mutants "${common[@]}" --file "$f" --cargo-test-arg="$(module "$f")" --output "$out" || true
   cargo mutants "${common[@]}" --file "$f" --baseline skip --output "$out" || status=1
   echo "== $f: $(wc -l < "$out/mutants.out/caught.txt") caught, $(wc -l < "$out/mutants.out/missed.txt") missed, $(wc -l < "$out/mutants.out/timeout.txt") timeouts, $(wc -l < "$out/mutants.out/unviable.txt") unviable (this pass)"

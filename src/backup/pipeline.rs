@@ -434,8 +434,10 @@ impl Dumper {
             |docs, bytes| {
                 bar.set(docs, bytes);
             },
-            |bytes| {
-                out.write_all(bytes)?;
+            |documents| {
+                for d in documents {
+                    out.write_all(d)?;
+                }
                 Ok(())
             },
         )

@@ -327,12 +327,10 @@ async fn dump_all(
                     &cancel,
                     |docs, bytes| bar.set(docs, bytes),
                     |documents| {
-                        crc.update(documents);
-                        tx.send(Piece::Segment {
-                            collection: spec.name.clone(),
-                            documents: documents.to_vec(),
-                        })
-                        .map_err(|_| anyhow::anyhow!("archive writer stopped"))
+                        let documents = documents.concat();
+                        crc.update(&documents);
+                        tx.send(Piece::Segment { collection: spec.name.clone(), documents })
+                            .map_err(|_| anyhow::anyhow!("archive writer stopped"))
                     },
                 )
                 .await

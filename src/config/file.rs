@@ -343,7 +343,9 @@ pub struct BackupConfig {
     pub exclude_collections: Vec<String>,
     /// Collections read at once (mongodump's --numParallelCollections).
     pub parallel_collections: usize,
-    /// Documents per cursor batch; with `parallel_collections` it bounds the memory of a dump.
+    /// Documents per cursor batch at most; a batch also holds only about 2 MiB (documents per
+    /// batch from the collection's average size), so with `parallel_collections` it bounds the
+    /// memory of a dump whatever the documents weigh.
     pub batch_size: u32,
     /// gzip level 1-9.
     pub compression_level: u32,

@@ -76,22 +76,76 @@ pub async fn list_indexes(
     cursor.try_collect().await
 }
 
-/// Reads a collection as raw BSON and hands each cursor batch (its documents concatenated)
-/// to `sink`, which runs where blocking is allowed; returns the counts and the SHA-256 of all
-/// the bytes.
+/// About how many bytes one cursor batch should hold. The server caps a batch at 16 MiB
+/// whatever its document count: with large documents (GridFS chunks are 255 KiB)
+/// `backup.batch_size` documents would always reach that cap, and with `parallel_collections`
+/// batches held at once the memory of a dump would follow the documents' size. Small enough
+/// that four collections in flight stay a few MiB each, large enough that a round trip per
+/// batch costs nothing measurable.
+pub const BATCH_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Documents read first to learn a collection's average document size.
+const SAMPLE_DOCS: u32 = 16;
+
+/// Documents per cursor batch for a collection whose first `sampled` documents hold
+/// `sampled_bytes`: as many as fit in [`BATCH_BYTES`] at that average, at least one, at most
+/// `max` (`backup.batch_size`). An empty sample says nothing: `max`.
+pub fn docs_per_batch(sampled: u64, sampled_bytes: u64, max: u32) -> u32 {
+    if sampled == 0 {
+        return max;
+    }
+    let average = sampled_bytes.div_ceil(sampled).max(1);
+    let fit = (BATCH_BYTES / average).max(1);
+    u32::try_from(fit).unwrap_or(u32::MAX).min(max)
+}
+
+/// The batch size for dumping `name`: its first documents read once, in one batch, and
+/// [`docs_per_batch`] of what they weigh. One more `find` on the collection the dump reads
+/// anyway, so no privilege beyond the dump's own.
+async fn batch_size_for(
+    coll: &mongodb::Collection<RawDocumentBuf>,
+    max: u32,
+    cancel: &CancellationToken,
+) -> anyhow::Result<u32> {
+    let sample = async {
+        // No batchSize: the first batch holds up to 101 documents, so the limit's 16 come
+        // in one reply (unless they weigh more than the server's 16 MiB cap).
+        let mut cursor = coll.find(doc! {}).limit(i64::from(SAMPLE_DOCS)).batch().await?;
+        let (mut docs, mut bytes) = (0_u64, 0_u64);
+        while let Some(batch) = cursor.try_next().await? {
+            for item in batch.doc_slices()? {
+                if let Some(d) = item?.as_document() {
+                    docs += 1;
+                    bytes += d.as_bytes().len() as u64;
+                }
+            }
+        }
+        anyhow::Ok((docs, bytes))
+    };
+    let (docs, bytes) = tokio::select! {
+        sampled = sample => sampled?,
+        () = cancel.cancelled() => return Err(Interrupted.into()),
+    };
+    Ok(docs_per_batch(docs, bytes, max))
+}
+
+/// Reads a collection as raw BSON and hands each cursor batch (its documents, as the server
+/// sent them, not copied) to `sink`, which runs where blocking is allowed; returns the counts
+/// and the SHA-256 of all the bytes. Batches hold at most `batch_size` documents and about
+/// [`BATCH_BYTES`].
 pub async fn dump_collection_to(
     db: &Database,
     name: &str,
     batch_size: u32,
     cancel: &CancellationToken,
     mut progress: impl FnMut(u64, u64),
-    mut sink: impl FnMut(&[u8]) -> anyhow::Result<()>,
+    mut sink: impl FnMut(&[&[u8]]) -> anyhow::Result<()>,
 ) -> anyhow::Result<MemberStats> {
     let coll = db.collection::<RawDocumentBuf>(name);
+    let batch_size = batch_size_for(&coll, batch_size, cancel).await?;
     let mut cursor = coll.find(doc! {}).batch_size(batch_size).batch().await?;
     let mut hasher = Sha256::new();
     let mut stats = MemberStats::default();
-    let mut buf = Vec::with_capacity(256 * 1024);
     loop {
         // A batch can take seconds to arrive: a signal must not wait for it.
         let batch = tokio::select! {
@@ -99,7 +153,7 @@ pub async fn dump_collection_to(
             () = cancel.cancelled() => return Err(Interrupted.into()),
         };
         let Some(batch) = batch else { break };
-        buf.clear();
+        let mut documents: Vec<&[u8]> = Vec::with_capacity(batch_size as usize);
         for item in batch.doc_slices()? {
             let item = item?;
             let bytes = item
@@ -109,11 +163,11 @@ pub async fn dump_collection_to(
                 })?
                 .as_bytes();
             hasher.update(bytes);
-            buf.extend_from_slice(bytes);
+            documents.push(bytes);
             stats.documents += 1;
             stats.bytes += bytes.len() as u64;
         }
-        tokio::task::block_in_place(|| sink(&buf))?;
+        tokio::task::block_in_place(|| sink(&documents))?;
         progress(stats.documents, stats.bytes);
     }
     stats.sha256 = hex(&hasher.finalize());
@@ -138,5 +192,23 @@ mod tests {
             Some(bson::Timestamp { time: 1_764_363_600, increment: 7 })
         );
         assert_eq!(operation_time_of(&doc! {"ok": 1.0}), None);
+    }
+
+    /// Large documents get few per batch, small ones are held to `backup.batch_size`, and a
+    /// document larger than a batch still travels alone.
+    #[test]
+    fn a_batch_holds_about_two_mib_and_at_most_the_configured_documents() {
+        let gridfs_chunk = 255 * 1024 + 60;
+        assert_eq!(docs_per_batch(16, 16 * gridfs_chunk, 1000), 8);
+        // 200-byte documents: 10,485 would fit, the configuration allows 1,000.
+        assert_eq!(docs_per_batch(16, 16 * 200, 1000), 1000);
+        assert_eq!(docs_per_batch(16, 16 * 200, 100_000), 10_485);
+        // The average rounds up, so a batch never exceeds the byte target by rounding.
+        assert_eq!(docs_per_batch(3, 2 * 1024 * 1024 + 1, 1000), 2);
+        assert_eq!(docs_per_batch(1, 2 * 1024 * 1024, 1000), 1);
+        assert_eq!(docs_per_batch(1, 16 * 1024 * 1024, 1000), 1);
+        // Nothing sampled (an empty collection): the configured size.
+        assert_eq!(docs_per_batch(0, 0, 1000), 1000);
+        assert_eq!(docs_per_batch(5, 0, 7), 7);
     }
 }

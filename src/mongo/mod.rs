@@ -152,8 +152,9 @@ pub async fn connect(cfg: &MongoConfig, role: Role, access: Access) -> Result<Mo
 
 /// Appends every command sent to a file, one line each: its name (`aggregate:$stage` for
 /// stages with their own privilege), the database it ran on, the collection it names (see
-/// [`privileges::resource_of`]) and the account the connection was opened for (the job's,
-/// `operator` or `admin`), tab separated; for privilege audits and the crash tests.
+/// [`privileges::resource_of`]), the account the connection was opened for (the job's,
+/// `operator` or `admin`) and the `batchSize` it asks for (empty when none), tab separated;
+/// for privilege audits, the crash tests and the batch sizes of a dump.
 fn command_log(
     path: std::path::PathBuf,
     account: &'static str,
@@ -163,10 +164,17 @@ fn command_log(
         if let mongodb::event::command::CommandEvent::Started(s) = ev {
             let name = privileges::recorded_name(&s.command_name, &s.db, &s.command);
             let (db, collection) = privileges::resource_of(&s.command_name, &s.db, &s.command);
+            let batch = match s.command.get("batchSize") {
+                Some(bson::Bson::Int32(n)) => n.to_string(),
+                Some(bson::Bson::Int64(n)) => n.to_string(),
+                _ => String::new(),
+            };
             // One write per line: concurrent insertion workers append to the same file, and
             // `writeln!` may write the name and the newline separately (lines got mixed).
             if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
-                let _ = f.write_all(format!("{name}\t{db}\t{collection}\t{account}\n").as_bytes());
+                let _ = f.write_all(
+                    format!("{name}\t{db}\t{collection}\t{account}\t{batch}\n").as_bytes(),
+                );
             }
         }
     })

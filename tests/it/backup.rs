@@ -516,3 +516,79 @@ async fn list_shows_labels_and_fits_80_columns() {
     }
     job.drop_database().await;
 }
+
+/// Large documents travel in batches of about 2 MiB, small ones in `backup.batch_size`: the
+/// server caps a batch at 16 MiB, not at a document count, so 1,000 GridFS-sized documents
+/// per batch would hold 16 MiB per collection in flight. Read from the commands the backup
+/// sends (their `batchSize`), for both containers, and the data comes back whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_documents_are_read_in_batches_of_about_two_mib() {
+    let Some(s) = services() else { return };
+    let job = Job::new("bkbatch", &s, &opts(false, false));
+    let db = job.db().await;
+    const BIG: usize = 300 * 1024;
+    let chunks: Vec<bson::Document> = (0..24_i32)
+        .map(|i| {
+            let bytes: Vec<u8> = (0..BIG).map(|_| rand::random::<u8>()).collect();
+            doc! {"_id": i, "n": i, "files_id": "ملف-١", "data": bson::Binary { subtype: bson::spec::BinarySubtype::Generic, bytes }}
+        })
+        .collect();
+    db.collection("attachments.chunks").insert_many(chunks).await.unwrap();
+    db.collection("orders")
+        .insert_many((0..3000).map(|i| doc! {"n": i, "note": "call +963 912 345 678"}))
+        .await
+        .unwrap();
+    let sizes: Vec<usize> =
+        docs_by_id(&db, "attachments.chunks").await.values().map(Vec::len).collect();
+    assert!(sizes.windows(2).all(|w| w[0] == w[1]), "{sizes:?}");
+    let per_batch = (2 * 1024 * 1024 / sizes[0]).to_string();
+    let source = crate::support::contents(&db).await;
+
+    for (format, target) in [("tar", "batch_tar"), ("archive", "batch_archive")] {
+        let text = std::fs::read_to_string(&job.config).unwrap();
+        let text = text.replace("  format: archive\n", "");
+        let text = if format == "archive" {
+            text.edit_all("backup:\n", "backup:\n  format: archive\n")
+        } else {
+            text
+        };
+        std::fs::write(&job.config, text).unwrap();
+        let log = job.dir.path().join(format!("batches-{format}.log"));
+        let r =
+            job.run(&["backup", "--no-prune"], &[("DARAA_OPS_COMMAND_LOG", log.to_str().unwrap())]);
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        let sent = std::fs::read_to_string(&log).unwrap();
+        // (command, batchSize) of every read of a collection.
+        let reads = |collection: &str| -> Vec<(String, String)> {
+            sent.lines()
+                .map(|l| l.split('\t').collect::<Vec<_>>())
+                .filter(|f| {
+                    f.len() == 5 && f[2] == collection && matches!(f[0], "find" | "getMore")
+                })
+                .map(|f| (f[0].to_owned(), f[4].to_owned()))
+                .collect()
+        };
+        let big = reads("attachments.chunks");
+        let finds: Vec<&str> =
+            big.iter().filter(|(c, _)| c == "find").map(|(_, b)| b.as_str()).collect();
+        // The sample of the first 16 documents (the server's default batch), then the dump.
+        assert_eq!(finds, ["", per_batch.as_str()], "{format}: {big:?}");
+        let get_mores: Vec<&str> =
+            big.iter().filter(|(c, _)| c == "getMore").map(|(_, b)| b.as_str()).collect();
+        assert!(get_mores.len() >= 3, "{format}: {big:?}");
+        assert!(get_mores.iter().all(|b| *b == per_batch), "{format}: {big:?}");
+        let small = reads("orders");
+        assert_eq!(
+            small[..2],
+            [("find".into(), String::new()), ("find".into(), "1000".into())],
+            "{format}: {small:?}"
+        );
+
+        let target = format!("{}_{target}", job.database);
+        let r = job.run(&["restore", "latest", "--target-db", &target], &[]);
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        let client = job.client().await;
+        assert_eq!(crate::support::contents(&client.database(&target)).await, source, "{format}");
+        client.database(&target).drop().await.unwrap();
+    }
+}
