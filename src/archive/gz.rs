@@ -2,6 +2,9 @@
 //! gzip member, and the members are written in order. The output is a multi-member gzip file
 //! (RFC 1952 allows it; `gzip -d`, `tar xz` and flate2's `MultiGzDecoder` read it).
 //!
+//! A chunk whose samples do not compress (random or already compressed bytes) is stored,
+//! not deflated: see [`Probe`].
+//!
 //! The threads are a [`GzPool`]: a writer has its own, or shares one with other writers (a tar
 //! backup's staged collections, each compressed once at the archive's level).
 //!
@@ -19,8 +22,8 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use flate2::Compression;
 use flate2::write::GzEncoder;
+use flate2::{Compress, Compression, FlushCompress};
 
 pub const DEFAULT_CHUNK: usize = 2 * 1024 * 1024;
 
@@ -53,15 +56,17 @@ impl GzPool {
             .map(|_| {
                 let rx = Arc::clone(&job_rx);
                 std::thread::spawn(move || {
+                    let mut probe = Probe::new();
                     loop {
                         // Nothing panics while holding the lock (only `recv` runs under it).
                         let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         let Ok(Job { seq, data, out, reply }) = job else { return };
                         // A panic would leave the writer waiting for this member forever.
-                        let out = std::panic::catch_unwind(|| {
+                        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            let level = probe.level_for(&data, level);
                             let mut enc = GzEncoder::new(out, Compression::new(level));
                             enc.write_all(&data).and_then(|()| enc.finish())
-                        })
+                        }))
                         .unwrap_or_else(|_| Err(io::Error::other("compression thread panicked")));
                         // The writer may be gone (it failed elsewhere): nothing to do then.
                         let _ = reply.send((seq, data, out));
@@ -80,6 +85,56 @@ impl GzPool {
     fn submit(&self, job: Job) -> io::Result<()> {
         let jobs = self.jobs.as_ref().ok_or_else(|| io::Error::other("compressor stopped"))?;
         jobs.send(job).map_err(|_| io::Error::other("compression thread died"))
+    }
+}
+
+/// Whether a chunk is worth compressing. Deflate spends about as much time on bytes that do
+/// not compress (random GridFS files, JPEGs, already compressed uploads) as on text, for
+/// nothing: such a chunk is stored instead (deflate's stored blocks, level 0, a copy). Samples
+/// spread over the chunk are compressed at level 1 first (a few percent of the chunk's cost);
+/// when together they do not shrink by [`PROBE_MIN_SAVING`], the chunk is stored. The member
+/// stays plain gzip, and no bigger than compressing it would have made it.
+struct Probe {
+    deflate: Compress,
+    out: Vec<u8>,
+}
+
+/// Bytes of each sample, and how many samples a chunk gets.
+const PROBE_SAMPLE: usize = 4 * 1024;
+const PROBE_SAMPLES: usize = 4;
+/// Chunks shorter than this are compressed without a probe (a header member, a small tail).
+const PROBE_MIN_CHUNK: usize = 64 * 1024;
+/// Samples that save less than this fraction (3%) mean the chunk does not compress.
+const PROBE_MIN_SAVING: f64 = 0.03;
+
+impl Probe {
+    fn new() -> Self {
+        Probe {
+            deflate: Compress::new(Compression::fast(), false),
+            out: Vec::with_capacity(PROBE_SAMPLE * 2),
+        }
+    }
+
+    /// `level`, or 0 when the samples of `data` do not compress.
+    fn level_for(&mut self, data: &[u8], level: u32) -> u32 {
+        if level == 0 || data.len() < PROBE_MIN_CHUNK {
+            return level;
+        }
+        let step = data.len() / PROBE_SAMPLES;
+        let (mut sampled, mut compressed) = (0_usize, 0_usize);
+        for k in 0..PROBE_SAMPLES {
+            let sample = &data[k * step..(k * step + PROBE_SAMPLE).min(data.len())];
+            self.deflate.reset();
+            self.out.clear();
+            // Room for a sample that grows (stored blocks add a few bytes): one call ends it.
+            self.out.reserve(sample.len() + 64);
+            if self.deflate.compress_vec(sample, &mut self.out, FlushCompress::Finish).is_err() {
+                return level;
+            }
+            sampled += sample.len();
+            compressed += self.out.len();
+        }
+        if (compressed as f64) < sampled as f64 * (1.0 - PROBE_MIN_SAVING) { level } else { 0 }
     }
 }
 
@@ -259,5 +314,91 @@ mod tests {
     fn empty_input_gives_empty_output() {
         let w = ParallelGzWriter::new(Vec::new(), 6, 2);
         assert!(w.finish().unwrap().is_empty());
+    }
+
+    /// The lengths of a member's deflate blocks when every one is stored, `None` when one is
+    /// compressed. Stored blocks are byte-aligned (header byte, LEN, NLEN, bytes), after
+    /// gzip's 10-byte header (no name, no extra field, as flate2 writes it). A deflater at
+    /// level 5 may store some blocks of random data too, but cut at its 16 KiB symbol
+    /// buffer and not all of them (zlib-rs here); level 0 stores everything, in blocks of
+    /// 32 KiB and more.
+    fn stored_blocks(member: &[u8]) -> Option<Vec<usize>> {
+        let (mut at, mut lens) = (10, Vec::new());
+        loop {
+            let header = member[at];
+            if (header >> 1) & 0b11 != 0 {
+                return None;
+            }
+            let len = usize::from(u16::from_le_bytes([member[at + 1], member[at + 2]]));
+            lens.push(len);
+            at += 5 + len;
+            if header & 1 == 1 {
+                return Some(lens);
+            }
+        }
+    }
+
+    /// Splits a multi-member gzip file into its members (each decoded to find its end).
+    fn members(gz: &[u8]) -> Vec<&[u8]> {
+        let mut out = Vec::new();
+        let mut rest = gz;
+        while !rest.is_empty() {
+            let mut d = flate2::bufread::GzDecoder::new(rest);
+            std::io::copy(&mut d, &mut std::io::sink()).unwrap();
+            let left = d.into_inner().len();
+            out.push(&rest[..rest.len() - left]);
+            rest = &rest[rest.len() - left..];
+        }
+        out
+    }
+
+    /// Random bytes are stored (a copy, not deflated for nothing), text is compressed, and
+    /// both come back: chunks of random, text, random-with-text-tail, text-with-random-tail.
+    #[test]
+    fn chunks_that_do_not_compress_are_stored_and_the_rest_compressed() {
+        use rand::{Rng as _, SeedableRng as _};
+        const CHUNK: usize = 256 * 1024;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut random = vec![0_u8; CHUNK];
+        rng.fill(&mut random[..]);
+        let text: Vec<u8> = (0..)
+            .flat_map(|i: u32| {
+                format!("order {i} paid by سارة +963 912 {:06}; ", i * 7919 % 1_000_000)
+                    .into_bytes()
+            })
+            .take(CHUNK)
+            .collect();
+        let mut mixed = random.clone();
+        mixed[CHUNK - 64 * 1024..].copy_from_slice(&text[..64 * 1024]);
+        let mut text_then_random = text.clone();
+        text_then_random[CHUNK - 64 * 1024..].copy_from_slice(&random[..64 * 1024]);
+        let input = [&random[..], &text, &mixed, &text_then_random].concat();
+        let mut w = ParallelGzWriter::with_chunk(Vec::new(), 5, 2, CHUNK);
+        w.write_all(&input).unwrap();
+        let out = w.finish().unwrap();
+        let mut back = Vec::new();
+        flate2::read::MultiGzDecoder::new(&out[..]).read_to_end(&mut back).unwrap();
+        assert!(back == input, "the bytes did not come back");
+        let m = members(&out);
+        assert_eq!(m.len(), 4);
+        // random: stored by the probe's decision (64 KiB blocks: level 0), not by a deflater
+        // giving up block by block.
+        let stored = stored_blocks(m[0]).expect("the random chunk is stored");
+        assert!(stored.iter().max() >= Some(&32_768), "{stored:?}");
+        assert!(m[0].len() < CHUNK + 64, "{}", m[0].len());
+        // text, text with a random quarter, random with a text quarter: deflated.
+        for (k, member) in m.iter().enumerate().skip(1) {
+            assert!(stored_blocks(member).is_none(), "chunk {k} was stored");
+        }
+        assert!(m[1].len() < CHUNK / 3, "{}", m[1].len());
+        // A quarter of text is one sample of four, and saves enough to be worth deflating.
+        assert_eq!(Probe::new().level_for(&mixed, 5), 5);
+        assert!(m[2].len() < CHUNK, "{}", m[2].len());
+        // Level 0 asked for stays level 0; small chunks are compressed as asked.
+        let mut probe = Probe::new();
+        assert_eq!(probe.level_for(&random, 0), 0);
+        assert_eq!(probe.level_for(&random[..PROBE_MIN_CHUNK - 1], 5), 5);
+        assert_eq!(probe.level_for(&random[..PROBE_MIN_CHUNK], 5), 0);
+        assert_eq!(probe.level_for(&text, 9), 9);
     }
 }

@@ -523,10 +523,10 @@ async fn list_shows_labels_and_fits_80_columns() {
 /// sends (their `batchSize`), for both containers, and the data comes back whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_documents_are_read_in_batches_of_about_two_mib() {
+    const BIG: usize = 300 * 1024;
     let Some(s) = services() else { return };
     let job = Job::new("bkbatch", &s, &opts(false, false));
     let db = job.db().await;
-    const BIG: usize = 300 * 1024;
     let chunks: Vec<bson::Document> = (0..24_i32)
         .map(|i| {
             let bytes: Vec<u8> = (0..BIG).map(|_| rand::random::<u8>()).collect();
