@@ -56,3 +56,46 @@ impl SourceFormat {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `verify` and `import` print, and the `format` an imported backup's manifest
+    /// records (read back by every later command): one per format, none empty.
+    #[test]
+    fn every_format_says_what_it_is_and_what_its_manifest_records() {
+        let table = [
+            (
+                SourceFormat::Daraa,
+                "daraa-ops archive",
+                super::super::manifest::FORMAT,
+                Checksums::Sha256,
+            ),
+            (
+                SourceFormat::DaraaArchive,
+                "daraa-ops archive in mongodump's archive format",
+                super::super::manifest::FORMAT,
+                Checksums::Sha256,
+            ),
+            (
+                SourceFormat::MongodumpDirectory,
+                "mongodump --out dump",
+                "mongodump-directory",
+                Checksums::None,
+            ),
+            (
+                SourceFormat::MongodumpArchive,
+                "mongodump --archive",
+                "mongodump-archive",
+                Checksums::Crc64,
+            ),
+        ];
+        for (format, describe, manifest, checksums) in table {
+            assert_eq!(format.describe(), describe);
+            assert_eq!(format.manifest_format(), manifest);
+            assert_eq!(format.checksums(), checksums);
+        }
+        assert_eq!(super::super::manifest::FORMAT, "daraa-ops-backup");
+    }
+}
