@@ -168,5 +168,18 @@ mod tests {
         );
         let plain = CollectionMetadata::parse("m", "coll", b"{}").unwrap();
         assert_eq!((plain.name.as_str(), plain.kind.as_str()), ("coll", "collection"));
+        assert!(!plain.is_view());
+    }
+
+    /// mongodump writes a view's metadata with `"type":"view"` (its pipeline in the options):
+    /// read back as a view, which a restore creates instead of inserting into.
+    #[test]
+    fn a_view_is_known_by_its_type() {
+        let text = r#"{"options":{"viewOn":"orders","pipeline":[{"$match":{"paid":true}}]},"indexes":[],"collectionName":"paid","type":"view"}"#;
+        let view =
+            CollectionMetadata::parse("db/paid.metadata.json", "paid", text.as_bytes()).unwrap();
+        assert!(view.is_view());
+        let timeseries = text.replace(r#""type":"view""#, r#""type":"timeseries""#);
+        assert!(!CollectionMetadata::parse("m", "paid", timeseries.as_bytes()).unwrap().is_view());
     }
 }
