@@ -19,3 +19,16 @@ pub fn prelude_json(server_version: &str) -> Vec<u8> {
     .to_string()
     .into_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    /// mongorestore reads `prelude.json` of a `--out` folder: the server's version under
+    /// mongodump's key, and the tool that wrote it.
+    #[test]
+    fn the_prelude_is_mongodumps_json_with_our_name() {
+        let v: serde_json::Value = serde_json::from_slice(&super::prelude_json("7.0.14")).unwrap();
+        assert_eq!(v["ServerVersion"], "7.0.14");
+        assert_eq!(v["ToolVersion"], format!("daraa-ops {}", env!("CARGO_PKG_VERSION")));
+        assert_eq!(v.as_object().unwrap().len(), 2);
+    }
+}

@@ -148,3 +148,68 @@ fn unknown_files_are_named() {
     assert_eq!(name(&[0, 0, 0, 0, 1, 9]), "unrecognised binary data");
     assert_eq!(name(&[3, 0, 0, 0, 0x10, 0x80]), "unrecognised binary data");
 }
+
+/// The writer `backup.format: archive` uses, read back by the walker: interleaved segments,
+/// an empty collection, a view in the prelude only, and each collection's CRC-64 checked.
+#[test]
+fn what_the_interleaved_writer_writes_reads_back() {
+    use crate::archive::mongodump::writer::{InterleavedWriter, PreludeEntry};
+    let meta = |n: &str, kind: &str| PreludeEntry {
+        collection: n.into(),
+        metadata: format!(
+            r#"{{"options":{{}},"indexes":[],"collectionName":"{n}","type":"{kind}"}}"#
+        ),
+        kind: kind.into(),
+    };
+    let prelude = [
+        meta("empty", "collection"),
+        meta("orders.2024", "collection"),
+        meta("paid", "view"),
+        meta("طلبات", "collection"),
+    ];
+    let mut w = InterleavedWriter::new(Vec::new(), "shop");
+    w.prelude("7.0.14", 4, &prelude).unwrap();
+    let bytes_of = |d: Vec<bson::RawDocumentBuf>| -> Vec<u8> {
+        d.iter().flat_map(|d| d.as_bytes().to_vec()).collect()
+    };
+    let mut crc: HashMap<&str, crc::Digest<'static, u64>> = HashMap::new();
+    for (n, d) in [("orders.2024", docs(0..3)), ("طلبات", docs(7..9)), ("orders.2024", docs(3..4))]
+    {
+        let b = bytes_of(d);
+        crc.entry(n).or_insert_with(|| CRC64.digest()).update(&b);
+        w.segment(n, &b).unwrap();
+    }
+    w.segment("empty", &[]).unwrap();
+    for n in ["empty", "orders.2024", "طلبات"] {
+        w.end(n, crc.remove(n).map_or(0, |d: crc::Digest<'static, u64>| d.finalize())).unwrap();
+    }
+    let bytes = w.into_inner();
+    let (v, got) = read(&bytes).unwrap();
+    assert_eq!(
+        (v.manifest.database.as_str(), v.manifest.server_version.as_str()),
+        ("shop", "7.0.14")
+    );
+    assert_eq!(got["orders.2024"], [0, 1, 2, 3]);
+    assert_eq!(got["طلبات"], [7, 8]);
+    let counts: Vec<(&str, &str, u64)> = v
+        .manifest
+        .collections
+        .iter()
+        .map(|c| (c.name.as_str(), c.kind.as_str(), c.documents))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("empty", "collection", 0),
+            ("orders.2024", "collection", 4),
+            ("paid", "view", 0),
+            ("طلبات", "collection", 2)
+        ]
+    );
+    // A wrong CRC in an end header is caught: the writer's CRC is the one checked.
+    let mut w = InterleavedWriter::new(Vec::new(), "shop");
+    w.prelude("7.0.14", 1, &prelude[1..2]).unwrap();
+    w.segment("orders.2024", &bytes_of(docs(0..2))).unwrap();
+    w.end("orders.2024", 12345).unwrap();
+    assert!(corrupt_message(&w.into_inner()).contains("CRC-64 mismatch"));
+}
