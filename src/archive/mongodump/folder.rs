@@ -66,3 +66,62 @@ fn append_database<W: Write>(tar: &mut tar::Builder<W>, dir: &Path, db: &str) ->
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tar a folder becomes: (name, bytes) of each entry, in order.
+    fn entries(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut archive = tar::Archive::new(directory_stream(dir.to_path_buf()));
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let name = e.path().unwrap().to_string_lossy().into_owned();
+                let mut bytes = Vec::new();
+                e.read_to_end(&mut bytes).unwrap();
+                (name, bytes)
+            })
+            .collect()
+    }
+
+    /// A `--out` folder (a folder per database, the oplog beside them) and one database's
+    /// folder read as the tar of it: names prefixed with the database, each database's
+    /// metadata before its data, bytes unchanged.
+    #[test]
+    fn a_dump_folder_reads_as_its_tar_metadata_first() {
+        let out = tempfile::tempdir().unwrap();
+        let shop = out.path().join("shop");
+        std::fs::create_dir(&shop).unwrap();
+        for (name, text) in [
+            ("orders.bson", "o-data"),
+            ("orders.metadata.json", "o-meta"),
+            ("طلبات.bson.gz", "t-data"),
+            ("طلبات.metadata.json.gz", "t-meta"),
+        ] {
+            std::fs::write(shop.join(name), text).unwrap();
+        }
+        std::fs::write(out.path().join("oplog.bson"), "oplog").unwrap();
+        let names = |e: Vec<(String, Vec<u8>)>| -> Vec<(String, String)> {
+            e.into_iter().map(|(n, b)| (n, String::from_utf8(b).unwrap())).collect()
+        };
+        let pair = |n: &str, b: &str| (n.to_owned(), b.to_owned());
+        let shop_entries = [
+            pair("shop/orders.metadata.json", "o-meta"),
+            pair("shop/طلبات.metadata.json.gz", "t-meta"),
+            pair("shop/orders.bson", "o-data"),
+            pair("shop/طلبات.bson.gz", "t-data"),
+        ];
+        let mut whole = vec![pair("oplog.bson", "oplog")];
+        whole.extend(shop_entries.iter().cloned());
+        assert_eq!(names(entries(out.path())), whole);
+        // One database's folder: its name is the database.
+        assert_eq!(names(entries(&shop)), shop_entries);
+        // A folder whose only dump file is the oplog is not one database's.
+        assert!(
+            !is_dump_file("shop") && is_dump_file("a.bson.gz") && is_dump_file("a.metadata.json")
+        );
+    }
+}
