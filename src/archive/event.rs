@@ -72,3 +72,48 @@ impl Batcher {
         if self.docs.is_empty() { None } else { Some(std::mem::take(&mut self.docs)) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc_of(len: usize) -> Vec<u8> {
+        // {"p": <binary of len - 16 bytes>}: 4 + 1 + 2 + 4 + 1 + n + 1 bytes.
+        let n = len - 13;
+        bson::rawdoc! {"p": bson::Binary { subtype: bson::spec::BinarySubtype::Generic, bytes: vec![7; n] }}
+            .into_bytes()
+    }
+
+    /// A batch ends at 1,000 documents or at 8 MiB, whichever comes first; what is left
+    /// comes out on `take`, and an empty batcher gives nothing.
+    #[test]
+    fn batches_end_at_a_thousand_documents_or_eight_mib() {
+        let small = doc_of(40);
+        assert_eq!(small.len(), 40);
+        let mut b = Batcher::default();
+        for k in 1..BATCH_DOCS {
+            assert!(b.push(&small, "m").unwrap().is_none(), "cut early at {k}");
+        }
+        let full = b.push(&small, "m").unwrap().expect("cut at 1,000");
+        assert_eq!(full.len(), BATCH_DOCS);
+        assert!(b.take().is_none());
+        // 3 MiB documents: the third reaches 8 MiB (9 MiB in all).
+        let big = doc_of(3 * 1024 * 1024);
+        assert!(b.push(&big, "m").unwrap().is_none());
+        assert!(b.push(&big, "m").unwrap().is_none());
+        assert_eq!(b.push(&big, "m").unwrap().map(|d| d.len()), Some(3));
+        // The byte count starts again after a cut, and after `take`.
+        assert!(b.push(&big, "m").unwrap().is_none());
+        assert_eq!(b.take().map(|d| d.len()), Some(1));
+        assert!(b.push(&big, "m").unwrap().is_none());
+        assert!(b.push(&big, "m").unwrap().is_none());
+        assert_eq!(b.take().map(|d| d.len()), Some(2));
+        // Exactly 8 MiB is a batch.
+        let half = doc_of(4 * 1024 * 1024);
+        assert!(b.push(&half, "m").unwrap().is_none());
+        assert_eq!(b.push(&half, "m").unwrap().map(|d| d.len()), Some(2));
+        // A damaged document is named by its member.
+        let err = b.push(&[5, 0, 0, 0, 9], "shop/orders.bson").unwrap_err().to_string();
+        assert!(err.contains("shop/orders.bson"), "{err}");
+    }
+}

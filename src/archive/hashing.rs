@@ -62,3 +62,48 @@ impl<R: Read> Read for HashingReader<R> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that takes at most three bytes a call, as a pipe or socket may.
+    struct Trickle(Vec<u8>);
+
+    impl Write for Trickle {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            let n = data.len().min(3);
+            self.0.extend_from_slice(&data[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Both ends count and hash exactly the bytes that went through, also when the inner
+    /// writer or reader takes fewer than offered.
+    #[test]
+    fn counts_and_hashes_what_passed_through() {
+        let data: Vec<u8> = (0..10_000_u32).map(|i| (i * 31 % 251) as u8).collect();
+        let expected = hex(&Sha256::digest(&data));
+        let mut w = HashingWriter::new(Trickle(Vec::new()));
+        w.write_all(&data).unwrap();
+        w.flush().unwrap();
+        let (inner, bytes, sha) = w.into_parts();
+        assert_eq!((inner.0.len(), bytes, sha.as_str()), (data.len(), 10_000, expected.as_str()));
+        let mut r = HashingReader::new(io::Read::chain(&data[..4_000], &data[4_000..]));
+        let mut back = Vec::new();
+        let mut buf = [0_u8; 777];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            back.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(back, data);
+        assert_eq!(r.finish(), (10_000, expected));
+        assert_eq!(HashingReader::new(&b""[..]).finish().1, hex(&Sha256::digest(b"")));
+    }
+}
