@@ -174,3 +174,138 @@ pub(crate) fn compare_with_sidecar(
         format: SourceFormat::DaraaArchive,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(documents: u64, sha: &str) -> MemberStats {
+        MemberStats { documents, bytes: documents * 10, sha256: sha.into() }
+    }
+
+    fn meta(name: &str, kind: &str) -> CollectionMetadata {
+        CollectionMetadata {
+            name: name.into(),
+            kind: kind.into(),
+            options: bson::Document::new(),
+            indexes: Vec::new(),
+            uuid: None,
+        }
+    }
+
+    fn set(m: &mut Manifest, name: &str, edit: impl Fn(&mut CollectionEntry)) {
+        m.collections.iter_mut().filter(|c| c.name == name).for_each(edit);
+    }
+
+    fn message(e: ArchiveError) -> String {
+        match e {
+            ArchiveError::Corrupt(m) => m,
+            other @ ArchiveError::Io(_) => panic!("expected a damaged backup, got {other:?}"),
+        }
+    }
+
+    /// A mongodump backup of shop: orders with its documents, a view, and what the walkers
+    /// report of it.
+    fn shop() -> Verified {
+        let mut f = Found::default();
+        f.versions("7.0.14", "100.18.0");
+        assert!(!f.database("admin").unwrap() && !f.database("config").unwrap());
+        assert!(f.database("shop").unwrap());
+        assert!(f.database("shop").unwrap());
+        assert!(!f.database("local").unwrap());
+        f.metadata("orders.2024", &meta("orders.2024", "collection"), "m1".into());
+        f.data("orders.2024", &stats(3, "d1")).unwrap();
+        f.metadata("paid", &meta("paid", "view"), "m2".into());
+        f.into_verified(SourceFormat::MongodumpArchive, 4).unwrap()
+    }
+
+    #[test]
+    fn what_was_found_becomes_a_manifest_of_one_database() {
+        let v = shop();
+        assert_eq!((v.format, v.members), (SourceFormat::MongodumpArchive, 4));
+        let m = &v.manifest;
+        assert_eq!(
+            (m.database.as_str(), m.server_version.as_str(), m.tool_version.as_str()),
+            ("shop", "7.0.14", "100.18.0")
+        );
+        assert_eq!(m.format, "mongodump-archive");
+        let orders = m.collection("orders.2024").unwrap();
+        assert_eq!(
+            (orders.kind.as_str(), orders.documents, orders.bytes, orders.sha256.as_deref()),
+            ("collection", 3, 30, Some("d1"))
+        );
+        assert_eq!(orders.data_file.as_deref(), Some("shop/orders.2024.bson"));
+        assert_eq!(orders.metadata_sha256, "m1");
+        let paid = m.collection("paid").unwrap();
+        assert_eq!(
+            (paid.kind.as_str(), paid.data_file.as_deref(), paid.sha256.as_deref()),
+            ("view", None, None)
+        );
+        assert_eq!((m.totals.collections, m.totals.documents), (1, 3));
+    }
+
+    #[test]
+    fn a_second_database_twice_read_documents_and_missing_ones_are_refused() {
+        let mut f = Found::default();
+        assert!(f.database("shop").unwrap());
+        let e = message(f.database("crm").unwrap_err());
+        assert!(e.contains("more than one database (shop, crm)"), "{e}");
+        f.data("orders", &stats(1, "a")).unwrap();
+        assert!(
+            message(f.data("orders", &stats(1, "a")).unwrap_err())
+                .contains("orders has its documents twice")
+        );
+        let mut f = Found::default();
+        assert!(f.database("shop").unwrap());
+        f.metadata("carts", &meta("carts", "collection"), "m".into());
+        let e = message(f.into_verified(SourceFormat::MongodumpDirectory, 1).unwrap_err());
+        assert!(e.contains("carts has metadata but no documents member"), "{e}");
+        let mut only_system = Found::default();
+        assert!(!only_system.database("admin").unwrap());
+        let e = message(only_system.into_verified(SourceFormat::MongodumpArchive, 1).unwrap_err());
+        assert!(e.contains("no collection of a user database"), "{e}");
+    }
+
+    /// An imported archive-format backup read against its sidecar: equal, it stands for the
+    /// sidecar; any difference is named.
+    #[test]
+    fn the_sidecar_must_describe_what_was_found() {
+        let found = shop();
+        let mut sidecar = found.manifest.clone();
+        sidecar.container = Some("archive".into());
+        sidecar.id = "shop-2026".into();
+        let ok = compare_with_sidecar(&found, &sidecar).unwrap();
+        assert_eq!(
+            (ok.format, ok.members, ok.manifest.id.as_str()),
+            (SourceFormat::DaraaArchive, 4, "shop-2026")
+        );
+        let refused = |edit: &dyn Fn(&mut Manifest)| {
+            let mut m = sidecar.clone();
+            edit(&mut m);
+            message(compare_with_sidecar(&found, &m).unwrap_err())
+        };
+        assert!(refused(&|m| m.container = None).contains("describes a tar archive"));
+        assert!(refused(&|m| m.container = Some("tar".into())).contains("describes a tar archive"));
+        let e = refused(&|m| set(m, "orders.2024", |c| c.documents = 4));
+        assert!(
+            e.contains(
+                "orders.2024: 3 documents (30 bytes) in the archive, the sidecar says 4 (30)"
+            ),
+            "{e}"
+        );
+        let e = refused(&|m| set(m, "orders.2024", |c| c.bytes = 31));
+        assert!(e.contains("the sidecar says 3 (31)"), "{e}");
+        let e = refused(&|m| set(m, "orders.2024", |c| c.sha256 = Some("x".into())));
+        assert!(e.contains("orders.2024: checksum mismatch"), "{e}");
+        let e = refused(&|m| set(m, "paid", |c| c.metadata_sha256 = "x".into()));
+        assert!(e.contains("paid: checksum mismatch"), "{e}");
+        let e = refused(&|m| {
+            let mut extra = m.collections[0].clone();
+            extra.name = "ghost".into();
+            m.collections.push(extra);
+        });
+        assert!(e.contains("collection ghost: not in the archive, the sidecar lists it"), "{e}");
+        let e = refused(&|m| m.collections.retain(|c| c.name != "paid"));
+        assert!(e.contains("collection paid is in the archive, not in the sidecar"), "{e}");
+    }
+}
