@@ -213,3 +213,68 @@ fn what_the_interleaved_writer_writes_reads_back() {
     w.end("orders.2024", 12345).unwrap();
     assert!(corrupt_message(&w.into_inner()).contains("CRC-64 mismatch"));
 }
+
+/// Each way the stream after the prelude can be malformed is named; a system database's
+/// namespace is checked (its CRC) but neither counted nor handed on.
+#[test]
+fn misplaced_pieces_after_the_prelude_are_named() {
+    let good = archive(&[("orders", docs(0..2))], |_, c| c);
+    // The prelude ends at its terminator; the first namespace header follows.
+    let header_at = good.windows(4).position(|w| w == TERMINATOR).unwrap() + 4;
+    let segment_end =
+        header_at + good[header_at..].windows(4).position(|w| w == TERMINATOR).unwrap();
+    // A terminator where a namespace header belongs.
+    let mut doubled = good.clone();
+    doubled.splice(header_at..header_at, TERMINATOR);
+    assert!(
+        corrupt_message(&doubled).contains("a terminator stands where a namespace header belongs")
+    );
+    // Cut inside the segment.
+    let cut = &good[..segment_end];
+    assert!(corrupt_message(cut).contains("shop.orders: the archive ends inside a segment"));
+    // Data after the end marker: the whole segment again at the end.
+    let mut after = good.clone();
+    after.extend_from_slice(&good[header_at..segment_end + 4]);
+    assert!(
+        corrupt_message(&after).contains("shop.orders: data after the collection's end marker")
+    );
+    // An end marker without its terminator.
+    let end = bson::rawdoc! {"db": "shop", "collection": "orders", "EOF": true, "CRC": 0_i64};
+    let mut unterminated = good[..segment_end + 4].to_vec();
+    unterminated.extend_from_slice(end.as_bytes());
+    unterminated.extend_from_slice(end.as_bytes());
+    assert!(
+        corrupt_message(&unterminated).contains("shop.orders: no terminator after its end marker")
+    );
+    // admin's namespace (mongodump --archive of a whole server): read past, CRC still checked.
+    let mut with_admin = good.clone();
+    let admin = |eof: bool, crc: i64| bson::rawdoc! {"db": "admin", "collection": "system.version", "EOF": eof, "CRC": crc};
+    // More than a batch (1,000), so that a batch would be handed on before its end.
+    let admin_docs: Vec<u8> = docs(0..1001).iter().flat_map(|d| d.as_bytes().to_vec()).collect();
+    with_admin.extend_from_slice(admin(false, 0).as_bytes());
+    with_admin.extend_from_slice(&admin_docs);
+    with_admin.extend_from_slice(&TERMINATOR);
+    let crc = CRC64.checksum(&admin_docs) as i64;
+    with_admin.extend_from_slice(admin(true, crc).as_bytes());
+    with_admin.extend_from_slice(&TERMINATOR);
+    let (v, got) = read(&with_admin).unwrap();
+    assert_eq!(got.keys().collect::<Vec<_>>(), ["orders"]);
+    assert_eq!(v.manifest.collections.len(), 1);
+    let bad_admin_crc = [
+        &with_admin[..with_admin.len() - 4 - admin(true, crc).as_bytes().len()],
+        admin(true, crc ^ 1).as_bytes(),
+        &TERMINATOR,
+    ]
+    .concat();
+    assert!(corrupt_message(&bad_admin_crc).contains("admin.system.version: CRC-64 mismatch"));
+    // Without documents (verify): the same counts and checks, no batch handed on.
+    let mut batches = 0;
+    let verified = crate::archive::walk::walk(&good[..], None, false, |e| {
+        if matches!(e, Event::Batch { .. } | Event::DataStart { .. } | Event::DataEnd { .. }) {
+            batches += 1;
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((batches, verified.manifest.collections[0].documents), (0, 2));
+}
