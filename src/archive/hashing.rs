@@ -67,8 +67,9 @@ impl<R: Read> Read for HashingReader<R> {
 mod tests {
     use super::*;
 
-    /// A writer that takes at most three bytes a call, as a pipe or socket may.
-    struct Trickle(Vec<u8>);
+    /// A writer that takes at most three bytes a call, as a pipe or socket may, and counts
+    /// its flushes.
+    struct Trickle(Vec<u8>, usize);
 
     impl Write for Trickle {
         fn write(&mut self, data: &[u8]) -> io::Result<usize> {
@@ -77,6 +78,7 @@ mod tests {
             Ok(n)
         }
         fn flush(&mut self) -> io::Result<()> {
+            self.1 += 1;
             Ok(())
         }
     }
@@ -87,10 +89,12 @@ mod tests {
     fn counts_and_hashes_what_passed_through() {
         let data: Vec<u8> = (0..10_000_u32).map(|i| (i * 31 % 251) as u8).collect();
         let expected = hex(&Sha256::digest(&data));
-        let mut w = HashingWriter::new(Trickle(Vec::new()));
+        let mut w = HashingWriter::new(Trickle(Vec::new(), 0));
         w.write_all(&data).unwrap();
         w.flush().unwrap();
         let (inner, bytes, sha) = w.into_parts();
+        // A flush reaches the writer underneath (a BufWriter's bytes reach the file).
+        assert_eq!(inner.1, 1);
         assert_eq!((inner.0.len(), bytes, sha.as_str()), (data.len(), 10_000, expected.as_str()));
         let mut r = HashingReader::new(io::Read::chain(&data[..4_000], &data[4_000..]));
         let mut back = Vec::new();
