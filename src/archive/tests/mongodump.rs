@@ -278,3 +278,35 @@ fn misplaced_pieces_after_the_prelude_are_named() {
     .unwrap();
     assert_eq!((batches, verified.manifest.collections[0].documents), (0, 2));
 }
+
+/// A damaged document is named by its place: the third of a segment, the second of the
+/// prelude; a collection's bytes are counted; a stream without the magic number is refused
+/// also when the walker is called directly.
+#[test]
+fn damage_names_the_document_and_sizes_are_counted() {
+    let good = archive(&[("orders", docs(0..3)), ("users", docs(0..2))], |_, c| c);
+    let (v, _) = read(&good).unwrap();
+    let orders = v.manifest.collection("orders").unwrap();
+    let sizes: u64 = docs(0..3).iter().map(|d| d.as_bytes().len() as u64).sum();
+    assert_eq!((orders.documents, orders.bytes), (3, sizes));
+    let at = |needle: &[u8]| good.windows(needle.len()).position(|w| w == needle).unwrap();
+    let mut third = good.clone();
+    let i = at(docs(2..3)[0].as_bytes());
+    third[i..i + 4].copy_from_slice(&0x7fff_ffff_i32.to_le_bytes());
+    let msg = corrupt_message(&third);
+    assert!(msg.starts_with("shop.orders: document 3 claims"), "{msg}");
+    let meta = r#"{"options":{},"indexes":[{"v":2,"key":{"_id":1},"name":"_id_"}],"collectionName":"users","type":"collection"}"#;
+    let users = bson::rawdoc! {"db": "shop", "collection": "users", "metadata": meta, "size": 0};
+    let mut second = good.clone();
+    let i = at(users.as_bytes());
+    second[i..i + 4].copy_from_slice(&3_i32.to_le_bytes());
+    let msg = corrupt_message(&second);
+    assert!(msg.starts_with("the archive's metadata: document 2 claims 3 bytes"), "{msg}");
+    let direct = |b: &[u8]| {
+        crate::archive::mongodump::reader::walk_mongodump_archive(b, false, |_| Ok(()))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(direct(b"not an archive").contains("no magic number"));
+    assert!(direct(&MAGIC[..2]).contains("no magic number"));
+}
