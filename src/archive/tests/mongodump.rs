@@ -309,4 +309,24 @@ fn damage_names_the_document_and_sizes_are_counted() {
     };
     assert!(direct(b"not an archive").contains("no magic number"));
     assert!(direct(&MAGIC[..2]).contains("no magic number"));
+    // Each collection starts once, before its first documents, however many segments it has.
+    let split =
+        archive(&[("orders", docs(0..2)), ("users", docs(0..1)), ("orders", docs(2..3))], |_, c| c);
+    let mut events = Vec::new();
+    crate::archive::walk::walk(&split[..], None, true, |e| {
+        match e {
+            Event::DataStart { collection } => events.push(format!("start {collection}")),
+            Event::Batch { collection, docs } => {
+                events.push(format!("{} of {collection}", docs.len()));
+            }
+            Event::DataEnd { collection, .. } => events.push(format!("end {collection}")),
+            _ => {}
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        events,
+        ["start orders", "start users", "3 of orders", "end orders", "1 of users", "end users"]
+    );
 }
