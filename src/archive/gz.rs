@@ -310,6 +310,26 @@ mod tests {
         }
     }
 
+    /// A writer of its own cuts members at 2 MiB of input (its memory bound: 2 × threads
+    /// chunks in flight); a pool runs the threads it was asked for, at least one.
+    #[test]
+    fn members_are_cut_at_two_mib_and_pools_run_their_threads() {
+        let data: Vec<u8> = (0..5 * 1024 * 1024_u32).map(|i| (i % 253) as u8).collect();
+        let mut w = ParallelGzWriter::new(Vec::new(), 1, 2);
+        w.write_all(&data).unwrap();
+        let out = w.finish().unwrap();
+        let lengths: Vec<usize> = members(&out)
+            .iter()
+            .map(|m| {
+                let mut back = Vec::new();
+                flate2::read::GzDecoder::new(*m).read_to_end(&mut back).unwrap();
+                back.len()
+            })
+            .collect();
+        assert_eq!(lengths, [2 << 20, 2 << 20, 1 << 20]);
+        assert_eq!((GzPool::new(6, 3).threads(), GzPool::new(6, 0).threads()), (3, 1));
+    }
+
     #[test]
     fn empty_input_gives_empty_output() {
         let w = ParallelGzWriter::new(Vec::new(), 6, 2);
