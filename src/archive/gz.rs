@@ -330,6 +330,41 @@ mod tests {
         assert_eq!((GzPool::new(6, 3).threads(), GzPool::new(6, 0).threads()), (3, 1));
     }
 
+    /// The probe stores a chunk exactly when its samples save less than 3% at level 1:
+    /// chunks of random bytes whose samples start with more and more zeros, from saving
+    /// nothing (level 1 writes random bytes 5% larger) to saving a third.
+    #[test]
+    fn the_probe_stores_exactly_the_chunks_saving_under_three_percent() {
+        use rand::{Rng as _, SeedableRng as _};
+        let mut block = vec![0_u8; 64 * 1024];
+        rand::rngs::StdRng::seed_from_u64(9).fill(&mut block[..]);
+        let (mut stored, mut deflated) = (0, 0);
+        for zeros in (0..1600).step_by(8) {
+            let mut quarter = block.clone();
+            quarter[..zeros].fill(0);
+            // Four equal quarters: the four samples are equal, so one gives the saving.
+            let chunk = quarter.repeat(PROBE_SAMPLES);
+            let mut deflate = Compress::new(Compression::fast(), false);
+            let mut out = Vec::with_capacity(2 * PROBE_SAMPLE);
+            deflate
+                .compress_vec(&quarter[..PROBE_SAMPLE], &mut out, FlushCompress::Finish)
+                .unwrap();
+            let saving = 1.0 - out.len() as f64 / PROBE_SAMPLE as f64;
+            let level = Probe::new().level_for(&chunk, 6);
+            assert_eq!(
+                level == 0,
+                saving < 0.03,
+                "{zeros} zeros: saving {saving:.4}, level {level}"
+            );
+            if level == 0 {
+                stored += 1;
+            } else {
+                deflated += 1;
+            }
+        }
+        assert!(stored > 10 && deflated > 10, "{stored} stored, {deflated} deflated");
+    }
+
     #[test]
     fn empty_input_gives_empty_output() {
         let w = ParallelGzWriter::new(Vec::new(), 6, 2);
