@@ -78,7 +78,7 @@ mod tests {
     use super::*;
 
     fn doc_of(len: usize) -> Vec<u8> {
-        // {"p": <binary of len - 16 bytes>}: 4 + 1 + 2 + 4 + 1 + n + 1 bytes.
+        // {"p": <binary of len - 13 bytes>}: 4 + 1 + 2 + 4 + 1 + n + 1 bytes.
         let n = len - 13;
         bson::rawdoc! {"p": bson::Binary { subtype: bson::spec::BinarySubtype::Generic, bytes: vec![7; n] }}
             .into_bytes()

@@ -84,22 +84,29 @@ pub async fn list_indexes(
 /// batch costs nothing measurable.
 pub const BATCH_BYTES: u64 = 2 * 1024 * 1024;
 
-/// Documents read first to learn a collection's average document size.
+/// Documents read first to learn a collection's typical document size, and how many come
+/// per reply (a sample of sixteen 16 MiB documents must not arrive as one 16 MiB reply per
+/// collection in flight).
 const SAMPLE_DOCS: u32 = 16;
+const SAMPLE_BATCH: u32 = 2;
 
-/// Documents per cursor batch for a collection whose first `sampled` documents hold
-/// `sampled_bytes`: as many as fit in [`BATCH_BYTES`] at that average, at least one, at most
-/// `max` (`backup.batch_size`). An empty sample says nothing: `max`.
-pub fn docs_per_batch(sampled: u64, sampled_bytes: u64, max: u32) -> u32 {
-    if sampled == 0 {
+/// Documents per cursor batch for a collection whose first documents weigh `sampled` bytes
+/// each: as many as fit in [`BATCH_BYTES`] at their median size, at least one, at most `max`
+/// (`backup.batch_size`). The median, not the mean: one huge document among small ones would
+/// make every batch of millions of small documents tiny. Best effort: documents larger than
+/// the sample's come in batches up to the server's 16 MiB cap, as before. An empty sample
+/// says nothing: `max`.
+pub fn docs_per_batch(sampled: &mut [u64], max: u32) -> u32 {
+    if sampled.is_empty() {
         return max;
     }
-    let average = sampled_bytes.div_ceil(sampled).max(1);
-    let fit = (BATCH_BYTES / average).max(1);
+    sampled.sort_unstable();
+    let median = sampled[sampled.len() / 2].max(1);
+    let fit = (BATCH_BYTES / median).max(1);
     u32::try_from(fit).unwrap_or(u32::MAX).min(max)
 }
 
-/// The batch size for dumping `name`: its first documents read once, in one batch, and
+/// The batch size for dumping `name`: its first documents read once, two per reply, and
 /// [`docs_per_batch`] of what they weigh. One more `find` on the collection the dump reads
 /// anyway, so no privilege beyond the dump's own.
 async fn batch_size_for(
@@ -108,25 +115,27 @@ async fn batch_size_for(
     cancel: &CancellationToken,
 ) -> anyhow::Result<u32> {
     let sample = async {
-        // No batchSize: the first batch holds up to 101 documents, so the limit's 16 come
-        // in one reply (unless they weigh more than the server's 16 MiB cap).
-        let mut cursor = coll.find(doc! {}).limit(i64::from(SAMPLE_DOCS)).batch().await?;
-        let (mut docs, mut bytes) = (0_u64, 0_u64);
+        let mut cursor = coll
+            .find(doc! {})
+            .limit(i64::from(SAMPLE_DOCS))
+            .batch_size(SAMPLE_BATCH)
+            .batch()
+            .await?;
+        let mut sizes = Vec::with_capacity(SAMPLE_DOCS as usize);
         while let Some(batch) = cursor.try_next().await? {
             for item in batch.doc_slices()? {
                 if let Some(d) = item?.as_document() {
-                    docs += 1;
-                    bytes += d.as_bytes().len() as u64;
+                    sizes.push(d.as_bytes().len() as u64);
                 }
             }
         }
-        anyhow::Ok((docs, bytes))
+        anyhow::Ok(sizes)
     };
-    let (docs, bytes) = tokio::select! {
+    let mut sizes = tokio::select! {
         sampled = sample => sampled?,
         () = cancel.cancelled() => return Err(Interrupted.into()),
     };
-    Ok(docs_per_batch(docs, bytes, max))
+    Ok(docs_per_batch(&mut sizes, max))
 }
 
 /// Reads a collection as raw BSON and hands each cursor batch (its documents, as the server
@@ -194,21 +203,32 @@ mod tests {
         assert_eq!(operation_time_of(&doc! {"ok": 1.0}), None);
     }
 
-    /// Large documents get few per batch, small ones are held to `backup.batch_size`, and a
-    /// document larger than a batch still travels alone.
+    /// Large documents get few per batch, small ones are held to `backup.batch_size`, a
+    /// document larger than a batch still travels alone, and one huge document among small
+    /// ones does not make every batch tiny (the median decides).
     #[test]
     fn a_batch_holds_about_two_mib_and_at_most_the_configured_documents() {
+        let per = |sizes: &[u64], max: u32| docs_per_batch(&mut sizes.to_vec(), max);
         let gridfs_chunk = 255 * 1024 + 60;
-        assert_eq!(docs_per_batch(16, 16 * gridfs_chunk, 1000), 8);
+        assert_eq!(per(&[gridfs_chunk; 16], 1000), 8);
         // 200-byte documents: 10,485 would fit, the configuration allows 1,000.
-        assert_eq!(docs_per_batch(16, 16 * 200, 1000), 1000);
-        assert_eq!(docs_per_batch(16, 16 * 200, 100_000), 10_485);
-        // The average rounds up, so a batch never exceeds the byte target by rounding.
-        assert_eq!(docs_per_batch(3, 2 * 1024 * 1024 + 1, 1000), 2);
-        assert_eq!(docs_per_batch(1, 2 * 1024 * 1024, 1000), 1);
-        assert_eq!(docs_per_batch(1, 16 * 1024 * 1024, 1000), 1);
-        // Nothing sampled (an empty collection): the configured size.
-        assert_eq!(docs_per_batch(0, 0, 1000), 1000);
-        assert_eq!(docs_per_batch(5, 0, 7), 7);
+        assert_eq!(per(&[200; 16], 1000), 1000);
+        assert_eq!(per(&[200; 16], 100_000), 10_485);
+        // A third of 2 MiB, rounded down and up.
+        assert_eq!(per(&[699_050; 3], 1000), 3);
+        assert_eq!(per(&[699_051; 3], 1000), 2);
+        assert_eq!(per(&[2 * 1024 * 1024], 1000), 1);
+        assert_eq!(per(&[16 * 1024 * 1024], 1000), 1);
+        // One 16 MiB document among fifteen of 200 bytes, first or last: the median is 200.
+        let mut mixed = vec![200; 15];
+        mixed.insert(0, 16 * 1024 * 1024);
+        assert_eq!(per(&mixed, 1000), 1000);
+        mixed.rotate_left(1);
+        assert_eq!(per(&mixed, 1000), 1000);
+        // The median of an even count is the upper middle one: [100, 200, 300_000, 300_000].
+        assert_eq!(per(&[300_000, 100, 300_000, 200], 1000), 6);
+        // Nothing sampled (an empty collection): the configured size; zero-sized is one byte.
+        assert_eq!(per(&[], 1000), 1000);
+        assert_eq!(per(&[0; 5], 7), 7);
     }
 }

@@ -119,7 +119,7 @@ mod tests {
         assert_eq!(names(entries(out.path())), whole);
         // One database's folder: its name is the database.
         assert_eq!(names(entries(&shop)), shop_entries);
-        // A folder whose only dump file is the oplog is not one database's.
+        // Dump files are data and metadata, plain or gzip'd; a folder's name is none.
         assert!(
             !is_dump_file("shop") && is_dump_file("a.bson.gz") && is_dump_file("a.metadata.json")
         );
