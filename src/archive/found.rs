@@ -25,6 +25,8 @@ pub(crate) struct Found {
     server_version: String,
     tool_version: String,
     collections: BTreeMap<String, Found1>,
+    /// The archive format's oplog namespace (`mongodump --oplog`, or a daraa-ops backup's).
+    oplog: Option<MemberStats>,
 }
 
 /// Databases mongodump dumps but a restore of one database leaves alone.
@@ -70,6 +72,19 @@ impl Found {
         }
         *slot = Some(stats.clone());
         Ok(())
+    }
+
+    pub(crate) fn oplog(&mut self, stats: &MemberStats) -> Result<(), ArchiveError> {
+        if self.oplog.is_some() {
+            return Err(corrupt("the oplog is in the archive twice"));
+        }
+        self.oplog = Some(stats.clone());
+        Ok(())
+    }
+
+    /// The oplog's entries as found (count, bytes, SHA-256), for [`compare_with_sidecar`].
+    pub(crate) fn take_oplog(&mut self) -> Option<MemberStats> {
+        self.oplog.take()
     }
 
     /// The manifest of what was found: a collection needs its documents (an empty collection
@@ -137,9 +152,12 @@ impl Found {
 
 /// A daraa-ops `.archive.gz` read against its sidecar: what was found must be what the
 /// sidecar says, collection by collection (documents, bytes, SHA-256 of the documents and of
-/// the metadata).
+/// the metadata), and the oplog it records (entries, bytes, SHA-256) must be there. An oplog
+/// the sidecar does not record (a backup that is not point-in-time, whose window held a drop
+/// or a rename) is checked by its CRC-64 only and never replayed.
 pub(crate) fn compare_with_sidecar(
     found: &Verified,
+    oplog: Option<&MemberStats>,
     expected: &Manifest,
 ) -> Result<Verified, ArchiveError> {
     if expected.container.as_deref() != Some("archive") {
@@ -167,6 +185,23 @@ pub(crate) fn compare_with_sidecar(
             "collection {} is in the archive, not in the sidecar",
             extra.name
         )));
+    }
+    if let Some(want) = &expected.oplog {
+        let Some(got) = oplog else {
+            return Err(corrupt(format!(
+                "the oplog: not in the archive, the sidecar records {} entries",
+                want.entries
+            )));
+        };
+        if got.documents != want.entries || got.bytes != want.bytes {
+            return Err(corrupt(format!(
+                "the oplog: {} entries ({} bytes) in the archive, the sidecar says {} ({})",
+                got.documents, got.bytes, want.entries, want.bytes
+            )));
+        }
+        if got.sha256 != want.sha256 {
+            return Err(corrupt("the oplog: checksum mismatch"));
+        }
     }
     Ok(Verified {
         manifest: expected.clone(),
@@ -274,7 +309,7 @@ mod tests {
         let mut sidecar = found.manifest.clone();
         sidecar.container = Some("archive".into());
         sidecar.id = "shop-2026".into();
-        let ok = compare_with_sidecar(&found, &sidecar).unwrap();
+        let ok = compare_with_sidecar(&found, None, &sidecar).unwrap();
         assert_eq!(
             (ok.format, ok.members, ok.manifest.id.as_str()),
             (SourceFormat::DaraaArchive, 4, "shop-2026")
@@ -282,7 +317,7 @@ mod tests {
         let refused = |edit: &dyn Fn(&mut Manifest)| {
             let mut m = sidecar.clone();
             edit(&mut m);
-            message(compare_with_sidecar(&found, &m).unwrap_err())
+            message(compare_with_sidecar(&found, None, &m).unwrap_err())
         };
         assert!(refused(&|m| m.container = None).contains("describes a tar archive"));
         assert!(refused(&|m| m.container = Some("tar".into())).contains("describes a tar archive"));

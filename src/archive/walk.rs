@@ -8,7 +8,7 @@ use super::bson::{ArchiveError, Source, corrupt, map_read_error};
 use super::event::{Event, Verified};
 use super::manifest::Manifest;
 use super::mongodump::MAGIC;
-use super::{found, mongodump, tar};
+use super::{mongodump, tar};
 
 /// Streams the whole archive and checks it against its own manifest and, if given, the
 /// sidecar's. Returns the first problem found.
@@ -79,11 +79,7 @@ pub fn walk<R: Read + Send>(
         match shape {
             Shape::Tar => tar::reader::walk_tar(stream, expected, documents, visit),
             Shape::MongodumpArchive => {
-                let found = mongodump::reader::walk_mongodump_archive(stream, documents, visit)?;
-                match expected {
-                    Some(m) => found::compare_with_sidecar(&found, m),
-                    None => Ok(found),
-                }
+                mongodump::reader::walk_mongodump_archive(stream, expected, documents, visit)
             }
             Shape::Unknown(what) => Err(corrupt(format!(
                 "not a backup: {}{what}; expected a daraa-ops .tar.gz, a mongodump --archive file (gzip'd or not), a mongodump --out directory, or a tar(.gz) of one",

@@ -207,8 +207,18 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
     let specs = selected_collections(&db, cfg).await?;
     let local = storage::local(cfg)?;
     crate::lock::with(cfg, &cfg.mongodb.database, "backup", env.cancel, async || {
+        let start = oplog::begin(env, &mongo.client, req.no_oplog).await?;
+        if let oplog::Start::Without(why) = &start {
+            tracing::info!("this backup is not point-in-time: {why}");
+        }
+        let source = stream::Source {
+            db: &db,
+            specs: &specs,
+            server_version: &server_version,
+            oplog: &start,
+        };
         if req.stdout {
-            return to_stdout(env, req, &db, &specs, &server_version, &local).await;
+            return to_stdout(env, req, &source, &local).await;
         }
         let previous = previous_good(cfg, None).await;
         let naming = Naming {
@@ -220,19 +230,15 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
         let sv = server_version.as_str();
         let mut report = match cfg.backup.format {
             BackupFormat::Tar => {
-                let start = oplog::begin(env, &mongo.client, req.no_oplog).await?;
-                if let oplog::Start::Without(why) = &start {
-                    tracing::info!("this backup is not point-in-time: {why}");
-                }
                 write_and_store(env, req, &local, naming, ARCHIVE_SUFFIX, async |target| {
                     pipeline::write(env, sv, target, async |stage: &pipeline::Stage, tx| {
                         // Every collection, then the oplog written meanwhile.
                         let collections = pipeline::dump(env, &db, &specs, stage, tx).await?;
-                        let oplog = match start {
+                        let oplog = match &start {
                             oplog::Start::At(ts) => {
-                                oplog::finish(env, &mongo.client, ts, stage, tx).await?
+                                oplog::finish(env, &mongo.client, *ts, stage, tx).await?
                             }
-                            oplog::Start::Without(why) => Err(why),
+                            oplog::Start::Without(why) => Err(why.clone()),
                         };
                         Ok(pipeline::Produced { collections, oplog })
                     })
@@ -241,11 +247,11 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
                 .await?
             }
             BackupFormat::Archive if req.upload && !cfg.backup.keep_local && cfg.s3.is_some() => {
-                to_s3(env, req, &db, &specs, sv, &local, naming).await?
+                to_s3(env, req, &source, &local, naming).await?
             }
             BackupFormat::Archive => {
                 write_and_store(env, req, &local, naming, STREAM_SUFFIX, async |target| {
-                    stream::write(env, &db, &specs, sv, target, stream::Dest::File).await
+                    stream::write(env, &source, target, stream::Dest::File).await
                 })
                 .await?
             }
@@ -262,9 +268,7 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
 async fn to_s3(
     env: Env<'_>,
     req: &Request,
-    db: &mongodb::Database,
-    specs: &[dump::CollectionSpec],
-    server_version: &str,
+    source: &stream::Source<'_>,
     local: &storage::local::LocalStore,
     naming: Naming,
 ) -> anyhow::Result<Report> {
@@ -288,14 +292,15 @@ async fn to_s3(
         recipients: naming.recipients.as_ref(),
     };
     let dest = stream::Dest::S3(Box::new(writer));
-    let (manifest, size, sha256) = stream::write(env, db, specs, server_version, &target, dest)
-        .await
-        .map_err(|e| match e.downcast::<crate::storage::StorageError>() {
-            Ok(s) if s.fault == StorageFault::Interrupted => {
-                anyhow::Error::new(crate::signal::Interrupted).context(s.message)
+    let (manifest, size, sha256) =
+        stream::write(env, source, &target, dest).await.map_err(|e| {
+            match e.downcast::<crate::storage::StorageError>() {
+                Ok(s) if s.fault == StorageFault::Interrupted => {
+                    anyhow::Error::new(crate::signal::Interrupted).context(s.message)
+                }
+                Ok(s) => anyhow::Error::new(s),
+                Err(e) => e,
             }
-            Ok(s) => anyhow::Error::new(s),
-            Err(e) => e,
         })?;
     let sidecar = Sidecar {
         manifest,
@@ -313,9 +318,7 @@ async fn to_s3(
 async fn to_stdout(
     env: Env<'_>,
     req: &Request,
-    db: &mongodb::Database,
-    specs: &[dump::CollectionSpec],
-    server_version: &str,
+    source: &stream::Source<'_>,
     local: &storage::local::LocalStore,
 ) -> anyhow::Result<Report> {
     let cfg = env.cfg;
@@ -333,7 +336,7 @@ async fn to_stdout(
         recipients: recipients.as_ref(),
     };
     let (manifest, size, sha256) =
-        stream::write(env, db, specs, server_version, &target, stream::Dest::Stdout).await?;
+        stream::write(env, source, &target, stream::Dest::Stdout).await?;
     let encryption = recipients.as_ref().map(Recipients::record);
     let sidecar =
         Sidecar { manifest, archive: ArchiveInfo::new("-".into(), size, sha256, encryption) };

@@ -1,7 +1,8 @@
 //! A backup's oplog (`backup.oplog`, docs/pitr.md): where the oplog stood before the dump,
-//! then every entry of the database written while it ran, as the archive member `oplog.bson`
-//! (where `mongodump --oplog` puts it). A restore replays them, so the backup stands for one
-//! point in time: the oplog's newest entry once the dump had ended.
+//! then every entry of the database written while it ran ([`window`]), where `mongodump
+//! --oplog` puts it: the tar member `oplog.bson` ([`finish`]), or the archive format's oplog
+//! namespace (`backup::stream`). A restore replays them, so the backup stands for one point
+//! in time: the oplog's newest entry once the dump had ended.
 
 use std::io::Write as _;
 
@@ -72,17 +73,46 @@ pub(super) async fn begin(
     Ok(Start::Without(why_not))
 }
 
-/// After the dump: every entry of the database from `start` to the oplog's newest, written
-/// to the archive (on FerretDB after settling, see below; MongoDB shows no entry before every
-/// earlier one is visible). A window in which a collection was dropped or
-/// renamed is not stored (`Err`, saying so): a restore could not replay it faithfully.
-pub(super) async fn finish(
+/// The oplog written while the dump ran, as [`window`] read it.
+pub(super) struct Window {
+    pub until: Timestamp,
+    pub entries: u64,
+    pub bytes: u64,
+    pub sha256: String,
+    /// Why a restore cannot replay this window (a drop or a rename in it).
+    pub refused: Option<String>,
+}
+
+impl Window {
+    /// What the manifest records: the slice, or why the backup is not point-in-time.
+    pub fn slice(self, start: Timestamp, member: &str) -> Result<OplogSlice, String> {
+        if let Some(why) = self.refused {
+            tracing::warn!("this backup is not point-in-time: {why}");
+            return Err(why);
+        }
+        let ct = |t: Timestamp| ClusterTime::from(crate::oplog::Ts::from(t));
+        Ok(OplogSlice {
+            member: member.to_owned(),
+            from: ct(start),
+            until: ct(self.until),
+            entries: self.entries,
+            bytes: self.bytes,
+            sha256: self.sha256,
+        })
+    }
+}
+
+/// After the dump: hands every entry of the database from `start` to the oplog's newest to
+/// `sink`, in order (on FerretDB after settling, see below; MongoDB shows no entry before
+/// every earlier one is visible). Only the collections the backup takes; a window in which
+/// a collection was dropped or renamed is marked `refused`: a restore could not replay it
+/// faithfully.
+pub(super) async fn window(
     env: Env<'_>,
     client: &mongodb::Client,
     start: Timestamp,
-    stage: &Stage,
-    tx: &Sender,
-) -> anyhow::Result<Result<OplogSlice, String>> {
+    mut sink: impl FnMut(&[u8]) -> anyhow::Result<()>,
+) -> anyhow::Result<Window> {
     // FerretDB writes an entry in a transaction of its own just after the change: a change
     // the dump saw may get its entry a moment later. A second before reading `until`, and a
     // second before reading the entries up to it.
@@ -94,9 +124,6 @@ pub(super) async fn finish(
     if settle {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
-    // A name no collection's staged file can have (a collection's name is escaped, and an
-    // escaped `%` is always `%25`): a collection named `oplog` stages as `oplog.bson.gz`.
-    let (path, mut out) = stage.create("%oplog.bson.gz")?;
     let db = env.cfg.mongodb.database.clone();
     let mut hasher = Sha256::new();
     let (mut entries, mut bytes) = (0u64, 0u64);
@@ -115,31 +142,42 @@ pub(super) async fn finish(
             refused = unreplayable(&entry);
         }
         hasher.update(raw.as_bytes());
-        tokio::task::block_in_place(|| out.write_all(raw.as_bytes()))?;
+        sink(raw.as_bytes())?;
         entries += 1;
         bytes += raw.as_bytes().len() as u64;
         Ok(())
     })
     .await
     .context("reading the oplog written during the dump")?;
-    let staged = tokio::task::block_in_place(|| pipeline::finish_staged(out, bytes))
+    Ok(Window { until, entries, bytes, sha256: hex(&hasher.finalize()), refused })
+}
+
+/// The tar backup's oplog: [`window`] staged like a collection, then the member
+/// `oplog.bson`; a window a restore cannot replay is left out of the archive.
+pub(super) async fn finish(
+    env: Env<'_>,
+    client: &mongodb::Client,
+    start: Timestamp,
+    stage: &Stage,
+    tx: &Sender,
+) -> anyhow::Result<Result<OplogSlice, String>> {
+    // A name no collection's staged file can have (a collection's name is escaped, and an
+    // escaped `%` is always `%25`): a collection named `oplog` stages as `oplog.bson.gz`.
+    let (path, mut out) = stage.create("%oplog.bson.gz")?;
+    let window = window(env, client, start, |raw| {
+        tokio::task::block_in_place(|| out.write_all(raw)).map_err(Into::into)
+    })
+    .await?;
+    let staged = tokio::task::block_in_place(|| pipeline::finish_staged(out, window.bytes))
         .with_context(|| format!("cannot write {}", path.display()))?;
-    if let Some(why) = refused {
+    let member = crate::archive::tar::layout::OPLOG;
+    let slice = window.slice(start, member);
+    if slice.is_err() {
         let _ = std::fs::remove_file(&path);
-        tracing::warn!("this backup is not point-in-time: {why}");
-        return Ok(Err(why));
+        return Ok(slice);
     }
-    let member = crate::archive::tar::layout::OPLOG.to_owned();
-    pipeline::send(tx, Member::File { name: member.clone(), path, staged })?;
-    let ct = |t: Timestamp| ClusterTime::from(crate::oplog::Ts::from(t));
-    Ok(Ok(OplogSlice {
-        member,
-        from: ct(start),
-        until: ct(until),
-        entries,
-        bytes,
-        sha256: hex(&hasher.finalize()),
-    }))
+    pipeline::send(tx, Member::File { name: member.to_owned(), path, staged })?;
+    Ok(slice)
 }
 
 /// Why an entry makes the window's oplog one a restore cannot replay faithfully: a

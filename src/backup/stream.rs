@@ -3,7 +3,8 @@
 //! prelude first; then the dump tasks hand each cursor batch to one writer thread, which
 //! appends it as a segment (collections interleave) over the parallel gzip and the hashing
 //! file writer. No collection is staged on disk: the local disk holds only the compressed
-//! archive being written.
+//! archive being written. The oplog written while the dump ran follows every collection, in
+//! the namespace `mongodump --oplog` gives it (database `""`, collection `oplog`).
 
 use std::fs::OpenOptions;
 use std::io::BufWriter;
@@ -14,11 +15,12 @@ use anyhow::Context as _;
 use tokio::sync::Semaphore;
 
 use super::Env;
+use super::oplog;
 use super::pipeline::{self, Target, disk_error};
 use crate::archive::CollectionMetadata;
 use crate::archive::gz::ParallelGzWriter;
 use crate::archive::hashing::HashingWriter;
-use crate::archive::manifest::{ClusterTime, ClusterWindow, CollectionEntry, Manifest};
+use crate::archive::manifest::{ClusterTime, ClusterWindow, CollectionEntry, Manifest, OplogSlice};
 use crate::archive::mongodump::CRC64;
 use crate::archive::mongodump::writer::{InterleavedWriter, PreludeEntry};
 use crate::files::hex;
@@ -29,7 +31,20 @@ use crate::signal::Interrupted;
 enum Piece {
     Segment { collection: String, documents: Vec<u8> },
     End { collection: String, crc: u64 },
+    OplogSegment(Vec<u8>),
+    OplogEnd(u64),
 }
+
+/// What is dumped: the database, its collections, and where the oplog stood before.
+pub(super) struct Source<'a> {
+    pub db: &'a mongodb::Database,
+    pub specs: &'a [dump::CollectionSpec],
+    pub server_version: &'a str,
+    pub oplog: &'a oplog::Start,
+}
+
+/// Bytes of oplog entries per segment (about a cursor batch of documents, `mongo::dump`).
+const OPLOG_SEGMENT: usize = 2 << 20;
 
 /// Segments queued for the writer: with the cursor batches in flight, the memory bound.
 const QUEUE: usize = 8;
@@ -106,32 +121,26 @@ fn stdout_error(e: &std::io::Error) -> crate::error::CliError {
 /// size and sha256.
 pub(super) async fn write(
     env: Env<'_>,
-    db: &mongodb::Database,
-    specs: &[dump::CollectionSpec],
-    server_version: &str,
+    source: &Source<'_>,
     target: &Target<'_>,
     dest: Dest,
 ) -> anyhow::Result<(Manifest, u64, String)> {
     match dest {
         Dest::File => {
-            pipeline::with_staging(target, async || {
-                write_to(env, db, specs, server_version, target, dest).await
-            })
-            .await
+            pipeline::with_staging(target, async || write_to(env, source, target, dest).await).await
         }
-        Dest::Stdout | Dest::S3(_) => write_to(env, db, specs, server_version, target, dest).await,
+        Dest::Stdout | Dest::S3(_) => write_to(env, source, target, dest).await,
     }
 }
 
 async fn write_to(
     env: Env<'_>,
-    db: &mongodb::Database,
-    specs: &[dump::CollectionSpec],
-    server_version: &str,
+    source: &Source<'_>,
     target: &Target<'_>,
     dest: Dest,
 ) -> anyhow::Result<(Manifest, u64, String)> {
     {
+        let Source { db, specs, server_version, oplog: start } = *source;
         let cfg = env.cfg;
         let mut entries = Vec::new();
         let mut prelude = Vec::new();
@@ -144,12 +153,21 @@ async fn write_to(
             });
             entries.push(entry);
         }
-        let (tx, writer) = spawn_writer(env, target, server_version, prelude, dest)?;
-        let dumped = dump_all(env, db, specs, &tx).await;
+        let with_oplog = matches!(start, oplog::Start::At(_));
+        let (tx, writer) = spawn_writer(env, target, server_version, prelude, with_oplog, dest)?;
+        let produced = async {
+            let dumped = dump_all(env, db, specs, &tx).await?;
+            let oplog = match start {
+                oplog::Start::At(ts) => write_oplog(env, db.client(), *ts, &tx).await?,
+                oplog::Start::Without(why) => Err(why.clone()),
+            };
+            anyhow::Ok((dumped, oplog))
+        }
+        .await;
         drop(tx);
         let written = writer.await.context("archive writer panicked")?;
-        let (size, sha) = match (dumped, written) {
-            (Ok(dumped), Ok(w)) if !env.cancel.is_cancelled() => {
+        let (oplog, (size, sha)) = match (produced, written) {
+            (Ok((dumped, oplog)), Ok(w)) if !env.cancel.is_cancelled() => {
                 for d in dumped {
                     if let Some(e) = entries.iter_mut().find(|e| e.name == d.name) {
                         e.documents = d.documents;
@@ -158,7 +176,7 @@ async fn write_to(
                         e.cluster_time = d.cluster_time;
                     }
                 }
-                w
+                (oplog, w)
             }
             // The writer's own failure (a full disk) is the one to report: the dump tasks only
             // saw it stop.
@@ -166,13 +184,43 @@ async fn write_to(
             (Err(d), Ok(_)) => return Err(d),
             (Ok(_), Ok(_)) => return Err(Interrupted.into()),
         };
-        let produced = pipeline::Produced {
-            collections: entries,
-            oplog: Err("backup.format: archive does not carry the oplog yet (docs/pitr.md)".into()),
-        };
+        let produced = pipeline::Produced { collections: entries, oplog };
         let manifest = pipeline::manifest(cfg, target, server_version, produced, Some("archive"));
         Ok((manifest, size, sha))
     }
+}
+
+/// After every collection: the oplog written while they were dumped, in segments of about
+/// [`OPLOG_SEGMENT`] bytes, closed by its CRC-64. A window a restore cannot replay (a drop
+/// or a rename in it) is still written, for `mongorestore --oplogReplay`; the manifest then
+/// says the backup is not point-in-time and records no oplog, so a restore does not replay
+/// it.
+async fn write_oplog(
+    env: Env<'_>,
+    client: &mongodb::Client,
+    start: bson::Timestamp,
+    tx: &std::sync::mpsc::SyncSender<Piece>,
+) -> anyhow::Result<Result<OplogSlice, String>> {
+    let send = |piece: Piece| {
+        tokio::task::block_in_place(|| tx.send(piece))
+            .map_err(|_| anyhow::anyhow!("archive writer stopped"))
+    };
+    let mut crc = CRC64.digest();
+    let mut segment = Vec::new();
+    let window = oplog::window(env, client, start, |raw| {
+        crc.update(raw);
+        segment.extend_from_slice(raw);
+        if segment.len() >= OPLOG_SEGMENT {
+            send(Piece::OplogSegment(std::mem::take(&mut segment)))?;
+        }
+        Ok(())
+    })
+    .await?;
+    if !segment.is_empty() {
+        send(Piece::OplogSegment(segment))?;
+    }
+    send(Piece::OplogEnd(crc.finalize()))?;
+    Ok(window.slice(start, crate::archive::tar::layout::OPLOG))
 }
 
 /// A collection's metadata (listIndexes now, so that the prelude holds every collection) and
@@ -221,6 +269,7 @@ fn spawn_writer(
     target: &Target<'_>,
     server_version: &str,
     prelude: Vec<PreludeEntry>,
+    with_oplog: bool,
     dest: Dest,
 ) -> anyhow::Result<(std::sync::mpsc::SyncSender<Piece>, Writer)> {
     let cfg = env.cfg;
@@ -266,7 +315,7 @@ fn spawn_writer(
             }
             anyhow::Error::new(disk_error(&e, &partial))
         };
-        out.prelude(&server_version, concurrent, &prelude).map_err(fail)?;
+        out.prelude(&server_version, concurrent, &prelude, with_oplog).map_err(fail)?;
         for piece in rx {
             if cancel.is_cancelled() {
                 return Err(Interrupted.into());
@@ -274,6 +323,8 @@ fn spawn_writer(
             match piece {
                 Piece::Segment { collection, documents } => out.segment(&collection, &documents),
                 Piece::End { collection, crc } => out.end(&collection, crc),
+                Piece::OplogSegment(entries) => out.oplog_segment(&entries),
+                Piece::OplogEnd(crc) => out.oplog_end(crc),
             }
             .map_err(fail)?;
         }

@@ -25,3 +25,7 @@ pub const TERMINATOR: [u8; 4] = [0xff; 4];
 /// CRC-64 with the ECMA-182 polynomial, reflected, all ones in and out: Go's
 /// `crc64.Checksum(data, crc64.MakeTable(crc64.ECMA))`, which mongodump uses.
 pub static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_XZ);
+
+/// The oplog's namespace in the archive format (`mongodump --oplog`): database `""`,
+/// collection `oplog`, which mongorestore reads as the top-level `oplog.bson`.
+pub const OPLOG: (&str, &str) = ("", "oplog");

@@ -7,11 +7,12 @@ use std::io::Read;
 use bson::RawDocument;
 use sha2::{Digest as _, Sha256};
 
-use super::{CRC64, MAGIC, TERMINATOR};
+use super::{CRC64, MAGIC, OPLOG, TERMINATOR};
 use crate::archive::bson::{ArchiveError, corrupt, read_document, read_full};
 use crate::archive::event::{Batcher, Event, Verified};
 use crate::archive::format::SourceFormat;
-use crate::archive::found::Found;
+use crate::archive::found::{Found, compare_with_sidecar};
+use crate::archive::manifest::Manifest;
 use crate::archive::metadata::CollectionMetadata;
 use crate::digest::{MemberStats, SetDigest};
 use crate::files::hex;
@@ -65,6 +66,8 @@ struct Segment<'a> {
     wanted: bool,
     /// Hand the documents to the visitor.
     documents: bool,
+    /// The oplog's namespace: its documents go to the visitor as [`Event::Oplog`].
+    oplog: bool,
 }
 
 impl Namespace {
@@ -95,12 +98,64 @@ impl Namespace {
             self.stats.documents += 1;
             self.stats.bytes += buf.len() as u64;
             if s.documents {
-                self.set.add(buf);
+                if !s.oplog {
+                    self.set.add(buf);
+                }
                 if let Some(docs) = self.batch.push(buf, s.member)? {
-                    visit(Event::Batch { collection: s.collection.to_owned(), docs })?;
+                    visit(if s.oplog {
+                        Event::Oplog { docs }
+                    } else {
+                        Event::Batch { collection: s.collection.to_owned(), docs }
+                    })?;
                 }
             }
         }
+    }
+
+    /// The namespace's end marker: its CRC-64 checked, its stats to `found`, its last batch
+    /// and end to the visitor.
+    fn end<R: Read>(
+        &mut self,
+        r: &mut R,
+        buf: &mut Vec<u8>,
+        s: &Segment<'_>,
+        crc: i64,
+        found: &mut Found,
+        visit: &mut impl FnMut(Event) -> Result<(), ArchiveError>,
+    ) -> Result<(), ArchiveError> {
+        if !matches!(next(r, buf, s.member, 0)?, Next::Terminator) {
+            return Err(corrupt(format!("{}: no terminator after its end marker", s.member)));
+        }
+        self.ended = true;
+        let got = std::mem::replace(&mut self.crc, CRC64.digest()).finalize();
+        if got as i64 != crc {
+            return Err(corrupt(format!(
+                "{}: CRC-64 mismatch (the archive says {:016x}, its documents give {got:016x})",
+                s.member, crc as u64
+            )));
+        }
+        if !s.wanted {
+            return Ok(());
+        }
+        self.stats.sha256 = hex(&std::mem::take(&mut self.sha).finalize());
+        let last = if s.documents { self.batch.take() } else { None };
+        if s.oplog {
+            if let Some(docs) = last {
+                visit(Event::Oplog { docs })?;
+            }
+            return found.oplog(&self.stats);
+        }
+        if s.documents {
+            if let Some(docs) = last {
+                visit(Event::Batch { collection: s.collection.to_owned(), docs })?;
+            }
+            visit(Event::DataEnd {
+                collection: s.collection.to_owned(),
+                stats: self.stats.clone(),
+                digest: self.set.hex(),
+            })?;
+        }
+        found.data(s.collection, &self.stats)
     }
 
     fn new() -> Self {
@@ -116,15 +171,19 @@ impl Namespace {
     }
 }
 
+/// A namespace: database and collection.
+type Ns = (String, String);
+
 /// The archive's prelude: every namespace's metadata, then a terminator. Returns the
-/// collections (not views) whose end markers must come.
+/// namespaces (collections of the backup's database, not views; the oplog) whose end markers
+/// must come.
 fn read_prelude<R: Read>(
     r: &mut R,
     buf: &mut Vec<u8>,
     found: &mut Found,
     visit: &mut impl FnMut(Event) -> Result<(), ArchiveError>,
-) -> Result<BTreeSet<String>, ArchiveError> {
-    let mut expected: BTreeSet<String> = BTreeSet::new();
+) -> Result<BTreeSet<Ns>, ArchiveError> {
+    let mut expected: BTreeSet<Ns> = BTreeSet::new();
     let mut number = 0;
     loop {
         number += 1;
@@ -137,6 +196,10 @@ fn read_prelude<R: Read>(
         }
         let doc = RawDocument::from_bytes(buf).map_err(|e| corrupt(e.to_string()))?;
         let (db, collection) = (text(doc, "db", "metadata")?, text(doc, "collection", "metadata")?);
+        if (db, collection) == OPLOG {
+            expected.insert((db.to_owned(), collection.to_owned()));
+            continue;
+        }
         if !found.database(db)? {
             continue;
         }
@@ -144,7 +207,7 @@ fn read_prelude<R: Read>(
         let json = text(doc, "metadata", &what)?;
         let parsed = CollectionMetadata::parse(&what, collection, json.as_bytes())?;
         if !parsed.is_view() {
-            expected.insert(collection.to_owned());
+            expected.insert((db.to_owned(), collection.to_owned()));
         }
         found.metadata(collection, &parsed, hex(&Sha256::digest(json.as_bytes())));
         visit(Event::Metadata { collection: collection.to_owned(), metadata: parsed })?;
@@ -154,11 +217,18 @@ fn read_prelude<R: Read>(
 /// Reads a mongodump `--archive` stream (decompressed; the magic number is next): checks it
 /// as the tar walker checks a tar and hands the same events to `visit`. Segments of several
 /// collections interleave, so `Event::Interleaved` comes first.
+///
+/// With `expected` (the sidecar daraa-ops wrote for it) what was found must be what it says,
+/// the oplog's entries included; they go to `visit` only when the sidecar records them (a
+/// backup that is point-in-time). A backup mongodump wrote has its `--oplog` read past: it
+/// holds every database's entries, which a restore of one database does not replay.
 pub(crate) fn walk_mongodump_archive<R: Read>(
     mut r: R,
+    expected: Option<&Manifest>,
     documents: bool,
     mut visit: impl FnMut(Event) -> Result<(), ArchiveError>,
 ) -> Result<Verified, ArchiveError> {
+    let replay = expected.is_some_and(|m| m.oplog.is_some());
     let mut magic = [0u8; 4];
     if read_full(&mut r, &mut magic)? != 4 || magic != MAGIC {
         return Err(corrupt("not a mongodump archive: no magic number"));
@@ -179,9 +249,9 @@ pub(crate) fn walk_mongodump_archive<R: Read>(
         header.get_str("server_version").unwrap_or_default(),
         header.get_str("tool_version").unwrap_or_default(),
     );
-    let expected = read_prelude(&mut r, &mut buf, &mut found, &mut visit)?;
+    let ends = read_prelude(&mut r, &mut buf, &mut found, &mut visit)?;
     visit(Event::Interleaved)?;
-    let mut namespaces: HashMap<String, Namespace> = HashMap::new();
+    let mut namespaces: HashMap<Ns, Namespace> = HashMap::new();
     loop {
         match next(&mut r, &mut buf, "a namespace header", 1)? {
             Next::End => break,
@@ -195,53 +265,40 @@ pub(crate) fn walk_mongodump_archive<R: Read>(
         let collection = text(header, "collection", "a namespace header")?.to_owned();
         let eof = header.get_bool("EOF").unwrap_or(false);
         let crc = header.get_i64("CRC").unwrap_or(0);
-        let wanted = found.database(&db)?;
-        let member = format!("{db}.{collection}");
-        let ns = namespaces.entry(collection.clone()).or_insert_with(Namespace::new);
+        let oplog = (db.as_str(), collection.as_str()) == OPLOG;
+        let wanted = oplog || found.database(&db)?;
+        let member = if oplog { "the oplog".to_owned() } else { format!("{db}.{collection}") };
+        let ns = namespaces.entry((db, collection.clone())).or_insert_with(Namespace::new);
         if ns.ended {
             return Err(corrupt(format!("{member}: data after the collection's end marker")));
         }
-        if wanted && documents && !ns.started {
+        if wanted && documents && !oplog && !ns.started {
             visit(Event::DataStart { collection: collection.clone() })?;
         }
         ns.started = true;
+        let segment = Segment {
+            member: &member,
+            collection: &collection,
+            wanted,
+            documents: documents && (!oplog || replay),
+            oplog,
+        };
         if eof {
-            if !matches!(next(&mut r, &mut buf, &member, 0)?, Next::Terminator) {
-                return Err(corrupt(format!("{member}: no terminator after its end marker")));
-            }
-            ns.ended = true;
-            let got = std::mem::replace(&mut ns.crc, CRC64.digest()).finalize();
-            if got as i64 != crc {
-                return Err(corrupt(format!(
-                    "{member}: CRC-64 mismatch (the archive says {:016x}, its documents give {got:016x})",
-                    crc as u64
-                )));
-            }
-            if !wanted {
-                continue;
-            }
-            ns.stats.sha256 = hex(&std::mem::take(&mut ns.sha).finalize());
-            if documents {
-                if let Some(docs) = ns.batch.take() {
-                    visit(Event::Batch { collection: collection.clone(), docs })?;
-                }
-                visit(Event::DataEnd {
-                    collection: collection.clone(),
-                    stats: ns.stats.clone(),
-                    digest: ns.set.hex(),
-                })?;
-            }
-            found.data(&collection, &ns.stats)?;
+            ns.end(&mut r, &mut buf, &segment, crc, &mut found, &mut visit)?;
             continue;
         }
-        let segment = Segment { member: &member, collection: &collection, wanted, documents };
         ns.read_segment(&mut r, &mut buf, &segment, &mut visit)?;
     }
-    if let Some(open) = expected.iter().find(|c| namespaces.get(*c).is_none_or(|n| !n.ended)) {
-        return Err(corrupt(format!(
-            "collection {open} has no end marker: the archive is truncated"
-        )));
+    if let Some((db, c)) = ends.iter().find(|ns| namespaces.get(*ns).is_none_or(|n| !n.ended)) {
+        let what = if (db.as_str(), c.as_str()) == OPLOG { "the oplog" } else { "collection" };
+        let name = if db.is_empty() { String::new() } else { format!(" {c}") };
+        return Err(corrupt(format!("{what}{name} has no end marker: the archive is truncated")));
     }
     let members = namespaces.len();
-    found.into_verified(SourceFormat::MongodumpArchive, members)
+    let oplog = found.take_oplog();
+    let verified = found.into_verified(SourceFormat::MongodumpArchive, members)?;
+    match expected {
+        Some(m) => compare_with_sidecar(&verified, oplog.as_ref(), m),
+        None => Ok(verified),
+    }
 }

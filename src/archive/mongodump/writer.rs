@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::{MAGIC, TERMINATOR};
+use super::{MAGIC, OPLOG, TERMINATOR};
 
 /// One collection in the prelude.
 #[derive(Debug, Clone)]
@@ -33,12 +33,15 @@ impl<W: Write> InterleavedWriter<W> {
         self.out.write_all(d.as_bytes())
     }
 
-    /// The magic number, the header, each collection's metadata, the terminator.
+    /// The magic number, the header, each collection's metadata, the oplog's entry (with
+    /// `oplog`: database `""`, collection `oplog`, no metadata, as `mongodump --oplog` lists
+    /// it), the terminator.
     pub fn prelude(
         &mut self,
         server_version: &str,
         concurrent_collections: usize,
         collections: &[PreludeEntry],
+        oplog: bool,
     ) -> io::Result<()> {
         self.out.write_all(&MAGIC)?;
         self.doc(&bson::rawdoc! {
@@ -56,28 +59,52 @@ impl<W: Write> InterleavedWriter<W> {
                 "type": c.kind.as_str(),
             })?;
         }
+        if oplog {
+            let (db, collection) = OPLOG;
+            self.doc(&bson::rawdoc! {
+                "db": db, "collection": collection, "metadata": "", "size": 0_i32, "type": "",
+            })?;
+        }
         self.out.write_all(&TERMINATOR)
     }
 
     /// One segment: `documents` are concatenated BSON documents of `collection`.
     pub fn segment(&mut self, collection: &str, documents: &[u8]) -> io::Result<()> {
-        if documents.is_empty() {
-            return Ok(());
-        }
-        let header = bson::rawdoc! {"db": self.db.as_str(), "collection": collection, "EOF": false, "CRC": 0_i64};
-        self.doc(&header)?;
-        self.out.write_all(documents)?;
-        self.out.write_all(&TERMINATOR)
+        segment(&mut self.out, &self.db, collection, documents)
     }
 
     /// The end of a collection, with the CRC-64 of all its documents.
     pub fn end(&mut self, collection: &str, crc: u64) -> io::Result<()> {
-        let header = bson::rawdoc! {"db": self.db.as_str(), "collection": collection, "EOF": true, "CRC": crc as i64};
-        self.doc(&header)?;
-        self.out.write_all(&TERMINATOR)
+        end(&mut self.out, &self.db, collection, crc)
+    }
+
+    /// One segment of the oplog's entries (after every collection, as mongodump writes them).
+    pub fn oplog_segment(&mut self, entries: &[u8]) -> io::Result<()> {
+        segment(&mut self.out, OPLOG.0, OPLOG.1, entries)
+    }
+
+    /// The end of the oplog, with the CRC-64 of all its entries.
+    pub fn oplog_end(&mut self, crc: u64) -> io::Result<()> {
+        end(&mut self.out, OPLOG.0, OPLOG.1, crc)
     }
 
     pub fn into_inner(self) -> W {
         self.out
     }
+}
+
+fn segment<W: Write>(out: &mut W, db: &str, collection: &str, documents: &[u8]) -> io::Result<()> {
+    if documents.is_empty() {
+        return Ok(());
+    }
+    let header = bson::rawdoc! {"db": db, "collection": collection, "EOF": false, "CRC": 0_i64};
+    out.write_all(header.as_bytes())?;
+    out.write_all(documents)?;
+    out.write_all(&TERMINATOR)
+}
+
+fn end<W: Write>(out: &mut W, db: &str, collection: &str, crc: u64) -> io::Result<()> {
+    let header = bson::rawdoc! {"db": db, "collection": collection, "EOF": true, "CRC": crc as i64};
+    out.write_all(header.as_bytes())?;
+    out.write_all(&TERMINATOR)
 }

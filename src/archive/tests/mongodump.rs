@@ -168,7 +168,7 @@ fn what_the_interleaved_writer_writes_reads_back() {
         meta("طلبات", "collection"),
     ];
     let mut w = InterleavedWriter::new(Vec::new(), "shop");
-    w.prelude("7.0.14", 4, &prelude).unwrap();
+    w.prelude("7.0.14", 4, &prelude, false).unwrap();
     let bytes_of = |d: Vec<bson::RawDocumentBuf>| -> Vec<u8> {
         d.iter().flat_map(|d| d.as_bytes().to_vec()).collect()
     };
@@ -208,7 +208,7 @@ fn what_the_interleaved_writer_writes_reads_back() {
     );
     // A wrong CRC in an end header is caught: the writer's CRC is the one checked.
     let mut w = InterleavedWriter::new(Vec::new(), "shop");
-    w.prelude("7.0.14", 1, &prelude[1..2]).unwrap();
+    w.prelude("7.0.14", 1, &prelude[1..2], false).unwrap();
     w.segment("orders.2024", &bytes_of(docs(0..2))).unwrap();
     w.end("orders.2024", 12345).unwrap();
     assert!(corrupt_message(&w.into_inner()).contains("CRC-64 mismatch"));
@@ -303,7 +303,7 @@ fn damage_names_the_document_and_sizes_are_counted() {
     let msg = corrupt_message(&second);
     assert!(msg.starts_with("the archive's metadata: document 2 claims 3 bytes"), "{msg}");
     let direct = |b: &[u8]| {
-        crate::archive::mongodump::reader::walk_mongodump_archive(b, false, |_| Ok(()))
+        crate::archive::mongodump::reader::walk_mongodump_archive(b, None, false, |_| Ok(()))
             .unwrap_err()
             .to_string()
     };
@@ -329,4 +329,140 @@ fn damage_names_the_document_and_sizes_are_counted() {
         events,
         ["start orders", "start users", "3 of orders", "end orders", "1 of users", "end users"]
     );
+}
+
+/// A backup's oplog in the archive format: the namespace `mongodump --oplog` writes (database
+/// `""`, collection `oplog`, after every collection), beside a user collection named `oplog`.
+/// Returns the archive and the oplog entries' bytes.
+fn archive_with_oplog(with_oplog: bool) -> (Vec<u8>, Vec<u8>) {
+    use crate::archive::mongodump::writer::{InterleavedWriter, PreludeEntry};
+    let meta = |n: &str| PreludeEntry {
+        collection: n.into(),
+        metadata: format!(
+            r#"{{"options":{{}},"indexes":[],"collectionName":"{n}","type":"collection"}}"#
+        ),
+        kind: "collection".into(),
+    };
+    let entries: Vec<u8> = (1..=3_u32)
+        .flat_map(|i| {
+            let ts = bson::Timestamp { time: 1_700_000_000, increment: i };
+            let e = bson::rawdoc! {"ts": ts, "op": "i", "ns": "shop.orders", "o": {"_id": i64::from(100 + i)}};
+            e.into_bytes()
+        })
+        .collect();
+    let mut w = InterleavedWriter::new(Vec::new(), "shop");
+    w.prelude("7.0.14", 2, &[meta("oplog"), meta("orders")], with_oplog).unwrap();
+    let (user, orders) = (flat(&docs(0..2)), flat(&docs(10..13)));
+    w.segment("oplog", &user).unwrap();
+    w.segment("orders", &orders).unwrap();
+    w.end("oplog", CRC64.checksum(&user)).unwrap();
+    w.end("orders", CRC64.checksum(&orders)).unwrap();
+    if with_oplog {
+        let second = 2 * i32::from_le_bytes(entries[..4].try_into().unwrap()) as usize;
+        w.oplog_segment(&entries[..second]).unwrap();
+        w.oplog_segment(&entries[second..]).unwrap();
+        w.oplog_end(CRC64.checksum(&entries)).unwrap();
+    }
+    (w.into_inner(), entries)
+}
+
+fn flat(d: &[bson::RawDocumentBuf]) -> Vec<u8> {
+    d.iter().flat_map(|d| d.as_bytes().to_vec()).collect()
+}
+
+type Walked = (Verified, BTreeMap<String, Vec<i32>>, Vec<bson::RawDocumentBuf>);
+
+/// Walks `bytes` with `sidecar`: what was verified, the collections' batches (ids) and the
+/// oplog entries handed on.
+fn walk_with(
+    bytes: &[u8],
+    sidecar: Option<&crate::archive::manifest::Manifest>,
+    documents: bool,
+) -> Result<Walked, ArchiveError> {
+    let (mut batches, mut oplog) = (BTreeMap::<String, Vec<i32>>::new(), Vec::new());
+    let v = crate::archive::walk::walk(bytes, sidecar, documents, |e| {
+        match e {
+            Event::Batch { collection, docs } => batches
+                .entry(collection)
+                .or_default()
+                .extend(docs.iter().map(|d| d.get_i32("_id").unwrap())),
+            Event::Oplog { docs } => oplog.extend(docs),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok((v, batches, oplog))
+}
+
+/// Listed in the prelude as mongodump lists it; without a sidecar (a backup mongodump wrote)
+/// read past: checked, never handed on; its end marker must come and carry its CRC-64.
+#[test]
+fn the_oplog_namespace_is_listed_as_mongodump_lists_it_and_checked() {
+    let (bytes, entries) = archive_with_oplog(true);
+    let listed =
+        bson::rawdoc! {"db": "", "collection": "oplog", "metadata": "", "size": 0_i32, "type": ""};
+    assert!(bytes.windows(listed.as_bytes().len()).any(|w| w == listed.as_bytes()));
+    let (found, batches, oplog) = walk_with(&bytes, None, true).unwrap();
+    assert!(oplog.is_empty());
+    assert_eq!(batches["oplog"], [0, 1], "the user collection named oplog is its own");
+    assert_eq!(batches["orders"], [10, 11, 12]);
+    assert!(found.manifest.oplog.is_none());
+    let counts: Vec<(&str, u64)> =
+        found.manifest.collections.iter().map(|c| (c.name.as_str(), c.documents)).collect();
+    assert_eq!(counts, [("oplog", 2), ("orders", 3)]);
+    // Cut before the oplog's end marker: truncated, named.
+    let end = bson::rawdoc! {"db": "", "collection": "oplog", "EOF": true, "CRC": CRC64.checksum(&entries) as i64};
+    let cut = &bytes[..bytes.len() - end.as_bytes().len() - 4];
+    assert_eq!(corrupt_message(cut), "the oplog has no end marker: the archive is truncated");
+    // A wrong CRC in the oplog's end marker (its last byte, before the header's NUL).
+    let mut bad = bytes.clone();
+    let at = bad.len() - 4 - 2;
+    bad[at] ^= 1;
+    let e = corrupt_message(&bad);
+    assert!(e.starts_with("the oplog: CRC-64 mismatch"), "{e}");
+}
+
+/// A sidecar that records the oplog gets every entry handed on, in order, once (a restore
+/// replays them); what it records must be there, equal. A sidecar without it (the backup is
+/// not point-in-time) gets none handed on.
+#[test]
+fn the_oplog_the_sidecar_records_must_be_there_and_is_handed_on() {
+    use crate::archive::manifest::{ClusterTime, OplogSlice};
+    use sha2::Digest as _;
+    let (bytes, entries) = archive_with_oplog(true);
+    let mut sidecar = walk_with(&bytes, None, false).unwrap().0.manifest;
+    sidecar.container = Some("archive".into());
+    sidecar.oplog = Some(Box::new(OplogSlice {
+        member: "oplog.bson".into(),
+        from: ClusterTime { t: 1_700_000_000, i: 0 },
+        until: ClusterTime { t: 1_700_000_000, i: 3 },
+        entries: 3,
+        bytes: entries.len() as u64,
+        sha256: crate::files::hex(&sha2::Sha256::digest(&entries)),
+    }));
+    let (v, batches, oplog) = walk_with(&bytes, Some(&sidecar), true).unwrap();
+    assert_eq!(v.format, SourceFormat::DaraaArchive);
+    assert_eq!(flat(&oplog), entries);
+    assert_eq!(batches["oplog"], [0, 1]);
+    // Verify (no documents) checks it the same way and hands nothing on.
+    assert!(walk_with(&bytes, Some(&sidecar), false).unwrap().2.is_empty());
+    let refused = |bytes: &[u8], edit: &dyn Fn(&mut OplogSlice)| {
+        let mut m = sidecar.clone();
+        edit(m.oplog.as_mut().unwrap());
+        match walk_with(bytes, Some(&m), false) {
+            Err(ArchiveError::Corrupt(e)) => e,
+            other => panic!("expected a refusal, got {:?}", other.map(|v| v.0)),
+        }
+    };
+    let e = refused(&bytes, &|o| o.entries = 4);
+    assert!(e.contains("the oplog: 3 entries") && e.contains("the sidecar says 4"), "{e}");
+    let e = refused(&bytes, &|o| o.bytes += 1);
+    assert!(e.contains("the oplog: 3 entries"), "{e}");
+    let e = refused(&bytes, &|o| o.sha256 = "00".into());
+    assert_eq!(e, "the oplog: checksum mismatch");
+    let e = refused(&archive_with_oplog(false).0, &|_| {});
+    assert_eq!(e, "the oplog: not in the archive, the sidecar records 3 entries");
+    let mut not_pit = sidecar.clone();
+    not_pit.oplog = None;
+    assert!(walk_with(&bytes, Some(&not_pit), true).unwrap().2.is_empty());
 }
