@@ -999,3 +999,97 @@ async fn s3_cut_in_the_middle_of_a_chunk_leaves_s3_without_it_and_the_next_push_
     assert_eq!(st["storages"][0]["windows"], st["storages"][1]["windows"], "{st}");
     db.drop().await.unwrap();
 }
+
+/// FerretDB killed (SIGKILL) and restarted under the long-running pusher: its passes fail
+/// while the server is down, each logged, and the first pass after the restart resumes where
+/// the chain ends. The chain stays whole (no entry twice, none missing) and restores the
+/// collection as it is after the restart. A server of this test's own: the shared one cannot
+/// be restarted under the other tests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pusher_outlives_a_ferretdb_restart_and_its_chain_stays_whole() {
+    let Some((mut server, services)) = crate::support::PrivateFerretDb::start().await else {
+        return;
+    };
+    let job = Job::new("pitrre", &services, &JobOptions::default());
+    job.edit_config(
+        "  password_file: mongo_pw\n",
+        "  password_file: mongo_pw\n  server_selection_timeout: 1s\n",
+    );
+    let text = std::fs::read_to_string(&job.config).unwrap();
+    std::fs::write(&job.config, format!("{text}pitr:\n  span_seconds: 1\n")).unwrap();
+    let (client, db) = (job.client().await, job.db().await);
+    for k in 0..5 {
+        step(&db, FIRST, k).await;
+    }
+    let (code, _, err) = job.json(&["backup", "--no-upload"]);
+    assert_eq!(code, 0, "{err}");
+    let log_path = job.dir.path().join("pusher.log");
+    let mut pusher = job
+        .command(&["pitr", "push"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    // Archived up to the server's newest entry, within a minute.
+    let caught_up = async |client: &mongodb::Client| {
+        let newest = newest(client).await;
+        for _ in 0..600 {
+            let archived = chunks(&job).last().map(|c| {
+                (c["until"]["t"].as_u64().unwrap() as u32, c["until"]["i"].as_u64().unwrap() as u32)
+            });
+            if archived >= Some(newest) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the pusher did not archive up to {newest:?}: {:?}", chunks(&job));
+    };
+    for k in 5..15 {
+        step(&db, FIRST, k).await;
+    }
+    caught_up(&client).await;
+    let before = chunks(&job).len();
+    // Down for five passes' worth; nothing is written meanwhile (FerretDB writes an entry
+    // just after its change: a kill between the two would lose the entry, not the pusher).
+    server.kill();
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("pitr push:") && log.contains("trying again in 1s"), "{log}");
+    assert!(pusher.try_wait().unwrap().is_none(), "the pusher stopped: {log}");
+    server.spawn();
+    let (client, db) = (job.client().await, job.db().await);
+    for k in 15..30 {
+        step(&db, FIRST, k).await;
+    }
+    caught_up(&client).await;
+    let r = std::process::Command::new("kill")
+        .args(["-TERM", &pusher.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(r.success());
+    let status = pusher.wait().unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(status.code(), Some(0), "{log}");
+    let chain = chunks(&job);
+    assert!(chain.len() > before, "nothing archived after the restart: {chain:?}");
+    for w in chain.windows(2) {
+        assert_eq!(w[1]["from"], w[0]["until"], "{chain:?}");
+    }
+    let ts = |v: &serde_json::Value| bson::Timestamp {
+        time: v["t"].as_u64().unwrap() as u32,
+        increment: v["i"].as_u64().unwrap() as u32,
+    };
+    let (from, until) = (ts(&chain[0]["from"]), ts(&chain.last().unwrap()["until"]));
+    let in_oplog = oplog_entries(&client, &job.database, &[FIRST], from, until).await;
+    let archived: u64 = chain.iter().map(|c| c["entries"].as_u64().unwrap()).sum();
+    assert_eq!(archived, in_oplog, "{chain:?}");
+    let last = &chain.last().unwrap()["until"];
+    let to = format!("{},{}", last["t"], last["i"]);
+    let target = format!("{}_re", job.database);
+    let (code, r, err) = job.json(&["restore", "--to-time", &to, "--target-db", &target, "--yes"]);
+    assert_eq!(code, 0, "{err}\n{r}");
+    assert_eq!(
+        crate::support::docs_by_id(&client.database(&target), FIRST).await,
+        crate::support::docs_by_id(&db, FIRST).await
+    );
+}

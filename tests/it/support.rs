@@ -90,6 +90,92 @@ pub async fn oplog_services() -> Option<Services> {
     Some(s)
 }
 
+/// A FerretDB of a test's own (the binary `scripts/services.sh` builds, `DARAA_TEST_FERRETDB_BIN`),
+/// on a free loopback port with its SQLite files in a temporary folder and its oplog on: a
+/// test may kill and restart it, which the shared servers cannot take.
+pub struct PrivateFerretDb {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    password: String,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateFerretDb {
+    /// Started, with its admin user and a capped `local.oplog.rs`; `None` without services.
+    pub async fn start() -> Option<(Self, Services)> {
+        let mut services = services()?;
+        let bin = std::env::var_os("DARAA_TEST_FERRETDB_BIN").map(PathBuf::from).expect(
+            "DARAA_TEST_FERRETDB_BIN is not set: eval \"$(scripts/services.sh env)\" sets it",
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+        let password = format!("p{:x}{:x}", nanos.as_nanos(), std::process::id());
+        register_secret(&password);
+        let mut server =
+            PrivateFerretDb { bin, dir: tempfile::tempdir().unwrap(), port, password, child: None };
+        server.spawn();
+        services.mongo_uri = format!(
+            "mongodb://admin:{}@127.0.0.1:{port}/?authSource=admin&authMechanism=SCRAM-SHA-256",
+            server.password
+        );
+        (services.mongo_user, services.mongo_password) = ("admin".into(), server.password.clone());
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let client = mongodb::Client::with_uri_str(&services.mongo_uri).await.unwrap();
+        client
+            .database("local")
+            .run_command(bson::doc! {"create": "oplog.rs", "capped": true, "size": 67_108_864_i64})
+            .await
+            .unwrap();
+        Some((server, services))
+    }
+
+    /// Starts the server on its port and folder (again after [`Self::kill`]): same data.
+    pub fn spawn(&mut self) {
+        let d = self.dir.path();
+        for sub in ["data", "state"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(d.join("ferretdb.log"))
+            .unwrap();
+        let child = std::process::Command::new(&self.bin)
+            .env("FERRETDB_SETUP_PASSWORD", &self.password)
+            .arg("--handler=sqlite")
+            .arg(format!("--sqlite-url=file:{}/", d.join("data").display()))
+            .arg(format!("--state-dir={}", d.join("state").display()))
+            .arg(format!("--listen-addr=127.0.0.1:{}", self.port))
+            .args(["--debug-addr=-", "--telemetry=disable", "--log-level=warn"])
+            .args(["--test-enable-new-auth", "--setup-database=admin", "--setup-username=admin"])
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "FerretDB did not listen within 60 s");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// SIGKILL: the server stops at once, as in a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for PrivateFerretDb {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// `scheme://user:password@...` → (user, password), percent-decoding not needed for the test
 /// services' generated passwords.
 fn userinfo(uri: &str) -> Option<(String, String)> {
