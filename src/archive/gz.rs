@@ -395,6 +395,29 @@ mod tests {
         assert_eq!(Probe::new().level_for(&chunk, 5), 5);
     }
 
+    /// Each sample is 4 KiB from the start of its stretch (text in its second half, after
+    /// random bytes, gets the chunk deflated), and a chunk under 64 KiB is not probed (a
+    /// random one keeps the level), while a random one of 64 KiB is stored.
+    #[test]
+    fn the_probe_reads_4_kib_samples_and_leaves_short_chunks_alone() {
+        use rand::{Rng as _, SeedableRng as _};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        let mut chunk = vec![0_u8; 4 * 65_536];
+        rng.fill(&mut chunk[..]);
+        assert_eq!(Probe::new().level_for(&chunk, 5), 0);
+        let text: Vec<u8> =
+            (0..).flat_map(|i: u32| format!("cart {i} open; ").into_bytes()).take(2048).collect();
+        for k in 0..4 {
+            let at = k * 65_536 + 2048;
+            chunk[at..at + 2048].copy_from_slice(&text);
+        }
+        assert_eq!(Probe::new().level_for(&chunk, 5), 5);
+        let mut random = vec![0_u8; 65_536];
+        rng.fill(&mut random[..]);
+        assert_eq!(Probe::new().level_for(&random[..65_535], 5), 5);
+        assert_eq!(Probe::new().level_for(&random, 5), 0);
+    }
+
     #[test]
     fn empty_input_gives_empty_output() {
         let w = ParallelGzWriter::new(Vec::new(), 6, 2);
