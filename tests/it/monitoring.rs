@@ -207,6 +207,54 @@ async fn job_metrics_reach_prometheus_through_node_exporter_and_the_alert_rules_
         query(&http, &base, "ALERTS{alertname=~\"DaraaBackup.*\",alertstate=\"firing\"}").await;
     assert_eq!(firing, Ok(Vec::new()));
 
+    // pitr push on a server with an oplog (a FerretDB of this test's own, so that the shared
+    // oplog server's oplog stays small): its series reach Prometheus with the values `pitr
+    // status` reports, and neither pitr alert fires.
+    let (_server, with_oplog) = crate::support::PrivateFerretDb::start().await.unwrap();
+    let pitr = Job::new("monpitr", &with_oplog, &JobOptions::default());
+    let text = std::fs::read_to_string(&pitr.config).unwrap();
+    std::fs::write(
+        &pitr.config,
+        format!("{text}metrics:\n  textfile_dir: '{}'\n", textfiles.display()),
+    )
+    .unwrap();
+    let orders = pitr.db().await.collection::<bson::Document>("orders");
+    orders.insert_one(bson::doc! {"_id": 1, "total": 10}).await.unwrap();
+    let (code, _, stderr) = pitr.json(&["backup", "--no-upload"]);
+    assert_eq!(code, 0, "{stderr}");
+    for i in 2..12 {
+        orders.insert_one(bson::doc! {"_id": i, "total": 10 * i}).await.unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (code, pushed, stderr) = pitr.json(&["pitr", "push", "--once"]);
+    assert_eq!(code, 0, "{stderr}\n{pushed}");
+    let (code, st, stderr) = pitr.json(&["pitr", "status"]);
+    assert_eq!(code, 0, "{stderr}\n{st}");
+    let pdb = format!("database=\"{}\"", pitr.database);
+    let last: f64 =
+        st["last_entry"]["ts"].as_str().unwrap().split(',').next().unwrap().parse().unwrap();
+    let series = |name: &str| format!("daraa_ops_pitr_{name}{{{pdb}}}");
+    assert_eq!(
+        wait_for(&http, &base, &series("last_entry_timestamp_seconds"), |_| true).await,
+        last
+    );
+    let local = &st["storages"][0];
+    let entries = local["entries"].as_f64().unwrap();
+    assert!(entries >= 10.0, "{st}");
+    let in_local = format!(
+        "daraa_ops_pitr_entries{{{pdb},storage=\"{}\"}}",
+        local["storage"].as_str().unwrap()
+    );
+    assert_eq!(wait_for(&http, &base, &in_local, |_| true).await, entries);
+    let restorable =
+        wait_for(&http, &base, &series("restorable_until_timestamp_seconds"), |_| true).await;
+    assert_eq!(restorable, last, "{st}");
+    let lag = wait_for(&http, &base, &series("lag_seconds"), |_| true).await;
+    assert!((0.0..300.0).contains(&lag), "lag {lag}");
+    let firing =
+        query(&http, &base, "ALERTS{alertname=~\"DaraaPitr.*\",alertstate=\"firing\"}").await;
+    assert_eq!(firing, Ok(Vec::new()));
+
     // A required Redis that does not answer: exit 3, and the file says redis_up 0.
     let no_redis = format!("redis://127.0.0.1:{}/0", free_port());
     let r = job.run(
