@@ -9,6 +9,14 @@
 #   scripts/bench.sh --disk [--scales 3]
 #   scripts/bench.sh --encryption [--scales 3] [--reps 3] [--raw-mb 300]
 #   scripts/bench.sh --codecs [--reps 3] [--raw-mb 300]
+#   scripts/bench.sh --replay [--changes 10000] [--reps 3]
+#
+# --replay: the oplog replay rate (docs/pitr.md): on a FerretDB of the bench's own with its
+# oplog on (DARAA_TEST_FERRETDB_BIN, port DARAA_BENCH_FERRETDB_PORT or 27199; the shared oplog
+# server's oplog would keep every run's entries), a base backup, --changes changes (inserts,
+# updates, deletes) archived by `pitr push --once`, then the base restored alone and
+# `restore --to-time` the last archived entry; the rate is the entries replayed over the
+# extra wall time.
 #
 # --codecs: the candidates for cheaper compression (docs/benchmarks.md, "Compressing for less
 # CPU"): daraa-ops' writer at several gzip levels, libdeflate's gzip, pigz, gzip and zstd, on
@@ -50,6 +58,8 @@ streaming=false
 disk=false
 encryption=false
 codecs=false
+replay=false
+changes=10000
 raw_mb=300
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -63,6 +73,8 @@ while [[ $# -gt 0 ]]; do
     --encryption) encryption=true; shift ;;
     --codecs) codecs=true; pipeline_only=true; shift ;;
     --raw-mb) raw_mb=$2; shift 2 ;;
+    --replay) replay=true; shift ;;
+    --changes) changes=$2; shift 2 ;;
     *) echo "usage: $0 [--scales \"1 10\"] [--reps N] [--pipeline-only] [--raw-mb N]" >&2; exit 2 ;;
   esac
 done
@@ -93,9 +105,12 @@ peer() {
   echo "bench: $name not found ($var, PATH, ../shared/peers/bin)" >&2; exit 1
 }
 
-# CPU seconds the FerretDB process has used so far (utime + stime).
+# CPU seconds the FerretDB process has used so far (utime + stime): the shared one, or the
+# one in $server_pid (--replay's own).
+server_pid=""
 server_cpu() {
-  local pid; pid=$(scripts/services.sh status | sed -n 's/^ferretdb: running (pid \([0-9]*\)).*/\1/p')
+  local pid=$server_pid
+  [[ -n $pid ]] || pid=$(scripts/services.sh status | sed -n 's/^ferretdb: running (pid \([0-9]*\)).*/\1/p')
   awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat"
 }
 
@@ -209,6 +224,59 @@ YAML
     "restore --collections: daraa-ops=>restore --collections: mongorestore (defaults)"
 }
 
+replay_bench() {
+  local port=${DARAA_BENCH_FERRETDB_PORT:-27199} dir="$work/ferretdb" db=bench_replay
+  mkdir -p "$dir/data" "$dir/state"
+  FERRETDB_SETUP_PASSWORD="$(cat "$pw")" "$DARAA_TEST_FERRETDB_BIN" --handler=sqlite \
+    --sqlite-url="file:$dir/data/" --state-dir="$dir/state" --listen-addr="127.0.0.1:$port" \
+    --debug-addr=- --telemetry=disable --log-level=warn --test-enable-new-auth \
+    --setup-database=admin --setup-username=admin > "$dir/log" 2>&1 &
+  server_pid=$!
+  trap 'kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+  local _i
+  for _i in $(seq 150); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
+  # The seed reads its URI (with the password) from the environment, never from argv; only
+  # the seed gets it.
+  seed() {
+    DARAA_TEST_MONGODB_URI="mongodb://admin:$(cat "$pw")@127.0.0.1:$port/?authSource=admin&authMechanism=SCRAM-SHA-256" \
+      target/release/examples/seed "$@"
+  }
+  cat > "$work/c.yaml" <<YAML
+mongodb: {uri: "mongodb://127.0.0.1:$port/?authSource=admin&authMechanism=SCRAM-SHA-256", username: admin, password_file: "$pw", database: "$db"}
+backup: {dir: "$work/backups"}
+restore: {protected_databases: []}
+YAML
+  seed --db "$db" --changes 2000 > /dev/null
+  "$bin" --config "$work/c.yaml" -q backup --no-upload --no-prune
+  local base; base=$(ls "$work"/backups/*.tar.gz)
+  seed --db "$db" --changes "$changes" > "$work/changes.json"
+  sleep 3
+  "$bin" --config "$work/c.yaml" -q --output json pitr push --once > "$work/push.json"
+  local to; to=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["until"])' "$work/push.json")
+  : > "$work/runs.tsv"
+  local rep entries=0
+  for rep in $(seq "$reps"); do
+    timed "restore: the base alone" "$changes" "$bin" --config "$work/c.yaml" -q --output json restore "$base" --target-db r_base --yes
+    seed --db r_base --drop-only
+    timed "restore --to-time: the base and the chunks" "$changes" "$bin" --config "$work/c.yaml" -q --output json restore --to-time "$to" --target-db r_pit --yes
+    entries=$(python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["oplog"]; print(o["entries"])' "$work/out.txt")
+    seed --db r_pit --drop-only
+  done
+  echo "changes: $(cat "$work/changes.json"); push: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["entries"], "entries in", len(d["chunks"]), "chunks")' "$work/push.json"); replayed: $entries entries" >&2
+  ratios base "restore --to-time: the base and the chunks=>restore: the base alone"
+  python3 - "$work/runs.tsv" "$entries" <<'PY'
+import collections, statistics, sys
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    label, _, wall, cpu, *_ = line.split("\t")
+    rows[label].append((float(wall), float(cpu)))
+base = [statistics.median(c) for c in zip(*rows["restore: the base alone"])]
+pit = [statistics.median(c) for c in zip(*rows["restore --to-time: the base and the chunks"])]
+n = int(sys.argv[2])
+print(f"\nreplay: {n} entries in {pit[0] - base[0]:.2f} s more wall ({n / (pit[0] - base[0]):.0f} entries/s), {pit[1] - base[1]:.2f} s more client CPU")
+PY
+}
+
 masking_bench() {
   : > "$work/runs.tsv"
   local scale
@@ -284,6 +352,10 @@ YAML
   ratios plain "s/: encrypted/: plain/"
 }
 
+if $replay; then
+  replay_bench
+  exit 0
+fi
 if $encryption; then
   encryption_bench
   exit 0

@@ -29,11 +29,34 @@ use crate::signal::Interrupted;
 
 /// What the writer thread receives.
 enum Piece {
-    Segment { collection: String, documents: Vec<u8> },
-    End { collection: String, crc: u64 },
+    Segment {
+        collection: String,
+        documents: Vec<u8>,
+    },
+    End {
+        collection: String,
+        crc: u64,
+    },
     OplogSegment(Vec<u8>),
     OplogEnd(u64),
+    /// Everything was produced: the writer finishes the archive. A queue closed without it
+    /// leaves the archive unfinished ([`Unfinished`]).
+    Done,
 }
+
+/// The writer's answer to a queue closed before [`Piece::Done`]: the producer failed or was
+/// stopped, and its error is the one to report. Nothing is finished: no gzip trailer, the
+/// file stays `.partial`, an S3 upload is aborted rather than completed.
+#[derive(Debug)]
+struct Unfinished;
+
+impl std::fmt::Display for Unfinished {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the archive was left unfinished")
+    }
+}
+
+impl std::error::Error for Unfinished {}
 
 /// What is dumped: the database, its collections, and where the oplog stood before.
 pub(super) struct Source<'a> {
@@ -164,6 +187,10 @@ async fn write_to(
             anyhow::Ok((dumped, oplog))
         }
         .await;
+        if produced.is_ok() && !env.cancel.is_cancelled() {
+            // A writer that stopped has its own error, reported below.
+            let _ = tokio::task::block_in_place(|| tx.send(Piece::Done));
+        }
         drop(tx);
         let written = writer.await.context("archive writer panicked")?;
         let (oplog, (size, sha)) = match (produced, written) {
@@ -178,6 +205,9 @@ async fn write_to(
                 }
                 (oplog, w)
             }
+            // Left unfinished because the dump or the oplog failed, or a signal came.
+            (Err(d), Err(w)) if w.is::<Unfinished>() => return Err(d),
+            (Ok(_), Err(w)) if w.is::<Unfinished>() => return Err(Interrupted.into()),
             // The writer's own failure (a full disk) is the one to report: the dump tasks only
             // saw it stop.
             (_, Err(w)) => return Err(w),
@@ -316,17 +346,8 @@ fn spawn_writer(
             anyhow::Error::new(disk_error(&e, &partial))
         };
         out.prelude(&server_version, concurrent, &prelude, with_oplog).map_err(fail)?;
-        for piece in rx {
-            if cancel.is_cancelled() {
-                return Err(Interrupted.into());
-            }
-            match piece {
-                Piece::Segment { collection, documents } => out.segment(&collection, &documents),
-                Piece::End { collection, crc } => out.end(&collection, crc),
-                Piece::OplogSegment(entries) => out.oplog_segment(&entries),
-                Piece::OplogEnd(crc) => out.oplog_end(crc),
-            }
-            .map_err(fail)?;
+        if !write_pieces(&mut out, &rx, &cancel).map_err(fail)? {
+            return Err(Unfinished.into());
         }
         if cancel.is_cancelled() {
             return Err(Interrupted.into());
@@ -342,6 +363,28 @@ fn spawn_writer(
         Ok((size, sha))
     });
     Ok((tx, task))
+}
+
+/// Writes each piece as it comes, until [`Piece::Done`] (true) or a closed queue (false: the
+/// producer stopped before the end). Stops at once on a signal.
+fn write_pieces<W: std::io::Write>(
+    out: &mut InterleavedWriter<W>,
+    rx: &std::sync::mpsc::Receiver<Piece>,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> std::io::Result<bool> {
+    for piece in rx {
+        if cancel.is_cancelled() {
+            return Ok(false);
+        }
+        match piece {
+            Piece::Segment { collection, documents } => out.segment(&collection, &documents),
+            Piece::End { collection, crc } => out.end(&collection, crc),
+            Piece::OplogSegment(entries) => out.oplog_segment(&entries),
+            Piece::OplogEnd(crc) => out.oplog_end(crc),
+            Piece::Done => return Ok(true),
+        }?;
+    }
+    Ok(false)
 }
 
 /// Dumps every collection, `parallel_collections` at a time, each batch to the writer.
@@ -414,4 +457,40 @@ async fn dump_all(
         });
     }
     pipeline::join_dumps(env, tasks, &job).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Piece, write_pieces};
+    use crate::archive::mongodump::writer::InterleavedWriter;
+
+    /// The writer finishes only after `Done`: a queue closed without it (the dump or the
+    /// oplog failed) or a signal leaves the archive unfinished.
+    #[test]
+    fn only_done_finishes_the_archive() {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let run = |pieces: Vec<Piece>, cancel: &tokio_util::sync::CancellationToken| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(8);
+            for p in pieces {
+                tx.send(p).unwrap();
+            }
+            drop(tx);
+            let mut out = InterleavedWriter::new(Vec::new(), "shop");
+            let finished = write_pieces(&mut out, &rx, cancel).unwrap();
+            (finished, out.into_inner().len())
+        };
+        let doc = bson::rawdoc! {"_id": 1}.into_bytes();
+        let some = || vec![Piece::Segment { collection: "c".into(), documents: doc.clone() }];
+        let done = || {
+            let mut p = some();
+            p.push(Piece::Done);
+            p
+        };
+        let (finished, written) = run(done(), &cancel);
+        assert!(finished && written > doc.len());
+        assert!(!run(some(), &cancel).0, "a closed queue finished the archive");
+        assert!(!run(vec![Piece::OplogEnd(0)], &cancel).0);
+        cancel.cancel();
+        assert_eq!(run(done(), &cancel), (false, 0));
+    }
 }

@@ -251,9 +251,15 @@ async fn job_metrics_reach_prometheus_through_node_exporter_and_the_alert_rules_
     assert_eq!(restorable, last, "{st}");
     let lag = wait_for(&http, &base, &series("lag_seconds"), |_| true).await;
     assert!((0.0..300.0).contains(&lag), "lag {lag}");
-    let firing =
-        query(&http, &base, "ALERTS{alertname=~\"DaraaPitr.*\",alertstate=\"firing\"}").await;
-    assert_eq!(firing, Ok(Vec::new()));
+    let gaps = format!(
+        "daraa_ops_pitr_open_gaps{{{pdb},storage=\"{}\"}}",
+        local["storage"].as_str().unwrap()
+    );
+    assert_eq!(wait_for(&http, &base, &gaps, |_| true).await, 0.0);
+    // After two evaluations with the series present, neither pitr rule is even pending.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let alerts = query(&http, &base, "ALERTS{alertname=~\"DaraaPitr.*\"}").await;
+    assert_eq!(alerts, Ok(Vec::new()));
 
     // A required Redis that does not answer: exit 3, and the file says redis_up 0.
     let no_redis = format!("redis://127.0.0.1:{}/0", free_port());

@@ -156,6 +156,10 @@ impl PrivateFerretDb {
         self.child = Some(child);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                let log = std::fs::read_to_string(d.join("ferretdb.log")).unwrap_or_default();
+                panic!("FerretDB exited ({status}) before listening: {log}");
+            }
             assert!(std::time::Instant::now() < deadline, "FerretDB did not listen within 60 s");
             std::thread::sleep(std::time::Duration::from_millis(100));
         }

@@ -266,6 +266,9 @@ pub(crate) fn walk_mongodump_archive<R: Read>(
         let eof = header.get_bool("EOF").unwrap_or(false);
         let crc = header.get_i64("CRC").unwrap_or(0);
         let oplog = (db.as_str(), collection.as_str()) == OPLOG;
+        if oplog && !ends.contains(&(db.clone(), collection.clone())) {
+            return Err(corrupt("the oplog's entries are not listed in the archive's prelude"));
+        }
         let wanted = oplog || found.database(&db)?;
         let member = if oplog { "the oplog".to_owned() } else { format!("{db}.{collection}") };
         let ns = namespaces.entry((db, collection.clone())).or_insert_with(Namespace::new);

@@ -414,6 +414,14 @@ fn the_oplog_namespace_is_listed_as_mongodump_lists_it_and_checked() {
     let end = bson::rawdoc! {"db": "", "collection": "oplog", "EOF": true, "CRC": CRC64.checksum(&entries) as i64};
     let cut = &bytes[..bytes.len() - end.as_bytes().len() - 4];
     assert_eq!(corrupt_message(cut), "the oplog has no end marker: the archive is truncated");
+    // Entries of an oplog the prelude does not list: refused (mongodump always lists it).
+    let listed_at = bytes.windows(listed.as_bytes().len()).position(|w| w == listed.as_bytes());
+    let mut unlisted = bytes.clone();
+    unlisted.drain(listed_at.unwrap()..listed_at.unwrap() + listed.as_bytes().len());
+    assert_eq!(
+        corrupt_message(&unlisted),
+        "the oplog's entries are not listed in the archive's prelude"
+    );
     // A wrong CRC in the oplog's end marker (its last byte, before the header's NUL).
     let mut bad = bytes.clone();
     let at = bad.len() - 4 - 2;
