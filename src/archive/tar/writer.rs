@@ -229,3 +229,44 @@ impl ArchiveWriter {
         Ok((size, sha))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read as _, Write as _};
+
+    use super::Members;
+
+    /// Each gzip member of `gz`, decompressed.
+    fn members(gz: &[u8]) -> Vec<Vec<u8>> {
+        let (mut out, mut rest) = (Vec::new(), gz);
+        while !rest.is_empty() {
+            let mut member = flate2::bufread::GzDecoder::new(rest);
+            let mut plain = Vec::new();
+            member.read_to_end(&mut plain).unwrap();
+            rest = member.into_inner();
+            out.push(plain);
+        }
+        out
+    }
+
+    /// Plain tar bytes (headers, small entries) are gathered: one gzip member per splice, or
+    /// per mebibyte, not one per write.
+    #[test]
+    fn plain_bytes_are_gathered_into_members_of_up_to_a_mebibyte() {
+        let mut m = Members { inner: Vec::new(), plain: Vec::new(), level: 1 };
+        for _ in 0..100 {
+            m.write_all(&[7_u8; 512]).unwrap();
+        }
+        assert_eq!(m.splice(&mut &b"spliced"[..]).unwrap(), 7);
+        for _ in 0..3 {
+            m.write_all(&vec![1_u8; 512 * 1024]).unwrap();
+        }
+        m.compress_plain().unwrap();
+        // The spliced bytes (no gzip member here) come right after the first member.
+        assert_eq!(m.inner.windows(7).filter(|w| w == b"spliced").count(), 1);
+        let at = m.inner.windows(7).position(|w| w == b"spliced").unwrap();
+        let (before, after) = (&m.inner[..at], &m.inner[at + 7..]);
+        assert_eq!(members(before).iter().map(Vec::len).collect::<Vec<_>>(), [51_200]);
+        assert_eq!(members(after).iter().map(Vec::len).collect::<Vec<_>>(), [1 << 20, 512 * 1024]);
+    }
+}
