@@ -8,9 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Services already running before this script (a developer's) are left running afterwards.
+# (The status is read whole first: `status | grep -q` under pipefail fails when grep stops
+# reading early, which left a CI run's services running after it.)
 skip_log=$(mktemp)
 cleanup() { rm -f "$skip_log"; }
-if scripts/services.sh status | grep -q stopped; then
+before=$(scripts/services.sh status)
+if grep -q stopped <<< "$before"; then
   # Waits for a still-running `up` (fmt or clippy failed early) so that nothing it starts is
   # left behind.
   trap 'wait; scripts/services.sh down; cleanup' EXIT
