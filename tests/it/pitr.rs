@@ -252,22 +252,9 @@ async fn raced_backup_is_one_point_in_time(format: &str) {
     // The real mongorestore reads the archive format with its oplog namespace (it restores the
     // collections; `--oplogReplay` needs `applyOps`, which FerretDB lacks).
     if let Some(mongorestore) = peer("mongorestore").filter(|_| format == "archive") {
-        let tools = crate::support::secret_file(
-            job.dir.path(),
-            "tools.yaml",
-            &format!("uri: '{}'\n", job.services.mongo_uri),
-        );
         let target = format!("{}_mr", job.database);
         let file = backup["archive"]["file"].as_str().unwrap();
-        let o = std::process::Command::new(mongorestore)
-            .arg(format!("--config={}", tools.display()))
-            .arg(format!("--archive={}", job.backup_dir.join(file).display()))
-            .args(["--gzip", "--noIndexRestore"])
-            .arg(format!("--nsFrom={}.*", job.database))
-            .arg(format!("--nsTo={target}.*"))
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        crate::support::mongorestore_archive(&job, &mongorestore, file, &target);
         let restored = job.client().await.database(&target);
         let dumped = split_bson(&m[&format!("{}/{SECOND}.bson", job.database)]).len();
         assert_eq!(
@@ -404,6 +391,34 @@ fn differ(a: &[BTreeMap<String, Vec<u8>>], b: &[BTreeMap<String, Vec<u8>>]) -> V
     out
 }
 
+/// A chain of chunk manifests is whole: each chunk starts where the previous ended, and its
+/// entries are exactly the oplog's entries of `collections` in its window (none twice, none
+/// missing). `label` says which round of a test failed.
+async fn assert_chain_whole(
+    client: &mongodb::Client,
+    db: &str,
+    collections: &[&str],
+    chain: &[serde_json::Value],
+    label: &str,
+) -> u64 {
+    for w in chain.windows(2) {
+        assert_eq!(w[1]["from"], w[0]["until"], "{label}: {chain:?}");
+    }
+    let (from, until) = (ts(&chain[0]["from"]), ts(&chain.last().unwrap()["until"]));
+    let in_oplog = oplog_entries(client, db, collections, from, until).await;
+    let archived: u64 = chain.iter().map(|c| c["entries"].as_u64().unwrap()).sum();
+    assert_eq!(archived, in_oplog, "{label}: {chain:?}");
+    archived
+}
+
+/// A chunk manifest's `{t, i}` as an oplog timestamp.
+fn ts(v: &serde_json::Value) -> bson::Timestamp {
+    bson::Timestamp {
+        time: v["t"].as_u64().unwrap() as u32,
+        increment: v["i"].as_u64().unwrap() as u32,
+    }
+}
+
 /// The test server's oplog entries of `db`'s collections with `from < ts <= until`.
 async fn oplog_entries(
     client: &mongodb::Client,
@@ -505,17 +520,7 @@ async fn pitr_push_archives_the_oplog_and_restore_reaches_a_time_between_backups
     // entries of the database in its window, none twice, none missing.
     let chain = chunks(&job);
     assert!(chain.len() >= 2, "{chain:?}");
-    for w in chain.windows(2) {
-        assert_eq!(w[1]["from"], w[0]["until"], "{chain:?}");
-    }
-    let ts = |v: &serde_json::Value| bson::Timestamp {
-        time: v["t"].as_u64().unwrap() as u32,
-        increment: v["i"].as_u64().unwrap() as u32,
-    };
-    let (from, until) = (ts(&chain[0]["from"]), ts(&chain.last().unwrap()["until"]));
-    let in_oplog = oplog_entries(&client, &job.database, &[FIRST, SECOND], from, until).await;
-    let archived: u64 = chain.iter().map(|c| c["entries"].as_u64().unwrap()).sum();
-    assert_eq!(archived, in_oplog, "{chain:?}");
+    let archived = assert_chain_whole(&client, &job.database, &[FIRST, SECOND], &chain, "").await;
     // Every chunk is in S3 too.
     let s3 = job.s3().await;
     let remote: Vec<String> = s3.list().await.unwrap().into_iter().map(|o| o.name).collect();
@@ -908,24 +913,14 @@ async fn a_pusher_killed_between_any_two_writes_leaves_a_whole_chain() {
         let (code, r, err) = job.json(&["pitr", "push", "--once"]);
         assert_eq!(code, 0, "after a kill at write {n}: {err}\n{r}");
         let chain = chunks(&job);
-        for w in chain.windows(2) {
-            assert_eq!(w[1]["from"], w[0]["until"], "write {n}: {chain:?}");
-        }
+        let label = format!("write {n}");
+        assert_chain_whole(&client, &job.database, &[FIRST], &chain, &label).await;
         let remote: BTreeSet<String> =
             s3.list().await.unwrap().into_iter().map(|o| o.name).collect();
         for c in &chain {
             let f = c["file"].as_str().unwrap();
             assert!(f.is_empty() || remote.contains(f), "write {n}: {f} not in S3");
         }
-        // No entry twice, none missing: the chain's entries are the oplog's in its window.
-        let ts = |v: &serde_json::Value| bson::Timestamp {
-            time: v["t"].as_u64().unwrap() as u32,
-            increment: v["i"].as_u64().unwrap() as u32,
-        };
-        let (from, until) = (ts(&chain[0]["from"]), ts(&chain.last().unwrap()["until"]));
-        let in_oplog = oplog_entries(&client, &job.database, &[FIRST], from, until).await;
-        let archived: u64 = chain.iter().map(|c| c["entries"].as_u64().unwrap()).sum();
-        assert_eq!(archived, in_oplog, "write {n}: {chain:?}");
     }
     assert!(kills >= 4, "only {kills} kills: a push makes at least four writes");
     // The chain built through the kills restores the collection as it is now.
@@ -1072,17 +1067,7 @@ async fn a_pusher_outlives_a_ferretdb_restart_and_its_chain_stays_whole() {
     assert_eq!(status.code(), Some(0), "{log}");
     let chain = chunks(&job);
     assert!(chain.len() > before, "nothing archived after the restart: {chain:?}");
-    for w in chain.windows(2) {
-        assert_eq!(w[1]["from"], w[0]["until"], "{chain:?}");
-    }
-    let ts = |v: &serde_json::Value| bson::Timestamp {
-        time: v["t"].as_u64().unwrap() as u32,
-        increment: v["i"].as_u64().unwrap() as u32,
-    };
-    let (from, until) = (ts(&chain[0]["from"]), ts(&chain.last().unwrap()["until"]));
-    let in_oplog = oplog_entries(&client, &job.database, &[FIRST], from, until).await;
-    let archived: u64 = chain.iter().map(|c| c["entries"].as_u64().unwrap()).sum();
-    assert_eq!(archived, in_oplog, "{chain:?}");
+    assert_chain_whole(&client, &job.database, &[FIRST], &chain, "").await;
     let last = &chain.last().unwrap()["until"];
     let to = format!("{},{}", last["t"], last["i"]);
     let target = format!("{}_re", job.database);

@@ -66,21 +66,8 @@ async fn archive_format_backups_round_trip_and_mongorestore_reads_them() {
     assert_eq!(code, 0, "{v} {stderr}");
 
     // The real mongorestore reads it without extraction.
-    let tools = crate::support::secret_file(
-        job.dir.path(),
-        "tools.yaml",
-        &format!("uri: '{}'\n", s.mongo_uri),
-    );
     let target = format!("{}_mr", job.database);
-    let o = Command::new(&mongorestore)
-        .arg(format!("--config={}", tools.display()))
-        .arg(format!("--archive={}", job.backup_dir.join(&file).display()))
-        .args(["--gzip", "--noIndexRestore"])
-        .arg(format!("--nsFrom={}.*", job.database))
-        .arg(format!("--nsTo={target}.*"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    crate::support::mongorestore_archive(&job, &mongorestore, &file, &target);
     assert!(
         contents(&client.database(&target)).await == source,
         "mongorestore restored other bytes"

@@ -607,6 +607,24 @@ pub fn peer(name: &str) -> Option<PathBuf> {
     found
 }
 
+/// The real `mongorestore` reading a daraa-ops `.archive.gz` (mongodump's archive format)
+/// from the backup folder into `target` (`--noIndexRestore`: FerretDB refuses the `ns` field
+/// mongorestore puts into index specs). The URI goes in a 0600 config file, never on argv.
+pub fn mongorestore_archive(job: &Job, bin: &Path, file: &str, target: &str) -> Output {
+    let tools =
+        secret_file(job.dir.path(), "tools.yaml", &format!("uri: '{}'\n", job.services.mongo_uri));
+    let o = std::process::Command::new(bin)
+        .arg(format!("--config={}", tools.display()))
+        .arg(format!("--archive={}", job.backup_dir.join(file).display()))
+        .args(["--gzip", "--noIndexRestore"])
+        .arg(format!("--nsFrom={}.*", job.database))
+        .arg(format!("--nsTo={target}.*"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
 /// A test that does not run its real check says so: on stderr, and in the file
 /// `DARAA_TEST_SKIP_LOG` names (scripts/test.sh prints them all at the end, and fails unless
 /// `DARAA_TEST_ALLOW_MISSING` names every missing thing). Under `CI=true` nothing may be
