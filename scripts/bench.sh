@@ -178,10 +178,13 @@ mongodb: {uri: "$uri", username: admin, password_file: "$pw", database: "$db"}
 backup: {dir: "$work/backups"}
 restore: {protected_databases: []}
 YAML
+    sed -e "s|backup: {dir: \"$work/backups\"}|backup: {dir: \"$work/backups_zstd\", compression: zstd}|" "$work/c.yaml" > "$work/c_zstd.yaml"
     local rep t
     for rep in $(seq "$reps"); do
-      rm -rf "$work/backups" "$work/md" "$work/dump_x" "$work"/*.archive.gz "$work"/dump_x.tar.gz
+      rm -rf "$work/backups" "$work/backups_zstd" "$work/md" "$work/dump_x" "$work"/*.archive.gz "$work"/dump_x.tar.gz
       timed "backup: daraa-ops" "$scale" "$bin" --config "$work/c.yaml" -q backup --no-upload --no-prune
+      # The opt-in backup.compression: zstd (a .tar.zst).
+      timed "backup: daraa-ops (compression: zstd)" "$scale" "$bin" --config "$work/c_zstd.yaml" -q backup --no-upload --no-prune
       # The streaming path: mongodump's archive format as the dump runs, nothing staged.
       timed "backup: daraa-ops --stdout (archive format)" "$scale" bash -c "'$bin' --config '$work/c.yaml' -q backup --stdout > '$work/stream.archive.gz'"
       timed "backup: mongodump --archive --gzip" "$scale" "$mongodump" --config="$tools" --db="$db" --archive="$work/md.archive.gz" --gzip --quiet
@@ -218,6 +221,7 @@ YAML
     echo "scale $scale: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["documents"], "documents")' "$work/seed.json"), archive $(stat -c %s "$archive") bytes" >&2
   done
   ratios peer "backup: daraa-ops=>backup: mongodump --archive --gzip" \
+    "backup: daraa-ops (compression: zstd)=>backup: mongodump --archive --gzip" \
     "backup: daraa-ops --stdout (archive format)=>backup: mongodump --archive --gzip" \
     "restore empty: daraa-ops=>restore empty: mongorestore (defaults)" \
     "restore --drop: daraa-ops=>restore --drop: mongorestore (defaults)" \

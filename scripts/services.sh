@@ -95,14 +95,15 @@ install_redis() {
   # Debian starts a system redis on 6379; ours runs on its own port, so leave that one alone.
 }
 
-# age (the reference command-line tool): the encryption tests decrypt daraa-ops archives with it.
+# age and zstd (the reference command-line tools): the encryption tests decrypt daraa-ops
+# archives with age, the compression test decompresses a .tar.zst with zstd.
 install_age() {
-  command -v age >/dev/null && command -v age-keygen >/dev/null && return 0
-  log "installing age from Debian"
+  command -v age >/dev/null && command -v age-keygen >/dev/null && command -v zstd >/dev/null && return 0
+  log "installing age and zstd from Debian"
   if [[ $(id -u) -eq 0 ]]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age zstd >/dev/null
   else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age >/dev/null
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age zstd >/dev/null
   fi
 }
 

@@ -2,6 +2,10 @@
 //! gzip member, and the members are written in order. The output is a multi-member gzip file
 //! (RFC 1952 allows it; `gzip -d`, `tar xz` and flate2's `MultiGzDecoder` read it).
 //!
+//! The same threads write zstd instead for `backup.compression: zstd` ([`Codec`]): each chunk a
+//! complete zstd frame, and a series of frames is one zstd stream (RFC 8878; `zstd -d` and
+//! the zstd crate's decoder read them all).
+//!
 //! A chunk whose samples do not compress (random or already compressed bytes) is stored,
 //! not deflated: see [`Probe`].
 //!
@@ -27,6 +31,57 @@ use flate2::{Compress, Compression, FlushCompress};
 
 pub const DEFAULT_CHUNK: usize = 2 * 1024 * 1024;
 
+/// What a pool's chunks become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// gzip members (levels 1-9); a chunk that does not compress is stored ([`Probe`]).
+    Gzip,
+    /// zstd frames with their content size and checksum (levels 1-19); zstd stores
+    /// incompressible blocks by itself.
+    Zstd,
+}
+
+/// One thread's compressor: a chunk in, one complete member or frame out.
+pub(crate) struct Compressor {
+    codec: Codec,
+    level: u32,
+    probe: Probe,
+    zstd: Option<zstd::bulk::Compressor<'static>>,
+}
+
+impl Compressor {
+    pub(crate) fn new(codec: Codec, level: u32) -> Self {
+        Compressor { codec, level, probe: Probe::new(), zstd: None }
+    }
+
+    /// Compresses `data` whole into `out` (cleared first): a gzip member or a zstd frame.
+    pub(crate) fn member(&mut self, data: &[u8], mut out: Vec<u8>) -> io::Result<Vec<u8>> {
+        out.clear();
+        match self.codec {
+            Codec::Gzip => {
+                let level = self.probe.level_for(data, self.level);
+                let mut enc = GzEncoder::new(out, Compression::new(level));
+                enc.write_all(data)?;
+                enc.finish()
+            }
+            Codec::Zstd => {
+                let zstd = match &mut self.zstd {
+                    Some(z) => z,
+                    None => {
+                        let level = i32::try_from(self.level).map_err(io::Error::other)?;
+                        let mut z = zstd::bulk::Compressor::new(level)?;
+                        z.include_checksum(true)?;
+                        self.zstd.insert(z)
+                    }
+                };
+                out.reserve(zstd::zstd_safe::compress_bound(data.len()));
+                zstd.compress_to_buffer(data, &mut out)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
 /// (sequence, input chunk back for reuse, compressed member or error)
 type Done = (u64, Vec<u8>, io::Result<Vec<u8>>);
 
@@ -48,7 +103,12 @@ pub struct GzPool {
 }
 
 impl GzPool {
+    /// gzip at `level` on `threads` threads.
     pub fn new(level: u32, threads: usize) -> Arc<Self> {
+        Self::with_codec(Codec::Gzip, level, threads)
+    }
+
+    pub fn with_codec(codec: Codec, level: u32, threads: usize) -> Arc<Self> {
         let threads = threads.max(1);
         let (job_tx, job_rx) = sync_channel::<Job>(threads);
         let job_rx = Arc::new(Mutex::new(job_rx));
@@ -56,16 +116,14 @@ impl GzPool {
             .map(|_| {
                 let rx = Arc::clone(&job_rx);
                 std::thread::spawn(move || {
-                    let mut probe = Probe::new();
+                    let mut compressor = Compressor::new(codec, level);
                     loop {
                         // Nothing panics while holding the lock (only `recv` runs under it).
                         let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         let Ok(Job { seq, data, out, reply }) = job else { return };
                         // A panic would leave the writer waiting for this member forever.
                         let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            let level = probe.level_for(&data, level);
-                            let mut enc = GzEncoder::new(out, Compression::new(level));
-                            enc.write_all(&data).and_then(|()| enc.finish())
+                            compressor.member(&data, out)
                         }))
                         .unwrap_or_else(|_| Err(io::Error::other("compression thread panicked")));
                         // The writer may be gone (it failed elsewhere): nothing to do then.

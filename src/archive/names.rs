@@ -1,7 +1,7 @@
 //! Names inside and of archives: mongodump's collection file-name escaping, and backup ids.
 //!
 //! Backup ids are `<prefix>-<db>-<YYYYMMDDTHHMMSSZ>`; the archive is `<id>.tar.gz` (or
-//! `.archive.gz`, each with `.age` when encrypted) and its sidecar `<id>.manifest.json`. Ids sort by time for one prefix and database.
+//! `.archive.gz`, or `.tar.zst`, each with `.age` when encrypted) and its sidecar `<id>.manifest.json`. Ids sort by time for one prefix and database.
 
 use std::fmt::Write as _;
 
@@ -13,9 +13,18 @@ pub const STREAM_SUFFIX: &str = ".archive.gz";
 /// The same, encrypted with age (`backup.encryption`).
 pub const ARCHIVE_SUFFIX_AGE: &str = ".tar.gz.age";
 pub const STREAM_SUFFIX_AGE: &str = ".archive.gz.age";
+/// A tar backup compressed with zstd (`backup.compression: zstd`), and encrypted.
+pub const ZSTD_SUFFIX: &str = ".tar.zst";
+pub const ZSTD_SUFFIX_AGE: &str = ".tar.zst.age";
 /// Every name a backup archive can have, tar first.
-pub const ARCHIVE_SUFFIXES: [&str; 4] =
-    [ARCHIVE_SUFFIX, STREAM_SUFFIX, ARCHIVE_SUFFIX_AGE, STREAM_SUFFIX_AGE];
+pub const ARCHIVE_SUFFIXES: [&str; 6] = [
+    ARCHIVE_SUFFIX,
+    STREAM_SUFFIX,
+    ZSTD_SUFFIX,
+    ARCHIVE_SUFFIX_AGE,
+    STREAM_SUFFIX_AGE,
+    ZSTD_SUFFIX_AGE,
+];
 pub const SIDECAR_SUFFIX: &str = ".manifest.json";
 /// Beside the sidecar: when the backup was last verified and drilled, and how that went.
 pub const CHECKS_SUFFIX: &str = ".checks.json";

@@ -1,5 +1,5 @@
-//! One entry for every reader: [`walk`] detects the backup's shape from its bytes (gzip or
-//! not, then tar or mongodump's archive format) and hands the stream to that format's walker;
+//! One entry for every reader: [`walk`] detects the backup's shape from its bytes (gzip, zstd
+//! or neither, then tar or mongodump's archive format) and hands the stream to that format's walker;
 //! every walker reports the same [`Event`]s. Decompression runs on a thread of its own.
 
 use std::io::{self, BufRead as _, Read};
@@ -33,13 +33,23 @@ pub fn walk<R: Read + Send>(
     visit: impl FnMut(Event) -> Result<(), ArchiveError>,
 ) -> Result<Verified, ArchiveError> {
     let mut raw = io::BufReader::with_capacity(1 << 20, Source(reader));
-    let gzip = raw.fill_buf().map_err(map_read_error)?.starts_with(&[0x1f, 0x8b]);
+    let compression = Compressed::of(raw.fill_buf().map_err(map_read_error)?);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
         let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         scope.spawn(move || {
-            let mut input: Box<dyn Read + Send> =
-                if gzip { Box::new(flate2::read::MultiGzDecoder::new(raw)) } else { Box::new(raw) };
+            let mut input: Box<dyn Read + Send> = match compression {
+                Compressed::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+                // Every frame in turn, as `zstd -d` reads them (a tar.zst is one per chunk).
+                Compressed::Zstd => match zstd::stream::read::Decoder::with_buffer(raw) {
+                    Ok(d) => Box::new(d),
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                },
+                Compressed::No => Box::new(raw),
+            };
             loop {
                 let mut buf = free_rx.try_recv().unwrap_or_default();
                 buf.resize(DECODED_CHUNK, 0);
@@ -82,12 +92,43 @@ pub fn walk<R: Read + Send>(
                 mongodump::reader::walk_mongodump_archive(stream, expected, documents, visit)
             }
             Shape::Unknown(what) => Err(corrupt(format!(
-                "not a backup: {}{what}; expected a daraa-ops .tar.gz, a mongodump --archive file (gzip'd or not), a mongodump --out directory, or a tar(.gz) of one",
-                if gzip { "gzip-compressed " } else { "" }
+                "not a backup: {}{what}; expected a daraa-ops .tar.gz or .tar.zst, a mongodump --archive file (gzip'd or not), a mongodump --out directory, or a tar(.gz) of one",
+                compression.describe()
             ))),
         }
     })
 }
+
+/// How a stream is compressed, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compressed {
+    Gzip,
+    Zstd,
+    No,
+}
+
+impl Compressed {
+    fn of(head: &[u8]) -> Self {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compressed::Gzip
+        } else if head.starts_with(&ZSTD_MAGIC) {
+            Compressed::Zstd
+        } else {
+            Compressed::No
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Compressed::Gzip => "gzip-compressed ",
+            Compressed::Zstd => "zstd-compressed ",
+            Compressed::No => "",
+        }
+    }
+}
+
+/// A zstd frame's first four bytes (RFC 8878, 3.1.1).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// Bytes per chunk handed from the decompression thread.
 const DECODED_CHUNK: usize = 1 << 20;
@@ -151,8 +192,8 @@ fn looks_like(head: &[u8]) -> &'static str {
         "a bzip2 file"
     } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         "an xz file"
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        "a zstd file"
+    } else if head.starts_with(&ZSTD_MAGIC) {
+        "a zstd stream inside the compressed one"
     } else if head.starts_with(&[0x1f, 0x8b]) {
         "gzip inside gzip"
     } else if matches!(first, Some(b'{' | b'[')) {

@@ -153,7 +153,7 @@ pub async fn import(
             req,
             &local,
             naming,
-            crate::archive::names::ARCHIVE_SUFFIX,
+            pipeline::tar_suffix(cfg),
             async |target| pipeline::write(env, sv, target, produce).await,
         )
         .await?;

@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::archive::crypt::Recipients;
 use crate::archive::names::{
-    self, ARCHIVE_SUFFIX, ARCHIVE_SUFFIXES, PARTIAL_SUFFIX, SIDECAR_SUFFIX, STREAM_SUFFIX,
+    self, ARCHIVE_SUFFIXES, PARTIAL_SUFFIX, SIDECAR_SUFFIX, STREAM_SUFFIX,
 };
 use crate::archive::{ArchiveInfo, Sidecar, Totals};
 use crate::config::BackupFormat;
@@ -230,7 +230,8 @@ pub async fn run(env: Env<'_>, req: &Request) -> anyhow::Result<Report> {
         let sv = server_version.as_str();
         let mut report = match cfg.backup.format {
             BackupFormat::Tar => {
-                write_and_store(env, req, &local, naming, ARCHIVE_SUFFIX, async |target| {
+                let suffix = pipeline::tar_suffix(cfg);
+                write_and_store(env, req, &local, naming, suffix, async |target| {
                     pipeline::write(env, sv, target, async |stage: &pipeline::Stage, tx| {
                         // Every collection, then the oplog written meanwhile.
                         let collections = pipeline::dump(env, &db, &specs, stage, tx).await?;

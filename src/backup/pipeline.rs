@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use super::Env;
 use crate::archive::CollectionMetadata;
 use crate::archive::crypt::{EphemeralKey, Recipients, Sealer};
-use crate::archive::gz::GzPool;
+use crate::archive::gz::{Codec, GzPool};
 use crate::archive::manifest::{
     ClusterTime, ClusterWindow, CollectionEntry, FORMAT, FORMAT_VERSION, Manifest, OplogSlice,
 };
@@ -125,7 +125,11 @@ pub(super) async fn write(
 ) -> anyhow::Result<(Manifest, u64, String)> {
     let stage = Stage {
         dir: target.staging.to_path_buf(),
-        pool: GzPool::new(env.cfg.backup.compression_level, compression_threads(env.cfg)),
+        pool: GzPool::with_codec(
+            codec(env.cfg),
+            env.cfg.backup.level(),
+            compression_threads(env.cfg),
+        ),
         key: target.recipients.map(|_| Arc::new(EphemeralKey::generate())),
     };
     with_staging(target, async || write_staged(env, server_version, target, &stage, produce).await)
@@ -248,6 +252,22 @@ pub(super) fn manifest(
 
 type WriterTask = tokio::task::JoinHandle<anyhow::Result<(u64, String)>>;
 
+/// The file name ending of a tar backup written with `backup.compression`.
+pub(super) fn tar_suffix(cfg: &crate::config::Config) -> &'static str {
+    match cfg.backup.compression {
+        crate::config::Compression::Gzip => crate::archive::names::ARCHIVE_SUFFIX,
+        crate::config::Compression::Zstd => crate::archive::names::ZSTD_SUFFIX,
+    }
+}
+
+/// `backup.compression` as the archive writer's codec.
+fn codec(cfg: &crate::config::Config) -> Codec {
+    match cfg.backup.compression {
+        crate::config::Compression::Gzip => Codec::Gzip,
+        crate::config::Compression::Zstd => Codec::Zstd,
+    }
+}
+
 /// `backup.compression_threads`, 0 meaning one per core.
 pub(super) fn compression_threads(cfg: &crate::config::Config) -> usize {
     match cfg.backup.compression_threads {
@@ -265,9 +285,10 @@ fn spawn_writer(
     cancel: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<(Sender, WriterTask)> {
     let partial = target.partial.to_path_buf();
-    let mut writer = ArchiveWriter::create(
+    let mut writer = ArchiveWriter::create_with(
         &partial,
-        cfg.backup.compression_level,
+        codec(cfg),
+        cfg.backup.level(),
         target.now.as_second().max(0) as u64,
         target.recipients,
     )

@@ -327,7 +327,7 @@ fn spawn_writer(
         target.recipients,
     )
     .map_err(|e| disk_error(&e, &partial))?;
-    let gz = ParallelGzWriter::new(sealer, cfg.backup.compression_level, threads);
+    let gz = ParallelGzWriter::new(sealer, cfg.backup.gzip_level(), threads);
     let mut out = InterleavedWriter::new(gz, &cfg.mongodb.database);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(QUEUE);
     let (cancel, concurrent, server_version) =

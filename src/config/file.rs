@@ -347,8 +347,12 @@ pub struct BackupConfig {
     /// batch from the collection's average size), so with `parallel_collections` it bounds the
     /// memory of a dump whatever the documents weigh.
     pub batch_size: u32,
-    /// gzip level 1-9.
-    pub compression_level: u32,
+    /// `gzip` (default: a `.tar.gz` every reader opens) or `zstd` (a `.tar.zst`, about a
+    /// quarter of gzip's CPU for a slightly smaller archive; read by daraa-ops and by
+    /// `zstd -dc | tar x`; tar format only, since mongorestore reads gzip archives only).
+    pub compression: Compression,
+    /// The level of `compression`: gzip 1-9 (default 5), zstd 1-19 (default 1).
+    pub compression_level: Option<u32>,
     /// Compression threads; 0 means one per core.
     pub compression_threads: usize,
     /// A backup holding fewer documents than `1 - max_shrink` of the previous complete one is
@@ -367,6 +371,19 @@ pub struct BackupConfig {
 }
 
 impl BackupConfig {
+    /// The level of `compression`.
+    pub fn level(&self) -> u32 {
+        self.compression_level.unwrap_or(self.compression.default_level())
+    }
+
+    /// The gzip level of what is always gzip (the archive format, oplog chunks): the
+    /// configured level when the backup is gzip too, gzip's default otherwise.
+    pub fn gzip_level(&self) -> u32 {
+        match self.compression {
+            Compression::Gzip => self.level(),
+            Compression::Zstd => Compression::Gzip.default_level(),
+        }
+    }
     /// Whether a backup takes this collection (`include_collections`, `exclude_collections`).
     pub fn takes(&self, collection: &str) -> bool {
         (self.include_collections.is_empty()
@@ -460,6 +477,40 @@ pub enum BackupFormat {
     Archive,
 }
 
+/// How a tar backup is compressed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    #[default]
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// The level used when `backup.compression_level` is not set.
+    pub fn default_level(self) -> u32 {
+        match self {
+            Compression::Gzip => 5,
+            Compression::Zstd => 1,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// The levels `backup.compression_level` takes.
+    pub fn levels(self) -> std::ops::RangeInclusive<u32> {
+        match self {
+            Compression::Gzip => 1..=9,
+            Compression::Zstd => 1..=19,
+        }
+    }
+}
+
 impl Default for BackupConfig {
     fn default() -> Self {
         BackupConfig {
@@ -470,7 +521,8 @@ impl Default for BackupConfig {
             exclude_collections: Vec::new(),
             parallel_collections: 4,
             batch_size: 1000,
-            compression_level: 5,
+            compression: Compression::Gzip,
+            compression_level: None,
             compression_threads: 0,
             max_shrink: 0.5,
             format: BackupFormat::Tar,

@@ -290,6 +290,9 @@ fn every_check_refuses_its_value_and_takes_the_boundaries() {
         ("backup: {name_prefix: 'a b'}".into(), "backup.name_prefix"),
         ("backup: {compression_level: 0}".into(), "backup.compression_level"),
         ("backup: {compression_level: 10}".into(), "backup.compression_level"),
+        ("backup: {compression: zstd, compression_level: 0}".into(), "backup.compression_level"),
+        ("backup: {compression: zstd, compression_level: 20}".into(), "backup.compression_level"),
+        ("backup: {compression: zstd, format: archive}".into(), "backup.compression"),
         ("backup: {batch_size: 0}".into(), "backup.batch_size"),
         ("backup: {batch_size: 100001}".into(), "backup.batch_size"),
         ("backup: {max_shrink: 1.0}".into(), "backup.max_shrink"),
@@ -386,6 +389,9 @@ fn every_check_refuses_its_value_and_takes_the_boundaries() {
         "s3: {bucket: b, endpoint: 'http://h', sse: AES256, part_size_mib: 5120, storage_class: STANDARD_IA}".into(),
         "backup: {name_prefix: a.b-c_1, compression_level: 1, batch_size: 1, max_shrink: 0.0, parallel_collections: 1}".into(),
         "backup: {compression_level: 9, batch_size: 100000, max_shrink: 0.99}".into(),
+        "backup: {compression: zstd, compression_level: 1}".into(),
+        "backup: {compression: zstd, compression_level: 19, format: tar}".into(),
+        "backup: {compression: gzip, format: archive}".into(),
         "pitr: {span_seconds: 1, max_chunk_mib: 1}".into(),
         "pitr: {span_seconds: 86400, max_chunk_mib: 1024}".into(),
         "restore: {parallel_collections: 1, insertion_workers: 1}".into(),
@@ -421,4 +427,26 @@ fn restore_targets_exclude_the_servers_own_databases() {
     }
     assert!(check_restore_target("daraa_restore").is_ok());
     assert!(check_restore_target("admin2").is_ok());
+}
+
+/// The level a backup compresses at: `compression_level` when set, else the codec's own
+/// default (gzip 5, zstd 1, the cheapest zstd level and already smaller than gzip 5: see
+/// docs/benchmarks.md); what is always gzip (the archive format, oplog chunks) never takes a
+/// zstd level.
+#[test]
+fn each_codec_has_its_own_default_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = env(&[("DARAA_OPS_MONGODB_URI", "mongodb://h/")]);
+    let levels = |yaml: &str| {
+        let c =
+            load(Some(&write(dir.path(), "c.yaml", &format!("{yaml}\n"))), &uri).unwrap().config;
+        (c.backup.compression, c.backup.level(), c.backup.gzip_level())
+    };
+    assert_eq!(levels("backup: {}"), (Compression::Gzip, 5, 5));
+    assert_eq!(levels("backup: {compression_level: 2}"), (Compression::Gzip, 2, 2));
+    assert_eq!(levels("backup: {compression: zstd}"), (Compression::Zstd, 1, 5));
+    assert_eq!(
+        levels("backup: {compression: zstd, compression_level: 7}"),
+        (Compression::Zstd, 7, 5)
+    );
 }

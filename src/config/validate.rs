@@ -5,7 +5,9 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::{ArchiveTarget, CleanupAction, Config, ConfigError, STORAGE_CLASSES};
+use super::{
+    ArchiveTarget, BackupFormat, CleanupAction, Compression, Config, ConfigError, STORAGE_CLASSES,
+};
 
 /// Builds the error for a key.
 type Bad<'a> = dyn Fn(&str, String) -> ConfigError + 'a;
@@ -221,8 +223,23 @@ fn backup(c: &Config, bad: &Bad<'_>) -> Result<(), ConfigError> {
             "must be non-empty letters, digits, '_', '.' or '-'".into(),
         ));
     }
-    if !(1..=9).contains(&b.compression_level) {
-        return Err(bad("backup.compression_level", "must be between 1 and 9".into()));
+    let levels = b.compression.levels();
+    if !levels.contains(&b.level()) {
+        return Err(bad(
+            "backup.compression_level",
+            format!(
+                "must be between {} and {} for {}",
+                levels.start(),
+                levels.end(),
+                b.compression.name()
+            ),
+        ));
+    }
+    if b.compression == Compression::Zstd && b.format == BackupFormat::Archive {
+        return Err(bad(
+            "backup.compression",
+            "zstd is for `format: tar` only (mongorestore reads gzip'd archives only); use gzip with `format: archive`".into(),
+        ));
     }
     if !(1..=100_000).contains(&b.batch_size) {
         return Err(bad("backup.batch_size", "must be between 1 and 100000".into()));

@@ -31,3 +31,27 @@ pub fn fake(m: &Masker, value: &str) -> String {
     }
     out.join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Under one key a name always becomes the same fake name (masked copies made a month
+    /// apart still join): the first name is picked by bytes 0-1 of the keyed stream, the
+    /// i-th last name by bytes 2i and 2i + 1 (a big-endian u16 modulo the list's length),
+    /// whatever the number of words. The expected names are computed here from a longer
+    /// stream (its first bytes are the same: see `Masker::stream`).
+    #[test]
+    fn fake_names_are_picked_from_the_keyed_stream() {
+        let m = Masker::new(&crate::config::MaskingConfig::default(), b"0123456789abcdef").unwrap();
+        let seventeen = ["w"; 17].join(" ");
+        for value in ["Dina", "Dina Haddad", "Dina  Maria Haddad", "", seventeen.as_str()] {
+            let b = m.stream(b"fake", value.as_bytes(), 64);
+            let at = |k: usize| usize::from(b[k]) * 256 + usize::from(b[k + 1]);
+            let words = value.split_whitespace().count().max(1);
+            let mut expected = vec![FIRST[at(0) % 48]];
+            expected.extend((1..words).map(|i| LAST[at(i + i) % 40]));
+            assert_eq!(fake(&m, value), expected.join(" "), "{value:?}");
+        }
+    }
+}

@@ -425,7 +425,7 @@ impl Open {
         let data = if self.entries == 0 {
             Vec::new()
         } else {
-            let level = flate2::Compression::new(cfg.backup.compression_level);
+            let level = flate2::Compression::new(cfg.backup.gzip_level());
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), level);
             gz.write_all(&self.raw)?;
             let gz = gz.finish()?;

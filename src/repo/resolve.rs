@@ -102,10 +102,12 @@ impl Resolved {
 }
 
 /// File name endings of backups given by path, longest first: the id is the name without it.
-const PATH_SUFFIXES: [&str; 9] = [
+const PATH_SUFFIXES: [&str; 11] = [
     names::ARCHIVE_SUFFIX_AGE,
     names::STREAM_SUFFIX_AGE,
+    names::ZSTD_SUFFIX_AGE,
     ARCHIVE_SUFFIX,
+    names::ZSTD_SUFFIX,
     ".archive.gz",
     ".tgz",
     ".tar",

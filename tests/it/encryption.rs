@@ -169,7 +169,9 @@ async fn no_plaintext_reaches_the_disk_during_backups_and_restores() {
     let base = std::fs::read_to_string(&job.config).unwrap();
     configure(&job, &base, &[&key], &[&key.file], "");
     job.seed(0.01, false).await;
-    for (more, staged) in [("", true), ("  format: archive\n", false)] {
+    // The last one, a .tar.zst.age, is the one restored below.
+    let formats = [("", true), ("  format: archive\n", false), ("  compression: zstd\n", true)];
+    for (more, staged) in formats {
         configure(&job, &base, &[&key], &[&key.file], more);
         std::thread::sleep(std::time::Duration::from_millis(1100));
         let watch = Watcher::start(&job.backup_dir);
@@ -181,18 +183,20 @@ async fn no_plaintext_reaches_the_disk_during_backups_and_restores() {
             // The watcher saw the staged files (else it proved nothing).
             assert!(seen.iter().any(|n| n.ends_with(".bson.gz")), "no staged file seen: {seen:?}");
         }
-        assert!(
-            std::fs::read(job.backup_dir.join(v["archive"]["file"].as_str().unwrap()))
-                .unwrap()
-                .starts_with(MAGIC)
-        );
+        let file = v["archive"]["file"].as_str().unwrap();
+        assert!(std::fs::read(job.backup_dir.join(file)).unwrap().starts_with(MAGIC));
+        let suffix = if more.contains("zstd") { ".tar.zst.age" } else { ".age" };
+        assert!(file.ends_with(suffix), "{file}");
     }
+    let source = contents(&job.client().await.database(&job.database)).await;
     let target = format!("{}_r", job.database);
     let watch = Watcher::start(&job.backup_dir);
     let (code, _, stderr) = job.json(&["restore", "latest", "--target-db", &target]);
     let (_, plaintext) = watch.finish();
     assert_eq!(code, 0, "{stderr}");
     assert!(plaintext.is_empty(), "{plaintext:?}");
+    let restored = contents(&job.client().await.database(&target)).await;
+    assert!(restored == source, "the .tar.zst.age restored other documents");
     job.client().await.database(&target).drop().await.unwrap();
     job.drop_database().await;
 }

@@ -7,6 +7,7 @@ mod architecture;
 mod backup;
 mod cleanup;
 mod cli;
+mod compression;
 mod config_services;
 mod crashes;
 mod encryption;

@@ -1,5 +1,6 @@
-//! Writing a daraa-ops archive: a tar stream as a series of gzip members, sealed with age when
-//! recipients are configured, hashed as it is written.
+//! Writing a daraa-ops archive: a tar stream as a series of gzip members (or zstd frames,
+//! `backup.compression: zstd`), sealed with age when recipients are configured, hashed as it
+//! is written.
 //!
 //! Each byte is compressed once. A collection's data is compressed at the archive's level while
 //! it is dumped ([`EntryData`], in parallel across collections, padded to the tar block) and
@@ -15,11 +16,8 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 use std::sync::Arc;
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
-
 use crate::archive::crypt::{Recipients, Sealer};
-use crate::archive::gz::{GzPool, ParallelGzWriter};
+use crate::archive::gz::{Codec, Compressor, GzPool, ParallelGzWriter};
 use crate::archive::hashing::HashingWriter;
 
 /// age (when encrypting) over the hashing file writer: the hash is the stored file's.
@@ -36,17 +34,28 @@ const MEMBER: usize = 1 << 20;
 struct Members<W: Write> {
     inner: W,
     plain: Vec<u8>,
-    level: u32,
+    compressor: Compressor,
+    /// The last member written, its buffer kept for the next.
+    out: Vec<u8>,
 }
 
 impl<W: Write> Members<W> {
+    fn new(inner: W, codec: Codec, level: u32) -> Self {
+        Members {
+            inner,
+            plain: Vec::new(),
+            compressor: Compressor::new(codec, level),
+            out: Vec::new(),
+        }
+    }
+
     fn compress_plain(&mut self) -> io::Result<()> {
         if self.plain.is_empty() {
             return Ok(());
         }
-        let mut gz = GzEncoder::new(&mut self.inner, Compression::new(self.level));
-        gz.write_all(&self.plain)?;
-        gz.finish()?;
+        let out = std::mem::take(&mut self.out);
+        self.out = self.compressor.member(&self.plain, out)?;
+        self.inner.write_all(&self.out)?;
         self.plain.clear();
         Ok(())
     }
@@ -161,10 +170,22 @@ impl ArchiveWriter {
         mtime: u64,
         recipients: Option<&Recipients>,
     ) -> io::Result<Self> {
+        Self::create_with(path, Codec::Gzip, level, mtime, recipients)
+    }
+
+    /// [`ArchiveWriter::create`] with `codec` for what this writer compresses itself; the
+    /// [`EntryData`] pieces spliced in must have been compressed with the same codec.
+    pub fn create_with(
+        path: &Path,
+        codec: Codec,
+        level: u32,
+        mtime: u64,
+        recipients: Option<&Recipients>,
+    ) -> io::Result<Self> {
         let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
         let sealer =
             Sealer::new(HashingWriter::new(BufWriter::with_capacity(1 << 20, file)), recipients)?;
-        let mut tar = tar::Builder::new(Members { inner: sealer, plain: Vec::new(), level });
+        let mut tar = tar::Builder::new(Members::new(sealer, codec, level));
         tar.mode(tar::HeaderMode::Deterministic);
         Ok(ArchiveWriter { tar, mtime })
     }
@@ -253,7 +274,7 @@ mod tests {
     /// per mebibyte, not one per write.
     #[test]
     fn plain_bytes_are_gathered_into_members_of_up_to_a_mebibyte() {
-        let mut m = Members { inner: Vec::new(), plain: Vec::new(), level: 1 };
+        let mut m = Members::new(Vec::new(), super::Codec::Gzip, 1);
         for _ in 0..100 {
             m.write_all(&[7_u8; 512]).unwrap();
         }

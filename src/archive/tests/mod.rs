@@ -9,7 +9,7 @@ use bson::RawDocumentBuf;
 use sha2::{Digest, Sha256};
 
 use super::bson::{ArchiveError, read_documents};
-use super::gz::GzPool;
+use super::gz::{Codec, GzPool};
 use super::manifest::{CollectionEntry, FORMAT, FORMAT_VERSION, Manifest};
 use super::tar::writer::{ArchiveWriter, Compressed, EntryData};
 use super::walk::verify;
@@ -84,14 +84,24 @@ fn varied_archive(dir: &std::path::Path) -> (Vec<u8>, Manifest) {
 }
 
 fn archive_of(dir: &std::path::Path, data: &[u8], documents: u64) -> (Vec<u8>, Manifest) {
+    archive_with(dir, data, documents, Codec::Gzip)
+}
+
+fn archive_with(
+    dir: &std::path::Path,
+    data: &[u8],
+    documents: u64,
+    codec: Codec,
+) -> (Vec<u8>, Manifest) {
     let data = data.to_vec();
     let meta = br#"{"options":{},"indexes":[],"collectionName":"bsonzoo","type":"collection"}"#;
     let manifest = manifest_for(&data, documents, meta);
-    let path = dir.join("a.tar.gz");
-    let mut w = ArchiveWriter::create(&path, 6, 0, None).unwrap();
+    let path = dir.join(format!("a.{codec:?}"));
+    let _ = std::fs::remove_file(&path);
+    let mut w = ArchiveWriter::create_with(&path, codec, 6, 0, None).unwrap();
     w.append_bytes("prelude.json", br#"{"ServerVersion":"7.0.0"}"#).unwrap();
     // As a backup writes it: compressed once while dumped, spliced in.
-    let (staged, info) = staged(&data, 6);
+    let (staged, info) = staged_with(&data, 6, codec);
     w.append_compressed("db/bsonzoo.bson", info, &mut &staged[..]).unwrap();
     w.append_bytes("db/bsonzoo.metadata.json", meta).unwrap();
     w.append_bytes("manifest.json", &serde_json::to_vec(&manifest).unwrap()).unwrap();
@@ -136,7 +146,11 @@ fn every_bson_type_round_trips_through_an_archive() {
 
 /// `data` as the dump stages it: compressed at `level` by [`EntryData`], padded to the block.
 fn staged(data: &[u8], level: u32) -> (Vec<u8>, Compressed) {
-    let mut e = EntryData::new(Vec::new(), GzPool::new(level, 2));
+    staged_with(data, level, Codec::Gzip)
+}
+
+fn staged_with(data: &[u8], level: u32, codec: Codec) -> (Vec<u8>, Compressed) {
+    let mut e = EntryData::new(Vec::new(), GzPool::with_codec(codec, level, 2));
     for piece in data.chunks(70_001) {
         e.write_all(piece).unwrap();
     }
@@ -151,6 +165,24 @@ fn staged(data: &[u8], level: u32) -> (Vec<u8>, Compressed) {
 /// and mongorestore read the real archives (tests/it/backup.rs, tests/it/interop.rs).
 #[test]
 fn compressed_once_entries_are_the_same_tar_stream() {
+    for codec in [Codec::Gzip, Codec::Zstd] {
+        same_tar_stream(codec);
+    }
+}
+
+/// The whole of a file written with `codec`, decompressed as `tar xz` or `zstd -dc` would.
+fn decompressed(codec: Codec, file: &[u8]) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut got = Vec::new();
+    match codec {
+        Codec::Gzip => flate2::read::MultiGzDecoder::new(file).read_to_end(&mut got),
+        Codec::Zstd => zstd::stream::read::Decoder::new(file).unwrap().read_to_end(&mut got),
+    }
+    .unwrap();
+    got
+}
+
+fn same_tar_stream(codec: Codec) {
     use std::io::Read as _;
     let long = format!("db/{}.bson", "commandes.détails.ünïcode".repeat(6));
     let sizes = [0usize, 1, 511, 512, 513, 1024, 300_000, 700_001];
@@ -164,13 +196,13 @@ fn compressed_once_entries_are_the_same_tar_stream() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.tar.gz");
-    let mut w = ArchiveWriter::create(&path, 6, 7, None).unwrap();
+    let mut w = ArchiveWriter::create_with(&path, codec, 6, 7, None).unwrap();
     let mut expected = tar::Builder::new(Vec::new());
     let mut spliced = Vec::new();
     for (k, (name, data)) in entries.iter().enumerate() {
         let meta = format!("{{\"n\":{k}}}");
         w.append_bytes(&format!("db/m{k}.metadata.json"), meta.as_bytes()).unwrap();
-        let (bytes, info) = staged(data, 6);
+        let (bytes, info) = staged_with(data, 6, codec);
         w.append_compressed(name, info, &mut &bytes[..]).unwrap();
         spliced.push(bytes);
         for (n, d) in
@@ -193,10 +225,9 @@ fn compressed_once_entries_are_the_same_tar_stream() {
         let found = file[at..].windows(bytes.len()).position(|w| w == &bytes[..]);
         at += found.expect("a staged entry's bytes are not in the archive as staged") + bytes.len();
     }
-    let mut got = Vec::new();
-    flate2::read::MultiGzDecoder::new(&file[..]).read_to_end(&mut got).unwrap();
-    assert_eq!(got.len(), expected.len());
-    assert!(got == expected, "the decompressed archive is not the tar stream");
+    let got = decompressed(codec, &file);
+    assert_eq!(got.len(), expected.len(), "{codec:?}");
+    assert!(got == expected, "{codec:?}: the decompressed archive is not the tar stream");
     // And the tar crate reads every entry back whole.
     let mut archive = tar::Archive::new(&got[..]);
     let back: Vec<(String, Vec<u8>)> = archive
@@ -232,6 +263,57 @@ fn a_staged_entry_of_the_wrong_size_is_an_error() {
             ArchiveWriter::create(&dir.path().join(format!("{k}.tar.gz")), 1, 0, None).unwrap();
         let err = w.append_compressed("db/c.bson", info, &mut &data[..]).unwrap_err();
         assert!(err.to_string().contains("the staged data of db/c.bson is"), "{err}");
+    }
+}
+
+/// A `.tar.zst` (`backup.compression: zstd`) is a series of zstd frames, one per compressed
+/// chunk, with their checksums: the same tar stream as the `.tar.gz` of the same data,
+/// verified like one (found by its magic), and a flipped byte or a cut anywhere is found.
+#[test]
+fn zstd_archives_hold_the_same_tar_and_verify_like_gzip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gz, gz_manifest) = varied_archive(dir.path());
+    let data = {
+        let plain = decompressed(Codec::Gzip, &gz);
+        let mut tar = tar::Archive::new(&plain[..]);
+        let mut e = tar
+            .entries()
+            .unwrap()
+            .map(Result::unwrap)
+            .find(|e| e.path().unwrap().to_str() == Some("db/bsonzoo.bson"))
+            .unwrap();
+        let mut d = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut d).unwrap();
+        d
+    };
+    let (zst, manifest) = archive_with(dir.path(), &data, 9000, Codec::Zstd);
+    assert_eq!(manifest, gz_manifest);
+    assert!(zst.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]), "no zstd magic");
+    assert!(decompressed(Codec::Zstd, &zst) == decompressed(Codec::Gzip, &gz), "another tar");
+    // One frame per chunk of 256 KiB (and the plain tar bytes), each with a checksum: the
+    // frame header's descriptor has bit 2 set (RFC 8878, 3.1.1.1.1).
+    let mut frames = Vec::new();
+    let mut rest = &zst[..];
+    while !rest.is_empty() {
+        let n = zstd::zstd_safe::find_frame_compressed_size(rest).unwrap();
+        frames.push(&rest[..n]);
+        rest = &rest[n..];
+    }
+    assert!(frames.len() >= data.len() / (256 * 1024), "{} frames", frames.len());
+    for f in &frames {
+        assert!(f.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) && f[4] & 0b100 != 0, "{:?}", &f[..6]);
+    }
+    let v = verify(&zst[..], Some(&manifest)).unwrap();
+    assert_eq!((v.manifest, v.members), (manifest.clone(), 4));
+    for pos in [10, zst.len() / 3, zst.len() / 2, zst.len() - 10] {
+        let mut bad = zst.clone();
+        bad[pos] ^= 0x01;
+        let msg = corrupt_message(verify(&bad[..], Some(&manifest)));
+        assert!(!msg.is_empty(), "{pos}");
+    }
+    for cut in [zst.len() / 2, zst.len() - 1, 100] {
+        let msg = corrupt_message(verify(&zst[..cut], Some(&manifest)));
+        assert!(!msg.is_empty(), "{cut}");
     }
 }
 
