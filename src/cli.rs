@@ -63,8 +63,9 @@ pub enum Command {
     /// Validate or print the resolved configuration
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Dump the database into a backup mongorestore reads (.tar.gz, or with backup.format:
-    /// archive mongodump's archive format), upload it, apply retention
+    /// Dump the database into a backup mongorestore reads (.tar.gz, .tar.zst with
+    /// backup.compression: zstd, or with backup.format: archive mongodump's archive format),
+    /// upload it, apply retention
     ///
     /// Consistency: collections are read in parallel while the application writes, so a backup
     /// of a live database is consistent per document, not across collections (an order may be
@@ -274,7 +275,7 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A backup id, `latest`, or a path: a .tar.gz, a mongodump --archive file, --out folder or tar of one
+    /// A backup id, `latest`, or a path: a .tar.gz or .tar.zst, a mongodump --archive file, --out folder or tar of one
     #[arg(value_name = "ID|latest|PATH")]
     pub target: String,
 }
@@ -360,7 +361,7 @@ pub struct LockReleaseArgs {
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// A backup id, `latest`, a path (a .tar.gz, a mongodump --archive file, --out folder or tar
+    /// A backup id, `latest`, a path (a .tar.gz or .tar.zst, a mongodump --archive file, --out folder or tar
     /// of one), or `-` to read any of those shapes piped into standard input
     #[arg(value_name = "ID|latest|PATH|-", required_unless_present = "to_time")]
     pub target: Option<String>,
@@ -395,7 +396,7 @@ pub struct RestoreArgs {
 
 #[derive(Debug, Args)]
 pub struct DrillArgs {
-    /// A backup id, `latest` (default), or a path: a .tar.gz, a mongodump --archive file, --out folder or tar of one
+    /// A backup id, `latest` (default), or a path: a .tar.gz or .tar.zst, a mongodump --archive file, --out folder or tar of one
     #[arg(value_name = "ID|latest|PATH", default_value = "latest")]
     pub target: String,
     /// Apply the config's masking rules while restoring into the scratch database

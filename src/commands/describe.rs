@@ -84,6 +84,9 @@ fn describe(
     lines.push(format!("dumped      {} to {}{took}", m.created_at, m.completed_at));
     let format = match m.container.as_deref() {
         Some("archive") => "mongodump archive format (.archive.gz)",
+        _ if archive.is_some_and(|a| a.file.contains(crate::archive::names::ZSTD_SUFFIX)) => {
+            "tar of mongodump's folder layout, zstd (.tar.zst)"
+        }
         _ => "tar of mongodump's folder layout (.tar.gz)",
     };
     lines.push(format!("format      {format}, written by daraa-ops {}", m.tool_version));

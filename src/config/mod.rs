@@ -114,6 +114,9 @@ pub fn load(explicit: Option<&Path>, env: &dyn EnvSource) -> Result<Loaded, Conf
 
 /// `s3.prefix` is a folder: without a trailing slash, keys would read `prefixdaraa-...`.
 fn normalise(config: &mut Config) {
+    // The codec's own level when none is set: `config show` prints the level in use.
+    let b = &mut config.backup;
+    b.compression_level.get_or_insert(b.compression.default_level());
     if let Some(s3) = &mut config.s3
         && !s3.prefix.is_empty()
         && !s3.prefix.ends_with('/')

@@ -86,6 +86,8 @@ async fn zstd_backups_round_trip_through_every_reader() {
         (Some(id.as_str()), Some(true)),
         "{list}"
     );
+    let r = job.run(&["describe", &id], &[]);
+    assert!(r.code == 0 && r.stdout.contains("zstd (.tar.zst)"), "{} {}", r.stdout, r.stderr);
     let (code, v, stderr) = job.json(&["verify", "latest"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!((v["format"].as_str(), v["checksums"].as_str()), (Some("daraa"), Some("sha256")));
