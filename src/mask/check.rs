@@ -212,3 +212,111 @@ pub async fn sample_backup(
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use bson::{RawDocumentBuf, doc};
+
+    use super::*;
+    use crate::config::{MaskKind, MaskRuleSpec};
+
+    /// A finding as (field, kind, embedded, values, documents, rule).
+    type Row = (String, Kind, bool, u64, u64, Option<String>);
+
+    fn raw(d: &bson::Document) -> RawDocumentBuf {
+        RawDocumentBuf::try_from(d).unwrap()
+    }
+
+    /// What `mask check` reports, field by field: values and documents counted per sampled
+    /// document, arrays adding no path segment, nested documents walked, text scanned for
+    /// embedded values, and each field's covering rule: at the field, at a parent, the free-text
+    /// scan, or none; collections without rules are `unconfigured` unless copied as they are.
+    #[test]
+    fn findings_are_counted_per_field_with_the_rule_that_covers_them() {
+        let mut cfg = MaskingConfig::default();
+        let rules = |pairs: &[(&str, MaskKind)]| {
+            pairs.iter().map(|(p, k)| ((*p).to_owned(), MaskRuleSpec::Short(*k))).collect()
+        };
+        cfg.collections.insert(
+            "users".into(),
+            rules(&[("email", MaskKind::Hash), ("address", MaskKind::Remove)]),
+        );
+        cfg.copy_as_is.push("products".into());
+        let mut s = Scanner::default();
+        s.add(
+            "users",
+            &raw(&doc! {
+                "email": "dina@daraa.example",
+                "firstName": "Dina",
+                "address": {"phone": "+963 912 345 678", "city": "Homs"},
+                "emails": ["a@daraa.example", "b@daraa.example", 7],
+                "note": "call +963 912 345 678 or +963 933 111 222",
+            }),
+        );
+        s.add("users", &raw(&doc! {"email": "omar@daraa.example", "firstName": "  "}));
+        s.add("users", &raw(&doc! {"other": 1}));
+        s.add("products", &raw(&doc! {"title": "lamp", "seller": {"mail": "s@daraa.example"}}));
+        s.add("orders", &raw(&doc! {"total": 3}));
+        assert_eq!((s.sampled("users"), s.sampled("products"), s.sampled("nothing")), (3, 1, 0));
+
+        let report = s.report(&cfg);
+        let summary: Vec<(String, u64, bool, Vec<Row>)> = report
+            .into_iter()
+            .map(|c| {
+                let fields = c
+                    .fields
+                    .into_iter()
+                    .map(|f| (f.field, f.kind, f.embedded, f.values, f.documents, f.rule))
+                    .collect();
+                (c.name, c.sampled, c.unconfigured, fields)
+            })
+            .collect();
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            summary,
+            [
+                ("orders".to_owned(), 1, true, vec![]),
+                (
+                    "products".to_owned(),
+                    1,
+                    false,
+                    vec![("seller.mail".to_owned(), Kind::Email, false, 1, 1, some("scan"))]
+                ),
+                (
+                    "users".to_owned(),
+                    3,
+                    false,
+                    vec![
+                        (
+                            "address.phone".to_owned(),
+                            Kind::Phone,
+                            false,
+                            1,
+                            1,
+                            some("remove on address")
+                        ),
+                        ("email".to_owned(), Kind::Email, false, 2, 2, some("hash")),
+                        ("emails".to_owned(), Kind::Email, false, 2, 1, some("scan")),
+                        ("firstName".to_owned(), Kind::PersonName, false, 1, 1, None),
+                        ("note".to_owned(), Kind::Phone, true, 2, 1, some("scan")),
+                    ]
+                ),
+            ]
+        );
+    }
+
+    /// A rule at `addr` does not cover `address` (a parent is a whole path segment).
+    #[test]
+    fn a_parent_rule_covers_only_whole_path_segments() {
+        let mut cfg = MaskingConfig::default();
+        cfg.collections.insert(
+            "users".into(),
+            [("addr".to_owned(), MaskRuleSpec::Short(MaskKind::Remove))].into_iter().collect(),
+        );
+        assert_eq!(covering_rule(&cfg, "users", "address.phone"), None);
+        assert_eq!(covering_rule(&cfg, "users", "addr.phone").as_deref(), Some("remove on addr"));
+        assert_eq!(covering_rule(&cfg, "users", "addr").as_deref(), Some("remove"));
+        assert_eq!(covering_rule(&cfg, "orders", "addr"), None);
+        assert!(scanned(Kind::CardNumber) && scanned(Kind::Iban) && !scanned(Kind::GeoPoint));
+    }
+}
