@@ -63,8 +63,8 @@ pub enum Command {
     /// Validate or print the resolved configuration
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Dump the database into a backup mongorestore reads (.tar.gz, .tar.zst with
-    /// backup.compression: zstd, or with backup.format: archive mongodump's archive format),
+    /// Dump the database into a backup (.tar.gz, which mongorestore reads once extracted; .tar.zst
+    /// with backup.compression: zstd; with backup.format: archive mongodump's archive format),
     /// upload it, apply retention
     ///
     /// Consistency: collections are read in parallel while the application writes, so a backup
@@ -282,7 +282,7 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The path of a mongodump --archive file (gzip'd or not), a --out folder, or a tar(.gz) of one
+    /// The path of a mongodump --archive file (gzip'd or not), a --out folder, or a tar(.gz or .zst) of one
     #[arg(value_name = "PATH")]
     pub path: String,
     /// When the backup was taken, in UTC: 2026-11-28, 2026-11-28T03:00:00 or RFC 3339

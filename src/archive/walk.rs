@@ -41,7 +41,10 @@ pub fn walk<R: Read + Send>(
             let mut input: Box<dyn Read + Send> = match compression {
                 Compressed::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
                 // Every frame in turn, as `zstd -d` reads them (a tar.zst is one per chunk).
-                Compressed::Zstd => match zstd::stream::read::Decoder::with_buffer(raw) {
+                // Any window a zstd file may declare (`zstd --long` writes up to 2 GiB ones).
+                Compressed::Zstd => match zstd::stream::read::Decoder::with_buffer(raw)
+                    .and_then(|mut d| d.window_log_max(31).map(|()| d))
+                {
                     Ok(d) => Box::new(d),
                     Err(e) => {
                         let _ = tx.send(Err(e));

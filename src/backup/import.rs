@@ -265,8 +265,7 @@ fn stage(
         match e {
             Event::DataStart { collection } => {
                 n += 1;
-                let (path, out) =
-                    staging.create(&format!("{n}.bson.gz")).map_err(ArchiveError::Io)?;
+                let (path, out) = staging.create(&format!("{n}.bson")).map_err(ArchiveError::Io)?;
                 open.insert(collection, (path, out));
             }
             Event::Batch { collection, docs } => {

@@ -163,7 +163,7 @@ pub(super) async fn finish(
 ) -> anyhow::Result<Result<OplogSlice, String>> {
     // A name no collection's staged file can have (a collection's name is escaped, and an
     // escaped `%` is always `%25`): a collection named `oplog` stages as `oplog.bson.gz`.
-    let (path, mut out) = stage.create("%oplog.bson.gz")?;
+    let (path, mut out) = stage.create("%oplog.bson")?;
     let window = window(env, client, start, |raw| {
         tokio::task::block_in_place(|| out.write_all(raw)).map_err(Into::into)
     })

@@ -48,6 +48,8 @@ pub(super) struct Target<'a> {
 pub(super) struct Stage {
     pub dir: PathBuf,
     pool: Arc<GzPool>,
+    /// `.gz` or `.zst`, after the name of a staged file.
+    ext: &'static str,
     key: Option<Arc<EphemeralKey>>,
 }
 
@@ -58,11 +60,11 @@ pub(super) type StagedWriter = EntryData<Sealer<std::io::BufWriter<std::fs::File
 impl Stage {
     /// A staged file holds the entry's data as the archive will: compressed once, at
     /// `backup.compression_level`, so staging needs about the archive's size of local disk and
-    /// the archive writer only copies it (docs/benchmarks.md). `name` is created mode 0600 and
-    /// must not exist.
+    /// the archive writer only copies it (docs/benchmarks.md). `<name>.gz` (`.zst` with
+    /// zstd) is created mode 0600 and must not exist.
     pub fn create(&self, name: &str) -> std::io::Result<(PathBuf, StagedWriter)> {
         use std::os::unix::fs::OpenOptionsExt as _;
-        let path = self.dir.join(name);
+        let path = self.dir.join(format!("{name}{}", self.ext));
         let file =
             std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
         let sealer = Sealer::new(
@@ -130,6 +132,10 @@ pub(super) async fn write(
             env.cfg.backup.level(),
             compression_threads(env.cfg),
         ),
+        ext: match codec(env.cfg) {
+            Codec::Gzip => ".gz",
+            Codec::Zstd => ".zst",
+        },
         key: target.recipients.map(|_| Arc::new(EphemeralKey::generate())),
     };
     with_staging(target, async || write_staged(env, server_version, target, &stage, produce).await)
@@ -446,7 +452,7 @@ impl Dumper {
         let started_at = dump::operation_time(&self.db).await;
         let (staged, mut out) = self
             .stage
-            .create(&format!("{}.bson.gz", crate::archive::names::escape_collection(&spec.name)))?;
+            .create(&format!("{}.bson", crate::archive::names::escape_collection(&spec.name)))?;
         let stats = dump::dump_collection_to(
             &self.db,
             &spec.name,

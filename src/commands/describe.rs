@@ -84,7 +84,10 @@ fn describe(
     lines.push(format!("dumped      {} to {}{took}", m.created_at, m.completed_at));
     let format = match m.container.as_deref() {
         Some("archive") => "mongodump archive format (.archive.gz)",
-        _ if archive.is_some_and(|a| a.file.contains(crate::archive::names::ZSTD_SUFFIX)) => {
+        _ if archive
+            .map_or(&source.archive_name, |a| &a.file)
+            .contains(crate::archive::names::ZSTD_SUFFIX) =>
+        {
             "tar of mongodump's folder layout, zstd (.tar.zst)"
         }
         _ => "tar of mongodump's folder layout (.tar.gz)",

@@ -24,7 +24,8 @@ pub struct Entry {
     pub complete: bool,
     /// A `.partial` archive: a run in progress, or one that crashed.
     pub partial: bool,
-    /// `.tar.gz`, or `.archive.gz` for mongodump's archive format.
+    /// `.tar.gz`, `.tar.zst` (`backup.compression: zstd`) or `.archive.gz` (mongodump's archive
+    /// format), each with `.age` when encrypted.
     #[serde(skip)]
     pub suffix: &'static str,
     #[serde(skip)]
@@ -134,7 +135,14 @@ pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry
             checks: None,
         });
         match kind {
-            'p' => e.partial = true,
+            'p' => {
+                e.partial = true;
+                // A run that left only its `.partial` (and maybe a sidecar, listed first
+                // and defaulting to `.tar.gz`): its archive name is the partial's.
+                if e.archive_size.is_none() {
+                    e.suffix = suffix;
+                }
+            }
             'a' => {
                 e.archive_size = Some(o.size);
                 e.suffix = suffix;
@@ -178,4 +186,43 @@ pub async fn scan(storage: &Storage, prefix: &str, db: &str) -> Result<Vec<Entry
             .and_then(|b| serde_json::from_slice::<Checks>(&b).ok());
     }
     Ok(by_id.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::local::LocalStore;
+
+    /// A run that left `<id>.tar.zst.partial` beside its sidecar (listed first, `.manifest.json`
+    /// sorting before `.tar.zst`) is known by the partial's name, so delete and prune remove
+    /// that file; a complete `.tar.zst` keeps its own suffix.
+    #[test]
+    fn a_partial_archive_names_the_entry_whatever_is_listed_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let (partial, complete) = ("daraa-db-20261120T000000Z", "daraa-db-20261121T000000Z");
+        for name in [
+            format!("{partial}.manifest.json"),
+            format!("{partial}.tar.zst.partial"),
+            format!("{complete}.tar.zst"),
+            format!("{complete}.manifest.json"),
+        ] {
+            std::fs::write(dir.path().join(name), b"{}").unwrap();
+        }
+        let storage = Storage::Local(LocalStore::new(dir.path().to_path_buf()));
+        let entries = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(scan(&storage, "daraa", "db"))
+            .unwrap();
+        let got: Vec<(String, bool, Option<u64>)> =
+            entries.iter().map(|e| (e.archive_name(), e.partial, e.archive_size)).collect();
+        assert_eq!(
+            got,
+            [
+                (format!("{partial}.tar.zst"), true, None),
+                (format!("{complete}.tar.zst"), false, Some(2)),
+            ]
+        );
+    }
 }

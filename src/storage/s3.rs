@@ -121,6 +121,19 @@ const MAX_PARTS: u64 = 10_000;
 
 /// The part size for a file: the configured size (default 16 MiB), raised so that 10,000 parts
 /// hold the file, rounded up to a whole MiB.
+/// The Content-Type of an uploaded archive, by its name: an age file is opaque bytes.
+pub fn content_type(key: &str) -> &'static str {
+    if key.ends_with(".age") {
+        "application/octet-stream"
+    } else if key.ends_with(".zst") {
+        "application/zstd"
+    } else if key.ends_with(".gz") {
+        "application/gzip"
+    } else {
+        "application/octet-stream"
+    }
+}
+
 pub fn part_size(file_size: u64, configured_mib: Option<u64>) -> u64 {
     let wanted = configured_mib.map_or(MIN_PART, |m| m * MIB);
     let needed = file_size.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
@@ -302,7 +315,7 @@ impl S3Store {
             .create_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
-            .content_type("application/gzip")
+            .content_type(content_type(key))
             .set_server_side_encryption(self.sse())
             .set_ssekms_key_id(self.cfg.kms_key_id.clone())
             .set_storage_class(self.storage_class())
@@ -639,6 +652,24 @@ impl Drop for S3StreamWriter {
 
 #[cfg(test)]
 mod tests {
+    /// An uploaded archive says what it is: gzip, zstd, or (age) opaque bytes.
+    #[test]
+    fn archives_are_labelled_by_their_codec() {
+        let labels: Vec<&str> = [
+            "d-1.tar.gz",
+            "d-1.archive.gz",
+            "d-1.tar.zst",
+            "d-1.tar.gz.age",
+            "d-1.tar.zst.age",
+            "d-1.manifest.json",
+        ]
+        .iter()
+        .map(|n| super::content_type(n))
+        .collect();
+        let (gz, zst, bytes) = ("application/gzip", "application/zstd", "application/octet-stream");
+        assert_eq!(labels, [gz, gz, zst, bytes, bytes, bytes]);
+    }
+
     #[test]
     fn streamed_parts_cover_5_tib_in_10000_parts_within_s3_limits() {
         for first in [8 * MIB, 16 * MIB] {

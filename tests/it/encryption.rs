@@ -181,7 +181,8 @@ async fn no_plaintext_reaches_the_disk_during_backups_and_restores() {
         assert!(plaintext.is_empty(), "plaintext on disk during the backup: {plaintext:?}");
         if staged {
             // The watcher saw the staged files (else it proved nothing).
-            assert!(seen.iter().any(|n| n.ends_with(".bson.gz")), "no staged file seen: {seen:?}");
+            let ext = if more.contains("zstd") { ".bson.zst" } else { ".bson.gz" };
+            assert!(seen.iter().any(|n| n.ends_with(ext)), "no staged {ext} file seen: {seen:?}");
         }
         let file = v["archive"]["file"].as_str().unwrap();
         assert!(std::fs::read(job.backup_dir.join(file)).unwrap().starts_with(MAGIC));

@@ -195,7 +195,7 @@ fn same_tar_stream(codec: Codec) {
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.tar.gz");
+    let path = dir.path().join(format!("a.{codec:?}"));
     let mut w = ArchiveWriter::create_with(&path, codec, 6, 7, None).unwrap();
     let mut expected = tar::Builder::new(Vec::new());
     let mut spliced = Vec::new();
