@@ -355,6 +355,28 @@ mod tests {
         assert!(Identities::parse("# nothing\n").is_err());
     }
 
+    /// The small accessors the commands decide by: an age file is known by its header line
+    /// only; an empty recipients file is empty (backup then refuses to encrypt to nobody);
+    /// identity files given one after another all count; Debug shows the public keys, no
+    /// more.
+    #[test]
+    fn recipients_and_identities_say_what_they_hold() {
+        assert!(is_encrypted(b"age-encryption.org/v1\n-> X25519 abc"));
+        assert!(!is_encrypted(b"age-encryption.org/v2\n"));
+        assert!(!is_encrypted(&[0x1f, 0x8b, 8, 0]));
+        assert!(!is_encrypted(b"age"));
+        let (id_a, a) = key();
+        let (id_b, b) = key();
+        assert!(Recipients::parse(["# none", ""]).unwrap().is_empty());
+        let r = Recipients::parse([a.as_str(), b.as_str()]).unwrap();
+        assert!(!r.is_empty());
+        assert_eq!(format!("{r:?}"), format!("[{a:?}, {b:?}]"));
+        let mut ids = identities(vec![id_a]);
+        ids.extend(identities(vec![id_b]));
+        assert_eq!(ids.public(), [a.clone(), b.clone()]);
+        assert!(ids.opens_any(std::slice::from_ref(&b)));
+    }
+
     #[test]
     fn sealed_streams_open_only_with_a_recipient_key_and_detect_tampering() {
         let (id_a, a) = key();
