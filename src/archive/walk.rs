@@ -196,7 +196,7 @@ fn looks_like(head: &[u8]) -> &'static str {
     } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         "an xz file"
     } else if head.starts_with(&ZSTD_MAGIC) {
-        "a zstd stream inside the compressed one"
+        "zstd data"
     } else if head.starts_with(&[0x1f, 0x8b]) {
         "gzip inside gzip"
     } else if matches!(first, Some(b'{' | b'[')) {
@@ -222,4 +222,44 @@ fn looks_like_bson(head: &[u8]) -> bool {
     // The document's last byte is its terminating zero, where the head reaches it.
     let ends = n > head.len() || head[n - 1] == 0;
     element && ends
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn refusal(bytes: &[u8]) -> String {
+        match verify(bytes, None) {
+            Err(ArchiveError::Corrupt(m)) => m,
+            Err(ArchiveError::Io(e)) => panic!("expected Corrupt, got Io({e})"),
+            Ok(_) => panic!("expected Corrupt, got Ok"),
+        }
+    }
+
+    /// A file that is no backup is named by what it is, through its compression: gzip and
+    /// zstd are decoded first, and what they hold is named after the codec.
+    #[test]
+    fn what_is_no_backup_is_named_through_its_compression() {
+        let text = b"just some words, no archive here\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(1));
+        gz.write_all(text).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::stream::encode_all(&text[..], 1).unwrap();
+        let zst_in_gz = {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(1));
+            e.write_all(&zst).unwrap();
+            e.finish().unwrap()
+        };
+        for (bytes, said) in [
+            (&text[..], "not a backup: text; expected a daraa-ops .tar.gz or .tar.zst"),
+            (&gz[..], "not a backup: gzip-compressed text;"),
+            (&zst[..], "not a backup: zstd-compressed text;"),
+            (&zst_in_gz[..], "not a backup: gzip-compressed zstd data;"),
+        ] {
+            let m = refusal(bytes);
+            assert!(m.starts_with(said), "{m}");
+        }
+    }
 }
