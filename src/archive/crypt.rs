@@ -377,6 +377,17 @@ mod tests {
         assert!(ids.opens_any(std::slice::from_ref(&b)));
     }
 
+    /// A sealer passes `flush` on to what it writes to (plain, the bytes reach it; the
+    /// archive format's writer flushes through it when it finishes).
+    #[test]
+    fn flush_reaches_the_writer_under_a_plain_sealer() {
+        let mut s = Sealer::new(io::BufWriter::new(Vec::new()), None).unwrap();
+        s.write_all(b"abc").unwrap();
+        s.flush().unwrap();
+        let Sealer::Plain(w) = &s else { panic!("no recipients: plain") };
+        assert_eq!(w.get_ref(), b"abc");
+    }
+
     #[test]
     fn sealed_streams_open_only_with_a_recipient_key_and_detect_tampering() {
         let (id_a, a) = key();
