@@ -419,6 +419,12 @@ mod tests {
         tampered[at] ^= 1;
         let err = eph.open(&tampered[..]).unwrap().read_to_end(&mut Vec::new()).unwrap_err();
         assert!(is_tampered(&err), "{err}");
+        // The message says where and what (it reaches the operator as "damaged archive: …"),
+        // and only an authentication failure counts as tampering.
+        assert!(err.to_string().contains("fails authentication after"), "{err}");
+        assert!(err.to_string().contains("decrypted bytes"), "{err}");
+        assert!(!is_tampered(&io::Error::other("disk gone")));
+        assert!(!is_tampered(&io::Error::from(io::ErrorKind::UnexpectedEof)));
         let cut = &sealed[..sealed.len() - 10];
         assert!(eph.open(cut).unwrap().read_to_end(&mut Vec::new()).is_err());
         let mut whole = Vec::new();
