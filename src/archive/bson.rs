@@ -171,3 +171,160 @@ pub fn map_read_error(e: io::Error) -> ArchiveError {
     }
     corrupt(format!("damaged archive: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use bson::{RawDocumentBuf, doc};
+
+    use super::*;
+
+    /// `levels` documents nested one in another under the top one (`{a: {a: …}}`).
+    fn nested(levels: usize, array: bool) -> Vec<u8> {
+        let mut d = doc! {"x": 1};
+        for _ in 0..levels {
+            d = if array {
+                doc! {"a": [d]}
+            } else {
+                doc! {"a": d}
+            };
+        }
+        RawDocumentBuf::try_from(&d).unwrap().into_bytes()
+    }
+
+    fn check(bytes: &[u8]) -> Result<(), String> {
+        validate_document(RawDocument::from_bytes(bytes).unwrap(), 0)
+    }
+
+    /// Documents nest up to 200 levels below the top one, through documents or arrays (an
+    /// array and the document in it are two levels); deeper is refused.
+    #[test]
+    fn nesting_is_refused_past_two_hundred_levels() {
+        assert_eq!(check(&nested(200, false)), Ok(()));
+        let deep = check(&nested(201, false)).unwrap_err();
+        assert_eq!(deep, "documents nested deeper than 200 levels");
+        assert_eq!(check(&nested(100, true)), Ok(()));
+        assert!(check(&nested(101, true)).is_err());
+        // The scope of code with scope counts as a level too.
+        let mut scope = doc! {"x": 1};
+        for _ in 0..200 {
+            scope = doc! {"a": scope};
+        }
+        let code = bson::Bson::JavaScriptCodeWithScope(bson::JavaScriptCodeWithScope {
+            code: "f()".into(),
+            scope,
+        });
+        let bytes = RawDocumentBuf::try_from(&doc! {"c": code}).unwrap().into_bytes();
+        assert!(check(&bytes).is_err(), "a scope 201 levels down");
+        // Arrays straight inside arrays: 201 of them (levels 0 to 200) pass, 202 do not.
+        let arrays = |n: usize| {
+            let mut v = bson::Bson::Int32(1);
+            for _ in 0..n {
+                v = bson::Bson::Array(vec![v]);
+            }
+            RawDocumentBuf::try_from(&doc! {"a": v}).unwrap().into_bytes()
+        };
+        assert_eq!(check(&arrays(201)), Ok(()));
+        assert!(check(&arrays(202)).is_err());
+    }
+
+    /// What a member's documents add up to, and each refusal naming the document.
+    #[test]
+    fn documents_are_counted_hashed_and_refused_by_number() {
+        let docs: Vec<Vec<u8>> = (0..3)
+            .map(|i| RawDocumentBuf::try_from(&doc! {"_id": i, "s": "x".repeat(i as usize)}))
+            .map(|d| d.unwrap().into_bytes())
+            .collect();
+        let all = docs.concat();
+        let mut seen = Vec::new();
+        let stats = read_documents(&all[..], "m", |d| {
+            seen.push(d.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, docs);
+        assert_eq!((stats.documents, stats.bytes), (3, all.len() as u64));
+        assert_eq!(stats.sha256, hex(&Sha256::digest(&all)));
+        let empty = read_documents(&[][..], "m", |_| Ok(())).unwrap();
+        assert_eq!(empty.sha256, hex(&Sha256::digest(b"")));
+
+        let refused = |bytes: &[u8]| match read_documents(bytes, "m", |_| Ok(())) {
+            Err(ArchiveError::Corrupt(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        let stray = [&all[..], &[1, 2][..]].concat();
+        assert_eq!(refused(&stray), "m: truncated after document 3 (2 stray bytes)");
+        let cut = &all[..all.len() - 1];
+        assert_eq!(refused(cut), "m: document 3 is truncated");
+        assert_eq!(refused(&(-1_i32).to_le_bytes()), "m: document 1 has a negative length");
+        assert_eq!(refused(&4_i32.to_le_bytes()), "m: document 1 claims 4 bytes");
+        // The smallest document is five bytes; the largest accepted 16 MiB + 16 KiB.
+        let smallest = [5, 0, 0, 0, 0];
+        assert_eq!(read_documents(&smallest[..], "m", |_| Ok(())).unwrap().documents, 1);
+        let over = 16 * 1024 * 1024 + 16 * 1024 + 1_i32;
+        assert_eq!(refused(&over.to_le_bytes()), format!("m: document 1 claims {over} bytes"));
+        let at_most = 16 * 1024 * 1024 + 16 * 1024;
+        let blob = vec![7_u8; at_most - 13];
+        let big = RawDocumentBuf::try_from(
+            &doc! {"b": bson::Binary { subtype: bson::spec::BinarySubtype::Generic, bytes: blob }},
+        )
+        .unwrap()
+        .into_bytes();
+        assert_eq!(big.len(), at_most);
+        assert_eq!(read_documents(&big[..], "m", |_| Ok(())).unwrap().bytes, at_most as u64);
+        let bad = [6, 0, 0, 0, 0x10, 0];
+        assert!(refused(&bad).starts_with("m: document 1 is not valid BSON"));
+    }
+
+    /// A reader interrupted (EINTR) is read again; an error of the source is an I/O error
+    /// (exit 1), any other error met while reading means a damaged archive (exit 6).
+    #[test]
+    fn source_errors_are_io_and_the_rest_is_damage() {
+        struct Tampering;
+        impl Read for Tampering {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    super::super::crypt::Tampered("modified".into()),
+                ))
+            }
+        }
+        struct Flaky(u8);
+        impl Read for Flaky {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.0 += 1;
+                match self.0 {
+                    1 => Err(io::ErrorKind::Interrupted.into()),
+                    2 => {
+                        buf[..2].copy_from_slice(b"ab");
+                        Ok(2)
+                    }
+                    _ => Err(io::Error::other("disk gone")),
+                }
+            }
+        }
+        let mut buf = [0_u8; 2];
+        assert_eq!(read_full(&mut Flaky(0), &mut buf).unwrap(), 2);
+        assert_eq!(&buf, b"ab");
+        let mut source = Source(Flaky(1));
+        let mut four = [0_u8; 4];
+        match read_full(&mut source, &mut four) {
+            Err(ArchiveError::Io(e)) => assert_eq!(e.to_string(), "disk gone"),
+            other => panic!("{other:?}"),
+        }
+        let mut interrupted = Source(Flaky(0));
+        let e = interrupted.read(&mut four).unwrap_err();
+        assert!(
+            e.kind() == io::ErrorKind::Interrupted && e.get_ref().is_none(),
+            "passed on as it is, to be retried: {e:?}"
+        );
+        // An age payload failing authentication is the archive's fault, not the source's.
+        match read_full(&mut Source(Tampering), &mut four) {
+            Err(ArchiveError::Corrupt(m)) => assert_eq!(m, "damaged archive: modified"),
+            other => panic!("{other:?}"),
+        }
+        match map_read_error(io::Error::other("invalid gzip header")) {
+            ArchiveError::Corrupt(m) => assert_eq!(m, "damaged archive: invalid gzip header"),
+            other @ ArchiveError::Io(_) => panic!("{other:?}"),
+        }
+    }
+}
