@@ -411,3 +411,76 @@ fn compare(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A member as the walker sees it, in words (for the table below).
+    fn shown(path: &str, directory: bool, top: &mut Option<String>) -> String {
+        match classify(path, directory, top) {
+            Ok(Member::Prelude) => "prelude".into(),
+            Ok(Member::Manifest) => "manifest".into(),
+            Ok(Member::Oplog { gzip }) => format!("oplog gzip={gzip}"),
+            Ok(Member::Skip) => "skip".into(),
+            Ok(Member::Metadata { db, collection, stem, gzip }) => {
+                format!("metadata {db} {collection} {stem} gzip={gzip}")
+            }
+            Ok(Member::Data { db, collection, stem, gzip }) => {
+                format!("data {db} {collection} {stem} gzip={gzip}")
+            }
+            Err(ArchiveError::Corrupt(m)) => format!("refused: {m}"),
+            Err(ArchiveError::Io(e)) => panic!("{e}"),
+        }
+    }
+
+    /// Every member path a daraa-ops archive or a tar of a mongodump folder holds, and the
+    /// paths refused: absolute, `..`, `.`, empty parts, backslashes, deeper than three parts,
+    /// a second top-level folder, unknown files, malformed escapes.
+    #[test]
+    fn member_paths_are_classified_or_refused() {
+        let mut none = None;
+        for (path, dir, want) in [
+            ("prelude.json", false, "prelude"),
+            ("prelude.json.gz", false, "prelude"),
+            ("manifest.json", false, "manifest"),
+            ("oplog.bson", false, "oplog gzip=false"),
+            ("oplog.bson.gz", false, "oplog gzip=true"),
+            ("db/c.bson", false, "data db c db/c gzip=false"),
+            ("db/a.b%2Fc.metadata.json.gz", false, "metadata db a.b/c db/a.b%2Fc gzip=true"),
+            ("db/order+events.bson.gz", false, "data db order events db/order+events gzip=true"),
+            ("./", true, "skip"),
+            ("db/", true, "skip"),
+            ("/etc/passwd", false, "refused: unsafe member path \"/etc/passwd\""),
+            ("db/../c.bson", false, "refused: unsafe member path \"db/../c.bson\""),
+            ("db/./c.bson", false, "refused: unsafe member path \"db/./c.bson\""),
+            ("db//c.bson", false, "refused: unsafe member path \"db//c.bson\""),
+            ("db\\c.bson", false, "refused: unsafe member path \"db\\\\c.bson\""),
+            ("a/b/c/d.bson", false, "refused: unsafe member path \"a/b/c/d.bson\""),
+            ("readme.txt", false, "refused: unexpected member \"readme.txt\""),
+            ("db/c.txt", false, "refused: unexpected member \"db/c.txt\""),
+            (
+                "db/bad%zz.bson",
+                false,
+                "refused: member \"bad%zz.bson\" has a malformed collection name",
+            ),
+        ] {
+            let mut top = None;
+            assert_eq!(shown(path, dir, &mut top), want, "{path}");
+            assert_eq!(top, none, "{path}: no top-level folder");
+        }
+        // A tar of a mongodump folder: everything under one top-level folder, `./` or not.
+        let mut top = None;
+        assert_eq!(shown("./dump_1/db/c.bson", false, &mut top), "data db c db/c gzip=false");
+        assert_eq!(top.as_deref(), Some("dump_1"));
+        assert_eq!(shown("dump_1/oplog.bson", false, &mut top), "oplog gzip=false");
+        assert_eq!(shown("dump_1/prelude.json", false, &mut top), "prelude");
+        assert_eq!(
+            shown("dump_2/db/c.bson", false, &mut top),
+            "refused: member \"dump_2/db/c.bson\" is under another top-level folder than \"dump_1\""
+        );
+        none = None;
+        assert_eq!(shown("dump_1/", true, &mut none), "skip");
+        assert_eq!(none, None, "a directory entry sets no top-level folder");
+    }
+}
