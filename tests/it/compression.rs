@@ -4,7 +4,6 @@
 
 use std::process::{Command, Stdio};
 
-use crate::support::Edit as _;
 use crate::support::{Job, JobOptions, contents, peer, services};
 
 /// A zstd frame's magic number (RFC 8878).
@@ -17,9 +16,7 @@ async fn zstd_backups_round_trip_through_every_reader() {
     // the rest runs.
     let (mongorestore, zstd) = (peer("mongorestore"), peer("zstd"));
     let job = Job::new("zstd", &s, &JobOptions { s3: true, ..JobOptions::default() });
-    let text = std::fs::read_to_string(&job.config).unwrap();
-    std::fs::write(&job.config, text.edit_all("backup:\n", "backup:\n  compression: zstd\n"))
-        .unwrap();
+    job.edit_config("backup:\n", "backup:\n  compression: zstd\n");
     job.seed(0.01, true).await;
     let client = job.client().await;
     let source = contents(&client.database(&job.database)).await;
@@ -145,15 +142,8 @@ async fn zstd_backups_round_trip_through_every_reader() {
 
     // A gzip backup after it (the setting changed): both listed, retention deletes the
     // older .tar.zst in S3 like any other backup.
-    let text = std::fs::read_to_string(&job.config).unwrap();
-    std::fs::write(
-        &job.config,
-        format!(
-            "{}retention:\n  keep_drilled: false\n",
-            text.edit_all("  compression: zstd\n", "")
-        ),
-    )
-    .unwrap();
+    job.edit_config("  compression: zstd\n", "");
+    job.edit_config("backup:\n", "retention:\n  keep_drilled: false\nbackup:\n");
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let (code, v, stderr) = job.json(&["backup", "--no-prune"]);
     assert_eq!(code, 0, "{stderr}");

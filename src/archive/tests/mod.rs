@@ -122,15 +122,9 @@ fn every_bson_type_round_trips_through_an_archive() {
 
     // Extracted bytes equal the encoded zoo, document by document (decimal128, min/max key,
     // code, NaN, -0.0, infinities, nested arrays: everything FerretDB cannot store).
-    let mut archive = tar::Archive::new(flate2::read::MultiGzDecoder::new(&bytes[..]));
-    let mut entry = archive
-        .entries()
-        .unwrap()
-        .map(Result::unwrap)
-        .find(|e| e.path().unwrap().to_str() == Some("db/bsonzoo.bson"))
-        .unwrap();
+    let zoo = member(&decompressed(Codec::Gzip, &bytes), "db/bsonzoo.bson");
     let mut got = Vec::new();
-    read_documents(&mut entry, "zoo", |d| {
+    read_documents(&zoo[..], "zoo", |d| {
         got.push(d.to_vec());
         Ok(())
     })
@@ -168,6 +162,20 @@ fn compressed_once_entries_are_the_same_tar_stream() {
     for codec in [Codec::Gzip, Codec::Zstd] {
         same_tar_stream(codec);
     }
+}
+
+/// The data of the member `name` of a plain tar stream.
+fn member(tar: &[u8], name: &str) -> Vec<u8> {
+    let mut archive = tar::Archive::new(tar);
+    let mut entry = archive
+        .entries()
+        .unwrap()
+        .map(Result::unwrap)
+        .find(|e| e.path().unwrap().to_str() == Some(name))
+        .unwrap_or_else(|| panic!("no member {name}"));
+    let mut data = Vec::new();
+    std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+    data
 }
 
 /// The whole of a file written with `codec`, decompressed as `tar xz` or `zstd -dc` would.
@@ -273,19 +281,7 @@ fn a_staged_entry_of_the_wrong_size_is_an_error() {
 fn zstd_archives_hold_the_same_tar_and_verify_like_gzip() {
     let dir = tempfile::tempdir().unwrap();
     let (gz, gz_manifest) = varied_archive(dir.path());
-    let data = {
-        let plain = decompressed(Codec::Gzip, &gz);
-        let mut tar = tar::Archive::new(&plain[..]);
-        let mut e = tar
-            .entries()
-            .unwrap()
-            .map(Result::unwrap)
-            .find(|e| e.path().unwrap().to_str() == Some("db/bsonzoo.bson"))
-            .unwrap();
-        let mut d = Vec::new();
-        std::io::Read::read_to_end(&mut e, &mut d).unwrap();
-        d
-    };
+    let data = member(&decompressed(Codec::Gzip, &gz), "db/bsonzoo.bson");
     let (zst, manifest) = archive_with(dir.path(), &data, 9000, Codec::Zstd);
     assert_eq!(manifest, gz_manifest);
     assert!(zst.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]), "no zstd magic");
