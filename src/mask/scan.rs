@@ -285,6 +285,69 @@ mod tests {
         assert!(kinds(s).iter().all(|(_, k)| *k != Kind::Iban), "{:?}", kinds(s));
     }
 
+    /// Where a value starts and ends, one boundary at a time; every expected span is a
+    /// literal, so a moved boundary shows.
+    #[test]
+    fn values_are_cut_at_their_exact_boundaries() {
+        use Kind::{CardNumber, Email, Iban, Phone};
+        let cases: &[(&str, &[(&str, Kind)])] = &[
+            // E-mail: dots before the local part and dots or dashes after the domain are
+            // punctuation; a second `@` inside the first match starts nothing; the top-level
+            // domain has two letters or more.
+            ("mail ..bob@daraa.example", &[("bob@daraa.example", Email)]),
+            ("to x@daraa.example-", &[("x@daraa.example", Email)]),
+            ("to x@daraa.example.-.", &[("x@daraa.example", Email)]),
+            ("a@b.co@c.de", &[("a@b.co", Email)]),
+            ("a@b.c", &[]),
+            ("a@b.c1", &[]),
+            ("@daraa.example", &[]),
+            // A value starts only after a character that ends a word.
+            (" 4111111111111111", &[("4111111111111111", CardNumber)]),
+            ("4111111111111111.", &[("4111111111111111", CardNumber)]),
+            ("(4111111111111111,", &[]),
+            ("x4111111111111111", &[]),
+            ("x-4111111111111111", &[]),
+            ("x_4111111111111111", &[]),
+            ("x.4111111111111111", &[]),
+            ("x/4111111111111111", &[]),
+            ("x#4111111111111111", &[]),
+            ("x+4111111111111111", &[]),
+            ("4111111111111111x", &[]),
+            ("4111111111111111_", &[]),
+            ("4111111111111111@", &[]),
+            // Phone numbers: 8 digits with `+` or `00`, 9 with separators; two spaces end a
+            // number; a separator may lead to an opening bracket; a closing bracket ends one.
+            ("+12345678", &[("+12345678", Phone)]),
+            ("12345678 9", &[("12345678 9", Phone)]),
+            ("123 456 78", &[]),
+            ("123  456 789 012", &[("456 789 012", Phone)]),
+            ("+963 (11) 234 5678", &[("+963 (11) 234 5678", Phone)]),
+            ("ring 0991 234 (567)", &[("0991 234 (567)", Phone)]),
+            ("ring 0991 234 567-", &[("0991 234 567", Phone)]),
+            ("ring 0991 234 567 ", &[("0991 234 567", Phone)]),
+            ("(x) 0991 234 567", &[("0991 234 567", Phone)]),
+            // A number that runs into an e-mail address is part of nothing else.
+            ("call 0991 234 567.x@daraa.example", &[("567.x@daraa.example", Email)]),
+            ("2024-01-15 10", &[]),
+            ("2024-01-1 5 10", &[("2024-01-1 5 10", Phone)]),
+            // IBANs: the longest run of groups that passes mod 97, and a number after it is
+            // its own.
+            ("DE89 3704 0044 0532 0130 00 0066", &[("DE89 3704 0044 0532 0130 00 0066", Iban)]),
+            (
+                "DE89 3704 0044 0532 0130 00 0991 234 567",
+                &[("DE89 3704 0044 0532 0130 00", Iban), ("0991 234 567", Phone)],
+            ),
+            ("DE89 3704 0044 0532 0130 00 ", &[("DE89 3704 0044 0532 0130 00", Iban)]),
+            ("DE89 3704  0044 0532 0130 00", &[("0044 0532 0130 00", Phone)]),
+            ("xDE89370400440532013000", &[]),
+            ("DE89370400440532013000x", &[]),
+            ("D189370400440532013000", &[]),
+        ];
+        for (s, want) in cases {
+            assert_eq!(kinds(s), *want, "{s:?}");
+        }
+    }
+
     #[test]
     fn candidates_are_cheap_to_rule_out() {
         assert!(!candidate("Fresh from Daraa. Fresh from Daraa."));
