@@ -210,3 +210,229 @@ fn hashed_integers_keep_their_sign_at_every_width() {
         }
     }
 }
+
+#[test]
+fn rules_resolve_their_defaults_and_names() {
+    let full = |rule, max_days, grid, value: Option<&str>| {
+        MaskRuleSpec::Full(MaskRuleFull { rule, max_days, grid, value: value.map(str::to_owned) })
+    };
+    let table = [
+        (short(MaskKind::Hash), Rule::Hash, "hash"),
+        (short(MaskKind::Fake), Rule::Fake, "fake"),
+        (short(MaskKind::Redact), Rule::Redact("REDACTED".into()), "redact"),
+        (full(MaskKind::Redact, None, None, Some("[x]")), Rule::Redact("[x]".into()), "redact"),
+        (short(MaskKind::Null), Rule::Null, "null"),
+        (short(MaskKind::Remove), Rule::Remove, "remove"),
+        (short(MaskKind::ShiftDate), Rule::ShiftDate { max_days: 30 }, "shift_date"),
+        (
+            full(MaskKind::ShiftDate, Some(3), None, None),
+            Rule::ShiftDate { max_days: 3 },
+            "shift_date",
+        ),
+        (short(MaskKind::RoundGeo), Rule::RoundGeo { grid: 0.01 }, "round_geo"),
+        (
+            full(MaskKind::RoundGeo, None, Some(0.5), None),
+            Rule::RoundGeo { grid: 0.5 },
+            "round_geo",
+        ),
+        (short(MaskKind::Keep), Rule::Keep, "keep"),
+    ];
+    for (spec, rule, name) in table {
+        assert_eq!(Rule::from_spec(&spec), rule, "{spec:?}");
+        assert_eq!(rule.name(), name);
+    }
+}
+
+#[test]
+fn keys_and_unknown_collections_are_refused_by_name() {
+    let mut cfg = config(&[("users", "email", short(MaskKind::Hash))]);
+    cfg.copy_as_is = vec!["settings".into()];
+    let err = Masker::new(&cfg, &KEY[..15]).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "the masking key is 15 bytes; at least 16 are needed (e.g. `openssl rand -hex 32`)"
+    );
+    let m = Masker::new(&cfg, &KEY[..16]).unwrap();
+    assert_eq!(format!("{m:?}"), "Masker { collections: 1, .. }");
+    assert!(m.knows("users") && m.knows("settings") && !m.knows("orders"));
+    assert!(check_known(&m, ["users", "settings"]).is_ok());
+    let one = check_known(&m, ["users", "orders"]).unwrap_err();
+    assert_eq!(
+        one.message,
+        "masking: orders in the backup has no rules under masking.collections and is not in masking.copy_as_is; nothing was restored"
+    );
+    assert_eq!(one.outcome, crate::error::Outcome::Usage);
+    assert!(one.hint.unwrap().contains("masking.copy_as_is"));
+    let two = check_known(&m, ["orders", "users", "carts"]).unwrap_err();
+    assert!(
+        two.message.starts_with(
+            "masking: orders, carts in the backup have no rules under masking.collections and are not in"
+        ),
+        "{}",
+        two.message
+    );
+}
+
+/// The keyed values themselves, as literals: a change to any derivation (the stream's
+/// counter, a character class, a modulus, the date span) changes them.
+#[test]
+fn known_answers_under_a_fixed_key() {
+    let cfg = config(&[("c", "n", short(MaskKind::Hash))]);
+    let m = Masker::new(&cfg, KEY).unwrap();
+    assert_eq!(hash_string(&m, "Ab9-zé"), "Tb5-po");
+    assert_eq!(hash_string(&m, "Dina@Daraa.example"), "uffb57a218497a342@example.com");
+    assert_eq!(hash_string(&m, "dina@daraa.example"), "uffb57a218497a342@example.com");
+    assert_eq!(
+        hash_string(&m, "a long string with more than thirty-two characters 123"),
+        "m hhqf mgmuwj csbc xaon uuml zvdjip-ziv zlcdnrowmv 053"
+    );
+    let hv = |v: Bson| hash_value(&m, &v);
+    assert_eq!(hv(Bson::Int32(-12345)), Some(Bson::Int32(-60151)));
+    assert_eq!(hv(Bson::Int32(0)), Some(Bson::Int32(2)));
+    assert_eq!(hv(Bson::Int64(123_456_789_012)), Some(Bson::Int64(320_496_630_523)));
+    assert_eq!(hv(Bson::Int64(-5)), Some(Bson::Int64(-7)));
+    assert_eq!(
+        hv(Bson::ObjectId(bson::oid::ObjectId::from_bytes([1; 12]))),
+        Some(Bson::ObjectId(bson::oid::ObjectId::parse_str("4676c1d22e20f3c3c5e64e73").unwrap()))
+    );
+    assert_eq!(hv(Bson::Double(1.5)), None);
+    assert_eq!(hv(Bson::Boolean(true)), None);
+    assert_eq!(shift_ms(&m, "Int32(1)", 30), -2_373_290_000);
+    assert_eq!(shift_ms(&m, "Int32(2)", 30), 32_842_000);
+    assert_eq!(shift_ms(&m, "x", 1), 68_434_000);
+    assert_eq!(shift_ms(&m, "x", 0), 0);
+    // Counter mode: 40 bytes are the first block and 8 of a second, different one.
+    let long = m.stream(b"t", b"v", 40);
+    assert_eq!(long.len(), 40);
+    assert_eq!(long[..32], m.stream(b"t", b"v", 32)[..]);
+    assert_eq!(long[32..], [159, 135, 170, 248, 51, 158, 26, 219]);
+    assert_eq!(long[..8], [63, 80, 55, 0, 92, 119, 189, 43]);
+}
+
+#[test]
+fn round_geo_takes_points_and_pairs_of_numbers_only() {
+    let r = |v: Bson, grid| round_geo(&v, grid);
+    let point = |c: Bson| Bson::Document(doc! {"type": "Point", "coordinates": c});
+    assert_eq!(r(bson::bson!([1.26, 2.0]), 0.0), None);
+    assert_eq!(r(bson::bson!([1.26, 2.0]), -0.1), None);
+    assert_eq!(r(bson::bson!([1.26, 2.04]), 0.1), Some(bson::bson!([1.3, 2.0])));
+    assert_eq!(r(bson::bson!([3_i32, 7_i64]), 5.0), Some(bson::bson!([5.0, 5.0])));
+    assert_eq!(r(bson::bson!([1.0, 2.0, 3.0]), 0.1), None);
+    assert_eq!(r(bson::bson!([1.0]), 0.1), None);
+    assert_eq!(r(bson::bson!(["1", 2.0]), 0.1), None);
+    assert_eq!(
+        r(point(bson::bson!([36.1234, 32.5678])), 0.01),
+        Some(point(bson::bson!([36.12, 32.57])))
+    );
+    assert_eq!(r(Bson::Document(doc! {"type": "Polygon", "coordinates": [1.0, 2.0]}), 0.1), None);
+    assert_eq!(r(Bson::Document(doc! {"type": "Point"}), 0.1), None);
+    assert_eq!(r(Bson::Double(1.0), 0.1), None);
+
+    // Through a rule: an array of pairs at the path rounds each pair; deeper arrays are not
+    // points.
+    let cfg = config(&[(
+        "c",
+        "pts",
+        MaskRuleSpec::Full(MaskRuleFull {
+            rule: MaskKind::RoundGeo,
+            max_days: None,
+            grid: Some(1.0),
+            value: None,
+        }),
+    )]);
+    let m = Masker::new(&cfg, KEY).unwrap();
+    let (d, counts) =
+        mask(&m, "c", &doc! {"_id": 1, "pts": [[1.4, 2.6], [3.0, 4.0], [[5.5, 6.5]], "x"]});
+    assert_eq!(d.get("pts").unwrap(), &bson::bson!([[1.0, 3.0], [3.0, 4.0], [[5.5, 6.5]], "x"]));
+    assert_eq!(counts["pts"].values, 1);
+}
+
+#[test]
+fn what_a_rule_covers_and_what_changed_is_counted() {
+    let cfg = config(&[
+        ("c", "addr", short(MaskKind::Hash)),
+        ("c", "gone", short(MaskKind::Remove)),
+        ("c", "nothing", short(MaskKind::Null)),
+        (
+            "c",
+            "notes",
+            MaskRuleSpec::Full(MaskRuleFull {
+                rule: MaskKind::Redact,
+                max_days: None,
+                grid: None,
+                value: Some("R".into()),
+            }),
+        ),
+        ("c", "when", short(MaskKind::ShiftDate)),
+        ("c", "who", short(MaskKind::Fake)),
+        ("c", "items.sku", short(MaskKind::Hash)),
+        ("kept", "x", short(MaskKind::Keep)),
+    ]);
+    let m = Masker::new(&cfg, KEY).unwrap();
+    // `addr` covers `addr.note` (a hash leaves a document alone) but not `address`.
+    let (d, counts) = mask(
+        &m,
+        "c",
+        &doc! {
+            "_id": 1, "addr": {"note": "mail a@b.example"}, "address": "mail a@b.example",
+            "nothing": Bson::Null, "notes": "R", "when": "not a date", "who": 42,
+            "items": [{"sku": "AB-1"}, "loose", {"other": 1}],
+        },
+    );
+    assert_eq!(d.get_document("addr").unwrap().get_str("note").unwrap(), "mail a@b.example");
+    assert_ne!(d.get_str("address").unwrap(), "mail a@b.example");
+    assert_eq!(d.get("nothing"), Some(&Bson::Null));
+    assert_eq!(d.get_str("notes").unwrap(), "R");
+    assert_eq!(d.get_str("when").unwrap(), "not a date");
+    assert_eq!(d.get_i32("who").unwrap(), 42);
+    let items = d.get_array("items").unwrap();
+    assert_ne!(items[0].as_document().unwrap().get_str("sku").unwrap(), "AB-1");
+    assert_eq!(items[1], Bson::String("loose".into()));
+    let got: Vec<(&str, &str, u64)> =
+        counts.iter().map(|(k, v)| (k.as_str(), v.rule, v.values)).collect();
+    assert_eq!(
+        got,
+        [
+            ("addr", "hash", 0),
+            ("address", "embedded", 1),
+            ("gone", "remove", 0),
+            ("items.sku", "hash", 1),
+            ("notes", "redact", 0),
+            ("nothing", "null", 0),
+            ("when", "shift_date", 0),
+            ("who", "fake", 0),
+        ]
+    );
+    // Counts add up over documents.
+    let mut counts = Counts::new();
+    for id in 0..3 {
+        let raw = bson::RawDocumentBuf::try_from(
+            &doc! {"_id": id, "gone": 1, "items": [{"sku": "A"}, {"sku": "B"}]},
+        )
+        .unwrap();
+        m.mask("c", &raw, &mut counts).unwrap().unwrap();
+    }
+    assert_eq!(counts["gone"].values, 3);
+    assert_eq!(counts["items.sku"].values, 6);
+
+    // Only `keep` rules: nothing changes unless free text holds personal data, wherever it
+    // is nested.
+    let unchanged = bson::RawDocumentBuf::try_from(
+        &doc! {"_id": 1, "x": "a@b.example", "n": [1, {"y": "plain"}]},
+    )
+    .unwrap();
+    assert!(m.mask("kept", &unchanged, &mut Counts::new()).unwrap().is_none());
+    for nested in [
+        doc! {"_id": 2, "t": [{"body": "mail a@b.example"}]},
+        doc! {"_id": 3, "t": {"u": ["plain", "mail a@b.example"]}},
+    ] {
+        let raw = bson::RawDocumentBuf::try_from(&nested).unwrap();
+        let mut counts = Counts::new();
+        let out = m.mask("kept", &raw, &mut counts).unwrap().expect("masked");
+        assert!(
+            !format!("{:?}", bson::Document::try_from(out.as_ref()).unwrap())
+                .contains("a@b.example")
+        );
+        assert_eq!(counts.values().map(|c| c.values).sum::<u64>(), 1);
+    }
+}
