@@ -431,4 +431,72 @@ mod tests {
         eph.open(&sealed[..]).unwrap().read_to_end(&mut whole).unwrap();
         assert_eq!(whole, data);
     }
+
+    /// A source that hands out at most 1,000 bytes a read, fails for good at `fail_at`, and
+    /// is interrupted on every `interrupt_every`-th read.
+    struct Source<'a> {
+        data: &'a [u8],
+        pos: usize,
+        fail_at: usize,
+        interrupt_every: usize,
+        reads: usize,
+    }
+
+    impl Read for Source<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.reads += 1;
+            if self.interrupt_every > 0 && self.reads.is_multiple_of(self.interrupt_every) {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            if self.pos >= self.fail_at {
+                return Err(io::Error::other("disk gone"));
+            }
+            let n =
+                buf.len().min(1000).min(self.fail_at - self.pos).min(self.data.len() - self.pos);
+            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    /// The source's own errors come out as they were, from the header and from the payload
+    /// (never as damage or tampering); interrupted reads are retried; tampering names how
+    /// many bytes were decrypted before it.
+    #[test]
+    fn source_errors_stay_source_errors_and_tampering_says_where() {
+        let eph = EphemeralKey::generate();
+        let data: Vec<u8> = (0..100_000u32).flat_map(u32::to_le_bytes).collect();
+        let sealed = seal_bytes(&data, eph.recipients()).unwrap();
+        let source = |fail_at, interrupt_every| Source {
+            data: &sealed,
+            pos: 0,
+            fail_at,
+            interrupt_every,
+            reads: 0,
+        };
+
+        match open(source(10, 0), &eph.identities) {
+            Err(OpenError::Io(e)) => assert_eq!(e.to_string(), "disk gone"),
+            Err(other) => panic!("a source error in the header came out as {other:?}"),
+            Ok(_) => panic!("opened a header cut at 10 bytes"),
+        }
+        let err = eph.open(source(300_000, 0)).unwrap().read_to_end(&mut Vec::new()).unwrap_err();
+        assert!(!is_tampered(&err), "{err}");
+        assert_eq!((err.kind(), err.to_string().as_str()), (io::ErrorKind::Other, "disk gone"));
+
+        let mut out = Vec::new();
+        eph.open(source(usize::MAX, 3)).unwrap().read_to_end(&mut out).unwrap();
+        assert_eq!(out, data);
+
+        // The last chunk's tag fails: the six whole 64 KiB chunks before it were decrypted.
+        let mut tampered = sealed.clone();
+        let at = tampered.len() - 100;
+        tampered[at] ^= 0x80;
+        let err = eph.open(&tampered[..]).unwrap().read_to_end(&mut Vec::new()).unwrap_err();
+        assert!(is_tampered(&err), "{err}");
+        assert!(
+            err.to_string().contains("fails authentication after 393216 decrypted bytes ("),
+            "{err}"
+        );
+    }
 }
