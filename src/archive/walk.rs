@@ -262,4 +262,83 @@ mod tests {
             assert!(m.starts_with(said), "{m}");
         }
     }
+
+    /// Every name a file that is no backup can get, and the order they are tried in.
+    #[test]
+    fn a_file_that_is_no_backup_is_named_by_what_it_looks_like() {
+        let mut bson5 = vec![5, 0, 0, 0, 0];
+        bson5.extend(b"tail");
+        for (head, said) in [
+            (&b""[..], "an empty file"),
+            (
+                &[0; 600][..],
+                "only zero bytes (an empty tar or folder, or a file that was never written)",
+            ),
+            (b"PK\x03\x04rest", "a zip file"),
+            (b"BZh91AY&SY", "a bzip2 file"),
+            (&[0xfd, b'7', b'z', b'X', b'Z', 0, 0, 4][..], "an xz file"),
+            (&[0x28, 0xb5, 0x2f, 0xfd, 0x20][..], "zstd data"),
+            (&[0x1f, 0x8b, 8, 0][..], "gzip inside gzip"),
+            (b" \n {\"a\": 1}", "JSON text"),
+            (b"[1, 2]", "JSON text"),
+            (
+                &bson5[..],
+                "one collection's .bson file (give the mongodump --out folder, or a tar of it)",
+            ),
+            (b"  \n\t", "text"),
+            (b"id,name\n1,Dina\n", "text"),
+            (&[0x80, 1, 2, 3, 4, 5][..], "unrecognised binary data"),
+            (&[0, 0, 0, 0, 1][..], "unrecognised binary data"),
+        ] {
+            assert_eq!(looks_like(head), said, "{head:?}");
+        }
+    }
+
+    /// A .bson file's head: a length from 5 bytes to 16 MiB, a known element type, and the
+    /// terminating zero where the head reaches the document's end.
+    #[test]
+    fn a_bson_head_is_known_by_its_length_its_first_type_and_its_end() {
+        let head = |len: i32, element: u8, rest: &[u8]| {
+            let mut h = len.to_le_bytes().to_vec();
+            h.push(element);
+            h.extend(rest);
+            h
+        };
+        let mib16 = 16 * 1024 * 1024;
+        for (h, is) in [
+            (vec![5, 0, 0, 0], false),
+            (head(5, 0, b""), true),
+            (head(4, 0, b""), false),
+            (head(-5, 2, b"abc"), false),
+            (head(mib16, 2, b"abc"), true),
+            (head(mib16 + 1, 2, b"abc"), false),
+            (head(100, 0x13, b""), true),
+            (head(100, 0x14, b""), false),
+            (head(100, 0x7f, b""), true),
+            (head(100, 0xff, b""), true),
+            (head(100, 0x80, b""), false),
+            (head(8, 0x0a, b"a\0\0"), true),
+            (head(8, 0x0a, b"a\0\x01"), false),
+            (head(8, 0x0a, b"a\0\0more"), true),
+            (head(8, 0x0a, b"a\0\x01more"), false),
+        ] {
+            assert_eq!(looks_like_bson(&h), is, "{h:?}");
+        }
+    }
+
+    #[test]
+    fn the_shape_is_read_from_the_first_decoded_bytes() {
+        let mut tar = vec![b'x'; 262];
+        tar[257..262].copy_from_slice(b"ustar");
+        assert!(matches!(detect(&tar), Shape::Tar));
+        assert!(matches!(detect(&tar[..261]), Shape::Unknown("text")));
+        let mut archive = MAGIC.to_vec();
+        archive.extend([0; 300]);
+        assert!(matches!(detect(&archive), Shape::MongodumpArchive));
+        assert!(matches!(detect(&archive[..3]), Shape::Unknown(_)));
+        assert_eq!(Compressed::of(&[0x1f, 0x8b]), Compressed::Gzip);
+        assert_eq!(Compressed::of(&[0x1f]), Compressed::No);
+        assert_eq!(Compressed::of(&[0x28, 0xb5, 0x2f, 0xfd]), Compressed::Zstd);
+        assert_eq!(Compressed::of(&[0x28, 0xb5, 0x2f]), Compressed::No);
+    }
 }

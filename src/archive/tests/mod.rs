@@ -313,6 +313,41 @@ fn zstd_archives_hold_the_same_tar_and_verify_like_gzip() {
     }
 }
 
+/// Hands out at most `step` bytes a read and is interrupted on every other read.
+struct Stuttering<'a> {
+    data: &'a [u8],
+    step: usize,
+    reads: usize,
+}
+
+impl std::io::Read for Stuttering<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.reads += 1;
+        if self.reads.is_multiple_of(2) {
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        let n = buf.len().min(self.step).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Short and interrupted reads anywhere (in the first bytes, inside compressed members, over
+/// the decoded 1 MiB chunks) change nothing that verify finds, with either codec.
+#[test]
+fn short_and_interrupted_reads_are_retried_wherever_they_fall() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gz, manifest) = varied_archive(dir.path());
+    let bson = member(&decompressed(Codec::Gzip, &gz), "db/bsonzoo.bson");
+    let (zst, _) = archive_with(dir.path(), &bson, 9000, Codec::Zstd);
+    for (bytes, step) in [(&gz, 13), (&gz, 7_001), (&zst, 5), (&zst, 65_537)] {
+        let v = verify(Stuttering { data: bytes, step, reads: 0 }, Some(&manifest)).unwrap();
+        assert_eq!(v.manifest.collections[0].documents, 9000);
+        assert_eq!(v.manifest.collections[0].sha256, manifest.collections[0].sha256);
+    }
+}
+
 fn corrupt_message(r: Result<super::Verified, ArchiveError>) -> String {
     match r {
         Err(ArchiveError::Corrupt(m)) => m,
