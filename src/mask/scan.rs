@@ -215,9 +215,9 @@ fn number_kind(run: &str) -> Option<Kind> {
     if is_date(run) {
         return None;
     }
-    if run.bytes().all(|c| c.is_ascii_digit() || c == b' ' || c == b'-')
-        && detect::is_card_number(run)
-    {
+    // Digits, spaces and dashes (is_card_number refuses the rest), perhaps in brackets:
+    // "(4111 1111 1111 1111)" is a card, and its 16 digits are too many for a phone.
+    if detect::is_card_number(run.trim_start_matches('(').trim_end_matches(')')) {
         return Some(Kind::CardNumber);
     }
     detect::is_phone(run).then_some(Kind::Phone)
@@ -302,11 +302,19 @@ mod tests {
             ("a@b.co@c.de", &[("a@b.co", Email)]),
             ("a@b.c", &[]),
             ("a@b.c1", &[]),
+            ("x@daraa-shop.example", &[("x@daraa-shop.example", Email)]),
+            (
+                "x@daraa.example(0991) 234 567",
+                &[("x@daraa.example", Email), ("0991) 234 567", Phone)],
+            ),
+            ("(4111 1111 1111 1111)", &[("(4111 1111 1111 1111)", CardNumber)]),
+            ("(card 4111-1111-1111-1111)", &[("4111-1111-1111-1111)", CardNumber)]),
+            ("(+4111 1111 1111 1111)", &[]),
             ("@daraa.example", &[]),
             // A value starts only after a character that ends a word.
             (" 4111111111111111", &[("4111111111111111", CardNumber)]),
             ("4111111111111111.", &[("4111111111111111", CardNumber)]),
-            ("(4111111111111111,", &[]),
+            ("(4111111111111111,", &[("(4111111111111111", CardNumber)]),
             ("x4111111111111111", &[]),
             ("x-4111111111111111", &[]),
             ("x_4111111111111111", &[]),
