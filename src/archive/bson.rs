@@ -327,4 +327,45 @@ mod tests {
             other @ ArchiveError::Io(_) => panic!("{other:?}"),
         }
     }
+
+    /// A source's error keeps its message and its cause through the marker, for whoever
+    /// shows it before `map_read_error` unwraps it.
+    #[test]
+    fn a_source_error_reads_as_itself() {
+        #[derive(Debug)]
+        struct Cause;
+        impl std::fmt::Display for Cause {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the cable")
+            }
+        }
+        impl std::error::Error for Cause {}
+        #[derive(Debug)]
+        struct Failure(Cause);
+        impl std::fmt::Display for Failure {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("disk gone")
+            }
+        }
+        impl std::error::Error for Failure {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::new(io::ErrorKind::BrokenPipe, Failure(Cause)))
+            }
+        }
+        let e = Source(Failing).read(&mut [0; 8]).unwrap_err();
+        assert_eq!((e.kind(), e.to_string()), (io::ErrorKind::BrokenPipe, "disk gone".to_owned()));
+        let marker = e.get_ref().unwrap();
+        assert_eq!(marker.to_string(), "disk gone");
+        assert_eq!(marker.source().map(ToString::to_string).as_deref(), Some("the cable"));
+        match map_read_error(e) {
+            ArchiveError::Io(inner) => assert_eq!(inner.to_string(), "disk gone"),
+            ArchiveError::Corrupt(m) => panic!("a source error became damage: {m}"),
+        }
+    }
 }

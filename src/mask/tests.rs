@@ -113,6 +113,9 @@ fn every_rule_and_arrays_on_the_path() {
     assert!(!out.contains_key("secret"));
     let (c, u) = (out.get_datetime("createdAt").unwrap(), out.get_datetime("updatedAt").unwrap());
     assert_eq!(c, u, "one offset per document");
+    let offset = shift_ms(&masker, "Int32(7)", 10);
+    assert_ne!(offset, 0);
+    assert_eq!(c.timestamp_millis(), t.timestamp_millis() + offset, "keyed by the _id");
     assert!((c.timestamp_millis() - t.timestamp_millis()).abs() <= 10 * 86_400_000);
     assert_eq!(out.get_str("role").unwrap(), "admin");
     let addresses = out.get_array("addresses").unwrap();
@@ -341,10 +344,16 @@ fn round_geo_takes_points_and_pairs_of_numbers_only() {
         }),
     )]);
     let m = Masker::new(&cfg, KEY).unwrap();
-    let (d, counts) =
-        mask(&m, "c", &doc! {"_id": 1, "pts": [[1.4, 2.6], [3.0, 4.0], [[5.5, 6.5]], "x"]});
-    assert_eq!(d.get("pts").unwrap(), &bson::bson!([[1.0, 3.0], [3.0, 4.0], [[5.5, 6.5]], "x"]));
-    assert_eq!(counts["pts"].values, 1);
+    let (d, counts) = mask(
+        &m,
+        "c",
+        &doc! {"_id": 1, "pts": [[1.4, 2.6], [3.0, 4.0], [[5.5, 6.5]], "x", [0.6, 0.0]]},
+    );
+    assert_eq!(
+        d.get("pts").unwrap(),
+        &bson::bson!([[1.0, 3.0], [3.0, 4.0], [[5.5, 6.5]], "x", [1.0, 0.0]])
+    );
+    assert_eq!(counts["pts"].values, 2, "two pairs moved, one was on the grid");
 }
 
 #[test]
@@ -403,6 +412,18 @@ fn what_a_rule_covers_and_what_changed_is_counted() {
             ("who", "fake", 0),
         ]
     );
+    // A null stays null under every rule, and an array inside the array a path names is
+    // left whole (only the named array's own elements are values).
+    let (d, counts) = mask(
+        &m,
+        "c",
+        &doc! {"_id": 5, "notes": Bson::Null, "who": Bson::Null, "addr": [["Ab"], "Cd", Bson::Null]},
+    );
+    assert_eq!((d.get("notes"), d.get("who")), (Some(&Bson::Null), Some(&Bson::Null)));
+    let addr = d.get_array("addr").unwrap();
+    assert_eq!((&addr[0], &addr[2]), (&bson::bson!(["Ab"]), &Bson::Null));
+    assert_ne!(addr[1], Bson::String("Cd".into()));
+    assert_eq!((counts["notes"].values, counts["who"].values, counts["addr"].values), (0, 0, 1));
     // Counts add up over documents.
     let mut counts = Counts::new();
     for id in 0..3 {
