@@ -479,6 +479,10 @@ mod tests {
         assert_eq!(shown("./dump_1/db/c.bson", false, &mut top), "data db c db/c gzip=false");
         assert_eq!(top.as_deref(), Some("dump_1"));
         assert_eq!(shown("dump_1/oplog.bson", false, &mut top), "oplog gzip=false");
+        assert_eq!(
+            shown("dump_1/db/c.metadata.json", false, &mut top),
+            "metadata db c db/c gzip=false"
+        );
         assert_eq!(shown("dump_1/prelude.json", false, &mut top), "prelude");
         assert_eq!(
             shown("dump_2/db/c.bson", false, &mut top),
