@@ -447,6 +447,7 @@ mod tests {
             ("oplog.bson", false, "oplog gzip=false"),
             ("oplog.bson.gz", false, "oplog gzip=true"),
             ("db/c.bson", false, "data db c db/c gzip=false"),
+            ("db/oplog.bson", false, "data db oplog db/oplog gzip=false"),
             ("db/a.b%2Fc.metadata.json.gz", false, "metadata db a.b/c db/a.b%2Fc gzip=true"),
             ("db/order+events.bson.gz", false, "data db order events db/order+events gzip=true"),
             ("./", true, "skip"),

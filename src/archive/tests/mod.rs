@@ -468,6 +468,70 @@ fn header(size: u64) -> tar::Header {
     h
 }
 
+/// A tar of a mongodump `--out` folder (taken with `--oplog`, so with every database the
+/// server has): `admin` is passed over, the oplog is read past and never handed on (it holds
+/// every database's entries), and a metadata file of 2 MiB is read whole.
+#[test]
+fn a_mongodump_folder_tar_is_read_for_its_one_database_only() {
+    let doc = |i: i32| bson::RawDocumentBuf::try_from(&bson::doc! {"_id": i}).unwrap().into_bytes();
+    let description = "v".repeat(2 << 20);
+    let meta = |name: &str, extra: &str| {
+        format!(r#"{{"options":{{{extra}}},"indexes":[],"collectionName":"{name}","type":"collection"}}"#)
+            .into_bytes()
+    };
+    let huge = meta(
+        "huge",
+        &format!(r#""validator":{{"$jsonSchema":{{"description":"{description}"}}}}"#),
+    );
+    let tar = raw_archive(|b| {
+        let mut add = |path: &str, data: &[u8]| {
+            b.append_data(&mut header(data.len() as u64), path, data).unwrap();
+        };
+        add("dump/admin/system.version.metadata.json", &meta("system.version", ""));
+        add("dump/admin/system.version.bson", &doc(1));
+        add("dump/shop/c.metadata.json", &meta("c", ""));
+        add("dump/shop/c.bson", &[doc(1), doc(2)].concat());
+        add("dump/shop/huge.metadata.json", &huge);
+        add("dump/shop/huge.bson", &[]);
+        add("dump/oplog.bson", &doc(9));
+    });
+    let mut seen = Vec::new();
+    let v = super::walk::walk(&tar[..], None, true, |e| {
+        seen.push(match e {
+            super::Event::Metadata { collection, metadata } => {
+                let described = metadata
+                    .options
+                    .get_document("validator")
+                    .and_then(|v| v.get_document("$jsonSchema"))
+                    .and_then(|v| v.get_str("description"))
+                    .map_or(0, str::len);
+                format!("metadata {collection} {described}")
+            }
+            super::Event::DataStart { collection } => format!("start {collection}"),
+            super::Event::Batch { collection, docs } => {
+                format!("batch {collection} {}", docs.len())
+            }
+            super::Event::DataEnd { collection, .. } => format!("end {collection}"),
+            other => format!("{other:?}"),
+        });
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(v.manifest.database, "shop");
+    assert_eq!(
+        seen,
+        [
+            "metadata c 0".to_owned(),
+            "start c".into(),
+            "batch c 2".into(),
+            "end c".into(),
+            format!("metadata huge {}", 2 << 20),
+            "start huge".into(),
+            "end huge".into(),
+        ]
+    );
+}
+
 #[test]
 fn hostile_members_are_refused() {
     // Path traversal (written as raw header bytes: the tar crate refuses to build it).
