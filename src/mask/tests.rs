@@ -294,6 +294,7 @@ fn known_answers_under_a_fixed_key() {
     assert_eq!(hv(Bson::Int32(0)), Some(Bson::Int32(2)));
     assert_eq!(hv(Bson::Int64(123_456_789_012)), Some(Bson::Int64(320_496_630_523)));
     assert_eq!(hv(Bson::Int64(-5)), Some(Bson::Int64(-7)));
+    assert_eq!(hv(Bson::Int64(0)), Some(Bson::Int64(2)));
     assert_eq!(
         hv(Bson::ObjectId(bson::oid::ObjectId::from_bytes([1; 12]))),
         Some(Bson::ObjectId(bson::oid::ObjectId::parse_str("4676c1d22e20f3c3c5e64e73").unwrap()))

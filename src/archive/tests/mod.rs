@@ -93,9 +93,21 @@ fn archive_with(
     documents: u64,
     codec: Codec,
 ) -> (Vec<u8>, Manifest) {
+    archive_edited(dir, data, documents, codec, |_| {})
+}
+
+/// As [`archive_with`], with the manifest changed by `edit` before it is written.
+fn archive_edited(
+    dir: &std::path::Path,
+    data: &[u8],
+    documents: u64,
+    codec: Codec,
+    edit: impl FnOnce(&mut Manifest),
+) -> (Vec<u8>, Manifest) {
     let data = data.to_vec();
     let meta = br#"{"options":{},"indexes":[],"collectionName":"bsonzoo","type":"collection"}"#;
-    let manifest = manifest_for(&data, documents, meta);
+    let mut manifest = manifest_for(&data, documents, meta);
+    edit(&mut manifest);
     let path = dir.join(format!("a.{codec:?}"));
     let _ = std::fs::remove_file(&path);
     let mut w = ArchiveWriter::create_with(&path, codec, 6, 0, None).unwrap();
@@ -487,6 +499,11 @@ fn a_mongodump_folder_tar_is_read_for_its_one_database_only() {
         let mut add = |path: &str, data: &[u8]| {
             b.append_data(&mut header(data.len() as u64), path, data).unwrap();
         };
+        let padding = "p".repeat(4096);
+        let prelude = format!(
+            r#"{{"ServerVersion":"7.0.14","ToolVersion":"100.18.0","Padding":"{padding}"}}"#
+        );
+        add("dump/prelude.json", prelude.as_bytes());
         add("dump/admin/system.version.metadata.json", &meta("system.version", ""));
         add("dump/admin/system.version.bson", &doc(1));
         add("dump/shop/c.metadata.json", &meta("c", ""));
@@ -517,7 +534,10 @@ fn a_mongodump_folder_tar_is_read_for_its_one_database_only() {
         Ok(())
     })
     .unwrap();
-    assert_eq!(v.manifest.database, "shop");
+    assert_eq!(
+        (v.manifest.database.as_str(), v.manifest.server_version.as_str()),
+        ("shop", "7.0.14")
+    );
     assert_eq!(
         seen,
         [
@@ -530,6 +550,60 @@ fn a_mongodump_folder_tar_is_read_for_its_one_database_only() {
             "end huge".into(),
         ]
     );
+}
+
+/// A plain member cut at a document boundary, the tar ending with it: no manifest says
+/// what is missing in a mongodump folder's tar, so the member's own size must.
+#[test]
+fn a_plain_member_cut_at_a_document_boundary_is_truncated() {
+    let doc = |i: i32| bson::RawDocumentBuf::try_from(&bson::doc! {"_id": i}).unwrap().into_bytes();
+    let data = [doc(1), doc(2), doc(3)].concat();
+    let mut b = tar::Builder::new(Vec::new());
+    let meta = br#"{"options":{},"indexes":[],"collectionName":"c","type":"collection"}"#;
+    b.append_data(&mut header(meta.len() as u64), "dump/shop/c.metadata.json", &meta[..]).unwrap();
+    b.append_data(&mut header(data.len() as u64), "dump/shop/c.bson", &data[..]).unwrap();
+    let tar = b.into_inner().unwrap();
+    let at = tar.windows(data.len()).position(|w| w == data).unwrap() + 2 * doc(1).len();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar[..at]).unwrap();
+    let cut = gz.finish().unwrap();
+    assert_eq!(
+        corrupt_message(verify(&cut[..], None)),
+        format!(
+            "dump/shop/c.bson is truncated: {} of the {} bytes its header claims",
+            2 * doc(1).len(),
+            data.len()
+        )
+    );
+}
+
+/// manifest.json up to 64 MiB is read whole (here 2 MiB, a label that long); a manifest of
+/// another format, or of a newer version, is refused by name; this version is read.
+#[test]
+fn the_manifest_is_read_whole_and_its_format_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = zoo_bson();
+    let docs = zoo::documents().len() as u64;
+    let (bytes, manifest) = archive_edited(dir.path(), &data, docs, Codec::Gzip, |m| {
+        m.label = Some("l".repeat(2 << 20))
+    });
+    assert_eq!(verify(&bytes[..], Some(&manifest)).unwrap().manifest, manifest);
+    let (bytes, _) =
+        archive_edited(dir.path(), &data, docs, Codec::Gzip, |m| m.format = "other".into());
+    assert_eq!(
+        corrupt_message(verify(&bytes[..], None)),
+        "manifest.json is of format \"other\", not \"daraa-ops-backup\": not a daraa-ops backup"
+    );
+    let (bytes, _) = archive_edited(dir.path(), &data, docs, Codec::Gzip, |m| {
+        m.format_version = FORMAT_VERSION + 1
+    });
+    assert!(
+        corrupt_message(verify(&bytes[..], None))
+            .starts_with("archive format version 2 is newer than this daraa-ops"),
+    );
+    let (bytes, _) =
+        archive_edited(dir.path(), &data, docs, Codec::Gzip, |m| m.format_version = FORMAT_VERSION);
+    assert!(verify(&bytes[..], None).is_ok());
 }
 
 #[test]
