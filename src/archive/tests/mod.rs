@@ -585,7 +585,7 @@ fn the_manifest_is_read_whole_and_its_format_checked() {
     let data = zoo_bson();
     let docs = zoo::documents().len() as u64;
     let (bytes, manifest) = archive_edited(dir.path(), &data, docs, Codec::Gzip, |m| {
-        m.label = Some("l".repeat(2 << 20))
+        m.label = Some("l".repeat(2 << 20));
     });
     assert_eq!(verify(&bytes[..], Some(&manifest)).unwrap().manifest, manifest);
     let (bytes, _) =
@@ -595,7 +595,7 @@ fn the_manifest_is_read_whole_and_its_format_checked() {
         "manifest.json is of format \"other\", not \"daraa-ops-backup\": not a daraa-ops backup"
     );
     let (bytes, _) = archive_edited(dir.path(), &data, docs, Codec::Gzip, |m| {
-        m.format_version = FORMAT_VERSION + 1
+        m.format_version = FORMAT_VERSION + 1;
     });
     assert!(
         corrupt_message(verify(&bytes[..], None))
