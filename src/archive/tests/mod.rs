@@ -692,6 +692,43 @@ fn a_manifest_that_lies_about_counts_is_caught() {
     assert!(msg.contains("manifest says 3"), "{msg}");
 }
 
+/// A member the manifest does not list is named, whichever kind it is: data without
+/// metadata, metadata without data, or both.
+#[test]
+fn members_the_manifest_does_not_list_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = zoo_bson();
+    let meta = br#"{"options":{},"indexes":[],"collectionName":"bsonzoo","type":"collection"}"#;
+    let extra_meta = br#"{"options":{},"indexes":[],"collectionName":"extra","type":"collection"}"#;
+    let m = manifest_for(&data, zoo::documents().len() as u64, meta);
+    let staged = dir.path().join("z.bson");
+    std::fs::write(&staged, &data).unwrap();
+    let with = |extra: &[(&str, &[u8])]| {
+        let path = dir.path().join("extra.tar.gz");
+        let _ = std::fs::remove_file(&path);
+        let mut w = ArchiveWriter::create(&path, 1, 0, None).unwrap();
+        w.append_bytes("prelude.json", br#"{"ToolVersion":"daraa-ops test"}"#).unwrap();
+        w.append_file("db/bsonzoo.bson", &staged).unwrap();
+        w.append_bytes("db/bsonzoo.metadata.json", meta).unwrap();
+        for (name, bytes) in extra {
+            w.append_bytes(name, bytes).unwrap();
+        }
+        w.append_bytes("manifest.json", &serde_json::to_vec(&m).unwrap()).unwrap();
+        w.finish().unwrap();
+        corrupt_message(verify(&std::fs::read(&path).unwrap()[..], None))
+    };
+    let one_doc = bson::RawDocumentBuf::try_from(&bson::doc! {"_id": 1}).unwrap().into_bytes();
+    assert_eq!(with(&[("db/extra.bson", &one_doc)]), "member db/extra.bson is not in the manifest");
+    assert_eq!(
+        with(&[("db/extra.metadata.json", extra_meta)]),
+        "member db/extra.metadata.json is not in the manifest"
+    );
+    assert_eq!(
+        with(&[("db/extra.metadata.json", extra_meta), ("db/extra.bson", &one_doc)]),
+        "member db/extra.bson is not in the manifest"
+    );
+}
+
 /// Inputs the fuzzer found (tests/fixtures/fuzz/*.bin) stay refused as corrupt archives.
 #[test]
 fn fuzz_regressions_are_corrupt_not_panics() {
