@@ -74,14 +74,16 @@ fn emails(s: &str) -> Vec<Found> {
         while start > 0 && is_local_char(b[start - 1]) {
             start -= 1;
         }
-        while start < at && b[start] == b'.' {
+        // Dots before the local part and dots or dashes after the domain are punctuation;
+        // the `@` itself ends both loops.
+        while b[start] == b'.' {
             start += 1;
         }
         let mut end = at + 1;
         while end < b.len() && is_domain_char(b[end]) {
             end += 1;
         }
-        while end > at + 1 && (b[end - 1] == b'.' || b[end - 1] == b'-') {
+        while b[end - 1] == b'.' || b[end - 1] == b'-' {
             end -= 1;
         }
         let domain = &s[at + 1..end];
