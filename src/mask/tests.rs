@@ -18,6 +18,16 @@ fn short(k: MaskKind) -> MaskRuleSpec {
     MaskRuleSpec::Short(k)
 }
 
+/// A rule with its options.
+fn full(
+    rule: MaskKind,
+    max_days: Option<u32>,
+    grid: Option<f64>,
+    value: Option<&str>,
+) -> MaskRuleSpec {
+    MaskRuleSpec::Full(MaskRuleFull { rule, max_days, grid, value: value.map(str::to_owned) })
+}
+
 fn mask(m: &Masker, c: &str, d: &bson::Document) -> (bson::Document, Counts) {
     let raw = bson::RawDocumentBuf::try_from(d).unwrap();
     let mut counts = Counts::new();
@@ -80,9 +90,6 @@ fn hash_keeps_shape_and_is_the_same_everywhere_under_one_key() {
 
 #[test]
 fn every_rule_and_arrays_on_the_path() {
-    let full = |rule, max_days, grid, value: Option<&str>| {
-        MaskRuleSpec::Full(MaskRuleFull { rule, max_days, grid, value: value.map(str::to_owned) })
-    };
     let cfg = config(&[
         ("users", "name", short(MaskKind::Fake)),
         ("users", "notes", full(MaskKind::Redact, None, None, Some("[hidden]"))),
@@ -216,9 +223,6 @@ fn hashed_integers_keep_their_sign_at_every_width() {
 
 #[test]
 fn rules_resolve_their_defaults_and_names() {
-    let full = |rule, max_days, grid, value: Option<&str>| {
-        MaskRuleSpec::Full(MaskRuleFull { rule, max_days, grid, value: value.map(str::to_owned) })
-    };
     let table = [
         (short(MaskKind::Hash), Rule::Hash, "hash"),
         (short(MaskKind::Fake), Rule::Fake, "fake"),
@@ -334,16 +338,7 @@ fn round_geo_takes_points_and_pairs_of_numbers_only() {
 
     // Through a rule: an array of pairs at the path rounds each pair; deeper arrays are not
     // points.
-    let cfg = config(&[(
-        "c",
-        "pts",
-        MaskRuleSpec::Full(MaskRuleFull {
-            rule: MaskKind::RoundGeo,
-            max_days: None,
-            grid: Some(1.0),
-            value: None,
-        }),
-    )]);
+    let cfg = config(&[("c", "pts", full(MaskKind::RoundGeo, None, Some(1.0), None))]);
     let m = Masker::new(&cfg, KEY).unwrap();
     let (d, counts) = mask(
         &m,
@@ -363,16 +358,7 @@ fn what_a_rule_covers_and_what_changed_is_counted() {
         ("c", "addr", short(MaskKind::Hash)),
         ("c", "gone", short(MaskKind::Remove)),
         ("c", "nothing", short(MaskKind::Null)),
-        (
-            "c",
-            "notes",
-            MaskRuleSpec::Full(MaskRuleFull {
-                rule: MaskKind::Redact,
-                max_days: None,
-                grid: None,
-                value: Some("R".into()),
-            }),
-        ),
+        ("c", "notes", full(MaskKind::Redact, None, None, Some("R"))),
         ("c", "when", short(MaskKind::ShiftDate)),
         ("c", "who", short(MaskKind::Fake)),
         ("c", "items.sku", short(MaskKind::Hash)),
