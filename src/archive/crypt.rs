@@ -326,6 +326,7 @@ impl EphemeralKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::tests::Uneven;
     use age::secrecy::ExposeSecret as _;
 
     fn key() -> (x25519::Identity, String) {
@@ -432,33 +433,6 @@ mod tests {
         assert_eq!(whole, data);
     }
 
-    /// A source that hands out at most 1,000 bytes a read, fails for good at `fail_at`, and
-    /// is interrupted on every `interrupt_every`-th read.
-    struct Source<'a> {
-        data: &'a [u8],
-        pos: usize,
-        fail_at: usize,
-        interrupt_every: usize,
-        reads: usize,
-    }
-
-    impl Read for Source<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            self.reads += 1;
-            if self.interrupt_every > 0 && self.reads.is_multiple_of(self.interrupt_every) {
-                return Err(io::ErrorKind::Interrupted.into());
-            }
-            if self.pos >= self.fail_at {
-                return Err(io::Error::other("disk gone"));
-            }
-            let n =
-                buf.len().min(1000).min(self.fail_at - self.pos).min(self.data.len() - self.pos);
-            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
-            self.pos += n;
-            Ok(n)
-        }
-    }
-
     /// The source's own errors come out as they were, from the header and from the payload
     /// (never as damage or tampering); interrupted reads are retried; tampering names how
     /// many bytes were decrypted before it.
@@ -467,12 +441,10 @@ mod tests {
         let eph = EphemeralKey::generate();
         let data: Vec<u8> = (0..100_000u32).flat_map(u32::to_le_bytes).collect();
         let sealed = seal_bytes(&data, eph.recipients()).unwrap();
-        let source = |fail_at, interrupt_every| Source {
-            data: &sealed,
-            pos: 0,
-            fail_at,
+        let source = |fail_at, interrupt_every| Uneven {
             interrupt_every,
-            reads: 0,
+            fail_at,
+            ..Uneven::new(&sealed, 1000)
         };
 
         match open(source(10, 0), &eph.identities) {

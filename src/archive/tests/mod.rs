@@ -333,22 +333,38 @@ fn zstd_archives_hold_the_same_tar_and_verify_like_gzip() {
     }
 }
 
-/// Hands out at most `step` bytes a read and is interrupted on every other read.
-struct Stuttering<'a> {
-    data: &'a [u8],
-    step: usize,
-    reads: usize,
+/// A source as a disk or a pipe may be: at most `step` bytes a read, interrupted (EINTR) on
+/// every `interrupt_every`-th read (never when 0), failing for good ("disk gone") once
+/// `fail_at` bytes are out. Shared by the reader tests here and in `crypt`.
+pub(crate) struct Uneven<'a> {
+    pub data: &'a [u8],
+    pub pos: usize,
+    pub step: usize,
+    pub interrupt_every: usize,
+    pub fail_at: usize,
+    pub reads: usize,
 }
 
-impl std::io::Read for Stuttering<'_> {
+impl<'a> Uneven<'a> {
+    /// `step` bytes a read, nothing else.
+    pub fn new(data: &'a [u8], step: usize) -> Self {
+        Uneven { data, pos: 0, step, interrupt_every: 0, fail_at: usize::MAX, reads: 0 }
+    }
+}
+
+impl std::io::Read for Uneven<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.reads += 1;
-        if self.reads.is_multiple_of(2) {
+        if self.interrupt_every > 0 && self.reads.is_multiple_of(self.interrupt_every) {
             return Err(std::io::ErrorKind::Interrupted.into());
         }
-        let n = buf.len().min(self.step).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
+        if self.pos >= self.fail_at {
+            return Err(std::io::Error::other("disk gone"));
+        }
+        let n =
+            buf.len().min(self.step).min(self.fail_at - self.pos).min(self.data.len() - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
         Ok(n)
     }
 }
@@ -360,7 +376,8 @@ fn short_and_interrupted_reads_are_retried_wherever_they_fall() {
     let dir = tempfile::tempdir().unwrap();
     let (gz, zst, manifest) = varied_archives(dir.path());
     for (bytes, step) in [(&gz, 13), (&gz, 7_001), (&zst, 5), (&zst, 65_537)] {
-        let v = verify(Stuttering { data: bytes, step, reads: 0 }, Some(&manifest)).unwrap();
+        let v = verify(Uneven { interrupt_every: 2, ..Uneven::new(bytes, step) }, Some(&manifest))
+            .unwrap();
         assert_eq!(v.manifest.collections[0].documents, 9000);
         assert_eq!(v.manifest.collections[0].sha256, manifest.collections[0].sha256);
     }
