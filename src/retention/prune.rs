@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, RetentionConfig};
 use crate::error::CliError;
 use crate::repo;
 use crate::storage::{self, StorageError};
@@ -104,7 +104,7 @@ pub async fn apply(cfg: &Config, dry_run: bool) -> Result<Vec<StorageResult>, St
     }
     let pinned = pinned(&scanned);
     for (storage, entries) in &scanned {
-        let verdicts = decide(entries, cfg, now, &pinned);
+        let verdicts = decide(entries, &cfg.retention, now, &pinned);
         let mut deleted = Vec::new();
         for v in verdicts.iter().filter(|v| !v.keep) {
             let Some(e) = entries.iter().find(|e| e.id == v.id) else { continue };
@@ -170,15 +170,15 @@ async fn prune_chunks(
 /// without sidecar (a crashed upload) goes after a day; a `.partial` is a run's business.
 fn decide(
     entries: &[repo::Entry],
-    cfg: &Config,
+    policy: &RetentionConfig,
     now: jiff::Timestamp,
     pinned: &super::Pinned,
 ) -> Vec<Verdict> {
     let good: Vec<(String, jiff::Timestamp)> =
         entries.iter().filter(|e| e.is_good()).map(|e| (e.id.clone(), e.time)).collect();
-    let plan = super::plan(&good, &cfg.retention, now, pinned);
+    let plan = super::plan(&good, policy, now, pinned);
     let cutoff =
-        cfg.retention.keep_days.map(|d| now - jiff::SignedDuration::from_hours(24 * i64::from(d)));
+        policy.keep_days.map(|d| now - jiff::SignedDuration::from_hours(24 * i64::from(d)));
     let day_ago = now - jiff::SignedDuration::from_hours(24);
     let mut sorted: Vec<&repo::Entry> = entries.iter().collect();
     sorted.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| b.id.cmp(&a.id)));
@@ -363,12 +363,24 @@ mod tests {
     use crate::repo::{Check, Checks, Entry};
 
     fn sidecar(imported: bool) -> crate::archive::Sidecar {
+        sidecar_of(imported, 10, false)
+    }
+
+    fn sidecar_of(imported: bool, documents: u64, shrunk: bool) -> crate::archive::Sidecar {
         let mut m: crate::archive::Manifest = serde_json::from_value(serde_json::json!({
             "format": "daraa-ops", "format_version": 1, "tool_version": "t", "id": "x",
             "created_at": "", "completed_at": "", "server_version": "", "database": "d",
-            "collections": [], "totals": {"collections": 1, "views": 0, "documents": 10, "bytes": 1},
+            "collections": [],
+            "totals": {"collections": 1, "views": 0, "documents": documents, "bytes": 1},
         }))
         .unwrap();
+        if shrunk {
+            m.shrunk = Some(crate::archive::manifest::Shrunk {
+                previous_id: "p".into(),
+                previous_documents: 100,
+                max_shrink: 0.5,
+            });
+        }
         if imported {
             m.imported = Some(
                 serde_json::from_value(serde_json::json!({
@@ -438,5 +450,162 @@ mod tests {
         // An import, however new, is never the newest own backup.
         let only_imports = vec![entry("d", 4, true, None)];
         assert_eq!(pinned(&[(storage, only_imports)]).own, None);
+    }
+
+    /// What a storage holds, in every state `decide` tells apart, at `t`.
+    fn at(id: &str, t: &str, state: &str) -> Entry {
+        let mut e = entry(id, 1, false, None);
+        e.time = t.parse().unwrap();
+        match state {
+            "good" => {}
+            "imported" => e.sidecar = Some(sidecar(true)),
+            "shrunk" => e.sidecar = Some(sidecar_of(false, 10, true)),
+            "empty" => e.sidecar = Some(sidecar_of(false, 0, false)),
+            "partial" => (e.complete, e.partial, e.sidecar) = (false, true, None),
+            "no-sidecar" => (e.complete, e.sidecar) = (false, None),
+            "no-archive" => (e.complete, e.archive_size) = (false, None),
+            other => panic!("{other}"),
+        }
+        e
+    }
+
+    /// Every verdict with its reasons and marks, newest first (ties by id, descending): the
+    /// plan's for good backups; shrunk and empty ones kept until `keep_days` (exactly at the
+    /// cutoff still kept) and forever without it; an archive without sidecar kept for a day
+    /// (exactly a day old still kept); a sidecar alone deleted; a `.partial` left alone.
+    #[test]
+    fn every_backup_gets_a_verdict_with_its_reasons_and_marks() {
+        let now: jiff::Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        let entries = vec![
+            at("d05", "2026-11-05T01:00:00Z", "good"),
+            at("g19", "2026-11-19T01:00:00Z", "good"),
+            at("m18", "2026-11-18T01:00:00Z", "imported"),
+            at("s17", "2026-11-17T01:00:00Z", "shrunk"),
+            at("e16", "2026-11-16T01:00:00Z", "empty"),
+            at("p15", "2026-11-15T01:00:00Z", "partial"),
+            at("r19", "2026-11-19T12:00:00Z", "no-sidecar"),
+            at("i19", "2026-11-19T11:59:59Z", "no-sidecar"),
+            at("n13", "2026-11-13T01:00:00Z", "no-archive"),
+            at("g12", "2026-11-12T01:00:00Z", "good"),
+            at("h12", "2026-11-12T01:00:00Z", "good"),
+            at("s10", "2026-11-10T12:00:00Z", "shrunk"),
+            at("t10", "2026-11-10T11:59:59Z", "shrunk"),
+            at("g04", "2026-11-04T01:00:00Z", "good"),
+        ];
+        let policy = RetentionConfig { keep_days: Some(10), keep_last: 2, ..Default::default() };
+        let pinned = super::super::Pinned { drilled: Some("d05".into()), own: Some("g19".into()) };
+        let table = |policy: &RetentionConfig| {
+            decide(&entries, policy, now, &pinned)
+                .into_iter()
+                .map(|v| (v.id, v.keep, v.reasons.join(","), v.marks.join(",")))
+                .collect::<Vec<_>>()
+        };
+        let row = |id: &str, keep, reasons: &str, marks: &str| {
+            (id.to_owned(), keep, reasons.to_owned(), marks.to_owned())
+        };
+        assert_eq!(
+            table(&policy),
+            vec![
+                row("r19", true, "recent", "incomplete"),
+                row("i19", false, "incomplete", "incomplete"),
+                row("g19", true, "last,days,newest-own", ""),
+                row("m18", true, "last,days", "imported"),
+                row("s17", true, "shrunk", "shrunk"),
+                row("e16", true, "shrunk", "empty"),
+                row("n13", false, "no-archive", "incomplete"),
+                row("h12", true, "days", ""),
+                row("g12", true, "days", ""),
+                row("s10", true, "shrunk", "shrunk"),
+                row("t10", false, "expired", "shrunk"),
+                row("d05", true, "drilled", ""),
+                row("g04", false, "expired", ""),
+            ]
+        );
+        // Without keep_days nothing expires by age: shrunk ones stay, good ones go by count.
+        let counting = RetentionConfig { keep_days: None, keep_drilled: false, ..policy };
+        let rows = table(&counting);
+        let of = |id: &str| rows.iter().find(|r| r.0 == id).cloned().unwrap();
+        assert_eq!(of("t10"), row("t10", true, "shrunk", "shrunk"));
+        assert_eq!(of("g12"), row("g12", false, "expired", ""));
+        assert_eq!(of("d05"), row("d05", false, "expired", ""));
+    }
+
+    /// What `prune` prints: a line per backup in a dry run (verdict, marks, every reason in
+    /// words), the deleted ones otherwise, the oplog chunks and a summary per storage.
+    #[test]
+    fn prune_says_what_it_keeps_and_deletes_and_why() {
+        let verdict = |id: &str, keep, reasons: Vec<&'static str>, marks: Vec<&'static str>| {
+            Verdict { id: id.into(), keep, reasons, marks }
+        };
+        let result = StorageResult {
+            storage: "local",
+            location: "/b".into(),
+            kept: 1,
+            deleted: vec![
+                Deleted { storage: "local", id: "x2".into(), reason: Reason::Expired },
+                Deleted { storage: "local", id: "x1".into(), reason: Reason::Incomplete },
+                Deleted { storage: "local", id: "x0".into(), reason: Reason::Requested },
+            ],
+            backups: vec![
+                verdict("x3", true, vec!["last", "days"], vec![]),
+                verdict("x2", false, vec!["expired"], vec!["imported", "shrunk"]),
+            ],
+            oplog_chunks: vec!["c1".into(), "c2".into(), "c3".into()],
+        };
+        let results = [result];
+        assert_eq!(
+            describe(&results, true),
+            vec![
+                "/b:",
+                "  keep   x3 (one of the keep_last newest, younger than keep_days)",
+                "  delete x2 [imported, shrunk] (no rule keeps it)",
+                "would delete 3 oplog chunk(s) from /b: c1 .. c3 (older than the oldest kept point-in-time backup)",
+                "/b: 1 backup(s) kept, 3 would be deleted",
+            ]
+        );
+        assert_eq!(
+            describe(&results, false),
+            vec![
+                "deleted x2 from /b (expired)",
+                "deleted x1 from /b (incomplete)",
+                "deleted x0 from /b (requested)",
+                "deleted 3 oplog chunk(s) from /b: c1 .. c3 (older than the oldest kept point-in-time backup)",
+                "/b: 1 backup(s) kept",
+            ]
+        );
+        let words: Vec<&str> = [
+            "last",
+            "days",
+            "daily",
+            "weekly",
+            "monthly",
+            "drilled",
+            "newest-own",
+            "shrunk",
+            "recent",
+            "incomplete",
+            "no-archive",
+            "expired",
+        ]
+        .into_iter()
+        .map(reason_text)
+        .collect();
+        assert_eq!(
+            words,
+            [
+                "one of the keep_last newest",
+                "younger than keep_days",
+                "newest of its day (keep_daily)",
+                "newest of its week (keep_weekly)",
+                "newest of its month (keep_monthly)",
+                "newest backup whose drill passed (keep_drilled)",
+                "newest good backup made by `backup`",
+                "empty or shrunk: kept until keep_days, never counted",
+                "incomplete, younger than a day",
+                "incomplete for more than a day",
+                "a sidecar without its archive: what an interrupted deletion leaves",
+                "no rule keeps it",
+            ]
+        );
     }
 }
