@@ -170,6 +170,35 @@ pub async fn sample_live(cfg: &crate::config::Config, sample: u64) -> anyhow::Re
     Ok(scanner)
 }
 
+/// The first `sample` documents of every collection in the archive `input` holds (any format
+/// `walk` reads), every collection listed, also empty ones; read to its end, so verified too.
+fn sample_archive(
+    input: impl std::io::Read + Send,
+    expected: Option<&crate::archive::Manifest>,
+    sample: u64,
+) -> Result<Scanner, crate::archive::ArchiveError> {
+    use crate::archive::{Event, walk};
+    let mut scanner = Scanner::default();
+    walk::walk(input, expected, true, |ev| {
+        match ev {
+            Event::DataStart { collection } => {
+                scanner.collections.entry(collection).or_default();
+            }
+            Event::Batch { collection, docs } => {
+                for d in docs {
+                    if scanner.sampled(&collection) >= sample {
+                        break;
+                    }
+                    scanner.add(&collection, &d);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(scanner)
+}
+
 /// Samples the first `sample` documents of every collection of a backup (read to its end, so
 /// it is verified too).
 pub async fn sample_backup(
@@ -177,31 +206,12 @@ pub async fn sample_backup(
     sample: u64,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<Scanner> {
-    use crate::archive::{ArchiveError, Event, walk};
     let input = source.reader().await?;
     let expected = source.sidecar.as_ref().map(|s| s.manifest.clone());
     let walk_cancel = cancel.clone();
     let walked = tokio::task::spawn_blocking(move || {
-        let mut scanner = Scanner::default();
         let input = crate::signal::CancelReader::new(input, walk_cancel);
-        walk::walk(input, expected.as_ref(), true, |ev| {
-            match ev {
-                Event::DataStart { collection } => {
-                    scanner.collections.entry(collection).or_default();
-                }
-                Event::Batch { collection, docs } => {
-                    for d in docs {
-                        if scanner.sampled(&collection) >= sample {
-                            break;
-                        }
-                        scanner.add(&collection, &d);
-                    }
-                }
-                _ => {}
-            }
-            Ok(())
-        })?;
-        Ok::<_, ArchiveError>(scanner)
+        sample_archive(input, expected.as_ref(), sample)
     })
     .await?;
     walked.map_err(|e| {
@@ -318,5 +328,61 @@ mod tests {
         assert_eq!(covering_rule(&cfg, "users", "addr").as_deref(), Some("remove"));
         assert_eq!(covering_rule(&cfg, "orders", "addr"), None);
         assert!(scanned(Kind::CardNumber) && scanned(Kind::Iban) && !scanned(Kind::GeoPoint));
+    }
+
+    /// A backup is sampled up to `sample` documents a collection, in the order written and
+    /// across segments; an empty collection is listed with none; and the whole archive is
+    /// read, so damage past the sample still fails the check.
+    #[test]
+    fn a_backup_is_sampled_per_collection_and_read_to_its_end() {
+        use crate::archive::mongodump::CRC64;
+        use crate::archive::mongodump::writer::{InterleavedWriter, PreludeEntry};
+        let entry = |n: &str| PreludeEntry {
+            collection: n.into(),
+            metadata: format!(
+                r#"{{"options":{{}},"indexes":[],"collectionName":"{n}","type":"collection"}}"#
+            ),
+            kind: "collection".into(),
+        };
+        let users = |from: i32, to: i32| -> Vec<u8> {
+            (from..to)
+                .flat_map(|i| {
+                    raw(&doc! {"i": i, "email": format!("u{i}@daraa.example")}).into_bytes()
+                })
+                .collect()
+        };
+        let (first, second) = (users(0, 2), users(2, 5));
+        let mut crc = CRC64.digest();
+        crc.update(&first);
+        crc.update(&second);
+        let mut w = InterleavedWriter::new(Vec::new(), "shop");
+        w.prelude("7.0.14", 2, &[entry("empty"), entry("users")], false).unwrap();
+        w.segment("users", &first).unwrap();
+        w.segment("users", &second).unwrap();
+        w.end("empty", 0).unwrap();
+        w.end("users", crc.finalize()).unwrap();
+        let archive = w.into_inner();
+
+        for (sample, sampled) in [(0, 0), (1, 1), (2, 2), (3, 3), (5, 5), (9, 5)] {
+            let s = sample_archive(&archive[..], None, sample).unwrap();
+            let report: Vec<(String, u64, Vec<_>)> = s
+                .report(&MaskingConfig::default())
+                .into_iter()
+                .map(|c| {
+                    (c.name, c.sampled, c.fields.into_iter().map(|f| (f.field, f.values)).collect())
+                })
+                .collect();
+            let emails = if sampled == 0 { vec![] } else { vec![("email".to_owned(), sampled)] };
+            assert_eq!(
+                report,
+                [("empty".to_owned(), 0, vec![]), ("users".to_owned(), sampled, emails)],
+                "sample {sample}"
+            );
+        }
+        let cut = &archive[..archive.len() - 30];
+        match sample_archive(cut, None, 1) {
+            Err(crate::archive::ArchiveError::Corrupt(m)) => assert!(!m.is_empty()),
+            other => panic!("a cut archive sampled as {other:?}"),
+        }
     }
 }
