@@ -32,7 +32,7 @@ if [ ${#files[@]} -eq 0 ]; then
         src/mask/detect.rs         # what looks personal
         src/config/validate.rs     # values refused at load
         # The archive format and masking (docs/testing.md, a row each): slower, mostly because
-        # of the archive tests' compression; MUTANTS_MODULE_TIMEOUT=20 suits mask/.
+        # of the archive tests' compression.
         src/archive/bson.rs src/archive/crypt.rs src/archive/event.rs src/archive/format.rs
         src/archive/found.rs src/archive/gz.rs src/archive/hashing.rs src/archive/metadata.rs
         src/archive/mongodump/folder.rs src/archive/mongodump/reader.rs
@@ -47,8 +47,8 @@ fi
 # no unit test at all catches it. The first pass skips the bit-flip sweep (30 s of every
 # archive mutant's test time in a debug build); the second runs it. A mutant that makes the
 # tests run past the timeout counts as detected (an endless loop): 120 s, since the unit suite
-# takes up to a minute; MUTANTS_MODULE_TIMEOUT shortens it for the first pass of a module
-# whose own tests take a second (mask/: 20), where endless loops are common mutants.
+# takes up to a minute. The first pass of mask/, whose own tests take a second and whose
+# loops make many mutants endless, waits 20 s (MUTANTS_MODULE_TIMEOUT sets it for every file).
 # One output folder per file: mutants.out/<file>/.
 module() { local m=${1#src/}; m=${m%.rs}; m=${m%/mod}; echo "${m%%/*}::"; }
 common=(--test-tool cargo --cargo-test-arg=--lib --iterate
@@ -64,8 +64,9 @@ status=0
 for f in "${files[@]}"; do
   out="mutants.out/$(echo "${f#src/}" | tr / _)"
   mkdir -p "$out"
+  case "$f" in src/mask/*) first=20 ;; *) first=120 ;; esac
   cargo mutants "${common[@]}" --file "$f" --cargo-test-arg="$(module "$f")" \
-    --timeout "${MUTANTS_MODULE_TIMEOUT:-120}" \
+    --timeout "${MUTANTS_MODULE_TIMEOUT:-$first}" \
     --cargo-test-arg=-- --cargo-test-arg=--skip=no_flipped_bit_changes_the_data_undetected \
     --output "$out" || true
   cargo mutants "${common[@]}" --file "$f" --baseline skip --timeout 120 --output "$out" || status=1

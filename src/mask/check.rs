@@ -226,6 +226,7 @@ pub async fn sample_backup(
 #[cfg(test)]
 mod tests {
     use bson::{RawDocumentBuf, doc};
+    use std::collections::BTreeSet;
 
     use super::*;
     use crate::config::{MaskKind, MaskRuleSpec};
@@ -330,11 +331,14 @@ mod tests {
         assert!(scanned(Kind::CardNumber) && scanned(Kind::Iban) && !scanned(Kind::GeoPoint));
     }
 
-    /// A backup is sampled up to `sample` documents a collection, in the order written and
-    /// across segments; an empty collection is listed with none; and the whole archive is
-    /// read, so damage past the sample still fails the check.
+    /// A backup is sampled up to `sample` documents per collection, the first ones in the
+    /// order written, across the reader's batches (1,000 documents) and across segments
+    /// interleaved with another collection's; an empty collection is listed with none. The
+    /// archive is compared with the manifest it is given and read to its end, so damage or a
+    /// mismatch past the sample still fails the check.
     #[test]
     fn a_backup_is_sampled_per_collection_and_read_to_its_end() {
+        use crate::archive::ArchiveError;
         use crate::archive::mongodump::CRC64;
         use crate::archive::mongodump::writer::{InterleavedWriter, PreludeEntry};
         let entry = |n: &str| PreludeEntry {
@@ -344,44 +348,66 @@ mod tests {
             ),
             kind: "collection".into(),
         };
-        let users = |from: i32, to: i32| -> Vec<u8> {
+        // Document i holds an e-mail in a field of its own (`<prefix><i>`): the report's
+        // fields name exactly the documents sampled.
+        let docs = |prefix: &str, from: usize, to: usize| -> Vec<u8> {
             (from..to)
-                .flat_map(|i| {
-                    raw(&doc! {"i": i, "email": format!("u{i}@daraa.example")}).into_bytes()
-                })
+                .flat_map(|i| raw(&doc! {format!("{prefix}{i}"): "u@daraa.example"}).into_bytes())
                 .collect()
         };
-        let (first, second) = (users(0, 2), users(2, 5));
-        let mut crc = CRC64.digest();
-        crc.update(&first);
-        crc.update(&second);
         let mut w = InterleavedWriter::new(Vec::new(), "shop");
-        w.prelude("7.0.14", 2, &[entry("empty"), entry("users")], false).unwrap();
-        w.segment("users", &first).unwrap();
-        w.segment("users", &second).unwrap();
+        w.prelude("7.0.14", 2, &[entry("empty"), entry("orders"), entry("users")], false).unwrap();
+        let mut crc = [CRC64.digest(), CRC64.digest()];
+        for (c, name, bytes) in [
+            (1, "users", docs("u", 0, 600)),
+            (0, "orders", docs("o", 0, 2)),
+            (1, "users", docs("u", 600, 1003)),
+            (0, "orders", docs("o", 2, 4)),
+        ] {
+            crc[c].update(&bytes);
+            w.segment(name, &bytes).unwrap();
+        }
+        let [orders_crc, users_crc] = crc;
         w.end("empty", 0).unwrap();
-        w.end("users", crc.finalize()).unwrap();
+        w.end("orders", orders_crc.finalize()).unwrap();
+        w.end("users", users_crc.finalize()).unwrap();
         let archive = w.into_inner();
 
-        for (sample, sampled) in [(0, 0), (1, 1), (2, 2), (3, 3), (5, 5), (9, 5)] {
+        for sample in [0_u64, 1, 3, 999, 1000, 1001, 1003, 2000] {
             let s = sample_archive(&archive[..], None, sample).unwrap();
-            let report: Vec<(String, u64, Vec<_>)> = s
+            let report: Vec<(String, u64, BTreeSet<String>)> = s
                 .report(&MaskingConfig::default())
                 .into_iter()
-                .map(|c| {
-                    (c.name, c.sampled, c.fields.into_iter().map(|f| (f.field, f.values)).collect())
-                })
+                .map(|c| (c.name, c.sampled, c.fields.into_iter().map(|f| f.field).collect()))
                 .collect();
-            let emails = if sampled == 0 { vec![] } else { vec![("email".to_owned(), sampled)] };
+            let first = |prefix: &str, n: u64| (0..n).map(|i| format!("{prefix}{i}")).collect();
+            let (orders, users) = (sample.min(4), sample.min(1003));
             assert_eq!(
                 report,
-                [("empty".to_owned(), 0, vec![]), ("users".to_owned(), sampled, emails)],
+                [
+                    ("empty".to_owned(), 0, BTreeSet::new()),
+                    ("orders".to_owned(), orders, first("o", orders)),
+                    ("users".to_owned(), users, first("u", users)),
+                ],
                 "sample {sample}"
             );
         }
-        let cut = &archive[..archive.len() - 30];
-        match sample_archive(cut, None, 1) {
-            Err(crate::archive::ArchiveError::Corrupt(m)) => assert!(!m.is_empty()),
+
+        // The manifest it is given (an archive-format backup's sidecar) is compared: the one
+        // read back passes, one that counts a document more is refused.
+        let mut sidecar =
+            crate::archive::walk::walk(&archive[..], None, false, |_| Ok(())).unwrap().manifest;
+        sidecar.container = Some("archive".into());
+        assert_eq!(sample_archive(&archive[..], Some(&sidecar), 1).unwrap().sampled("users"), 1);
+        let mut more = sidecar.clone();
+        more.collections.iter_mut().find(|c| c.name == "users").unwrap().documents += 1;
+        match sample_archive(&archive[..], Some(&more), 1) {
+            Err(ArchiveError::Corrupt(m)) => assert!(m.contains("users"), "{m}"),
+            other => panic!("a manifest counting one more document passed: {other:?}"),
+        }
+        // Cut in the last collection's end marker, after the first batch was sampled.
+        match sample_archive(&archive[..archive.len() - 30], None, 1) {
+            Err(ArchiveError::Corrupt(m)) => assert!(!m.is_empty()),
             other => panic!("a cut archive sampled as {other:?}"),
         }
     }

@@ -20,7 +20,8 @@ use crate::storage::{self, StorageError};
 pub enum Reason {
     /// No keep rule keeps it.
     Expired,
-    /// An archive without sidecar (a crashed upload) older than a day.
+    /// An archive without sidecar (a crashed upload) older than a day, or a sidecar without
+    /// its archive (what an interrupted deletion leaves).
     Incomplete,
     /// Named by `delete`.
     Requested,
@@ -105,24 +106,20 @@ pub async fn apply(cfg: &Config, dry_run: bool) -> Result<Vec<StorageResult>, St
     let pinned = pinned(&scanned);
     for (storage, entries) in &scanned {
         let verdicts = decide(entries, &cfg.retention, now, &pinned);
+        let (kept, goes) = tally(&verdicts);
         let mut deleted = Vec::new();
-        for v in verdicts.iter().filter(|v| !v.keep) {
-            let Some(e) = entries.iter().find(|e| e.id == v.id) else { continue };
+        for (id, reason) in goes {
+            let Some(e) = entries.iter().find(|e| e.id == id) else { continue };
             if !dry_run {
                 remove(storage, e).await?;
             }
-            let reason = if v.reasons.contains(&"incomplete") {
-                Reason::Incomplete
-            } else {
-                Reason::Expired
-            };
-            deleted.push(Deleted { storage: storage.kind(), id: e.id.clone(), reason });
+            deleted.push(Deleted { storage: storage.kind(), id, reason });
         }
         let oplog_chunks = prune_chunks(cfg, storage, entries, &verdicts, dry_run).await?;
         results.push(StorageResult {
             storage: storage.kind(),
             location: storage.describe(),
-            kept: verdicts.iter().filter(|v| v.keep && !v.marks.contains(&"incomplete")).count(),
+            kept,
             deleted,
             backups: verdicts,
             oplog_chunks,
@@ -216,6 +213,22 @@ fn decide(
     verdicts
 }
 
+/// What one storage's verdicts come to: how many backups stay (an incomplete archive kept
+/// for its first day is no backup) and which go, newest first, with why.
+fn tally(verdicts: &[Verdict]) -> (usize, Vec<(String, Reason)>) {
+    let kept = verdicts.iter().filter(|v| v.keep && !v.marks.contains(&"incomplete")).count();
+    let goes = verdicts
+        .iter()
+        .filter(|v| !v.keep)
+        .map(|v| {
+            let reason =
+                if v.marks.contains(&"incomplete") { Reason::Incomplete } else { Reason::Expired };
+            (v.id.clone(), reason)
+        })
+        .collect();
+    (kept, goes)
+}
+
 /// Removes one backup from a storage: its checks, its archive (and a `.partial` of it), and
 /// its sidecar last. Each step leaves something no reader takes for a backup (a sidecar
 /// without its archive is never complete), and a rerun of `prune` or `delete` finishes it.
@@ -231,8 +244,8 @@ async fn remove(storage: &storage::Storage, e: &repo::Entry) -> Result<(), Stora
     Ok(())
 }
 
-/// Lines for people: every backup with keep or delete and why (`verbose`, the dry run), or
-/// only the deleted ones; then one line per storage with what was kept.
+/// Lines for people: every backup with keep or delete and why (a dry run), or only the
+/// deleted ones; then one line per storage with what was kept.
 pub fn describe(results: &[StorageResult], dry_run: bool) -> Vec<String> {
     let verb = if dry_run { "would delete" } else { "deleted" };
     let mut lines = Vec::new();
@@ -521,11 +534,31 @@ mod tests {
                 row("g04", false, "expired", ""),
             ]
         );
-        // Without keep_days nothing expires by age: shrunk ones stay, good ones go by count.
-        let counting = RetentionConfig { keep_days: None, keep_drilled: false, ..policy };
+        // What prune does with them: kept are complete backups only (r19 is no backup yet);
+        // an archive without sidecar and a sidecar alone go as incomplete.
+        let goes = |kept, ids: &[(&str, Reason)]| {
+            (kept, ids.iter().map(|(id, r)| ((*id).to_owned(), *r)).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            tally(&decide(&entries, &policy, now, &pinned)),
+            goes(
+                8,
+                &[
+                    ("i19", Reason::Incomplete),
+                    ("n13", Reason::Incomplete),
+                    ("t10", Reason::Expired),
+                    ("g04", Reason::Expired),
+                ]
+            )
+        );
+        // Without keep_days nothing expires by age: shrunk ones stay, good ones go by count;
+        // of two at the same time the one listed first (h12) is the newer for keep_last.
+        let counting =
+            RetentionConfig { keep_days: None, keep_last: 3, keep_drilled: false, ..policy };
         let rows = table(&counting);
         let of = |id: &str| rows.iter().find(|r| r.0 == id).cloned().unwrap();
         assert_eq!(of("t10"), row("t10", true, "shrunk", "shrunk"));
+        assert_eq!(of("h12"), row("h12", true, "last", ""));
         assert_eq!(of("g12"), row("g12", false, "expired", ""));
         assert_eq!(of("d05"), row("d05", false, "expired", ""));
     }
@@ -540,7 +573,7 @@ mod tests {
         let result = StorageResult {
             storage: "local",
             location: "/b".into(),
-            kept: 1,
+            kept: 5,
             deleted: vec![
                 Deleted { storage: "local", id: "x2".into(), reason: Reason::Expired },
                 Deleted { storage: "local", id: "x1".into(), reason: Reason::Incomplete },
@@ -550,17 +583,27 @@ mod tests {
                 verdict("x3", true, vec!["last", "days"], vec![]),
                 verdict("x2", false, vec!["expired"], vec!["imported", "shrunk"]),
             ],
-            oplog_chunks: vec!["c1".into(), "c2".into(), "c3".into()],
+            oplog_chunks: vec!["c1".into(), "c2".into()],
         };
-        let results = [result];
+        let s3 = StorageResult {
+            storage: "s3",
+            location: "s3://b/p".into(),
+            kept: 0,
+            deleted: vec![],
+            backups: vec![],
+            oplog_chunks: vec![],
+        };
+        let results = [result, s3];
         assert_eq!(
             describe(&results, true),
             vec![
                 "/b:",
                 "  keep   x3 (one of the keep_last newest, younger than keep_days)",
                 "  delete x2 [imported, shrunk] (no rule keeps it)",
-                "would delete 3 oplog chunk(s) from /b: c1 .. c3 (older than the oldest kept point-in-time backup)",
-                "/b: 1 backup(s) kept, 3 would be deleted",
+                "would delete 2 oplog chunk(s) from /b: c1 .. c2 (older than the oldest kept point-in-time backup)",
+                "/b: 5 backup(s) kept, 3 would be deleted",
+                "s3://b/p:",
+                "s3://b/p: 0 backup(s) kept, 0 would be deleted",
             ]
         );
         assert_eq!(
@@ -569,8 +612,9 @@ mod tests {
                 "deleted x2 from /b (expired)",
                 "deleted x1 from /b (incomplete)",
                 "deleted x0 from /b (requested)",
-                "deleted 3 oplog chunk(s) from /b: c1 .. c3 (older than the oldest kept point-in-time backup)",
-                "/b: 1 backup(s) kept",
+                "deleted 2 oplog chunk(s) from /b: c1 .. c2 (older than the oldest kept point-in-time backup)",
+                "/b: 5 backup(s) kept",
+                "s3://b/p: 0 backup(s) kept",
             ]
         );
         let words: Vec<&str> = [

@@ -121,6 +121,42 @@ async fn mask_check_finds_personal_data_in_fields_and_free_text_and_names_what_i
         "IP addresses are no phone numbers: {v}"
     );
 
+    // The same check over a backup (read to its end, compared with its sidecar) reports what
+    // the live database holds, every document sampled on both sides.
+    let (code, b, stderr) = job.json(&["backup", "--no-prune"]);
+    assert_eq!(code, 0, "{b} {stderr}");
+    let id = b["id"].as_str().unwrap().to_owned();
+    let (code, live, stderr) = job.json(&["mask", "check", "--sample", "1000000"]);
+    assert_eq!(code, 0, "{live} {stderr}");
+    let (code, stored, stderr) =
+        job.json(&["mask", "check", "--backup", &id, "--sample", "1000000"]);
+    assert_eq!(code, 0, "{stored} {stderr}");
+    assert_eq!(stored["collections"], live["collections"]);
+    assert!(stored["source"].as_str().unwrap().contains(&id), "{stored}");
+    assert!(live["collections"].as_array().unwrap().len() >= 5, "{live}");
+    // A sidecar that counts one document more than the backup holds: refused as damage
+    // (exit 6) naming the backup, whatever the sample.
+    let sidecar = job.backup_dir.join(format!("{id}.manifest.json"));
+    let original = std::fs::read(&sidecar).unwrap();
+    let mut edited: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    let users = edited["collections"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["name"] == "users")
+        .unwrap();
+    users["documents"] = serde_json::json!(users["documents"].as_u64().unwrap() + 1);
+    std::fs::write(&sidecar, serde_json::to_vec(&edited).unwrap()).unwrap();
+    let (code, v, stderr) = job.json(&["mask", "check", "--backup", &id, "--sample", "1"]);
+    assert_eq!(code, 6, "{v} {stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{id}.tar.gz: the archive's manifest.json differs from its sidecar"
+        )),
+        "{stderr}"
+    );
+    std::fs::write(&sidecar, &original).unwrap();
+
     // A copy of a user's e-mail and a name in orders: the name is personal data that no rule
     // and no scan masks.
     copy_a_customer_into_orders(&job).await;
