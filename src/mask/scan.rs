@@ -180,33 +180,31 @@ fn numbers(s: &str, taken: &[(usize, usize)]) -> Vec<Found> {
         while end < b.len() {
             let x = b[end];
             let sep = b" -()".contains(&x);
-            if x.is_ascii_digit()
-                || (sep && b.get(end + 1).is_some_and(|n| n.is_ascii_digit() || *n == b'('))
-            {
-                // A separator counts only when a digit (or an opening bracket) follows, and
-                // never two spaces in a row.
-                if x == b' ' && b[end - 1] == b' ' {
-                    break;
-                }
-                end += 1;
-            } else if x == b')' {
-                end += 1;
-            } else {
+            // A separator counts only when a digit (or an opening bracket) follows, so never
+            // two spaces in a row; a closing bracket always does.
+            let taken = x.is_ascii_digit()
+                || x == b')'
+                || (sep && b.get(end + 1).is_some_and(|n| n.is_ascii_digit() || *n == b'('));
+            if !taken {
                 break;
             }
+            end += 1;
         }
-        while end > i && !b[end - 1].is_ascii_digit() && b[end - 1] != b')' {
+        // Separators and opening brackets at the end are not the number's. The digit that
+        // opened the run (at `i`, or right after a `+` or `(` there) stops this loop, so the
+        // run keeps at least that digit and `end > i`.
+        while !b[end - 1].is_ascii_digit() && b[end - 1] != b')' {
             end -= 1;
         }
         let run = &s[i..end];
         if !ends_clean(b, end) || overlaps(taken, i, end) {
-            i = end.max(i + 1);
+            i = end;
             continue;
         }
         if let Some(kind) = number_kind(run) {
             out.push(Found { start: i, end, kind });
         }
-        i = end.max(i + 1);
+        i = end;
     }
     out
 }
@@ -340,6 +338,10 @@ mod tests {
                 &[("0991 234 (567)", Phone), ("+x@daraa.example", Email)],
             ),
             ("ring 0991 234 567-", &[("0991 234 567", Phone)]),
+            // Separators taken because a bracket follows, and the brackets, are cut off again.
+            ("ring +963 912 345 678 (mobile)", &[("+963 912 345 678", Phone)]),
+            ("ring 0991 234 567-(x", &[("0991 234 567", Phone)]),
+            ("ring 0991 234 567 ((", &[("0991 234 567", Phone)]),
             ("ring 0991 234 567 ", &[("0991 234 567", Phone)]),
             ("(x) 0991 234 567", &[("0991 234 567", Phone)]),
             // A number that runs into an e-mail address is part of nothing else.
