@@ -474,3 +474,46 @@ fn the_oplog_the_sidecar_records_must_be_there_and_is_handed_on() {
     not_pit.oplog = None;
     assert!(walk_with(&bytes, Some(&not_pit), true).unwrap().2.is_empty());
 }
+
+/// Each collection's end hands on the order-independent digest (what a drill compares the
+/// restored collection with) of its own documents, and only of them: the oplog's entries
+/// in the same archive are in no collection's digest.
+#[test]
+fn each_collections_digest_is_of_its_own_documents() {
+    use crate::archive::manifest::{ClusterTime, OplogSlice};
+    use crate::digest::SetDigest;
+    use sha2::Digest as _;
+    let (bytes, entries) = archive_with_oplog(true);
+    let mut sidecar = walk_with(&bytes, None, false).unwrap().0.manifest;
+    sidecar.container = Some("archive".into());
+    sidecar.oplog = Some(Box::new(OplogSlice {
+        member: "oplog.bson".into(),
+        from: ClusterTime { t: 1_700_000_000, i: 0 },
+        until: ClusterTime { t: 1_700_000_000, i: 3 },
+        entries: 3,
+        bytes: entries.len() as u64,
+        sha256: crate::files::hex(&sha2::Sha256::digest(&entries)),
+    }));
+    let mut ends = BTreeMap::new();
+    crate::archive::walk::walk(&bytes[..], Some(&sidecar), true, |e| {
+        if let Event::DataEnd { collection, digest, .. } = e {
+            ends.insert(collection, digest);
+        }
+        Ok(())
+    })
+    .unwrap();
+    let of = |d: Vec<bson::RawDocumentBuf>| {
+        let mut set = SetDigest::default();
+        for doc in &d {
+            set.add(doc.as_bytes());
+        }
+        set.hex()
+    };
+    assert_eq!(
+        ends,
+        BTreeMap::from([
+            ("oplog".to_owned(), of(docs(0..2))),
+            ("orders".to_owned(), of(docs(10..13)))
+        ])
+    );
+}
