@@ -135,7 +135,7 @@ async fn mask_check_finds_personal_data_in_fields_and_free_text_and_names_what_i
     assert!(stored["source"].as_str().unwrap().contains(&id), "{stored}");
     assert!(live["collections"].as_array().unwrap().len() >= 5, "{live}");
     // A sidecar that counts one document more than the backup holds: refused as damage
-    // (exit 6) naming the backup, whatever the sample.
+    // (exit 6) naming the backup and the count, whatever the sample.
     let sidecar = job.backup_dir.join(format!("{id}.manifest.json"));
     let original = std::fs::read(&sidecar).unwrap();
     let mut edited: serde_json::Value = serde_json::from_slice(&original).unwrap();
@@ -151,7 +151,8 @@ async fn mask_check_finds_personal_data_in_fields_and_free_text_and_names_what_i
     assert_eq!(code, 6, "{v} {stderr}");
     assert!(
         stderr.contains(&format!(
-            "{id}.tar.gz: the archive's manifest.json differs from its sidecar"
+            "{id}.tar.gz: the archive's manifest.json differs from its sidecar manifest at \
+             collections[users].documents: "
         )),
         "{stderr}"
     );

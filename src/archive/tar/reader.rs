@@ -223,11 +223,61 @@ pub(crate) fn walk_tar<R: Read>(
     if let Some(expected) = expected
         && expected != &manifest
     {
-        return Err(corrupt("the archive's manifest.json differs from its sidecar manifest"));
+        return Err(corrupt(format!(
+            "the archive's manifest.json differs from its sidecar manifest at {}",
+            first_difference(&manifest, expected)
+        )));
     }
     compare(&manifest, &data, &metadata)?;
     compare_oplog(&manifest, oplog.as_ref())?;
     Ok(Verified { manifest, members, format: SourceFormat::Daraa })
+}
+
+/// Where two manifests first differ, for the refusal: `collections[orders].documents: 120 in
+/// the archive, 121 in the sidecar` (array elements by their `name` where they have one, by
+/// index otherwise; values cut at 60 characters).
+fn first_difference(archive: &Manifest, sidecar: &Manifest) -> String {
+    use serde_json::Value;
+    fn cut(v: &Value) -> String {
+        let text = v.to_string();
+        match text.char_indices().nth(60) {
+            Some((at, _)) => format!("{}...", &text[..at]),
+            None => text,
+        }
+    }
+    fn diff(path: &str, ours: &Value, theirs: &Value) -> Option<String> {
+        let at = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+        match (ours, theirs) {
+            (Value::Object(left), Value::Object(right)) => {
+                let keys: std::collections::BTreeSet<&String> =
+                    left.keys().chain(right.keys()).collect();
+                keys.into_iter().find_map(|k| {
+                    let null = &Value::Null;
+                    diff(&at(k), left.get(k).unwrap_or(null), right.get(k).unwrap_or(null))
+                })
+            }
+            (Value::Array(left), Value::Array(right)) if left.len() == right.len() => {
+                left.iter().zip(right).enumerate().find_map(|(i, (one, other))| {
+                    let name = match (one.get("name"), other.get("name")) {
+                        (Some(Value::String(name)), Some(Value::String(same))) if name == same => {
+                            name.clone()
+                        }
+                        _ => i.to_string(),
+                    };
+                    diff(&format!("{path}[{name}]"), one, other)
+                })
+            }
+            _ if ours == theirs => None,
+            _ => Some(format!(
+                "{path}: {} in the archive, {} in the sidecar",
+                cut(ours),
+                cut(theirs)
+            )),
+        }
+    }
+    let value = |m: &Manifest| serde_json::to_value(m).unwrap_or(Value::Null);
+    diff("", &value(archive), &value(sidecar))
+        .unwrap_or_else(|| "a field that reads the same in both".to_owned())
 }
 
 fn read_manifest<R: Read>(entry: &mut R) -> Result<Manifest, ArchiveError> {

@@ -697,7 +697,38 @@ fn a_manifest_that_lies_about_counts_is_caught() {
     let mut lying = manifest.clone();
     lying.collections[0].documents += 1;
     // Against a sidecar that differs from the archive's own manifest.
-    assert!(corrupt_message(verify(&bytes[..], Some(&lying))).contains("differs from its sidecar"));
+    let docs = manifest.collections[0].documents;
+    assert_eq!(
+        corrupt_message(verify(&bytes[..], Some(&lying))),
+        format!(
+            "the archive's manifest.json differs from its sidecar manifest at \
+             collections[bsonzoo].documents: {docs} in the archive, {} in the sidecar",
+            docs + 1
+        )
+    );
+    // An array of another length is named whole; values are cut at 60 characters.
+    let mut fewer = manifest.clone();
+    fewer.collections.clear();
+    let listed = serde_json::to_value(&manifest.collections).unwrap().to_string();
+    assert_eq!(
+        corrupt_message(verify(&bytes[..], Some(&fewer))),
+        format!(
+            "the archive's manifest.json differs from its sidecar manifest at collections: \
+             {}... in the archive, [] in the sidecar",
+            &listed[..60]
+        )
+    );
+    let mut renamed = manifest.clone();
+    renamed.database = "x".repeat(100);
+    assert!(
+        corrupt_message(verify(&bytes[..], Some(&renamed))).ends_with(&format!(
+            "at database: {:?} in the archive, \"{}... in the sidecar",
+            manifest.database,
+            "x".repeat(59)
+        )),
+        "{}",
+        corrupt_message(verify(&bytes[..], Some(&renamed)))
+    );
     // An archive whose own manifest lies.
     let data = zoo_bson();
     let meta = b"{}";
