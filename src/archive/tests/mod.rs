@@ -718,6 +718,16 @@ fn a_manifest_that_lies_about_counts_is_caught() {
             &listed[..60]
         )
     );
+    // Elements whose names differ are named by their index.
+    let mut other_name = manifest.clone();
+    other_name.collections[0].name = "renamed".into();
+    assert!(
+        corrupt_message(verify(&bytes[..], Some(&other_name))).ends_with(
+            "at collections[0].name: \"bsonzoo\" in the archive, \"renamed\" in the sidecar"
+        ),
+        "{}",
+        corrupt_message(verify(&bytes[..], Some(&other_name)))
+    );
     let mut renamed = manifest.clone();
     renamed.database = "x".repeat(100);
     assert!(
