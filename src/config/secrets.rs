@@ -93,4 +93,56 @@ mod tests {
         std::fs::write(&p, "\n").unwrap();
         assert!(matches!(SecretFile(p).read("k"), Err(ConfigError::EmptySecret { .. })));
     }
+
+    /// What `tracing` writes, kept for the test to read.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A secret file group or others can read is warned about once per file however often it
+    /// is read, with its mode and the command that mends it; a private one never. The value is
+    /// read either way.
+    #[test]
+    fn a_readable_secret_file_is_warned_about_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, mode: u32| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, "pw\n").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+            SecretFile(p)
+        };
+        let (open, group, private) =
+            (file("open", 0o644), file("group", 0o640), file("own", 0o600));
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .without_time()
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            for f in [&open, &open, &private, &group, &private, &open] {
+                assert_eq!(f.read("mongodb.password_file").unwrap().expose_secret(), "pw");
+            }
+        });
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let warned = |f: &SecretFile, mode: &str| {
+            let p = f.path().display();
+            format!(
+                "secret file {p} (mongodb.password_file) is readable by group or others (mode {mode}); run: chmod 600 {p}"
+            )
+        };
+        assert_eq!(text.matches("is readable by group or others").count(), 2, "{text}");
+        assert_eq!(text.matches(&warned(&open, "644")).count(), 1, "{text}");
+        assert_eq!(text.matches(&warned(&group, "640")).count(), 1, "{text}");
+    }
 }
