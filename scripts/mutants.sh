@@ -24,6 +24,7 @@ if [ ${#files[@]} -eq 0 ]; then
         src/retention/mod.rs       # which backups are kept, and why
         src/retention/prune.rs     # every backup's verdict and what prune prints (decide, describe)
         src/indexes/diff.rs        # spec against live indexes
+        src/indexes/spec.rs        # the declared spec: parsed, checked, written as MongoDB writes it
         src/archive/names.rs       # member names, mongodump escaping, backup ids
         src/archive/manifest.rs    # sidecar matching (rekey's pending archive)
         src/error.rs               # the outcome table
@@ -31,6 +32,8 @@ if [ ${#files[@]} -eq 0 ]; then
         src/lock/process.rs        # whether a lock's holder still runs (decide, parse_stat)
         src/mask/detect.rs         # what looks personal
         src/config/validate.rs     # values refused at load
+        src/config/secrets.rs      # secret files: read, trimmed, warned about when readable
+        src/config/redact.rs       # credentials cut out of connection strings
         # The archive format and masking (docs/testing.md, a row each): slower, mostly because
         # of the archive tests' compression.
         src/archive/bson.rs src/archive/crypt.rs src/archive/event.rs src/archive/format.rs

@@ -219,7 +219,16 @@ fn impossible_specs_exit_2_naming_the_line() {
         ("collections:\n  a:\n    - keys: {x: 1}\n      expireAfterSeconds: -1\n", ":3:", "0..="),
         ("collections:\n  a:\n    - keys: {x: 1}\n      hidden: true\n", ":4:", "unknown field"),
         ("collection:\n  a: []\n", ":1:", "unknown field"),
+        ("collections:\n  system.users:\n    - keys: {x: 1}\n", ":3:", "not a collection name"),
+        ("collections:\n  a$b:\n    - keys: {x: 1}\n", ":3:", "not a collection name"),
+        ("collections:\n  '':\n    - keys: {x: 1}\n", ":3:", "not a collection name"),
+        ("collections:\n  a:\n    - keys: {'': 1}\n", ":3:", "invalid key field \"\""),
+        ("collections:\n  a:\n    - keys: {$x: 1}\n", ":3:", "invalid key field \"$x\""),
+        ("collections:\n  a:\n    - keys: {x: 1}\n      name: _id_\n", ":3:", "reserved"),
+        ("collections:\n  a:\n    - keys: {_id: 1, x: 1}\n      name: _id_\n", ":3:", "reserved"),
     ];
+    // The name _id_ is the _id index's own.
+    assert!(parse("collections:\n  a:\n    - keys: {_id: 1}\n      name: _id_\n").is_ok());
     for (text, line, what) in cases {
         let e = parse(text).unwrap_err();
         assert!(e.starts_with("indexes.yaml"), "{e}");
@@ -344,4 +353,104 @@ fn status_words_are_the_json_ones() {
         assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
     }
     assert_eq!(Status::Different.as_str(), "different");
+}
+
+/// Key directions read from a spec or a live index as MongoDB writes them (any positive or
+/// negative number, zero meaning nothing) and written back as MongoDB stores them.
+#[test]
+fn key_kinds_read_and_write_as_mongodb_writes_them() {
+    use serde_json::json;
+    for (v, kind) in [
+        (json!(1), Some(KeyKind::Asc)),
+        (json!(1.0), Some(KeyKind::Asc)),
+        (json!(0.5), Some(KeyKind::Asc)),
+        (json!(-1), Some(KeyKind::Desc)),
+        (json!(-0.5), Some(KeyKind::Desc)),
+        (json!(0), None),
+        (json!(0.0), None),
+        (json!(-0.0), None),
+        (json!("2dsphere"), Some(KeyKind::Special("2dsphere".into()))),
+        (json!("hashed"), Some(KeyKind::Special("hashed".into()))),
+        (json!("1"), None),
+        (json!("asc"), None),
+        (json!(true), None),
+        (json!(null), None),
+    ] {
+        assert_eq!(KeyKind::from_json(&v), kind, "{v}");
+    }
+    assert_eq!(KeyKind::Asc.to_bson(), bson::Bson::Int32(1));
+    assert_eq!(KeyKind::Desc.to_bson(), bson::Bson::Int32(-1));
+    assert_eq!(KeyKind::Special("text".into()).to_bson(), bson::Bson::String("text".into()));
+}
+
+/// What `indexes apply` sends for each declared index: keys in order with MongoDB's values,
+/// the name, and each option only when declared.
+#[test]
+fn create_documents_carry_every_declared_option_and_nothing_else() {
+    let spec = parse(
+        "collections:\n  a:\n    - keys: {x: 1, y: -1, z: hashed}\n    - keys: {p: 1}\n      \
+         unique: true\n      partialFilterExpression: {p: {$gt: 5}}\n      \
+         collation: {locale: fr, strength: 2}\n    - keys: {t: 1}\n      name: ttl\n      \
+         expireAfterSeconds: 60\n      sparse: true\n",
+    )
+    .unwrap();
+    let docs: Vec<bson::Document> =
+        spec.collections["a"].iter().map(|i| i.to_create_doc().unwrap()).collect();
+    assert_eq!(
+        docs,
+        [
+            bson::doc! {"key": {"x": 1, "y": -1, "z": "hashed"}, "name": "x_1_y_-1_z_hashed"},
+            bson::doc! {
+                "key": {"p": 1}, "name": "p_1", "unique": true,
+                "partialFilterExpression": {"p": {"$gt": 5}},
+                "collation": {"locale": "fr", "strength": 2},
+            },
+            bson::doc! {
+                "key": {"t": 1}, "name": "ttl", "sparse": true, "expireAfterSeconds": 60_i64,
+            },
+        ]
+    );
+}
+
+/// `indexes export` writes names plain where YAML reads them back as the same string, and
+/// quoted otherwise (digits first, spaces, YAML's words for booleans and null, anything but
+/// ASCII); a collection without indexes as `[]`; each option on its own line.
+#[test]
+fn exported_yaml_quotes_only_what_yaml_would_misread() {
+    let text = "collections:\n  orders:\n    - keys: {customer_id: 1, createdAt: -1}\n      \
+        unique: true\n    - keys: {seen: 1}\n      expireAfterSeconds: 60\n      sparse: true\n    \
+        - keys: {state: 1}\n      partialFilterExpression: {state: {$exists: true}}\n      \
+        collation: {locale: ar}\n  '2024': []\n  'true':\n    - keys: {'x y': text}\n  \
+        \u{637}\u{644}\u{628}\u{627}\u{62a}:\n    - keys: {_id: hashed}\n      name: 'no'\n  \
+        a.b-c_d: []\n  _x: []\n  '-x': []\n  'y': []\n";
+    let spec = parse(text).unwrap();
+    let yaml = spec::to_yaml(&spec.collections, "exported\nby a test");
+    let want = r#"# exported
+# by a test
+collections:
+  orders:
+    - keys: {customer_id: 1, createdAt: -1}
+      name: customer_id_1_createdAt_-1
+      unique: true
+    - keys: {seen: 1}
+      name: seen_1
+      sparse: true
+      expireAfterSeconds: 60
+    - keys: {state: 1}
+      name: state_1
+      partialFilterExpression: {"state":{"$exists":true}}
+      collation: {"locale":"ar"}
+  "2024": []
+  "true":
+    - keys: {"x y": text}
+      name: "x y_text"
+  "طلبات":
+    - keys: {_id: hashed}
+      name: "no"
+  a.b-c_d: []
+  _x: []
+  "-x": []
+  "y": []
+"#;
+    assert_eq!(yaml, want);
 }
