@@ -326,7 +326,7 @@ impl EphemeralKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::tests::Uneven;
+    use crate::archive::testio::Uneven;
     use age::secrecy::ExposeSecret as _;
 
     fn key() -> (x25519::Identity, String) {

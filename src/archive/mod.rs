@@ -32,4 +32,6 @@ pub use manifest::{ArchiveInfo, CollectionEntry, Encryption, Manifest, Sidecar, 
 pub use metadata::CollectionMetadata;
 
 #[cfg(test)]
+mod testio;
+#[cfg(test)]
 mod tests;
