@@ -450,3 +450,161 @@ fn each_codec_has_its_own_default_level() {
         (Compression::Zstd, 7, 5)
     );
 }
+
+/// Every configuration error says where it comes from, and the hint printed under it says
+/// what mends it (the password hint only for a `password` key, which never belongs in the file).
+#[test]
+fn errors_say_where_and_carry_the_hint_that_mends_them() {
+    let file = || PathBuf::from("/etc/daraa-ops/d.yaml");
+    let secret = || PathBuf::from("/run/secrets/pw");
+    let parse = |message: &str| ConfigError::Parse {
+        path: file(),
+        line: 3,
+        column: 5,
+        message: message.into(),
+    };
+    let gone = || std::io::Error::from(std::io::ErrorKind::NotFound);
+    let cases = [
+        (
+            ConfigError::NotFound { path: file() },
+            "config file /etc/daraa-ops/d.yaml does not exist",
+            Some(
+                "pass --config PATH, set DARAA_OPS_CONFIG, or start from config/daraa-ops.example.yaml",
+            ),
+        ),
+        (
+            ConfigError::Read { path: file(), source: gone() },
+            "cannot read config file /etc/daraa-ops/d.yaml: entity not found",
+            None,
+        ),
+        (
+            parse("mongodb: unknown field `password`, expected one of `uri`"),
+            "/etc/daraa-ops/d.yaml:3:5: mongodb: unknown field `password`, expected one of `uri`",
+            Some(
+                "passwords are never written in the config: put the password on one line of a file (chmod 600) and give its path as password_file",
+            ),
+        ),
+        (
+            parse("mongodb: unknown field `passwords`"),
+            "/etc/daraa-ops/d.yaml:3:5: mongodb: unknown field `passwords`",
+            Some("every key is documented in config/daraa-ops.example.yaml"),
+        ),
+        (
+            ConfigError::Invalid {
+                path: Some(file()),
+                key: "backup.x".into(),
+                message: "m".into(),
+            },
+            "/etc/daraa-ops/d.yaml: invalid backup.x: m",
+            None,
+        ),
+        (
+            ConfigError::Invalid { path: None, key: "backup.x".into(), message: "m".into() },
+            "invalid backup.x: m",
+            None,
+        ),
+        (
+            ConfigError::Env { var: "DARAA_OPS_X".into(), message: "m".into() },
+            "invalid environment variable DARAA_OPS_X: m",
+            None,
+        ),
+        (
+            ConfigError::SecretFile { key: "k".into(), path: secret(), source: gone() },
+            "secret file /run/secrets/pw for k cannot be read: entity not found",
+            Some(
+                "create it with the secret (password, key or URL) on one line and chmod 600 /run/secrets/pw",
+            ),
+        ),
+        (
+            ConfigError::EmptySecret { key: "k".into(), path: secret() },
+            "secret file /run/secrets/pw for k is empty",
+            Some("write the secret on one line"),
+        ),
+        (
+            ConfigError::Missing {
+                key: "mongodb.uri".into(),
+                hint: "set DARAA_OPS_MONGODB_URI".into(),
+            },
+            "mongodb.uri is not set",
+            Some("set DARAA_OPS_MONGODB_URI"),
+        ),
+    ];
+    for (e, message, hint) in cases {
+        assert_eq!((e.to_string().as_str(), e.hint().as_deref()), (message, hint));
+    }
+}
+
+/// Each job finds its own account and the key of its password file; a job without one, and
+/// a name that is no job, find none. A drill query counts one document unless told, and an
+/// account's authentication database is admin unless told.
+#[test]
+fn job_accounts_and_drill_queries_read_as_declared() {
+    let account = |user: &str| AdminCredentials {
+        username: user.into(),
+        password_file: None,
+        auth_source: "admin".into(),
+    };
+    let jobs = JobAccounts {
+        backup: Some(account("bk")),
+        stats: Some(account("st")),
+        ..Default::default()
+    };
+    let all: Vec<(&str, Option<&str>, &str)> =
+        jobs.all().iter().map(|(j, a, k)| (*j, a.map(|a| a.username.as_str()), *k)).collect();
+    assert_eq!(
+        all,
+        [
+            ("backup", Some("bk"), "mongodb.jobs.backup.password_file"),
+            ("restore", None, "mongodb.jobs.restore.password_file"),
+            ("drill", None, "mongodb.jobs.drill.password_file"),
+            ("cleanup", None, "mongodb.jobs.cleanup.password_file"),
+            ("stats", Some("st"), "mongodb.jobs.stats.password_file"),
+            ("indexes", None, "mongodb.jobs.indexes.password_file"),
+        ]
+    );
+    let get = |job: &str| jobs.get(job).map(|(a, key)| (a.username.clone(), key));
+    assert_eq!(get("stats"), Some(("st".into(), "mongodb.jobs.stats.password_file")));
+    assert_eq!(get("backup"), Some(("bk".into(), "mongodb.jobs.backup.password_file")));
+    assert_eq!((get("restore"), get("nightly")), (None, None));
+
+    let q: DrillQuery =
+        serde_json::from_value(serde_json::json!({"name": "n", "collection": "c"})).unwrap();
+    assert_eq!(q.min_documents, 1);
+    // An account authenticates against admin unless told otherwise.
+    let a: AdminCredentials = serde_json::from_value(serde_json::json!({"username": "u"})).unwrap();
+    assert_eq!(a.auth_source, "admin");
+}
+
+/// `mongodb.read_preference` takes MongoDB's five names as MongoDB spells them, nothing else.
+#[test]
+fn read_preferences_are_mongodbs_five_names() {
+    use std::str::FromStr as _;
+    for (name, pref) in [
+        ("primary", ReadPreference::Primary),
+        ("primaryPreferred", ReadPreference::PrimaryPreferred),
+        ("secondary", ReadPreference::Secondary),
+        ("secondaryPreferred", ReadPreference::SecondaryPreferred),
+        ("nearest", ReadPreference::Nearest),
+    ] {
+        assert_eq!(ReadPreference::from_str(name), Ok(pref));
+    }
+    for name in ["Primary", "primary_preferred", ""] {
+        assert!(ReadPreference::from_str(name).unwrap_err().starts_with("expected primary"));
+    }
+}
+
+/// The loader completes what the file leaves out: an S3 prefix is a folder (a slash added
+/// once, none to an empty prefix), and the codec's own level is filled in.
+#[test]
+fn the_loader_makes_prefixes_folders_and_fills_the_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = env(&[("DARAA_OPS_MONGODB_URI", "mongodb://h/")]);
+    let loaded = |prefix: &str| {
+        let yaml = format!("s3: {{bucket: b, prefix: '{prefix}'}}\n");
+        load(Some(&write(dir.path(), "c.yaml", &yaml)), &uri).unwrap().config
+    };
+    assert_eq!(loaded("daily").s3.unwrap().prefix, "daily/");
+    assert_eq!(loaded("daily/").s3.unwrap().prefix, "daily/");
+    assert_eq!(loaded("").s3.unwrap().prefix, "");
+    assert_eq!(loaded("daily").backup.compression_level, Some(5));
+}
