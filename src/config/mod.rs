@@ -139,9 +139,11 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
 /// from the line and the less-indented lines above it (block-style YAML, as configs are).
 fn with_key(err: ConfigError, text: &str) -> ConfigError {
     let ConfigError::Parse { path, line, column, message } = err else { return err };
+    // A key's indent is the column it starts at: after a list item's `- ` too, so the first
+    // key of an item is its siblings' sibling, not their parent.
     let key_of = |l: &str| -> Option<(usize, String)> {
-        let indent = l.len() - l.trim_start().len();
         let body = l.trim_start().trim_start_matches("- ");
+        let indent = l.len() - body.len();
         let (key, _) = body.split_once(':')?;
         let key = key.trim();
         (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))

@@ -608,3 +608,50 @@ fn the_loader_makes_prefixes_folders_and_fills_the_level() {
     assert_eq!(loaded("").s3.unwrap().prefix, "");
     assert_eq!(loaded("daily").backup.compression_level, Some(5));
 }
+
+/// Which collections a backup takes: all by default, only the included ones when a list is
+/// given, never an excluded one (exclusion wins).
+#[test]
+fn backups_take_the_included_collections_and_never_an_excluded_one() {
+    let backup = |include: &[&str], exclude: &[&str]| BackupConfig {
+        include_collections: include.iter().map(|c| (*c).to_owned()).collect(),
+        exclude_collections: exclude.iter().map(|c| (*c).to_owned()).collect(),
+        ..Default::default()
+    };
+    let taken = |b: &BackupConfig| {
+        ["users", "orders", "logs"].into_iter().filter(|c| b.takes(c)).collect::<Vec<_>>()
+    };
+    assert_eq!(taken(&backup(&[], &[])), ["users", "orders", "logs"]);
+    assert_eq!(taken(&backup(&["orders"], &[])), ["orders"]);
+    assert_eq!(taken(&backup(&[], &["logs"])), ["users", "orders"]);
+    assert_eq!(taken(&backup(&["users", "logs"], &["logs"])), ["users"]);
+}
+
+/// A value the parser refuses is named by its dotted key, read from the YAML lines above it
+/// (list items included); an unknown key keeps serde's message, which names it already.
+/// parse_and_validate also validates.
+#[test]
+fn refused_values_are_named_by_their_dotted_key() {
+    let message = |text: &str| match parse_str(text, Path::new("c.yaml")).unwrap_err() {
+        ConfigError::Parse { line, message, .. } => (line, message),
+        other => panic!("{other:?}"),
+    };
+    let (line, m) = message("mongodb:\n  uri: 'mongodb://h/'\nretention:\n  keep_last: many\n");
+    assert_eq!(line, 4);
+    assert!(m.starts_with("retention.keep_last: "), "{m}");
+    let (line, m) = message(
+        "drill:\n  queries:\n    # each must match: one document\n    - name: q\n      collection: c\n      \
+         min_documents: lots\n",
+    );
+    assert_eq!(line, 6);
+    assert!(m.starts_with("drill.queries.min_documents: "), "{m}");
+    let (_, m) = message("mongodb:\n  databse: x\n");
+    assert!(m.starts_with("unknown field `databse`"), "{m}");
+    let uri = "mongodb:\n  uri: 'mongodb://h/'\n";
+    let c = parse_and_validate(&format!("{uri}retention:\n  keep_last: 4\n"), Path::new("c.yaml"))
+        .unwrap();
+    assert_eq!(c.retention.keep_last, 4);
+    let e = parse_and_validate(&format!("{uri}retention:\n  keep_days: 0\n"), Path::new("c.yaml"))
+        .unwrap_err();
+    assert!(e.to_string().contains("retention.keep_days"), "{e}");
+}
