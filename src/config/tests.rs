@@ -655,3 +655,60 @@ fn refused_values_are_named_by_their_dotted_key() {
         .unwrap_err();
     assert!(e.to_string().contains("retention.keep_days"), "{e}");
 }
+
+/// Paths in the file are relative to the file (the default backup folder stays relative to
+/// where the job runs); every secret file is listed with the key that names it; archives are
+/// encrypted when any recipient is configured.
+#[test]
+fn paths_follow_the_file_and_every_secret_file_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "mongodb:\n  uri: 'mongodb://h/'\n  username: app\n  password_file: pw\n  \
+        admin:\n    username: root\n    password_file: /run/secrets/root\n  jobs:\n    \
+        backup:\n      username: bk\n      password_file: bk\nredis:\n  url: 'redis://h/0'\n  \
+        password_file: redis\nmasking:\n  key_file: mask\nbackup:\n  dir: archives\n";
+    let loaded = load(Some(&write(dir.path(), "c.yaml", text)), &env(&[])).unwrap();
+    let at = |name: &str| dir.path().join(name);
+    assert_eq!(loaded.config.backup.dir, at("archives"));
+    let files: Vec<(String, PathBuf)> =
+        loaded.secret_files(&env(&[])).into_iter().map(|(k, f)| (k, f.0)).collect();
+    assert_eq!(
+        files,
+        [
+            ("mongodb.password_file".to_owned(), at("pw")),
+            ("mongodb.admin.password_file".to_owned(), PathBuf::from("/run/secrets/root")),
+            ("redis.password_file".to_owned(), at("redis")),
+            ("mongodb.jobs.backup.password_file".to_owned(), at("bk")),
+            ("masking.key_file".to_owned(), at("mask")),
+        ]
+    );
+    // Every one is read before a job needs it: the first missing one is named, then all count.
+    match loaded.check_secrets(&env(&[])) {
+        Err(ConfigError::SecretFile { key, .. }) => assert_eq!(key, "mongodb.password_file"),
+        other => panic!("a missing secret file passed: {other:?}"),
+    }
+    for name in ["pw", "redis", "bk", "mask"] {
+        write(dir.path(), name, "secret\n");
+    }
+    let root = Loaded {
+        config: Config {
+            mongodb: MongoConfig { admin: None, ..loaded.config.mongodb.clone() },
+            ..loaded.config.clone()
+        },
+        path: None,
+    };
+    assert_eq!(root.check_secrets(&env(&[])).unwrap(), 4);
+    assert_eq!((Compression::Gzip.name(), Compression::Zstd.name()), ("gzip", "zstd"));
+
+    let plain = write(dir.path(), "d.yaml", "mongodb:\n  uri: 'mongodb://h/'\n");
+    let c = load(Some(&plain), &env(&[])).unwrap().config;
+    assert_eq!(c.backup.dir, PathBuf::from("./backups"));
+
+    let encryption = |recipients: &[&str], files: &[&str]| EncryptionConfig {
+        recipients: recipients.iter().map(|r| (*r).to_owned()).collect(),
+        recipients_files: files.iter().map(PathBuf::from).collect(),
+        identity_files: vec![],
+    };
+    assert!(!encryption(&[], &[]).enabled());
+    assert!(encryption(&["age1x"], &[]).enabled());
+    assert!(encryption(&[], &["keys.txt"]).enabled());
+}
