@@ -712,3 +712,26 @@ fn paths_follow_the_file_and_every_secret_file_is_listed() {
     assert!(encryption(&["age1x"], &[]).enabled());
     assert!(encryption(&[], &["keys.txt"]).enabled());
 }
+
+/// A user's password file is its own `password_file`, else the path in the environment
+/// variable it names; users get SCRAM-SHA-256 in admin unless told. The process environment
+/// is read as it is.
+#[test]
+fn user_password_files_come_from_the_file_or_the_environment() {
+    let user = |v: serde_json::Value| -> UserSpec { serde_json::from_value(v).unwrap() };
+    let vars = env(&[("APP_PW_FILE", "/run/secrets/app")]);
+    let own = user(
+        serde_json::json!({"name": "a", "password_file": "/p", "password_file_env": "APP_PW_FILE"}),
+    );
+    assert_eq!(user_password_file(&own, &vars), Some(SecretFile("/p".into())));
+    let from_env = user(serde_json::json!({"name": "a", "password_file_env": "APP_PW_FILE"}));
+    assert_eq!(user_password_file(&from_env, &vars), Some(SecretFile("/run/secrets/app".into())));
+    assert_eq!(user_password_file(&from_env, &env(&[])), None);
+    assert_eq!(
+        (from_env.db.as_str(), from_env.mechanisms.as_slice()),
+        ("admin", &["SCRAM-SHA-256".to_owned()][..])
+    );
+    let path = std::env::var("PATH").ok().filter(|p| !p.is_empty());
+    assert!(path.is_some());
+    assert_eq!(env_vars::ProcessEnv.get("PATH"), path);
+}
