@@ -34,6 +34,9 @@ if [ ${#files[@]} -eq 0 ]; then
         src/config/validate.rs     # values refused at load
         src/config/secrets.rs      # secret files: read, trimmed, warned about when readable
         src/config/redact.rs       # credentials cut out of connection strings
+        src/config/file.rs         # defaults, collections a backup takes, job accounts, codecs
+        src/config/mod.rs          # errors and hints, key paths in YAML errors, the loader
+        src/config/env_vars.rs src/config/env_vars_apply.rs   # environment overrides
         # The archive format and masking (docs/testing.md, a row each): slower, mostly because
         # of the archive tests' compression.
         src/archive/bson.rs src/archive/crypt.rs src/archive/event.rs src/archive/format.rs

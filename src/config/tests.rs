@@ -735,3 +735,54 @@ fn user_password_files_come_from_the_file_or_the_environment() {
     assert!(path.is_some());
     assert_eq!(env_vars::ProcessEnv.get("PATH"), path);
 }
+
+/// The admin account can come from the environment alone: its user name or its password
+/// file, either one, creates it (and validation then asks for the other); both make it whole.
+#[test]
+fn an_admin_account_comes_from_either_of_its_variables() {
+    let admin = |pairs: &[(&str, &str)]| {
+        let mut all = vec![("DARAA_OPS_MONGODB_URI", "mongodb://h/")];
+        all.extend_from_slice(pairs);
+        match load(None, &env(&all)) {
+            Ok(l) => Ok(l
+                .config
+                .mongodb
+                .admin
+                .map(|a| (a.username, a.password_file.map(|f| f.0), a.auth_source))),
+            Err(ConfigError::Invalid { key, .. }) => Err(key),
+            Err(other) => panic!("{other:?}"),
+        }
+    };
+    let (user, file) =
+        ("DARAA_OPS_MONGODB_ADMIN_USERNAME", "DARAA_OPS_MONGODB_ADMIN_PASSWORD_FILE");
+    assert_eq!(admin(&[]), Ok(None));
+    assert_eq!(admin(&[(user, "root")]), Err("mongodb.admin.password_file".into()));
+    assert!(admin(&[(file, "/run/secrets/root")]).is_err());
+    assert_eq!(
+        admin(&[(user, "root"), (file, "/run/secrets/root")]),
+        Ok(Some(("root".into(), Some(PathBuf::from("/run/secrets/root")), "admin".into())))
+    );
+}
+
+/// A boolean variable takes the usual spellings either way, in any case, and refuses others.
+#[test]
+fn boolean_variables_read_both_ways() {
+    let force = |value: &str| {
+        let e = env(&[
+            ("DARAA_OPS_MONGODB_URI", "mongodb://h/"),
+            ("DARAA_OPS_S3_BUCKET", "b"),
+            ("DARAA_OPS_S3_FORCE_PATH_STYLE", value),
+        ]);
+        load(None, &e).map(|l| l.config.s3.unwrap().force_path_style).map_err(|e| e.to_string())
+    };
+    for yes in ["1", "true", "YES", "On"] {
+        assert_eq!(force(yes), Ok(true), "{yes}");
+    }
+    for no in ["0", "False", "no", "OFF"] {
+        assert_eq!(force(no), Ok(false), "{no}");
+    }
+    assert_eq!(
+        force("maybe"),
+        Err("invalid environment variable DARAA_OPS_S3_FORCE_PATH_STYLE: expected true or false, got \"maybe\"".into())
+    );
+}
