@@ -786,3 +786,17 @@ fn boolean_variables_read_both_ways() {
         Err("invalid environment variable DARAA_OPS_S3_FORCE_PATH_STYLE: expected true or false, got \"maybe\"".into())
     );
 }
+
+/// `DARAA_OPS_RETENTION_KEEP_DAYS=none` (or `null`) switches the age rule off.
+#[test]
+fn keep_days_none_switches_the_age_rule_off() {
+    let days = |value: &str| {
+        let e = env(&[
+            ("DARAA_OPS_MONGODB_URI", "mongodb://h/"),
+            ("DARAA_OPS_RETENTION_KEEP_DAYS", value),
+        ]);
+        load(None, &e).map(|l| l.config.retention.keep_days).map_err(|e| e.to_string())
+    };
+    assert_eq!((days("none"), days("null"), days("12")), (Ok(None), Ok(None), Ok(Some(12))));
+    assert!(days("never").unwrap_err().contains("DARAA_OPS_RETENTION_KEEP_DAYS"));
+}
