@@ -430,15 +430,12 @@ fn the_oplog_namespace_is_listed_as_mongodump_lists_it_and_checked() {
     assert!(e.starts_with("the oplog: CRC-64 mismatch"), "{e}");
 }
 
-/// A sidecar that records the oplog gets every entry handed on, in order, once (a restore
-/// replays them); what it records must be there, equal. A sidecar without it (the backup is
-/// not point-in-time) gets none handed on.
-#[test]
-fn the_oplog_the_sidecar_records_must_be_there_and_is_handed_on() {
+/// The sidecar an archive-format backup with the oplog gets: what was read back, and the
+/// three entries of [`archive_with_oplog`] recorded as its point-in-time slice.
+fn sidecar_recording_the_oplog(bytes: &[u8], entries: &[u8]) -> crate::archive::manifest::Manifest {
     use crate::archive::manifest::{ClusterTime, OplogSlice};
     use sha2::Digest as _;
-    let (bytes, entries) = archive_with_oplog(true);
-    let mut sidecar = walk_with(&bytes, None, false).unwrap().0.manifest;
+    let mut sidecar = walk_with(bytes, None, false).unwrap().0.manifest;
     sidecar.container = Some("archive".into());
     sidecar.oplog = Some(Box::new(OplogSlice {
         member: "oplog.bson".into(),
@@ -446,8 +443,19 @@ fn the_oplog_the_sidecar_records_must_be_there_and_is_handed_on() {
         until: ClusterTime { t: 1_700_000_000, i: 3 },
         entries: 3,
         bytes: entries.len() as u64,
-        sha256: crate::files::hex(&sha2::Sha256::digest(&entries)),
+        sha256: crate::files::hex(&sha2::Sha256::digest(entries)),
     }));
+    sidecar
+}
+
+/// A sidecar that records the oplog gets every entry handed on, in order, once (a restore
+/// replays them); what it records must be there, equal. A sidecar without it (the backup is
+/// not point-in-time) gets none handed on.
+#[test]
+fn the_oplog_the_sidecar_records_must_be_there_and_is_handed_on() {
+    use crate::archive::manifest::OplogSlice;
+    let (bytes, entries) = archive_with_oplog(true);
+    let sidecar = sidecar_recording_the_oplog(&bytes, &entries);
     let (v, batches, oplog) = walk_with(&bytes, Some(&sidecar), true).unwrap();
     assert_eq!(v.format, SourceFormat::DaraaArchive);
     assert_eq!(flat(&oplog), entries);
@@ -480,20 +488,9 @@ fn the_oplog_the_sidecar_records_must_be_there_and_is_handed_on() {
 /// in the same archive are in no collection's digest.
 #[test]
 fn each_collections_digest_is_of_its_own_documents() {
-    use crate::archive::manifest::{ClusterTime, OplogSlice};
     use crate::digest::SetDigest;
-    use sha2::Digest as _;
     let (bytes, entries) = archive_with_oplog(true);
-    let mut sidecar = walk_with(&bytes, None, false).unwrap().0.manifest;
-    sidecar.container = Some("archive".into());
-    sidecar.oplog = Some(Box::new(OplogSlice {
-        member: "oplog.bson".into(),
-        from: ClusterTime { t: 1_700_000_000, i: 0 },
-        until: ClusterTime { t: 1_700_000_000, i: 3 },
-        entries: 3,
-        bytes: entries.len() as u64,
-        sha256: crate::files::hex(&sha2::Sha256::digest(&entries)),
-    }));
+    let sidecar = sidecar_recording_the_oplog(&bytes, &entries);
     let mut ends = BTreeMap::new();
     crate::archive::walk::walk(&bytes[..], Some(&sidecar), true, |e| {
         if let Event::DataEnd { collection, digest, .. } = e {
