@@ -343,9 +343,9 @@ pub struct BackupConfig {
     pub exclude_collections: Vec<String>,
     /// Collections read at once (mongodump's --numParallelCollections).
     pub parallel_collections: usize,
-    /// Documents per cursor batch at most; a batch also holds only about 2 MiB (documents per
-    /// batch from the collection's average size), so with `parallel_collections` it bounds the
-    /// memory of a dump whatever the documents weigh.
+    /// Documents per cursor batch at most; a batch also holds only about 512 KiB (documents
+    /// per batch from the median size of the collection's first documents), so with
+    /// `parallel_collections` it bounds the memory of a dump whatever the documents weigh.
     pub batch_size: u32,
     /// `gzip` (default: a `.tar.gz` every reader opens) or `zstd` (a `.tar.zst` with about
     /// half the backup's client CPU, a quarter of the compression's, and a slightly smaller

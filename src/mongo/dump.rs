@@ -80,9 +80,12 @@ pub async fn list_indexes(
 /// whatever its document count: with large documents (GridFS chunks are 255 KiB)
 /// `backup.batch_size` documents would always reach that cap, and with `parallel_collections`
 /// batches held at once the memory of a dump would follow the documents' size. Small enough
-/// that four collections in flight stay a few MiB each, large enough that a round trip per
-/// batch costs nothing measurable.
-pub const BATCH_BYTES: u64 = 2 * 1024 * 1024;
+/// that a dump's peak memory does not grow with the data: with 2 MiB, glibc kept the freed
+/// replies of a large GridFS collection, and a backup of ten times the data peaked 27% higher
+/// (docs/benchmarks.md, "Batches of half a MiB"); large enough that a round trip per batch
+/// costs nothing measurable (only documents over 512 bytes make a batch smaller than
+/// `backup.batch_size`'s 1,000).
+pub const BATCH_BYTES: u64 = 512 * 1024;
 
 /// Documents read first to learn a collection's typical document size, and how many come
 /// per reply (a sample of sixteen 16 MiB documents must not arrive as one 16 MiB reply per
@@ -207,17 +210,17 @@ mod tests {
     /// document larger than a batch still travels alone, and one huge document among small
     /// ones does not make every batch tiny (the median decides).
     #[test]
-    fn a_batch_holds_about_two_mib_and_at_most_the_configured_documents() {
+    fn a_batch_holds_about_half_a_mib_and_at_most_the_configured_documents() {
         let per = |sizes: &[u64], max: u32| docs_per_batch(&mut sizes.to_vec(), max);
         let gridfs_chunk = 255 * 1024 + 60;
-        assert_eq!(per(&[gridfs_chunk; 16], 1000), 8);
-        // 200-byte documents: 10,485 would fit, the configuration allows 1,000.
+        assert_eq!(per(&[gridfs_chunk; 16], 1000), 2);
+        // 200-byte documents: 2,621 would fit, the configuration allows 1,000.
         assert_eq!(per(&[200; 16], 1000), 1000);
-        assert_eq!(per(&[200; 16], 100_000), 10_485);
-        // A third of 2 MiB, rounded down and up.
-        assert_eq!(per(&[699_050; 3], 1000), 3);
-        assert_eq!(per(&[699_051; 3], 1000), 2);
-        assert_eq!(per(&[2 * 1024 * 1024], 1000), 1);
+        assert_eq!(per(&[200; 16], 100_000), 2_621);
+        // A third of 512 KiB, rounded down and up.
+        assert_eq!(per(&[174_762; 3], 1000), 3);
+        assert_eq!(per(&[174_763; 3], 1000), 2);
+        assert_eq!(per(&[512 * 1024], 1000), 1);
         assert_eq!(per(&[16 * 1024 * 1024], 1000), 1);
         // One 16 MiB document among fifteen of 200 bytes, first or last: the median is 200.
         let mut mixed = vec![200; 15];
@@ -225,8 +228,8 @@ mod tests {
         assert_eq!(per(&mixed, 1000), 1000);
         mixed.rotate_left(1);
         assert_eq!(per(&mixed, 1000), 1000);
-        // The median of an even count is the upper middle one: [100, 200, 300_000, 300_000].
-        assert_eq!(per(&[300_000, 100, 300_000, 200], 1000), 6);
+        // The median of an even count is the upper middle one: [100, 200, 100_000, 100_000].
+        assert_eq!(per(&[100_000, 100, 100_000, 200], 1000), 5);
         // Nothing sampled (an empty collection): the configured size; zero-sized is one byte.
         assert_eq!(per(&[], 1000), 1000);
         assert_eq!(per(&[0; 5], 7), 7);

@@ -517,13 +517,13 @@ async fn list_shows_labels_and_fits_80_columns() {
     job.drop_database().await;
 }
 
-/// Large documents travel in batches of about 2 MiB, small ones in `backup.batch_size`: the
+/// Large documents travel in batches of about 512 KiB, small ones in `backup.batch_size`: the
 /// server caps a batch at 16 MiB, not at a document count, so 1,000 GridFS-sized documents
 /// per batch would hold 16 MiB per collection in flight. Read from the commands the backup
 /// sends (their `batchSize`), for both containers, and the data comes back whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn large_documents_are_read_in_batches_of_about_two_mib() {
-    const BIG: usize = 300 * 1024;
+async fn large_documents_are_read_in_batches_of_about_half_a_mib() {
+    const BIG: usize = 100 * 1024;
     let Some(s) = services() else { return };
     let job = Job::new("bkbatch", &s, &opts(false, false));
     let db = job.db().await;
@@ -541,7 +541,8 @@ async fn large_documents_are_read_in_batches_of_about_two_mib() {
     let sizes: Vec<usize> =
         docs_by_id(&db, "attachments.chunks").await.values().map(Vec::len).collect();
     assert!(sizes.windows(2).all(|w| w[0] == w[1]), "{sizes:?}");
-    let per_batch = (2 * 1024 * 1024 / sizes[0]).to_string();
+    let per_batch = (512 * 1024 / sizes[0]).to_string();
+    assert_eq!(per_batch, "5");
     let source = crate::support::contents(&db).await;
 
     for (format, target) in [("tar", "batch_tar"), ("archive", "batch_archive")] {
