@@ -58,7 +58,8 @@ impl Compressor {
         out.clear();
         match self.codec {
             Codec::Gzip => {
-                self.gzip.get_or_insert_with(Gzip::new).member(data, self.level, &mut out)?;
+                let level = self.level;
+                self.gzip.get_or_insert_with(|| Gzip::new(level)).member(data, level, &mut out)?;
                 Ok(out)
             }
             Codec::Zstd => {
@@ -79,34 +80,35 @@ impl Compressor {
     }
 }
 
-/// A thread's gzip members. Each deflate state (zlib-rs' is about 300 KiB, zeroed when
-/// made) is made once per level and reset for every member, where flate2's `GzEncoder`
-/// would make one per member, a chunk of 256 KiB: allocations that cost CPU and, freed
-/// between chunks of two threads, kept glibc's heap growing. The member is what `GzEncoder`
-/// writes, byte for byte (`a_member_is_what_gz_encoder_writes`): gzip's 10-byte header
-/// without name or time, the deflate stream, CRC-32 and length.
+/// A thread's gzip members. The deflate state (zlib-rs' is about 370 KiB, zeroed when made)
+/// is made once and reset for every member, its level set to what the probe picked (the
+/// configured one, or 0 for a chunk it stores), where flate2's `GzEncoder` would make one
+/// per member, a chunk of 256 KiB: allocations that cost CPU and, freed between chunks of two
+/// threads, kept glibc's heap growing. The member has `GzEncoder`'s header (no name, no time)
+/// and trailer (CRC-32, length); its deflate blocks may be cut elsewhere, as the deflater gets
+/// other room for its output (`a_reused_compressor_writes_what_a_new_one_and_gz_encoder_write`).
 struct Gzip {
     probe: Probe,
-    /// (level, state): the configured level and 0 for the chunks the probe stores.
-    states: Vec<(u32, Compress)>,
+    /// The state and the level it is set to.
+    deflate: Compress,
+    level: u32,
 }
 
 impl Gzip {
-    fn new() -> Self {
-        Gzip { probe: Probe::new(), states: Vec::with_capacity(2) }
+    fn new(level: u32) -> Self {
+        let deflate = Compress::new(Compression::new(level), false);
+        Gzip { probe: Probe::new(), deflate, level }
     }
 
     fn member(&mut self, data: &[u8], level: u32, out: &mut Vec<u8>) -> io::Result<()> {
         let level = self.probe.level_for(data, level);
-        let at = match self.states.iter().position(|(l, _)| *l == level) {
-            Some(at) => at,
-            None => {
-                self.states.push((level, Compress::new(Compression::new(level), false)));
-                self.states.len() - 1
-            }
-        };
-        let deflate = &mut self.states[at].1;
+        let deflate = &mut self.deflate;
         deflate.reset();
+        if self.level != level {
+            // Nothing is pending after a reset: the level changes without a flush.
+            deflate.set_level(Compression::new(level)).map_err(io::Error::other)?;
+            self.level = level;
+        }
         // XFL as flate2 sets it: 2 for the best compression, 4 for the fastest; OS unknown.
         let xfl = match level {
             9.. => 2,
@@ -116,10 +118,11 @@ impl Gzip {
         out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 255]);
         let mut consumed = 0;
         loop {
-            // Room for the rest stored (5 bytes per block of up to 64 KiB) and the end: one
-            // call ends the stream; the loop is for a deflater that asks for more room anyway.
+            // Room for half of the rest, what text leaves of itself, and more as long as the
+            // deflater asks for it: bytes that do not compress take several calls (at level 1
+            // they grow by about 6%; stored, by 5 bytes a block).
             let rest = data.len() - consumed;
-            out.reserve(rest + rest / 4096 + 64);
+            out.reserve(rest / 2 + 1024);
             let (was_in, was_out) = (deflate.total_in(), deflate.total_out());
             let status = deflate
                 .compress_vec(&data[consumed..], out, FlushCompress::Finish)
@@ -537,11 +540,13 @@ mod tests {
     }
 
     /// A compressor that has written members before writes the same member as a new one
-    /// (its deflate states are reset, not carried over): text, random bytes (stored), text
-    /// again, the empty chunk, a short tail, at the fastest, the default and the best level.
-    /// Each member decodes alone to its chunk, carries `GzEncoder`'s header and trailer, and
-    /// is within 1% of its size: the deflate blocks may be cut elsewhere, since `GzEncoder`
-    /// feeds its deflater through a 32 KiB buffer and this one gets room for all of it.
+    /// (its deflate state is reset, not carried over, and set to each chunk's level): text,
+    /// random bytes (stored), text again, random bytes with a little text every 64 KiB
+    /// (deflated, larger than they came at level 1), the empty chunk, a short tail; at the
+    /// fastest, the default and the best level. Each member decodes alone to its chunk,
+    /// carries `GzEncoder`'s header and trailer, and is within 1% of its size: the deflate
+    /// blocks may be cut elsewhere, since `GzEncoder` feeds its deflater through a 32 KiB
+    /// buffer. Chunks that do not compress take several calls to the deflater.
     #[test]
     fn a_reused_compressor_writes_what_a_new_one_and_gz_encoder_write() {
         use rand::{Rng as _, SeedableRng as _};
@@ -550,7 +555,11 @@ mod tests {
         let text: Vec<u8> = (0..40_000_u32)
             .flat_map(|i| format!("cart {i} of user {}, ", i * 31 % 977).into_bytes())
             .collect();
-        let chunks: [&[u8]; 5] = [&text, &random, &text[1000..], &[], &text[..100]];
+        let mut speckled = random.clone();
+        for at in (2048..speckled.len() - 4096).step_by(PROBE_STRIDE) {
+            speckled[at..at + 4096].copy_from_slice(&text[..4096]);
+        }
+        let chunks: [&[u8]; 6] = [&text, &random, &text[1000..], &speckled, &[], &text[..100]];
         for level in [1, 5, 9] {
             let mut reused = Compressor::new(Codec::Gzip, level);
             for (k, chunk) in chunks.iter().enumerate() {
@@ -564,6 +573,7 @@ mod tests {
                 let picked = Probe::new().level_for(chunk, level);
                 assert_eq!(picked == 0, k == 1, "level {level}, chunk {k}: probe");
                 assert_eq!(stored_blocks(&member).is_some(), k == 1, "level {level}, chunk {k}");
+                assert_eq!(reused.gzip.as_ref().map(|g| g.level), Some(picked));
                 let mut enc = GzEncoder::new(Vec::new(), Compression::new(picked));
                 enc.write_all(chunk).unwrap();
                 let theirs = enc.finish().unwrap();
@@ -571,7 +581,17 @@ mod tests {
                 assert_eq!(member[member.len() - 8..], theirs[theirs.len() - 8..]);
                 let (ours, theirs) = (member.len() as f64, theirs.len() as f64);
                 assert!((ours - theirs).abs() <= theirs / 100.0, "{level} {k}: {ours} {theirs}");
+                if level == 1 && k == 3 {
+                    assert!(member.len() > chunk.len(), "level 1 grows random bytes");
+                }
             }
+        }
+        // Every level's header, on a chunk too short to be probed.
+        for level in 0..=9 {
+            let member = Compressor::new(Codec::Gzip, level).member(&text[..500], Vec::new());
+            let mut enc = GzEncoder::new(Vec::new(), Compression::new(level));
+            enc.write_all(&text[..500]).unwrap();
+            assert_eq!(member.unwrap()[..10], enc.finish().unwrap()[..10], "level {level}");
         }
     }
 

@@ -83,8 +83,8 @@ pub async fn list_indexes(
 /// that a dump's peak memory does not grow with the data: with 2 MiB, glibc kept the freed
 /// replies of a large GridFS collection, and a backup of ten times the data peaked 27% higher
 /// (docs/benchmarks.md, "Batches of half a MiB"); large enough that a round trip per batch
-/// costs nothing measurable (only documents over 512 bytes make a batch smaller than
-/// `backup.batch_size`'s 1,000).
+/// costs nothing measurable (only a median document over about 524 bytes makes a batch
+/// smaller than `backup.batch_size`'s 1,000).
 pub const BATCH_BYTES: u64 = 512 * 1024;
 
 /// Documents read first to learn a collection's typical document size, and how many come
