@@ -124,7 +124,7 @@ timed() {
   after=$(server_cpu)
   local wall user sys maxkb; read -r wall user sys maxkb < "$work/time"
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$scale" "$wall" "$(echo "$user + $sys" | bc)" \
-    "$((maxkb / 1024))" "$(echo "$after - $before" | bc)" >> "$work/runs.tsv"
+    "$(echo "scale=1; $maxkb / 1024" | bc)" "$(echo "$after - $before" | bc)" >> "$work/runs.tsv"
 }
 
 # ratios BASIS RULE...: the medians of $work/runs.tsv as a Markdown table, each row against its
@@ -159,7 +159,7 @@ for (label, scale), (wall, cpu, rss, server) in med.items():
     ratio = f"{wall / b[0]:.2f}" if b and b[0] else ""
     cratio = f"{cpu / b[1]:.2f}" if b and b[1] else ""
     shown = f"{label} ({raw_mb / wall:.0f} MB/s)" if label.startswith("pipeline") else label
-    print(f"| {shown} | {scale} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {server:.2f} | {ratio} | {cratio} |")
+    print(f"| {shown} | {scale} | {wall:.2f} | {cpu:.2f} | {rss:.1f} | {server:.2f} | {ratio} | {cratio} |")
 PY
 }
 
