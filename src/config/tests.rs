@@ -787,7 +787,8 @@ fn boolean_variables_read_both_ways() {
     );
 }
 
-/// `DARAA_OPS_RETENTION_KEEP_DAYS=none` (or `null`) switches the age rule off.
+/// `DARAA_OPS_RETENTION_KEEP_DAYS=none` (or `null`, spaces around allowed) switches the age
+/// rule off.
 #[test]
 fn keep_days_none_switches_the_age_rule_off() {
     let days = |value: &str| {
@@ -798,5 +799,7 @@ fn keep_days_none_switches_the_age_rule_off() {
         load(None, &e).map(|l| l.config.retention.keep_days).map_err(|e| e.to_string())
     };
     assert_eq!((days("none"), days("null"), days("12")), (Ok(None), Ok(None), Ok(Some(12))));
+    // Spaces around the word, as a quoted value in an env file leaves them.
+    assert_eq!(days(" none "), Ok(None));
     assert!(days("never").unwrap_err().contains("DARAA_OPS_RETENTION_KEEP_DAYS"));
 }
