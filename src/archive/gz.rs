@@ -13,15 +13,17 @@
 //! backup's staged collections, each compressed once at the archive's level).
 //!
 //! Memory is bounded: at most `2 × threads` chunks are in flight for a writer with its own
-//! threads, and as many as it asks for on a shared pool (a staged collection: one per pool
-//! thread), and their buffers are reused
-//! rather than freed and reallocated (with glibc, a stream of freed 2 MiB blocks raises the
-//! mmap threshold and the heap then grows with the amount of data compressed). We use our own ~100 lines
+//! threads; on a shared pool as many as the writer asks for (a staged collection: one per pool
+//! thread) while it is alone, its share of the threads while others are open
+//! ([`GzPool::share`]). Their buffers are reused rather than freed and reallocated (with
+//! glibc, a stream of freed 2 MiB blocks raises the mmap threshold and the heap then grows
+//! with the amount of data compressed). We use our own ~100 lines
 //! rather than a crate because the parallel-gzip crates either bundle C zlib/libdeflate or fall
 //! back to miniz_oxide, while the project picks flate2 with zlib-rs (docs/architecture.md).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -162,6 +164,8 @@ pub struct GzPool {
     jobs: Option<SyncSender<Job>>,
     workers: Vec<JoinHandle<()>>,
     threads: usize,
+    /// Writers open on the pool ([`Seat`]).
+    writers: AtomicUsize,
 }
 
 impl GzPool {
@@ -194,12 +198,27 @@ impl GzPool {
                 })
             })
             .collect();
-        Arc::new(GzPool { jobs: Some(job_tx), workers, threads })
+        Arc::new(GzPool { jobs: Some(job_tx), workers, threads, writers: AtomicUsize::new(0) })
     }
 
     /// How many compression threads the pool runs.
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// Chunks a writer may have in flight now, beside its own bound: no limit for a writer
+    /// alone on the pool; the threads shared among the open writers otherwise, rounded up so
+    /// that they can all be busy, at least one. A tar backup's collections share one pool:
+    /// with 2 threads (one per core on two cores) and the default 4 collections at once, one
+    /// chunk each, so each holds two chunks, not three (when each could have two in flight, a
+    /// backup of ten times the data peaked higher only because small collections never filled
+    /// their three: docs/benchmarks.md, "Chunks in flight"); the last collection left, or the
+    /// oplog after the dump, gets every thread again.
+    fn share(&self) -> usize {
+        match self.writers.load(Ordering::Relaxed) {
+            0 | 1 => usize::MAX,
+            open => self.threads.div_ceil(open),
+        }
     }
 
     fn submit(&self, job: Job) -> io::Result<()> {
@@ -272,11 +291,27 @@ impl Drop for GzPool {
     }
 }
 
+/// A writer's place on its pool, counted while it lives ([`GzPool::share`]).
+struct Seat(Arc<GzPool>);
+
+impl Seat {
+    fn take(pool: Arc<GzPool>) -> Self {
+        pool.writers.fetch_add(1, Ordering::Relaxed);
+        Seat(pool)
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.0.writers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 pub struct ParallelGzWriter<W: Write> {
     inner: W,
     buf: Vec<u8>,
     chunk: usize,
-    pool: Arc<GzPool>,
+    pool: Seat,
     reply: Sender<Done>,
     results: Receiver<Done>,
     next_submit: u64,
@@ -300,15 +335,16 @@ impl<W: Write> ParallelGzWriter<W> {
         Self::with_pool(inner, GzPool::new(level, threads), chunk, threads * 2)
     }
 
-    /// A writer whose chunks are compressed by `pool`, at most `max_in_flight` at a time.
-    /// Nothing is allocated before the first write.
+    /// A writer whose chunks are compressed by `pool`, at most `max_in_flight` at a time and
+    /// at most its share of the pool's threads while other writers are open on it
+    /// ([`GzPool::share`]). Nothing is allocated before the first write.
     pub fn with_pool(inner: W, pool: Arc<GzPool>, chunk: usize, max_in_flight: usize) -> Self {
         let (reply, results) = channel();
         ParallelGzWriter {
             inner,
             buf: Vec::new(),
             chunk,
-            pool,
+            pool: Seat::take(pool),
             reply,
             results,
             next_submit: 0,
@@ -325,14 +361,16 @@ impl<W: Write> ParallelGzWriter<W> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        while self.in_flight >= self.max_in_flight {
+        // Both bounds are at least one (a pool has a thread, a writer a place in flight), so
+        // this never waits with nothing in flight.
+        while self.in_flight >= self.max_in_flight.min(self.pool.0.share()) {
             self.collect_one()?;
         }
         let next = self.spare_in.pop().unwrap_or_default();
         let data = std::mem::replace(&mut self.buf, next);
         let out = self.spare_out.pop().unwrap_or_else(|| Vec::with_capacity(self.chunk / 2));
         let reply = self.reply.clone();
-        self.pool.submit(Job { seq: self.next_submit, data, out, reply })?;
+        self.pool.0.submit(Job { seq: self.next_submit, data, out, reply })?;
         self.next_submit += 1;
         self.in_flight += 1;
         Ok(())
@@ -353,6 +391,13 @@ impl<W: Write> ParallelGzWriter<W> {
             self.spare_out.push(data);
         }
         Ok(())
+    }
+
+    /// The chunk-sized input buffers this writer holds now: the one it fills, those in
+    /// flight, and the spare ones kept for reuse.
+    #[cfg(test)]
+    pub(crate) fn inputs_held(&self) -> usize {
+        usize::from(self.buf.capacity() > 0) + self.in_flight + self.spare_in.len()
     }
 
     /// Compresses what is buffered, writes everything, and returns the inner writer.
@@ -410,6 +455,59 @@ mod tests {
             let mut first = Vec::new();
             flate2::read::GzDecoder::new(&out[..]).read_to_end(&mut first).unwrap();
             assert_eq!(first.len(), 64 * 1024);
+        }
+    }
+
+    /// Writes `data` to `w` in pieces; returns the most chunk buffers it held at once.
+    fn most_held<W: Write>(w: &mut ParallelGzWriter<W>, data: &[u8]) -> usize {
+        let mut most = 0;
+        for piece in data.chunks(10_007) {
+            w.write_all(piece).unwrap();
+            most = most.max(w.inputs_held());
+        }
+        most
+    }
+
+    fn gunzip(gz: &[u8]) -> Vec<u8> {
+        let mut back = Vec::new();
+        flate2::read::MultiGzDecoder::new(gz).read_to_end(&mut back).unwrap();
+        back
+    }
+
+    /// A writer alone on its pool holds the chunk it fills and at most `max_in_flight` more;
+    /// writers sharing a pool hold their share of its threads (rounded up) instead, and the
+    /// last one open gets its own bound back. Those buffers are a backup's memory
+    /// (docs/benchmarks.md, "Chunks in flight"). Every output is whole.
+    #[test]
+    fn a_writer_holds_its_share_of_the_pools_chunks_in_flight() {
+        // 30 chunks of 64 KiB each: enough for every bound to be reached, none to be passed.
+        let data: Vec<u8> = (0..2_000_000u32).map(|i| (i % 241) as u8).collect();
+        let chunk = 64 * 1024;
+        let pool = GzPool::new(5, 2);
+        for max in [1, 2, 3] {
+            let mut w = ParallelGzWriter::with_pool(Vec::new(), Arc::clone(&pool), chunk, max);
+            assert_eq!(most_held(&mut w, &data), max + 1, "alone, max_in_flight {max}");
+            assert!(gunzip(&w.finish().unwrap()) == data, "alone, max_in_flight {max}");
+        }
+        // Four writers open on 2 threads: one chunk in flight each, as a tar backup's
+        // collections with the defaults. Three on 4 threads: two each (rounded up), as two.
+        for (threads, open, share) in [(2, 4, 1), (4, 3, 2), (4, 2, 2)] {
+            let pool = GzPool::new(5, threads);
+            let mut ws: Vec<_> = (0..open)
+                .map(|_| ParallelGzWriter::with_pool(Vec::new(), Arc::clone(&pool), chunk, 3))
+                .collect();
+            for (k, w) in ws.iter_mut().enumerate() {
+                assert_eq!(most_held(w, &data), share + 1, "{open} open on {threads}: writer {k}");
+            }
+            // Finished writers leave: the last one open is bounded by its own 3 again.
+            let mut last = ws.pop().unwrap();
+            for w in ws {
+                assert!(gunzip(&w.finish().unwrap()) == data, "{open} open on {threads}");
+            }
+            assert_eq!(most_held(&mut last, &data), 3 + 1, "the last of {open} on {threads}");
+            let mut twice = data.clone();
+            twice.extend_from_slice(&data);
+            assert!(gunzip(&last.finish().unwrap()) == twice, "the last of {open} on {threads}");
         }
     }
 

@@ -5,6 +5,7 @@
 
 mod architecture;
 mod backup;
+mod build;
 mod cleanup;
 mod cli;
 mod compression;

@@ -116,8 +116,9 @@ pub struct Compressed {
 }
 
 impl<W: Write> EntryData<W> {
-    /// Chunks of 256 KiB, as many in flight as the pool has threads (one collection alone
-    /// uses every core); a writer holds about 1.5 MiB per thread at most.
+    /// Chunks of 256 KiB, as many in flight as the pool has threads while the writer is alone
+    /// on it (one collection alone uses every core), its share of them while other writers
+    /// are open ([`GzPool::share`]); a writer holds about 1.5 MiB per thread at most.
     pub fn new(inner: W, pool: Arc<GzPool>) -> Self {
         let in_flight = pool.threads();
         let inner = Counted { inner, bytes: 0 };
