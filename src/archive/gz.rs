@@ -28,7 +28,7 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use flate2::{Compress, Compression, Crc, FlushCompress, Status};
+use flate2::{Compress, Compression, FlushCompress, Status};
 
 pub const DEFAULT_CHUNK: usize = 2 * 1024 * 1024;
 
@@ -86,9 +86,11 @@ impl Compressor {
 /// is made once and reset for every member, its level set to what the probe picked (the
 /// configured one, or 0 for a chunk it stores), where flate2's `GzEncoder` would make one
 /// per member, a chunk of 256 KiB: allocations that cost CPU and, freed between chunks of two
-/// threads, kept glibc's heap growing. The member has `GzEncoder`'s header (no name, no time)
-/// and trailer (CRC-32, length); its deflate blocks may be cut elsewhere, as the deflater gets
-/// other room for its output (`a_reused_compressor_writes_what_a_new_one_and_gz_encoder_write`).
+/// threads, kept glibc's heap growing. The state writes the gzip member itself (zlib's gzip
+/// mode): `GzEncoder`'s header (no name, no time) but for the OS byte (Unix, 3, where
+/// `GzEncoder` says unknown, 255; readers ignore it), the same trailer (CRC-32, length), and
+/// deflate blocks that may be cut elsewhere, as the deflater gets other room for its output
+/// (`a_reused_compressor_writes_what_a_new_one_and_gz_encoder_write`).
 struct Gzip {
     probe: Probe,
     /// The state and the level it is set to.
@@ -98,7 +100,9 @@ struct Gzip {
 
 impl Gzip {
     fn new(level: u32) -> Self {
-        let deflate = Compress::new(Compression::new(level), false);
+        // A gzip stream of its own: zlib-rs writes the header and trailer, and computes the
+        // CRC-32 as it reads the chunk (15: deflate's whole 32 KiB window).
+        let deflate = Compress::new_gzip(Compression::new(level), 15);
         Gzip { probe: Probe::new(), deflate, level }
     }
 
@@ -111,13 +115,6 @@ impl Gzip {
             deflate.set_level(Compression::new(level)).map_err(io::Error::other)?;
             self.level = level;
         }
-        // XFL as flate2 sets it: 2 for the best compression, 4 for the fastest; OS unknown.
-        let xfl = match level {
-            9.. => 2,
-            0 | 1 => 4,
-            _ => 0,
-        };
-        out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 255]);
         let mut consumed = 0;
         loop {
             // Room for half of the rest, what text leaves of itself, and more as long as the
@@ -137,11 +134,6 @@ impl Gzip {
             }
             consumed += usize::try_from(deflate.total_in() - was_in).map_err(io::Error::other)?;
         }
-        let mut crc = Crc::new();
-        crc.update(data);
-        out.extend_from_slice(&crc.sum().to_le_bytes());
-        // ISIZE: the length modulo 2^32 (RFC 1952).
-        out.extend_from_slice(&crc.amount().to_le_bytes());
         Ok(())
     }
 }
@@ -212,7 +204,7 @@ impl GzPool {
     /// with 2 threads (one per core on two cores) and the default 4 collections at once, one
     /// chunk each, so each holds two chunks, not three (when each could have two in flight, a
     /// backup of ten times the data peaked higher only because small collections never filled
-    /// their three: docs/benchmarks.md, "Chunks in flight"); the last collection left, or the
+    /// their three: docs/benchmarks.md, "SIMD found at run time, chunks in flight shared"); the last collection left, or the
     /// oplog after the dump, gets every thread again.
     fn share(&self) -> usize {
         match self.writers.load(Ordering::Relaxed) {
@@ -477,7 +469,8 @@ mod tests {
     /// A writer alone on its pool holds the chunk it fills and at most `max_in_flight` more;
     /// writers sharing a pool hold their share of its threads (rounded up) instead, and the
     /// last one open gets its own bound back. Those buffers are a backup's memory
-    /// (docs/benchmarks.md, "Chunks in flight"). Every output is whole.
+    /// (docs/benchmarks.md, "SIMD found at run time, chunks in flight shared"). Every output
+    /// is whole.
     #[test]
     fn a_writer_holds_its_share_of_the_pools_chunks_in_flight() {
         // 30 chunks of 64 KiB each: enough for every bound to be reached, none to be passed.
@@ -642,12 +635,15 @@ mod tests {
     /// random bytes (stored), text again, random bytes with a little text every 64 KiB
     /// (deflated, larger than they came at level 1), the empty chunk, a short tail; at the
     /// fastest, the default and the best level. Each member decodes alone to its chunk,
-    /// carries `GzEncoder`'s header and trailer, and is within 1% of its size: the deflate
+    /// carries `GzEncoder`'s header (but for the OS byte, Unix) and trailer, and is within 1%
+    /// of its size: the deflate
     /// blocks may be cut elsewhere, since `GzEncoder` feeds its deflater through a 32 KiB
     /// buffer. Chunks that do not compress take several calls to the deflater.
     #[test]
     fn a_reused_compressor_writes_what_a_new_one_and_gz_encoder_write() {
         use rand::{Rng as _, SeedableRng as _};
+        // The header's OS byte zlib's gzip mode writes (RFC 1952: 3 is Unix).
+        const UNIX: u8 = 3;
         let mut random = vec![0_u8; 300 * 1024];
         rand::rngs::StdRng::seed_from_u64(11).fill(&mut random[..]);
         let text: Vec<u8> = (0..40_000_u32)
@@ -675,7 +671,8 @@ mod tests {
                 let mut enc = GzEncoder::new(Vec::new(), Compression::new(picked));
                 enc.write_all(chunk).unwrap();
                 let theirs = enc.finish().unwrap();
-                assert_eq!(member[..10], theirs[..10], "level {level}, chunk {k}: header");
+                assert_eq!(member[..9], theirs[..9], "level {level}, chunk {k}: header");
+                assert_eq!(member[9], UNIX, "level {level}, chunk {k}: OS");
                 assert_eq!(member[member.len() - 8..], theirs[theirs.len() - 8..]);
                 let (ours, theirs) = (member.len() as f64, theirs.len() as f64);
                 assert!((ours - theirs).abs() <= theirs / 100.0, "{level} {k}: {ours} {theirs}");
@@ -689,7 +686,9 @@ mod tests {
             let member = Compressor::new(Codec::Gzip, level).member(&text[..500], Vec::new());
             let mut enc = GzEncoder::new(Vec::new(), Compression::new(level));
             enc.write_all(&text[..500]).unwrap();
-            assert_eq!(member.unwrap()[..10], enc.finish().unwrap()[..10], "level {level}");
+            let member = member.unwrap();
+            assert_eq!(member[..9], enc.finish().unwrap()[..9], "level {level}");
+            assert_eq!(member[9], UNIX, "level {level}: OS");
         }
     }
 

@@ -26,7 +26,8 @@ fn enabled_features(name: &str) -> Vec<String> {
 
 /// zlib-rs picks its AVX2 match search, window slide and PCLMULQDQ CRC-32 at run time only
 /// when built with `std` (flate2's `runtime_detection`). Without it every backup, verify and
-/// restore ran the portable code (docs/benchmarks.md, "SIMD found at run time").
+/// restore ran the portable code (docs/benchmarks.md, "SIMD found at run time, chunks in flight
+/// shared").
 #[test]
 fn zlib_rs_is_built_to_find_the_cpus_simd_at_run_time() {
     let features = enabled_features("zlib-rs");
