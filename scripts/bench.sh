@@ -20,7 +20,8 @@
 #
 # --codecs: the candidates for cheaper compression (docs/benchmarks.md, "Compressing for less
 # CPU"): daraa-ops' writer at several gzip levels, libdeflate's gzip, pigz, gzip and zstd, on
-# the same --raw-mb MB of raw BSON; client CPU seconds (user + sys) and compressed size.
+# the same --raw-mb MB of raw BSON; client CPU seconds (user + sys) and compressed size. Then
+# zlib-rs and libdeflate alone on the same chunks at each level (examples/deflaters.rs).
 #
 # --encryption: the same jobs with and without backup.encryption (one age recipient): backup
 # (tar, and the archive format to stdout), verify and restore of the same data, and the
@@ -84,7 +85,7 @@ if [[ -z $scales ]]; then
 fi
 
 command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
-cargo build --release --quiet --bin daraa-ops --example seed --example pipeline
+cargo build --release --quiet --bin daraa-ops --example seed --example pipeline --example deflaters
 bin=target/release/daraa-ops
 scripts/services.sh up >&2
 eval "$(scripts/services.sh env)"
@@ -441,7 +442,8 @@ codecs_table() {
   local candidates=(
     "daraa-ops gzip level 1|pipeline 1|yes" "daraa-ops gzip level 3|pipeline 3|yes"
     "daraa-ops gzip level 4|pipeline 4|yes" "daraa-ops gzip level 5 (default)|pipeline 5|yes"
-    "daraa-ops gzip level 6|pipeline 6|yes" "gzip -6|gzip -6 -c|yes" "pigz -6 -p 2|pigz -6 -p 2 -c|yes"
+    "daraa-ops gzip level 6|pipeline 6|yes" "daraa-ops gzip level 9|pipeline 9|yes"
+    "gzip -6|gzip -6 -c|yes" "pigz -6 -p 2|pigz -6 -p 2 -c|yes"
     "libdeflate-gzip -1|libdeflate-gzip -1 -c|yes" "libdeflate-gzip -4|libdeflate-gzip -4 -c|yes"
     "libdeflate-gzip -6|libdeflate-gzip -6 -c|yes" "zstd -1 -T2|zstd -q -1 -T2 -c|no"
     "zstd -3 -T2|zstd -q -3 -T2 -c|no" "zstd -6 -T2|zstd -q -6 -T2 -c|no"
@@ -510,7 +512,13 @@ pipeline() {
     printf '| %s | %.0f | %.1f | %.2f |\n' "$name" "$(echo "$bytes / 1000000 / $wall" | bc -l)" \
       "$(echo "$size / 1000000" | bc -l)" "$(echo "$bytes / $size" | bc -l)"
   done
-  $codecs && codecs_table "$bytes"
+  if $codecs; then
+    codecs_table "$bytes"
+    echo
+    echo "The deflaters alone on the same bytes: 256 KiB chunks, one gzip member each, one thread, medians of $reps:"
+    echo
+    target/release/examples/deflaters --input "$work/raw.bson" --reps "$reps"
+  fi
   # verify: MB/s of raw BSON checked (decompression, tar, BSON validation, SHA-256).
   local vbytes walls=()
   vbytes=$(stat -c %s "$work/one.bson")
