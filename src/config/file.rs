@@ -348,9 +348,8 @@ pub struct BackupConfig {
     /// `parallel_collections` it bounds the memory of a dump whatever the documents weigh.
     pub batch_size: u32,
     /// `gzip` (default: a `.tar.gz` every reader opens) or `zstd` (a `.tar.zst` with about
-    /// half the backup's client CPU, a quarter of the compression's, and a slightly smaller
-    /// archive; read by daraa-ops and by `zstd -dc | tar x`; tar format only, since
-    /// mongorestore reads gzip archives only).
+    /// 0.6× the gzip backup's client CPU and a slightly smaller archive; read by daraa-ops and
+    /// by `zstd -dc | tar x`; tar format only, since mongorestore reads gzip archives only).
     pub compression: Compression,
     /// The level of `compression`: gzip 1-9 (default 5), zstd 1-19 (default 1).
     pub compression_level: Option<u32>,
