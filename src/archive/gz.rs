@@ -93,7 +93,7 @@ impl Compressor {
 /// 1% larger (docs/benchmarks.md, "libdeflate writes the members"). Its header is
 /// `GzEncoder`'s but for XFL at level 8 (libdeflate says "best" from 8, flate2 at 9; readers
 /// ignore the byte), and so is the trailer (CRC-32, length)
-/// (`a_reused_compressor_writes_what_a_new_one_writes_and_every_reader_reads`).
+/// (`a_reused_compressor_writes_what_a_new_one_writes_in_gz_encoders_frame`).
 struct Gzip {
     probe: Probe,
     /// The configured level, and its compressor.
@@ -101,8 +101,8 @@ struct Gzip {
     deflate: libdeflater::Compressor,
     /// Level 0, for the chunks the probe stores; made the first time one is.
     stored: Option<libdeflater::Compressor>,
-    /// The last member's compressor (the configured level, or 0 for the stored one) and how
-    /// many times it compressed the chunk; the tests read it.
+    /// The last member's level (the configured one, or 0: the stored compressor) and how many
+    /// times it was compressed; the tests read it.
     last: (u32, u32),
 }
 
@@ -143,24 +143,23 @@ impl Gzip {
         // fit is compressed again with room for the worst case, which stored chunks, those
         // that halved less and those not sampled get at once.
         let bound = compressor.gzip_compress_bound(data.len());
+        // (A sample that halved was not stored: the probe stores only what saves under 3%.)
         let first = match fraction {
-            Some(f) if picked != 0 && f <= 0.5 => bound.min(data.len() / 2 + 1024),
+            Some(f) if f <= 0.5 => bound.min(data.len() / 2 + 1024),
             _ => bound,
         };
+        let failed = |e| io::Error::other(format!("libdeflate could not write a member: {e:?}"));
         out.resize(first, 0);
         let (written, tries) = match compressor.gzip_compress(data, out) {
             Ok(n) => (n, 1),
             Err(_) if first < bound => {
                 out.resize(bound, 0);
-                let n = compressor
-                    .gzip_compress(data, out)
-                    .map_err(|e| io::Error::other(format!("gzip: {e:?}")))?;
-                (n, 2)
+                (compressor.gzip_compress(data, out).map_err(failed)?, 2)
             }
-            Err(e) => return Err(io::Error::other(format!("gzip: {e:?}"))),
+            Err(e) => return Err(failed(e)),
         };
         out.truncate(written);
-        self.last = (if picked == self.level { self.level } else { 0 }, tries);
+        self.last = (picked, tries);
         Ok(())
     }
 }
@@ -277,14 +276,15 @@ impl Probe {
         }
     }
 
-    /// `level`, or 0 when the samples of `data` do not compress.
+    /// The level [`Probe::judge`] picks (the tests' shorthand).
     #[cfg(test)]
     fn level_for(&mut self, data: &[u8], level: u32) -> u32 {
         self.judge(data, level).0
     }
 
-    /// [`Probe::level_for`], and what the sample that decided it came to, as a fraction of
-    /// its size: `None` when nothing was sampled (level 0, a short chunk).
+    /// `level`, or 0 when the samples of `data` do not compress; and what the sample that
+    /// decided it came to, as a fraction of its size: `None` when nothing was sampled (level
+    /// 0, a short chunk).
     fn judge(&mut self, data: &[u8], level: u32) -> (u32, Option<f64>) {
         if level == 0 || data.len() < PROBE_MIN_CHUNK {
             return (level, None);
